@@ -1,0 +1,212 @@
+"""The `rtprobe` command: the GUI by default, `mock` and `demo` headless."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+
+from app import __version__
+
+
+def _fraction(text: str) -> float:
+    value = _non_negative(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _count(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"port {value} is out of range 0..65535")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rtprobe",
+        description="Test and profile realtime AI endpoints: fal realtime, WebSocket, SSE, WebRTC. "
+        "With no command, opens the desktop app with its embedded mock server.",
+    )
+    parser.add_argument("--version", action="version", version=f"rtprobe {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", help="open the desktop app (the default)")
+    gui.add_argument("--no-mock", action="store_true", help="do not start the embedded mock")
+    gui.add_argument("--quit-after", type=_non_negative, metavar="S", help=argparse.SUPPRESS)
+
+    mock = sub.add_parser("mock", help="run the mock server (all four transports, fault injection)")
+    mock.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    mock.add_argument(
+        "--port", type=_port, default=8765, help="port (0 picks a free one; default 8765)"
+    )
+    mock.add_argument(
+        "--key", help="demand this key (Authorization: Key …) or a token issued for it"
+    )
+    mock.add_argument(
+        "--latency-ms", type=_non_negative, default=0.0, help="added latency per output"
+    )
+    mock.add_argument(
+        "--jitter-ms", type=_non_negative, default=0.0, help="uniform jitter around the latency"
+    )
+    mock.add_argument(
+        "--drop", type=_fraction, default=0.0, help="probability an output is dropped"
+    )
+    mock.add_argument(
+        "--error-rate", type=_fraction, default=0.0, help="probability of an injected error"
+    )
+    mock.add_argument(
+        "--disconnect-after",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="abruptly disconnect each session after N outputs",
+    )
+    mock.add_argument(
+        "--slow-start-ms", type=_non_negative, default=0.0, help="delay before accepting"
+    )
+    mock.add_argument(
+        "--stall-ms", type=_non_negative, default=0.0, help="SSE: stall this long mid-stream"
+    )
+    mock.add_argument(
+        "--stall-after", type=_count, default=1, metavar="N", help="SSE: stall after N events"
+    )
+    mock.add_argument(
+        "--frame-drop", type=_fraction, default=0.0, help="WebRTC: probability a frame is dropped"
+    )
+    mock.add_argument("--seed", type=int, help="random seed for repeatable faults")
+    mock.add_argument(
+        "--max-message-bytes",
+        type=_count,
+        default=16 * 1024 * 1024,
+        help="largest accepted WebSocket message (default 16 MiB)",
+    )
+    mock.add_argument(
+        "--session-timeout",
+        type=_non_negative,
+        default=60.0,
+        metavar="S",
+        help="idle realtime sessions end with TIMEOUT after S seconds",
+    )
+    mock.add_argument("--timings", action="store_true", help="send x-fal-message timings frames")
+    mock.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    demo = sub.add_parser(
+        "demo", help="headless demo: embedded mock + a short test of each transport"
+    )
+    demo.add_argument("--count", type=_count, default=200, help="round trips per transport")
+    return parser
+
+
+def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
+    from server_mock import FaultConfig, MockConfig
+
+    return MockConfig(
+        host=args.host,
+        port=args.port,
+        key=args.key,
+        max_message_bytes=args.max_message_bytes,
+        session_timeout_s=args.session_timeout,
+        timings=args.timings,
+        faults=FaultConfig(
+            latency_ms=args.latency_ms,
+            jitter_ms=args.jitter_ms,
+            drop=args.drop,
+            error_rate=args.error_rate,
+            disconnect_after=args.disconnect_after,
+            slow_start_ms=args.slow_start_ms,
+            stall_ms=args.stall_ms,
+            stall_after=args.stall_after,
+            frame_drop=args.frame_drop,
+            seed=args.seed,
+        ),
+    )
+
+
+async def _serve_mock(args: argparse.Namespace) -> int:
+    from server_mock import MockServer
+
+    server = MockServer(_mock_config(args), log_level=args.log_level)
+    try:
+        base = await server.start()
+    except OSError as exc:
+        print(
+            f"rtprobe mock: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"listening on {base}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await server.stop()
+    return 0
+
+
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True  # the user chose a platform (offscreen, xcb, …)
+    if sys.platform != "linux":
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "httpcore", "websockets"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    command = args.command or "gui"
+    try:
+        if command == "mock":
+            return asyncio.run(_serve_mock(args))
+        if command == "demo":
+            from app.demo import run_demo
+
+            return asyncio.run(run_demo(args.count))
+        if not _has_display():
+            print(
+                "rtprobe: no display found (DISPLAY is not set); running the headless demo "
+                "against the embedded mock server instead",
+                flush=True,
+            )
+            from app.demo import run_demo
+
+            return asyncio.run(run_demo())
+        from app.gui.launch import run_gui
+
+        return run_gui(
+            mock=not getattr(args, "no_mock", False), quit_after_s=getattr(args, "quit_after", None)
+        )
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: one line, no traceback
+        print(f"rtprobe: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,1 @@
+"""Engine, transports, codecs and metrics: no Qt imports here."""

@@ -1,0 +1,1 @@
+"""Qt widgets: they consume the engine's event stream and never open sockets."""

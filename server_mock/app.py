@@ -1,0 +1,300 @@
+"""The mock server's one ASGI application: fal-style addressing, auth and dispatch.
+
+Apps live at `/{owner}/{alias}/…` with owner `mock`; every WebSocket handshake goes
+through the same checks (route, auth, fault and buffering parameters) before the
+transport module for that route takes over.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from app import __version__
+from server_mock import sse, ws
+from server_mock.apps import diffusion, echo
+from server_mock.apps.validate import InvalidInput
+from server_mock.auth import DEFAULT_TOKEN_EXPIRATION_S, MAX_TOKEN_EXPIRATION_S, TokenStore
+from server_mock.config import MockConfig
+from server_mock.faults import FaultParamError, Faults, parse_overrides
+from server_mock.realtime import (
+    BadInput,
+    RealtimeRoute,
+    RealtimeSession,
+    parse_max_buffering,
+    run_route,
+)
+
+log = logging.getLogger("server_mock")
+
+OWNER = "mock"
+
+
+@dataclass(frozen=True)
+class MockApp:
+    """What one mock app serves on each transport."""
+
+    realtime: dict[str, RealtimeRoute] = field(default_factory=dict)  # path -> route
+    raw_ws: dict[str, str] = field(default_factory=dict)  # path -> raw handler name
+    sse: Callable[[dict[str, Any]], AsyncIterator[dict[str, Any]]] | None = None
+    run: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] | None = None
+    description: str = ""
+
+
+def _webrtc_route(kind: str) -> RealtimeRoute:
+    """WebRTC signaling over the realtime protocol (PROTOCOLS.md 4b): a bidi session."""
+
+    async def handler(session: RealtimeSession) -> None:
+        from server_mock import webrtc  # aiortc is heavy: load it on first use
+
+        channel = MsgpackChannel(session)
+        serve = webrtc.serve_yolo if kind == "yolo" else webrtc.serve_world
+        await serve(channel, session.faults)
+        if channel.bad_input is not None:
+            raise channel.bad_input
+
+    return RealtimeRoute(mode="bidi", handler=handler)
+
+
+APPS: dict[str, MockApp] = {
+    "echo": MockApp(
+        realtime=echo.REALTIME_ROUTES,
+        raw_ws={"ws": "echo"},
+        sse=echo.sse_events,
+        run=echo.echo_one,
+        description="echoes its input with server timestamps",
+    ),
+    "diffusion": MockApp(
+        realtime=diffusion.REALTIME_ROUTES,
+        sse=diffusion.sse_events,
+        run=diffusion.run,
+        description="fake image model: SSE progress then a PNG; realtime PNGs",
+    ),
+    "yolo": MockApp(
+        realtime={"realtime": _webrtc_route("yolo")},
+        raw_ws={"webrtc": "yolo"},
+        description="WebRTC video-to-video, boxes drawn (JSON at /webrtc, msgpack at /realtime)",
+    ),
+    "world": MockApp(
+        realtime={"realtime": _webrtc_route("world"), "webrtc": _webrtc_route("world")},
+        description="WebRTC server-generated scene steered by actions (msgpack signaling)",
+    ),
+}
+
+
+class MsgpackChannel:
+    """A SignalingChannel over a realtime session (msgpack maps in binary frames)."""
+
+    def __init__(self, session: RealtimeSession) -> None:
+        self.session = session
+        self.bad_input: BadInput | None = None
+
+    async def recv(self) -> dict[str, Any] | None:
+        try:
+            return await self.session.receive()
+        except BadInput as exc:
+            self.bad_input = exc
+            return None
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.session.send_control(message)
+
+
+# -- HTTP ------------------------------------------------------------------------------
+def _error(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        body = json.loads(raw or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise InvalidInput(f"request body must be a JSON object, got {type(body).__name__}")
+    return body
+
+
+async def tokens(request: Request) -> Response:
+    store: TokenStore = request.app.state.tokens
+    if not store.key_ok(request.headers.get("authorization")):
+        return _error(401, "missing or invalid 'Authorization: Key …' header")
+    try:
+        body = await _json_body(request)
+    except InvalidInput as exc:
+        return _error(422, str(exc))
+    expiration = body.get("token_expiration", DEFAULT_TOKEN_EXPIRATION_S)
+    if (
+        isinstance(expiration, bool)
+        or not isinstance(expiration, int | float)
+        or not (0 < expiration <= MAX_TOKEN_EXPIRATION_S)
+    ):
+        return _error(422, f"token_expiration must be 1..{MAX_TOKEN_EXPIRATION_S} seconds")
+    return JSONResponse(store.issue(float(expiration)))
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse(
+        {
+            "status": "ok",
+            "version": __version__,
+            "apps": sorted(APPS),
+            "sessions": request.app.state.sessions,
+        }
+    )
+
+
+async def http_app(request: Request) -> Response:
+    owner, alias = request.path_params["owner"], request.path_params["alias"]
+    path = request.path_params.get("path", "").strip("/")
+    app = APPS.get(alias) if owner == OWNER else None
+    if app is None:
+        return _error(
+            404,
+            f"no app {owner}/{alias} on this mock (apps: mock/"
+            + ", mock/".join(sorted(APPS))
+            + ")",
+        )
+    if path == "openapi.json" and request.method == "GET":
+        return JSONResponse(_openapi(alias, app))
+    if request.method != "POST":
+        return _error(405, "use POST")
+    if not request.app.state.tokens.key_ok(request.headers.get("authorization")):
+        return _error(401, "missing or invalid 'Authorization: Key …' header")
+    config: MockConfig = request.app.state.config
+    try:
+        faults = Faults(parse_overrides(config.faults, request.query_params))
+        body = await _json_body(request)
+        if path == "stream" and app.sse is not None:
+            events = app.sse(body)
+            await faults.slow_start()
+            return sse.sse_response(events, faults, f"sse {request.url.path}")
+        if path == "" and app.run is not None:
+            await faults.slow_start()
+            await faults.delay()
+            return JSONResponse(await app.run(body))
+    except (InvalidInput, FaultParamError) as exc:
+        log.warning("http %s: bad input: %s", request.url.path, exc)
+        return _error(422, str(exc))
+    except Exception as exc:
+        log.warning("http %s: app error: %s", request.url.path, exc)
+        return _error(500, f"{type(exc).__name__}: {exc}")
+    return _error(404, f"mock/{alias} serves no HTTP route /{path}")
+
+
+def _openapi(alias: str, app: MockApp) -> dict[str, Any]:
+    paths: dict[str, Any] = {}
+    for path, route in app.realtime.items():
+        mode = {"unary": "unary", "server_streaming": "server_streaming", "bidi": "bidi"}[
+            route.mode
+        ]
+        paths[f"/{path}"] = {
+            "post": {
+                "x-fal-protocol": {
+                    "type": "realtime",
+                    "realtimeMode": mode,
+                    "contentType": "application/msgpack",
+                    "config": {
+                        "buffering": route.buffering,
+                        "sessionTimeout": route.session_timeout_s,
+                        "maxBatchSize": route.max_batch_size,
+                    },
+                }
+            }
+        }
+    for path in app.raw_ws:
+        paths[f"/{path}"] = {"post": {"x-fal-protocol": {"type": "websocket"}}}
+    if app.sse is not None:
+        paths["/stream"] = {"post": {"responses": {"200": {"content": {"text/event-stream": {}}}}}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": f"mock/{alias}", "version": __version__, "description": app.description},
+        "paths": paths,
+    }
+
+
+# -- WebSocket -------------------------------------------------------------------------
+async def _deny(websocket: WebSocket, status: int, detail: str) -> None:
+    log.warning("ws %s: refused (%d): %s", websocket.url.path, status, detail)
+    try:
+        await websocket.send_denial_response(_error(status, detail))
+    except RuntimeError:  # server without the denial extension: plain 403
+        await websocket.close(1008)
+
+
+async def ws_app(websocket: WebSocket) -> None:
+    owner, alias = websocket.path_params["owner"], websocket.path_params["alias"]
+    path = websocket.path_params.get("path", "").strip("/")
+    label = f"ws /{owner}/{alias}/{path}"
+    app = APPS.get(alias) if owner == OWNER else None
+    route = app.realtime.get(path) if app else None
+    raw = app.raw_ws.get(path) if app else None
+    if route is None and raw is None:
+        await _deny(websocket, 403, f"{owner}/{alias} serves no WebSocket at /{path}")
+        return
+    state = websocket.app.state
+    config: MockConfig = state.config
+    if not state.tokens.allows(websocket.headers, websocket.query_params):
+        await _deny(websocket, 401, "missing, invalid or expired credentials")
+        return
+    try:
+        faults = Faults(parse_overrides(config.faults, websocket.query_params))
+        max_buffering = parse_max_buffering(websocket.query_params.get("max_buffering"))
+    except ValueError as exc:
+        await _deny(websocket, 400, str(exc))
+        return
+    await faults.slow_start()
+    await websocket.accept()
+    state.sessions += 1
+    try:
+        if route is not None:
+            timings = config.timings or websocket.query_params.get("timings") in ("1", "true")
+            session = RealtimeSession(
+                websocket,
+                faults=faults,
+                max_message_bytes=config.max_message_bytes,
+                session_timeout_s=config.session_timeout_s,
+                timings=timings,
+                label=label,
+            )
+            await session.start()
+            await run_route(route, session, max_buffering)
+        elif raw == "echo":
+            await ws.serve_echo(websocket, faults, config.max_message_bytes, label)
+        elif raw == "yolo":
+            from server_mock import webrtc
+
+            await webrtc.serve_yolo(ws.JsonTextChannel(websocket, label), faults)
+            with contextlib.suppress(Exception):
+                await websocket.close(1000)
+    finally:
+        state.sessions -= 1
+
+
+def create_app(config: MockConfig | None = None) -> Starlette:
+    config = config or MockConfig()
+    app = Starlette(
+        routes=[
+            Route("/health", health),
+            Route("/tokens/", tokens, methods=["POST"]),
+            Route("/tokens", tokens, methods=["POST"]),
+            Route("/{owner}/{alias}", http_app, methods=["GET", "POST"]),
+            Route("/{owner}/{alias}/{path:path}", http_app, methods=["GET", "POST"]),
+            WebSocketRoute("/{owner}/{alias}/{path:path}", ws_app),
+        ]
+    )
+    app.state.config = config
+    app.state.tokens = TokenStore(config.key)
+    app.state.sessions = 0
+    return app

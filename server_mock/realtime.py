@@ -1,0 +1,392 @@
+"""fal's realtime protocol, server side: msgpack maps in binary frames, JSON text
+frames for `x-fal-error` / `x-fal-message`, `max_buffering` with oldest-dropped,
+idle `TIMEOUT`, and the unary, server-streaming and bidirectional modes.
+
+Apps only write handlers; everything protocol- and fault-related lives here and
+in `faults.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import msgpack
+from starlette.websockets import WebSocket
+
+from server_mock.faults import Faults
+
+log = logging.getLogger("server_mock")
+
+TIMEOUT_REASON = "no inputs, reconnect when needed!"
+# Inputs the app itself holds beyond the gateway's buffer. With it, a buffer of 4
+# and a burst of 10 answers inputs 0, 1, 2, 6, 7, 8, 9, as observed on fal.
+APP_QUEUE_DEPTH = 2
+MAX_BUFFERING = (1, 60)
+TIMINGS_EVERY_S = 5.0
+TIMINGS_QUIET_S = 2.0
+
+Mode = Literal["unary", "server_streaming", "bidi"]
+
+
+class BadInput(Exception):
+    """An input that cannot be decoded or validated; ends the session like on fal."""
+
+
+class SessionIdle(Exception):
+    """No input arrived within the session timeout."""
+
+
+class AppError(Exception):
+    """An app handler's own failure, reported to the client as INTERNAL_ERROR."""
+
+
+def parse_max_buffering(raw: str | None) -> int | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"max_buffering={raw!r} is not an integer") from None
+    lo, hi = MAX_BUFFERING
+    if not lo <= value <= hi:
+        raise ValueError(f"max_buffering={value} must be between {lo} and {hi}")
+    return value
+
+
+def decode_input(message: dict[str, Any]) -> dict[str, Any]:
+    """Decode one ASGI websocket.receive message into the input map, or raise BadInput."""
+    data = message.get("bytes")
+    if data is None:
+        raise BadInput("expected a binary msgpack frame, got a text frame")
+    try:
+        value = msgpack.unpackb(data, raw=False)
+    except Exception as exc:  # msgpack raises several unrelated types
+        raise BadInput(f"invalid msgpack: {exc}") from None
+    if not isinstance(value, dict):
+        raise BadInput(f"expected a msgpack map, got {type(value).__name__}")
+    return value
+
+
+def encode_output(output: dict[str, Any]) -> bytes:
+    return msgpack.packb(output, use_bin_type=True)
+
+
+class RealtimeSession:
+    """One accepted realtime WebSocket, seen by an app as inputs in and outputs out.
+
+    Outputs pass through a sender task so injected latency delays them without
+    limiting throughput (like a slow network, not a slow app), in order.
+    """
+
+    def __init__(
+        self,
+        ws: WebSocket,
+        *,
+        faults: Faults,
+        max_message_bytes: int,
+        session_timeout_s: float,
+        timings: bool = False,
+        label: str = "realtime",
+    ) -> None:
+        self.ws = ws
+        self.faults = faults
+        self.max_message_bytes = max_message_bytes
+        self.session_timeout_s = session_timeout_s
+        self.timings = timings
+        self.label = label
+        self.closed = False
+        self.aborted = False
+        self.started = time.monotonic()
+        self._last_timing = self.started
+        self._outbox: asyncio.Queue[tuple[float, dict[str, Any] | str | bytes | None]] = (
+            asyncio.Queue()
+        )
+        self._sender: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
+
+    # -- lifecycle -------------------------------------------------------------
+    async def start(self) -> None:
+        self._sender = asyncio.create_task(self._send_loop())
+        if self.timings:
+            await self._raw_send(_timing_frame(0.0))
+            self._ticker = asyncio.create_task(self._timings_loop())
+
+    async def finish(self, *, error: tuple[str, str] | None = None, code: int = 1000) -> None:
+        """Flush queued outputs, optionally send an x-fal-error, then close."""
+        if self.closed:
+            return
+        if error is not None:
+            self.send_error(*error)
+        self._outbox.put_nowait((0.0, None))  # sentinel: close after what is queued
+        if self._sender is not None:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(self._sender), timeout=10)
+        if not self.aborted:
+            await self._close(code)
+
+    async def cancel(self) -> None:
+        for task in (self._sender, self._ticker):
+            if task is not None and not task.done():
+                task.cancel()
+        for task in (self._sender, self._ticker):
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+    # -- receiving -------------------------------------------------------------
+    async def receive(self, timeout: float | None = None) -> dict[str, Any] | None:
+        """The next input map; None when the client has gone.
+
+        Raises BadInput for undecodable input and SessionIdle after `timeout` seconds.
+        """
+        try:
+            if timeout is None:
+                message = await self.ws.receive()
+            else:
+                message = await asyncio.wait_for(self.ws.receive(), timeout)
+        except TimeoutError:
+            raise SessionIdle from None
+        except Exception:  # the transport went away under us
+            self.closed = True
+            return None
+        if message["type"] == "websocket.disconnect":
+            self.closed = True
+            return None
+        size = len(message.get("bytes") or b"") or len((message.get("text") or "").encode())
+        if size > self.max_message_bytes:
+            raise BadInput(
+                f"input of {size} bytes exceeds the limit of {self.max_message_bytes} bytes"
+            )
+        return decode_input(message)
+
+    # -- sending ---------------------------------------------------------------
+    def send_output(self, output: dict[str, Any]) -> None:
+        """Queue an app output; faults decide whether, when and how it goes out.
+
+        Raises AppError for an injected error, which ends the session as fal would.
+        """
+        if self.faults.drop_output():
+            return
+        if self.faults.error_output():
+            # as if the app raised: the session ends with INTERNAL_ERROR, then close 1000
+            raise AppError("injected fault: error_rate")
+        self._outbox.put_nowait((time.monotonic() + self.faults.delay_s(), output))
+
+    def send_control(self, message: dict[str, Any]) -> None:
+        """Queue a protocol message (e.g. signaling) that output faults must not touch."""
+        self._outbox.put_nowait((0.0, message))
+
+    def send_error(self, code: str, reason: str) -> None:
+        frame = json.dumps({"type": "x-fal-error", "error": code, "reason": reason})
+        self._outbox.put_nowait((0.0, frame))
+
+    def send_text(self, payload: dict[str, Any]) -> None:
+        self._outbox.put_nowait((0.0, json.dumps(payload)))
+
+    async def _send_loop(self) -> None:
+        while True:
+            due, item = await self._outbox.get()
+            if item is None:
+                return
+            wait = due - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if isinstance(item, dict):
+                if self.timings:
+                    await self._maybe_timing()
+                await self._raw_send(encode_output(item))
+                if self.faults.count_output():
+                    log.info(
+                        "%s: injected disconnect after %d outputs", self.label, self.faults.outputs
+                    )
+                    self.aborted = True
+                    self.closed = True
+                    return
+            else:
+                await self._raw_send(item)
+
+    async def _raw_send(self, data: str | bytes) -> None:
+        if self.closed:
+            return
+        try:
+            if isinstance(data, bytes):
+                await self.ws.send({"type": "websocket.send", "bytes": data})
+            else:
+                await self.ws.send({"type": "websocket.send", "text": data})
+        except Exception:
+            self.closed = True
+
+    async def _close(self, code: int) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        with contextlib.suppress(Exception):
+            await self.ws.close(code)
+
+    # -- x-fal-message timings (duration billing) -------------------------------
+    async def _maybe_timing(self) -> None:
+        now = time.monotonic()
+        if now - self.started >= TIMINGS_QUIET_S and now - self._last_timing >= 1.0:
+            await self._raw_send(_timing_frame(now - self._last_timing))
+            self._last_timing = now
+
+    async def _timings_loop(self) -> None:
+        await asyncio.sleep(TIMINGS_QUIET_S)
+        while not self.closed:
+            now = time.monotonic()
+            if now - self._last_timing >= TIMINGS_EVERY_S:
+                await self._raw_send(_timing_frame(now - self._last_timing))
+                self._last_timing = now
+            await asyncio.sleep(TIMINGS_EVERY_S - (now - self._last_timing) % TIMINGS_EVERY_S)
+
+
+def _timing_frame(seconds: float) -> str:
+    return json.dumps({"type": "x-fal-message", "action": "timings", "timing": round(seconds, 6)})
+
+
+# -- app handlers ------------------------------------------------------------------
+UnaryHandler = Callable[[list[dict[str, Any]]], Awaitable[dict[str, Any]]]
+StreamHandler = Callable[[dict[str, Any]], AsyncIterator[dict[str, Any]]]
+BidiHandler = Callable[[RealtimeSession], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RealtimeRoute:
+    """What an app's `@fal.realtime(...)` decorator would declare."""
+
+    mode: Mode
+    handler: UnaryHandler | StreamHandler | BidiHandler
+    buffering: int | None = None  # the app's own default when the client gives none
+    max_batch_size: int = 1
+    session_timeout_s: float | None = None  # None: the server's default
+
+
+async def run_route(
+    route: RealtimeRoute, session: RealtimeSession, max_buffering: int | None
+) -> None:
+    """Drive one session through `route` until it ends, then close it the fal way."""
+    timeout = route.session_timeout_s or session.session_timeout_s
+    error: tuple[str, str] | None = None
+    try:
+        if route.mode == "unary":
+            error = await _run_unary(route, session, max_buffering or route.buffering, timeout)
+        elif route.mode == "server_streaming":
+            error = await _run_server_streaming(route, session, timeout)
+        else:
+            await route.handler(session)  # type: ignore[call-arg,arg-type]
+            if not session.closed:
+                error = ("TIMEOUT", TIMEOUT_REASON)
+    except SessionIdle:
+        error = ("TIMEOUT", TIMEOUT_REASON)
+    except BadInput as exc:
+        log.warning("%s: bad input: %s", session.label, exc)
+        error = ("INTERNAL_ERROR", str(exc))
+        await session.finish(error=error, code=1009 if "exceeds the limit" in str(exc) else 1000)
+        await session.cancel()
+        return
+    except AppError as exc:
+        log.warning("%s: app error: %s", session.label, exc)
+        error = ("INTERNAL_ERROR", str(exc))
+    except Exception as exc:  # an app bug must not take the server down
+        log.exception("%s: unexpected app failure", session.label)
+        error = ("INTERNAL_ERROR", f"{type(exc).__name__}: {exc}")
+    if session.closed and not session.aborted:
+        await session.cancel()
+        return
+    await session.finish(error=error)
+    await session.cancel()
+
+
+async def _run_server_streaming(
+    route: RealtimeRoute, session: RealtimeSession, timeout: float
+) -> tuple[str, str] | None:
+    first = await session.receive(timeout)
+    if first is None:
+        return None
+    async for output in route.handler(first):  # type: ignore[call-arg,union-attr]
+        if session.closed:
+            return None
+        session.send_output(output)
+    return ("TIMEOUT", TIMEOUT_REASON)
+
+
+async def _run_unary(
+    route: RealtimeRoute, session: RealtimeSession, buffering: int | None, timeout: float
+) -> tuple[str, str] | None:
+    """Reader → gateway buffer (drop-oldest) → app queue → worker → outputs."""
+    gateway: deque[dict[str, Any]] = deque(maxlen=buffering)
+    app_queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=APP_QUEUE_DEPTH)
+    moved = asyncio.Event()  # something entered the gateway or left the app queue
+    busy = False
+    dropped = 0
+
+    async def forward() -> None:
+        while True:
+            while gateway and not app_queue.full():
+                app_queue.put_nowait(gateway.popleft())
+            moved.clear()
+            await moved.wait()
+
+    async def work() -> None:
+        nonlocal busy
+        handler: UnaryHandler = route.handler  # type: ignore[assignment]
+        while True:
+            batch = [await app_queue.get()]
+            busy = True
+            while len(batch) < route.max_batch_size and not app_queue.empty():
+                batch.append(app_queue.get_nowait())
+            moved.set()
+            output = await handler(batch)
+            busy = False
+            if session.closed:
+                return
+            session.send_output(output)
+
+    forwarder = asyncio.create_task(forward())
+    worker = asyncio.create_task(work())
+    reader_error: BaseException | None = None
+    try:
+        while True:
+            receive = asyncio.ensure_future(session.receive())
+            done, _ = await asyncio.wait(
+                {receive, worker}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            if worker in done:
+                receive.cancel()
+                worker.result()  # re-raises the app's failure
+                return None
+            if not done:
+                receive.cancel()
+                if busy or gateway or not app_queue.empty():
+                    continue
+                raise SessionIdle
+            try:
+                item = receive.result()
+            except BaseException as exc:
+                reader_error = exc
+                break
+            if item is None:
+                return None
+            if buffering is not None and len(gateway) == buffering:
+                dropped += 1
+            gateway.append(item)
+            moved.set()
+    finally:
+        forwarder.cancel()
+        worker.cancel()
+        if dropped:
+            log.info(
+                "%s: dropped %d buffered inputs (max_buffering=%s)",
+                session.label,
+                dropped,
+                buffering,
+            )
+    raise reader_error

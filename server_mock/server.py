@@ -1,0 +1,170 @@
+"""Running the mock: in the current asyncio loop (GUI, CLI) or in a thread (tests, sync code).
+
+async with MockServer() as base_url: ...      # http://127.0.0.1:PORT
+with MockServer.in_thread() as base_url: ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+
+import uvicorn
+
+from server_mock.app import create_app
+from server_mock.config import MockConfig
+from server_mock.sse import InjectedDisconnect
+
+log = logging.getLogger("server_mock")
+
+
+class _QuietInjectedDisconnects(logging.Filter):
+    """Turn uvicorn's traceback for an injected SSE disconnect into one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+            exc = exc.exceptions[0]
+        if isinstance(exc, InjectedDisconnect):
+            record.msg, record.args, record.exc_info, record.exc_text = str(exc), (), None, None
+        return True
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto must be IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only
+    # then, and without it Nagle + delayed ACK hold small SSE events for 40 ms.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+class MockServer:
+    """A uvicorn server for `create_app(config)`, bound before it starts (port 0 works)."""
+
+    def __init__(self, config: MockConfig | None = None, *, log_level: str = "warning") -> None:
+        self.config = config or MockConfig()
+        self.log_level = log_level
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._sock: socket.socket | None = None
+        self.base_url = ""
+
+    @property
+    def port(self) -> int:
+        return self._sock.getsockname()[1] if self._sock else 0
+
+    async def start(self) -> str:
+        """Start serving in the running loop; return `http://HOST:PORT`."""
+        self._sock = _bind(self.config.host, self.config.port)
+        uv_config = uvicorn.Config(
+            create_app(self.config),
+            log_level=self.log_level,
+            access_log=self.log_level == "debug",
+            lifespan="off",
+            ws="websockets-sansio",
+            # Our own limit answers with an x-fal-error; uvicorn's is the hard stop.
+            ws_max_size=self.config.max_message_bytes * 2 + 1024,
+            ws_ping_interval=None,
+            timeout_graceful_shutdown=2,
+        )
+        self._server = uvicorn.Server(uv_config)
+        self._server.capture_signals = _no_signal_capture  # type: ignore[method-assign]
+        logging.getLogger("uvicorn.error").addFilter(_QuietInjectedDisconnects())
+        self._task = asyncio.create_task(self._server.serve(sockets=[self._sock]))
+        for _ in range(500):  # bounded: 5 s
+            if self._server.started or self._task.done():
+                break
+            await asyncio.sleep(0.01)
+        if not self._server.started:
+            await self.stop()
+            raise RuntimeError(
+                f"mock server did not start on {self.config.host}:{self.config.port}"
+            )
+        host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
+        self.base_url = f"http://{host}:{self.port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._task is not None:
+            try:
+                await asyncio.wait_for(self._task, timeout=10)
+            except (TimeoutError, asyncio.CancelledError):
+                self._task.cancel()
+        if self._sock is not None:
+            self._sock.close()
+        self._server = self._task = self._sock = None
+
+    async def __aenter__(self) -> str:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    @classmethod
+    @contextmanager
+    def in_thread(cls, config: MockConfig | None = None, **kwargs: str) -> Iterator[str]:
+        """Serve from a private event loop on a daemon thread; yield the base URL."""
+        server = cls(config, **kwargs)
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(server.start())
+            except BaseException as exc:
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+
+        thread = threading.Thread(target=run, name="rtprobe-mock", daemon=True)
+        thread.start()
+        ready.wait(15)
+        if failure or not server.base_url:
+            raise RuntimeError(
+                f"mock server failed to start: {failure[0] if failure else 'timeout'}"
+            )
+        try:
+            yield server.base_url
+        finally:
+            fut = asyncio.run_coroutine_threadsafe(_stop_all(server), loop)
+            try:
+                fut.result(timeout=15)
+            finally:
+                loop.call_soon_threadsafe(loop.stop)
+                thread.join(timeout=15)
+                loop.close()
+
+
+async def _stop_all(server: MockServer) -> None:
+    """Stop the server, then end what its sessions left behind on this private loop."""
+    await server.stop()
+    leftovers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in leftovers:
+        task.cancel()
+    await asyncio.gather(*leftovers, return_exceptions=True)
+
+
+@contextmanager
+def _no_signal_capture() -> Iterator[None]:
+    """The host (CLI, GUI, tests) owns signals; uvicorn must not take them over."""
+    yield

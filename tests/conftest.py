@@ -1,0 +1,40 @@
+"""Shared fixtures: a real mock server on 127.0.0.1, started with uvicorn."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from server_mock import FaultConfig, MockConfig, MockServer
+
+
+@pytest.fixture(scope="session")
+def mock_base() -> Iterator[str]:
+    """http://127.0.0.1:PORT of a default mock server shared by the whole run."""
+    with MockServer.in_thread() as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def ws_base(mock_base: str) -> str:
+    return mock_base.replace("http://", "ws://")
+
+
+@pytest.fixture
+def start_mock() -> Callable[..., AbstractContextManager[str]]:
+    """Start a mock with its own settings: `with start_mock(key="k", latency_ms=5) as base:`."""
+
+    def start(
+        *, faults: FaultConfig | None = None, **settings: object
+    ) -> AbstractContextManager[str]:
+        config = MockConfig(**settings)  # type: ignore[arg-type]
+        if faults is not None:
+            config.faults = faults
+        return MockServer.in_thread(config)
+
+    return start

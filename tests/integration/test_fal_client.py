@@ -1,0 +1,185 @@
+"""The real fal-client package against the mock (PROTOCOLS.md 'compatibility suite')."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import fal_client.client as fc
+import pytest
+
+
+def point_fal_client_at(monkeypatch: pytest.MonkeyPatch, base: str) -> None:
+    """PROTOCOLS.md: fal-client builds URLs from module constants."""
+    monkeypatch.setattr(fc, "REALTIME_URL_FORMAT", base.replace("http://", "ws://") + "/")
+    monkeypatch.setattr(fc, "RUN_URL_FORMAT", base + "/")
+    monkeypatch.setattr(fc, "REST_URL", base)
+
+
+@pytest.fixture
+def fal(mock_base: str, monkeypatch: pytest.MonkeyPatch) -> fc.AsyncClient:
+    point_fal_client_at(monkeypatch, mock_base)
+    return fc.AsyncClient(key="anything")
+
+
+@pytest.fixture
+def keyed(start_mock, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    with start_mock(key="secret-key") as base:
+        point_fal_client_at(monkeypatch, base)
+        yield base
+
+
+async def test_realtime_round_trips_in_order(fal: fc.AsyncClient) -> None:
+    async with fal.realtime("mock/echo") as conn:
+        for i in range(50):
+            await conn.send({"seq": i, "blob": b"\x00\x01" * 32})
+            out = await asyncio.wait_for(conn.recv(), 5)
+            assert out is not None
+            assert out["seq"] == i
+            assert out["blob"] == b"\x00\x01" * 32  # bytes stay msgpack bin
+            assert out["server_send_ns"] >= out["server_recv_ns"] > 0
+
+
+async def test_realtime_with_key_header_instead_of_jwt(fal: fc.AsyncClient) -> None:
+    async with fal.realtime("mock/echo", use_jwt=False) as conn:
+        await conn.send({"x": 1})
+        assert (await asyncio.wait_for(conn.recv(), 5))["x"] == 1
+
+
+def test_sync_client_realtime(mock_base: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    point_fal_client_at(monkeypatch, mock_base)
+    client = fc.SyncClient(key="anything")
+    with client.realtime("mock/echo") as conn:
+        conn.send({"hello": "world"})
+        assert conn.recv()["hello"] == "world"
+
+
+async def test_realtime_app_error_raises_realtime_error(fal: fc.AsyncClient) -> None:
+    async with fal.realtime("mock/echo") as conn:
+        await conn.send({"fail": "boom"})
+        with pytest.raises(fc.RealtimeError) as info:
+            await asyncio.wait_for(conn.recv(), 5)
+    assert info.value.error == "INTERNAL_ERROR"
+    assert info.value.reason == "boom"
+
+
+async def test_validation_error_names_the_field(fal: fc.AsyncClient) -> None:
+    async with fal.realtime("mock/diffusion") as conn:
+        await conn.send({"width": "wide"})
+        with pytest.raises(fc.RealtimeError) as info:
+            await asyncio.wait_for(conn.recv(), 5)
+    assert info.value.error == "INTERNAL_ERROR"
+    assert "'width'" in info.value.reason
+
+
+async def test_server_streaming_ends_with_timeout_error(fal: fc.AsyncClient) -> None:
+    """fal's quirk, reproduced: a normal end of a streaming session is TIMEOUT."""
+    received = []
+    async with fal.realtime("mock/echo", path="/realtime-stream") as conn:
+        await conn.send({"count": 4, "interval_ms": 1})
+        with pytest.raises(fc.RealtimeError) as info:
+            for _ in range(10):
+                received.append(await asyncio.wait_for(conn.recv(), 5))
+    assert [r["index"] for r in received] == [0, 1, 2, 3]
+    assert info.value.error == "TIMEOUT"
+    assert info.value.reason == "no inputs, reconnect when needed!"
+
+
+async def test_max_buffering_drops_oldest(fal: fc.AsyncClient) -> None:
+    """A buffer of 4 and a burst of 10 while the app is busy: outputs 0, 1, 2, 6, 7, 8, 9."""
+    async with fal.realtime("mock/echo", max_buffering=4) as conn:
+        await conn.send({"seq": 0, "sleep_ms": 300})
+        await asyncio.sleep(0.05)  # the app is now busy with input 0
+        for i in range(1, 10):
+            await conn.send({"seq": i})
+        seqs = []
+        for _ in range(7):
+            seqs.append((await asyncio.wait_for(conn.recv(), 5))["seq"])
+    assert seqs == [0, 1, 2, 6, 7, 8, 9]
+
+
+async def test_batching_answers_one_output_per_batch(fal: fc.AsyncClient) -> None:
+    async with fal.realtime("mock/echo", path="/realtime-batch") as conn:
+        await conn.send({"seq": 0, "sleep_ms": 200})
+        await asyncio.sleep(0.05)
+        for i in range(1, 9):
+            await conn.send({"seq": i})
+        seen: list[int] = []
+        sizes = []
+        while len(seen) < 9:
+            out = await asyncio.wait_for(conn.recv(), 5)
+            sizes.append(out["batch_size"])
+            seen.extend(item["seq"] for item in out["batch"])
+    assert seen == list(range(9))
+    assert max(sizes) > 1 and all(s <= 4 for s in sizes)
+
+
+async def test_timings_messages_are_skipped_by_fal_client(
+    start_mock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With timings on, the first frame is an x-fal-message; fal-client skips it."""
+    with start_mock(timings=True) as base:
+        point_fal_client_at(monkeypatch, base)
+        client = fc.AsyncClient(key="anything")
+        async with client.realtime("mock/echo") as conn:
+            await conn.send({"a": 1})
+            out = await asyncio.wait_for(conn.recv(), 5)
+            # the zero timings frame came first on the wire (checked with a raw client in
+            # test_realtime_protocol.py); fal-client must have skipped it
+            assert out["a"] == 1
+            assert "type" not in out
+
+
+async def test_ws_connect_to_raw_websocket(fal: fc.AsyncClient) -> None:
+    async with fal.ws_connect("mock/echo", path="/ws") as ws:
+        await ws.send("text frame")
+        assert await asyncio.wait_for(ws.recv(), 5) == "text frame"
+        await ws.send(b"\x00binary")
+        assert await asyncio.wait_for(ws.recv(), 5) == b"\x00binary"
+
+
+async def test_stream_over_sse(fal: fc.AsyncClient) -> None:
+    events = [
+        e
+        async for e in fal.stream(
+            "mock/diffusion", {"steps": 3, "step_ms": 1, "width": 32, "height": 24}
+        )
+    ]
+    assert [e["step"] for e in events[:-1]] == [1, 2, 3]
+    final = events[-1]
+    assert final["type"] == "result"
+    image = final["images"][0]
+    assert (image["width"], image["height"]) == (32, 24)
+    assert image["url"].startswith("data:image/png;base64,")
+
+
+async def test_run_plain_post(fal: fc.AsyncClient) -> None:
+    out = await fal.run("mock/echo", {"q": 7})
+    assert out["q"] == 7
+
+
+async def test_token_fetch_and_auth_enforced(keyed: str) -> None:
+    good = fc.AsyncClient(key="secret-key")
+    token = await good._get_realtime_token("mock/echo")
+    assert isinstance(token, str) and token
+    async with good.realtime("mock/echo") as conn:  # JWT path
+        await conn.send({"n": 1})
+        assert (await asyncio.wait_for(conn.recv(), 5))["n"] == 1
+    async with good.realtime("mock/echo", use_jwt=False) as conn:  # key header path
+        await conn.send({"n": 2})
+        assert (await asyncio.wait_for(conn.recv(), 5))["n"] == 2
+
+    bad = fc.AsyncClient(key="wrong-key")
+    with pytest.raises(fc.FalClientHTTPError) as info:
+        await bad._get_realtime_token("mock/echo")
+    assert info.value.status_code == 401
+
+
+async def test_bad_key_refused_at_handshake(keyed: str) -> None:
+    import websockets
+
+    bad = fc.AsyncClient(key="wrong-key")
+    with pytest.raises(websockets.exceptions.InvalidStatus) as info:
+        async with bad.realtime("mock/echo", use_jwt=False):
+            pass
+    assert info.value.response.status_code == 401
