@@ -23,16 +23,27 @@ from server_mock.sse import InjectedDisconnect
 log = logging.getLogger("server_mock")
 
 
-class _QuietInjectedDisconnects(logging.Filter):
-    """Turn uvicorn's traceback for an injected SSE disconnect into one line."""
+class _UvicornLogFilter(logging.Filter):
+    """Keep uvicorn's log to one line per event we cause on purpose.
+
+    - an injected SSE disconnect raises inside the response: log one line, no traceback;
+    - a refused handshake (401/403/400 via the denial extension) makes uvicorn's
+      sans-I/O WebSocket protocol report "returned without completing handshake",
+      though the denial response went out; our own line already says why.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == "ASGI callable returned without completing handshake.":
+            return False
         exc = record.exc_info[1] if record.exc_info else None
         while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
             exc = exc.exceptions[0]
         if isinstance(exc, InjectedDisconnect):
             record.msg, record.args, record.exc_info, record.exc_text = str(exc), (), None, None
         return True
+
+
+_LOG_FILTER = _UvicornLogFilter()
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -78,7 +89,7 @@ class MockServer:
         )
         self._server = uvicorn.Server(uv_config)
         self._server.capture_signals = _no_signal_capture  # type: ignore[method-assign]
-        logging.getLogger("uvicorn.error").addFilter(_QuietInjectedDisconnects())
+        logging.getLogger("uvicorn.error").addFilter(_LOG_FILTER)  # idempotent: one instance
         self._task = asyncio.create_task(self._server.serve(sockets=[self._sock]))
         for _ in range(500):  # bounded: 5 s
             if self._server.started or self._task.done():

@@ -183,3 +183,30 @@ async def test_bad_key_refused_at_handshake(keyed: str) -> None:
         async with bad.realtime("mock/echo", use_jwt=False):
             pass
     assert info.value.response.status_code == 401
+
+
+async def test_abrupt_disconnect_is_connection_closed(fal: fc.AsyncClient) -> None:
+    """PROTOCOLS.md: a dropped TCP connection is CONNECTION_CLOSED for fal-client."""
+    got = []
+    # use_jwt=False: fal-client would append "?fal_jwt_token" after our own query
+    async with fal.realtime(
+        "mock/echo", path="/realtime?disconnect_after=2", use_jwt=False
+    ) as conn:
+        with pytest.raises(fc.RealtimeError) as info:
+            for i in range(5):
+                await conn.send({"i": i})
+                got.append((await asyncio.wait_for(conn.recv(), 5))["i"])
+    assert got == [0, 1]
+    assert info.value.error == "CONNECTION_CLOSED"
+
+
+async def test_token_response_is_a_bare_json_string(mock_base: str) -> None:
+    import httpx
+
+    async with httpx.AsyncClient() as client:
+        r = await client.post(
+            f"{mock_base}/tokens/", json={"allowed_apps": ["echo"], "token_expiration": 120}
+        )
+    assert r.status_code == 200
+    assert isinstance(r.json(), str)
+    assert fc._parse_token_response(r.json()) == r.json()

@@ -145,3 +145,19 @@ async def test_openapi_marks_realtime_routes(mock_base: str) -> None:
     assert proto["type"] == "realtime" and proto["realtimeMode"] == "unary"
     assert spec["paths"]["/realtime-batch"]["post"]["x-fal-protocol"]["config"]["maxBatchSize"] == 4
     assert spec["paths"]["/ws"]["post"]["x-fal-protocol"]["type"] == "websocket"
+
+
+async def test_bad_input_is_logged_in_one_line(
+    ws_base: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("WARNING", logger="server_mock")
+    await _expect_internal_error(f"{ws_base}/mock/echo/realtime", PACK("just a string"))
+    for _ in range(100):  # bounded: the server logs on its own thread
+        if caplog.records:
+            break
+        await asyncio.sleep(0.01)
+    records = [r for r in caplog.records if r.name == "server_mock"]
+    assert len(records) == 1
+    message = records[0].getMessage()
+    assert "bad input: expected a msgpack map, got str" in message
+    assert "\n" not in message and records[0].exc_info is None
