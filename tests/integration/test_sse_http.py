@@ -10,12 +10,15 @@ from httpx_sse import aconnect_sse
 
 
 async def test_diffusion_streams_progress_then_a_png(mock_base: str) -> None:
-    async with httpx.AsyncClient(timeout=10) as client, aconnect_sse(
-        client,
-        "POST",
-        f"{mock_base}/mock/diffusion/stream",
-        json={"steps": 5, "step_ms": 1, "width": 40, "height": 30},
-    ) as es:
+    async with (
+        httpx.AsyncClient(timeout=10) as client,
+        aconnect_sse(
+            client,
+            "POST",
+            f"{mock_base}/mock/diffusion/stream",
+            json={"steps": 5, "step_ms": 1, "width": 40, "height": 30},
+        ) as es,
+    ):
         assert es.response.headers["content-type"].startswith("text/event-stream")
         events = [e async for e in es.aiter_sse()]
     assert all(e.event == "message" for e in events)
@@ -29,12 +32,15 @@ async def test_diffusion_streams_progress_then_a_png(mock_base: str) -> None:
 
 
 async def test_echo_stream_events_carry_server_timestamps(mock_base: str) -> None:
-    async with httpx.AsyncClient(timeout=10) as client, aconnect_sse(
-        client,
-        "POST",
-        f"{mock_base}/mock/echo/stream",
-        json={"count": 3, "interval_ms": 1, "tag": "t"},
-    ) as es:
+    async with (
+        httpx.AsyncClient(timeout=10) as client,
+        aconnect_sse(
+            client,
+            "POST",
+            f"{mock_base}/mock/echo/stream",
+            json={"count": 3, "interval_ms": 1, "tag": "t"},
+        ) as es,
+    ):
         data = [e.json() async for e in es.aiter_sse()]
     assert [d["index"] for d in data] == [0, 1, 2]
     assert all(d["tag"] == "t" and d["server_send_ns"] >= d["server_recv_ns"] for d in data)

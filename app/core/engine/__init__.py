@@ -1,0 +1,1 @@
+"""The measurement engine: schedules traffic, matches replies, emits events."""

@@ -1,0 +1,43 @@
+"""What one run does: transport, target, traffic shape, limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core.targets import Target
+from app.core.transports.base import DEFAULT_SEQ_FIELD
+from app.core.transports.ws import PayloadFormat
+from app.core.transports.wsbase import WsOptions
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    target: Target
+    payload: Any = field(default_factory=dict)
+    count: int | None = 100  # messages in all (split across sessions); None: use duration_s
+    duration_s: float | None = None
+    rate: float | None = None  # messages/s in all; None: closed loop (one in flight per session)
+    concurrency: int = 1
+    warmup: int = 0  # messages per session left out of the statistics
+    timeout_s: float = 10.0  # a message with no reply after this is timed out
+    ws: WsOptions = field(default_factory=WsOptions)
+    ws_format: PayloadFormat = "json"
+    seq_field: str | None = DEFAULT_SEQ_FIELD
+    ordered: bool = True  # the app answers in order, so a later reply proves a drop
+    reconnects: int = 3  # per session, after the connection ends early
+    sse_method: str = "POST"
+    record_messages: bool = False  # emit a Message event per frame (the GUI inspector)
+
+    @property
+    def transport(self) -> str:
+        return self.target.transport
+
+    def share(self, session: int) -> tuple[int | None, float | None]:
+        """This session's message count and rate."""
+        n = self.concurrency
+        count = None
+        if self.count is not None:
+            count = self.count // n + (1 if session < self.count % n else 0)
+        rate = self.rate / n if self.rate else None
+        return count, rate

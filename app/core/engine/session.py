@@ -1,0 +1,233 @@
+"""One message session (realtime or raw WebSocket): send on a schedule, match replies,
+reconnect when the connection ends early, and account for every message."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+
+from app.core.engine.config import RunConfig
+from app.core.engine.matcher import Matcher, Pending, Resolved
+from app.core.errors import AuthError, ClosedError, ProbeError, TargetError
+from app.core.events import ErrorEvent, Event, Message, Sample, StateChange, StatsSnapshot
+from app.core.transports.base import MessageClient, Reply
+
+Emit = Callable[[Event], None]
+Connect = Callable[[], Awaitable[MessageClient]]
+BACKOFF_S = (0.1, 0.3, 1.0, 2.0)
+
+
+def now_ns() -> int:
+    return time.perf_counter_ns()
+
+
+class MessageSession:
+    def __init__(
+        self, index: int, config: RunConfig, connect: Connect, emit: Emit, stop: asyncio.Event
+    ) -> None:
+        self.index = index
+        self.config = config
+        self.connect = connect
+        self.emit = emit
+        self.stop = stop
+        self.count, self.rate = config.share(index)
+        self.matcher = Matcher(ordered=config.ordered)
+        self.timeout_ns = int(config.timeout_s * 1e9)
+        self.idle = asyncio.Event()  # nothing in flight (closed loop waits on it)
+        self.idle.set()
+        self.seq = 0
+        self.ending = False  # the server announced it will close this connection
+
+    # -- bookkeeping ---------------------------------------------------------------
+    def _emit_resolved(self, items: list[Resolved], reply: Reply | None = None) -> None:
+        for r in items:
+            p = r.pending
+            got = r.outcome == "received" and reply is not None
+            self.emit(
+                Sample(
+                    session=self.index,
+                    seq=p.seq,
+                    outcome=r.outcome,
+                    intended_ns=p.intended_ns,
+                    sent_ns=p.sent_ns,
+                    done_ns=r.done_ns,
+                    bytes_out=p.bytes_out,
+                    bytes_in=reply.size if got and reply else 0,
+                    server_ns=reply.server_ns if got and reply else None,
+                    warmup=p.warmup,
+                    error=r.error,
+                )
+            )
+        if not self.matcher.in_flight:
+            self.idle.set()
+
+    def _more(self, deadline_ns: int | None) -> bool:
+        if self.stop.is_set():
+            return False
+        if self.count is not None:
+            return self.seq < self.count
+        return deadline_ns is not None and now_ns() < deadline_ns
+
+    # -- the loops -----------------------------------------------------------------
+    async def run(self) -> None:
+        cfg = self.config
+        deadline = now_ns() + int(cfg.duration_s * 1e9) if cfg.duration_s else None
+        start = now_ns()
+        attempts = 0
+        while self._more(deadline):
+            client = await self._connect(attempts)
+            if client is None:
+                return
+            attempts = 0
+            self.ending = False
+            receiver = asyncio.create_task(self._receive(client))
+            expirer = asyncio.create_task(self._expire())
+            try:
+                ended = await self._send_all(client, start, deadline, receiver)
+                if not ended:
+                    await self._drain(receiver)
+            finally:
+                expirer.cancel()
+                receiver.cancel()
+                await asyncio.gather(expirer, receiver, return_exceptions=True)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(client.close(), 2)
+            # whatever is still pending after the connection went is lost with it
+            self._emit_resolved(self.matcher.resolve_all("errored", now_ns(), "connection ended"))
+            if self._more(deadline):
+                attempts += 1
+                if attempts > cfg.reconnects:
+                    self.emit(
+                        ErrorEvent(
+                            self.index,
+                            now_ns(),
+                            "ClosedError",
+                            f"gave up after {cfg.reconnects} reconnects",
+                        )
+                    )
+                    break
+                self.emit(StateChange(self.index, now_ns(), "reconnecting"))
+                await asyncio.sleep(BACKOFF_S[min(attempts, len(BACKOFF_S)) - 1])
+        self.emit(StateChange(self.index, now_ns(), "closed"))
+
+    async def _connect(self, attempts: int) -> MessageClient | None:
+        self.emit(StateChange(self.index, now_ns(), "connecting"))
+        while True:
+            try:
+                client = await self.connect()
+            except ProbeError as exc:
+                self.emit(ErrorEvent(self.index, now_ns(), type(exc).__name__, str(exc)))
+                attempts += 1
+                if isinstance(exc, TargetError | AuthError) or attempts > self.config.reconnects:
+                    self.emit(StateChange(self.index, now_ns(), "failed", str(exc)))
+                    return None
+                await asyncio.sleep(BACKOFF_S[min(attempts, len(BACKOFF_S)) - 1])
+                continue
+            self.emit(StateChange(self.index, now_ns(), "connected"))
+            self.emit(StatsSnapshot(self.index, now_ns(), dict(client.info)))
+            return client
+
+    async def _send_all(
+        self, client: MessageClient, start: int, deadline: int | None, receiver: asyncio.Task[None]
+    ) -> bool:
+        """Send until done; True when the connection ended under us."""
+        cfg = self.config
+        interval_ns = int(1e9 / self.rate) if self.rate else 0
+        record = cfg.record_messages
+        while self._more(deadline):
+            if receiver.done() or self.ending:
+                return True
+            if interval_ns:
+                intended = start + self.seq * interval_ns
+                wait = (intended - now_ns()) / 1e9
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            else:
+                if not self.idle.is_set():
+                    idle = asyncio.ensure_future(self.idle.wait())
+                    await asyncio.wait({idle, receiver}, return_when=asyncio.FIRST_COMPLETED)
+                    idle.cancel()
+                    if receiver.done() or self.ending:
+                        return True
+                    if not self._more(deadline):
+                        break
+                intended = now_ns()
+            seq = self.seq
+            pending = Pending(seq, intended, now_ns(), 0, warmup=seq < cfg.warmup)
+            self.matcher.sent(pending)
+            self.idle.clear()
+            self.seq += 1
+            try:
+                pending.bytes_out = await client.send(cfg.payload, seq)
+            except ClosedError:
+                return True
+            except ProbeError as exc:  # the payload cannot be sent at all: stop the session
+                self.emit(ErrorEvent(self.index, now_ns(), type(exc).__name__, str(exc)))
+                self._emit_resolved(self.matcher.resolve_all("errored", now_ns(), str(exc)))
+                self.stop.set()
+                return True
+            if record:
+                self.emit(
+                    Message(
+                        self.index,
+                        "out",
+                        pending.sent_ns,
+                        "input",
+                        pending.bytes_out,
+                        cfg.payload,
+                        seq,
+                    )
+                )
+        return False
+
+    async def _drain(self, receiver: asyncio.Task[None]) -> None:
+        """Wait for in-flight replies until they arrive, time out, or the socket ends."""
+        if self.matcher.in_flight:
+            idle = asyncio.ensure_future(self.idle.wait())
+            await asyncio.wait(
+                {idle, receiver},
+                timeout=self.config.timeout_s + 1,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            idle.cancel()
+        self._emit_resolved(
+            self.matcher.resolve_all("timed_out", now_ns(), "no reply before the end")
+        )
+
+    async def _receive(self, client: MessageClient) -> None:
+        record = self.config.record_messages
+        while True:
+            try:
+                reply = await client.receive()
+            except ClosedError as exc:
+                if self.matcher.in_flight or self._more(None) or exc.code not in (1000, None):
+                    self.emit(ErrorEvent(self.index, now_ns(), "ClosedError", str(exc)))
+                self._emit_resolved(self.matcher.resolve_all("errored", now_ns(), str(exc)))
+                return
+            except ProbeError as exc:
+                self.emit(ErrorEvent(self.index, now_ns(), type(exc).__name__, str(exc)))
+                continue
+            t = now_ns()
+            if reply.closes:
+                self.ending = True
+            if record:
+                self.emit(
+                    Message(self.index, "in", t, reply.kind, reply.size, reply.data, reply.seq)
+                )
+            if reply.error is not None:
+                self.emit(ErrorEvent(self.index, t, type(reply.error).__name__, str(reply.error)))
+                self._emit_resolved(self.matcher.error(t, str(reply.error)))
+            elif reply.end or reply.kind == "x-fal-message":
+                continue
+            else:
+                self._emit_resolved(self.matcher.reply(reply.seq, t), reply)
+
+    async def _expire(self) -> None:
+        tick = min(0.25, max(0.01, self.config.timeout_s / 4))
+        while True:
+            await asyncio.sleep(tick)
+            expired = self.matcher.expire(now_ns(), self.timeout_ns)
+            if expired:
+                self._emit_resolved(expired)

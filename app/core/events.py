@@ -1,0 +1,95 @@
+"""The engine's one event stream: frozen dataclasses that the GUI, the CLI and the
+report writers all consume the same way.
+
+Times are `time.perf_counter_ns()` values (`*_ns`) on the engine's clock; durations
+are nanoseconds. `session` numbers the concurrent sessions of a run from 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Outcome = Literal["received", "errored", "dropped", "timed_out"]
+State = Literal["connecting", "connected", "closed", "failed", "reconnecting"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One message's fate. For SSE one message is one streaming request."""
+
+    session: int
+    seq: int
+    outcome: Outcome
+    intended_ns: int  # when the scheduler meant to send (open loop: the schedule)
+    sent_ns: int  # when it was actually sent
+    done_ns: int  # reply, error, drop detection or timeout
+    bytes_out: int = 0
+    bytes_in: int = 0
+    server_ns: int | None = None  # server time, when the app reports receive/send stamps
+    warmup: bool = False
+    first_ns: int | None = None  # SSE: first event of the stream
+    events: int = 0  # SSE: events in the stream
+    error: str = ""
+
+    @property
+    def rtt_ns(self) -> int:
+        """Latency from the intended send time (coordinated-omission corrected)."""
+        return self.done_ns - self.intended_ns
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A frame for the inspector: what went over the wire, decoded where possible."""
+
+    session: int
+    direction: Literal["out", "in"]
+    t_ns: int
+    kind: str  # "output", "input", "x-fal-error", "x-fal-message", "text", "event", "signaling"
+    size: int
+    data: Any = None
+    seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    session: int
+    t_ns: int
+    state: State
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorEvent:
+    """An error a user should see, already a one-line message."""
+
+    session: int
+    t_ns: int
+    kind: str  # the ProbeError class name, e.g. "AuthError", "AppError"
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class FrameSample:
+    """WebRTC: one video frame sent or received."""
+
+    session: int
+    direction: Literal["out", "in"]
+    t_ns: int
+    frame_id: int | None = None
+    latency_ns: int | None = None  # marker-matched end-to-end latency (in only)
+    hold_ns: int | None = None  # of which the client's jitter buffer held it
+    width: int = 0
+    height: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StatsSnapshot:
+    """Periodic transport statistics (WebRTC getStats, negotiated extensions, …)."""
+
+    session: int
+    t_ns: int
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+Event = Sample | Message | StateChange | ErrorEvent | FrameSample | StatsSnapshot

@@ -1,0 +1,178 @@
+"""Folding the event stream into what a run measured: counters, percentiles, rates.
+
+Memory stays flat however long the run: histograms and counters only. Warm-up
+samples are counted as such and left out of everything else.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core.events import ErrorEvent, Event, FrameSample, Sample, StateChange, StatsSnapshot
+from app.core.metrics import LatencyHistogram
+
+MAX_ERROR_KINDS = 20
+
+
+@dataclass
+class SessionTotals:
+    sent: int = 0
+    received: int = 0
+    errored: int = 0
+    dropped: int = 0
+    timed_out: int = 0
+    warmup: int = 0
+    state: str = "connecting"
+
+    def add(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
+
+@dataclass
+class Aggregator:
+    transport: str = ""
+    target: str = ""
+    rtt: LatencyHistogram = field(default_factory=LatencyHistogram)
+    server: LatencyHistogram = field(default_factory=LatencyHistogram)
+    network: LatencyHistogram = field(default_factory=LatencyHistogram)
+    first_event: LatencyHistogram = field(default_factory=LatencyHistogram)
+    frame_latency: LatencyHistogram = field(default_factory=LatencyHistogram)
+    frame_hold: LatencyHistogram = field(default_factory=LatencyHistogram)
+    sessions: dict[int, SessionTotals] = field(default_factory=dict)
+    error_messages: Counter[str] = field(default_factory=Counter)
+    errors_seen: int = 0  # error events (connection, protocol, app), beyond per-message outcomes
+    bytes_out: int = 0
+    bytes_in: int = 0
+    events_in: int = 0  # SSE events
+    frames_out: int = 0
+    frames_in: int = 0
+    first_ns: int | None = None
+    last_ns: int | None = None
+    frame_first_ns: dict[str, int] = field(default_factory=dict)
+    frame_last_ns: dict[str, int] = field(default_factory=dict)
+    info: dict[str, Any] = field(default_factory=dict)
+    started_wall: float = field(default_factory=time.time)
+
+    def _session(self, index: int) -> SessionTotals:
+        totals = self.sessions.get(index)
+        if totals is None:
+            totals = self.sessions[index] = SessionTotals()
+        return totals
+
+    def feed(self, event: Event) -> None:
+        if isinstance(event, Sample):
+            self._sample(event)
+        elif isinstance(event, ErrorEvent):
+            self.errors_seen += 1
+            if len(self.error_messages) < MAX_ERROR_KINDS or event.message in self.error_messages:
+                self.error_messages[event.message] += 1
+        elif isinstance(event, StateChange):
+            self._session(event.session).state = event.state
+        elif isinstance(event, FrameSample):
+            self._frame(event)
+        elif isinstance(event, StatsSnapshot) and not self.info:
+            self.info = dict(event.values)
+
+    def _sample(self, s: Sample) -> None:
+        totals = self._session(s.session)
+        if s.warmup:
+            totals.warmup += 1
+            return
+        totals.sent += 1
+        totals.add(s.outcome)
+        self.bytes_out += s.bytes_out
+        self.bytes_in += s.bytes_in
+        self.events_in += s.events
+        self.first_ns = (
+            s.intended_ns if self.first_ns is None else min(self.first_ns, s.intended_ns)
+        )
+        self.last_ns = s.done_ns if self.last_ns is None else max(self.last_ns, s.done_ns)
+        if s.outcome != "received":
+            return
+        self.rtt.record_ns(s.rtt_ns)
+        if s.server_ns is not None:
+            self.server.record_ns(s.server_ns)
+            self.network.record_ns(max(0, s.done_ns - s.sent_ns - s.server_ns))
+        if s.first_ns is not None:
+            self.first_event.record_ns(s.first_ns - s.intended_ns)
+
+    def _frame(self, f: FrameSample) -> None:
+        if f.direction == "out":
+            self.frames_out += 1
+        else:
+            self.frames_in += 1
+            if f.latency_ns is not None:
+                self.frame_latency.record_ns(f.latency_ns)
+            if f.hold_ns is not None:
+                self.frame_hold.record_ns(f.hold_ns)
+        self.frame_first_ns.setdefault(f.direction, f.t_ns)
+        self.frame_last_ns[f.direction] = f.t_ns
+
+    # -- results -------------------------------------------------------------------
+    def totals(self) -> SessionTotals:
+        out = SessionTotals()
+        for t in self.sessions.values():
+            for name in ("sent", "received", "errored", "dropped", "timed_out", "warmup"):
+                setattr(out, name, getattr(out, name) + getattr(t, name))
+        return out
+
+    @property
+    def duration_s(self) -> float:
+        if self.first_ns is None or self.last_ns is None:
+            return 0.0
+        return max(0.0, (self.last_ns - self.first_ns) / 1e9)
+
+    def fps(self, direction: str) -> float:
+        first, last = self.frame_first_ns.get(direction), self.frame_last_ns.get(direction)
+        n = self.frames_out if direction == "out" else self.frames_in
+        if first is None or last is None or last <= first or n < 2:
+            return 0.0
+        return (n - 1) / ((last - first) / 1e9)
+
+    def summary(self) -> dict[str, Any]:
+        t = self.totals()
+        measured = t.sent
+        duration = self.duration_s
+        out: dict[str, Any] = {
+            "transport": self.transport,
+            "target": self.target,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started_wall)),
+            "sessions": len(self.sessions),
+            "sent": measured,
+            "received": t.received,
+            "errors": t.errored,
+            "dropped": t.dropped,
+            "timeouts": t.timed_out,
+            "warmup": t.warmup,
+            "error_events": self.errors_seen,
+            "duration_s": round(duration, 6),
+            "rate_per_s": round(measured / duration, 3) if duration else 0.0,
+            "bytes_out": self.bytes_out,
+            "bytes_in": self.bytes_in,
+            "throughput_in_bytes_per_s": round(self.bytes_in / duration, 1) if duration else 0.0,
+            "rtt_ms": _pct(self.rtt),
+            "errors_by_message": dict(self.error_messages.most_common(MAX_ERROR_KINDS)),
+            "connection": self.info,
+        }
+        if self.server.count:
+            out["server_ms"] = _pct(self.server)
+            out["network_ms"] = _pct(self.network)
+        if self.transport == "sse":
+            out["time_to_first_event_ms"] = _pct(self.first_event)
+            out["events"] = self.events_in
+        if self.transport == "webrtc" or self.frames_in or self.frames_out:
+            out["fps_out"] = round(self.fps("out"), 3)
+            out["fps_in"] = round(self.fps("in"), 3)
+            out["frames_out"] = self.frames_out
+            out["frames_in"] = self.frames_in
+            out["frame_latency_ms"] = _pct(self.frame_latency)
+            out["frame_hold_ms"] = _pct(self.frame_hold)
+        return out
+
+
+def _pct(h: LatencyHistogram) -> dict[str, float]:
+    s = h.summary()
+    return {k: round(v, 4) for k, v in s.as_dict().items() if k != "count"} | {"count": s.count}

@@ -1,0 +1,1 @@
+"""Transport clients, one module each, all translating foreign errors into app.core.errors."""

@@ -1,0 +1,57 @@
+"""The shape every message transport has, so the engine drives them all the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from app.core.errors import ProbeError
+
+DEFAULT_SEQ_FIELD = "rtprobe_seq"
+
+ReplyKind = Literal["output", "x-fal-error", "x-fal-message", "text", "binary"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    kind: ReplyKind
+    size: int
+    data: Any
+    seq: int | None = None  # the sequence id the app echoed, when it did
+    server_ns: int | None = None  # app time between its receive and send stamps
+    error: ProbeError | None = None  # AppError for an x-fal-error (other than a stream end)
+    end: bool = False  # the session ended normally (fal's TIMEOUT after a stream or idle)
+    closes: bool = False  # the server closes the connection after this (fal's x-fal-error)
+
+
+class MessageClient(Protocol):
+    """A connected realtime or raw WebSocket session."""
+
+    info: dict[str, Any]  # negotiated extensions, subprotocol, … (for summaries)
+
+    async def send(self, payload: Any, seq: int) -> int:
+        """Send one message tagged with `seq` where the format allows; return bytes sent."""
+        ...
+
+    async def receive(self) -> Reply:
+        """The next reply; raises ClosedError when the connection ends."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def seq_of(data: Any, seq_field: str) -> int | None:
+    if isinstance(data, dict):
+        value = data.get(seq_field)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
+
+
+def server_time_ns(data: Any) -> int | None:
+    """mock/echo style stamps: `server_recv_ns` and `server_send_ns` on one clock."""
+    if isinstance(data, dict):
+        recv, send = data.get("server_recv_ns"), data.get("server_send_ns")
+        if isinstance(recv, int) and isinstance(send, int) and send >= recv:
+            return send - recv
+    return None

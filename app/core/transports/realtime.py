@@ -1,0 +1,79 @@
+"""fal's realtime protocol client: msgpack maps out, typed replies in (PROTOCOLS.md 1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from app.core.codecs.realtime import (
+    DecodeError,
+    FalError,
+    FalMessage,
+    Output,
+    decode_frame,
+    encode_input,
+)
+from app.core.errors import AppError, ProtocolError, TargetError
+from app.core.targets import Target
+from app.core.transports.base import DEFAULT_SEQ_FIELD, Reply, seq_of, server_time_ns
+from app.core.transports.wsbase import WsOptions, closed_error, describe, open_websocket
+
+
+class RealtimeClient:
+    """One realtime session. `TIMEOUT` is reported as the normal end of a stream."""
+
+    def __init__(self, ws: ClientConnection, seq_field: str | None = DEFAULT_SEQ_FIELD) -> None:
+        self.ws = ws
+        self.seq_field = seq_field
+        self.info: dict[str, Any] = describe(ws)
+
+    @classmethod
+    async def connect(
+        cls, target: Target, options: WsOptions, seq_field: str | None = DEFAULT_SEQ_FIELD
+    ) -> RealtimeClient:
+        return cls(await open_websocket(target, options), seq_field)
+
+    async def send(self, payload: Any, seq: int) -> int:
+        if not isinstance(payload, dict):
+            raise TargetError(f"realtime inputs must be JSON objects, got {type(payload).__name__}")
+        data = {**payload, self.seq_field: seq} if self.seq_field else payload
+        try:
+            frame = encode_input(data)
+        except (TypeError, ValueError) as exc:
+            raise TargetError(f"payload cannot be encoded as msgpack: {exc}") from None
+        try:
+            await self.ws.send(frame)
+        except websockets.ConnectionClosed as exc:
+            raise closed_error(exc) from None
+        return len(frame)
+
+    async def receive(self) -> Reply:
+        try:
+            frame = await self.ws.recv()
+        except websockets.ConnectionClosed as exc:
+            raise closed_error(exc) from None
+        try:
+            message = decode_frame(frame)
+        except DecodeError as exc:
+            raise ProtocolError(str(exc)) from None
+        if isinstance(message, Output):
+            return Reply(
+                "output",
+                message.size,
+                message.data,
+                seq=seq_of(message.data, self.seq_field) if self.seq_field else None,
+                server_ns=server_time_ns(message.data),
+            )
+        if isinstance(message, FalError):
+            if message.is_timeout:
+                return Reply("x-fal-error", message.size, message, end=True, closes=True)
+            error = AppError(message.error, message.reason)
+            return Reply("x-fal-error", message.size, message, error=error, closes=True)
+        if isinstance(message, FalMessage):
+            return Reply("x-fal-message", message.size, message.payload)
+        return Reply("text", message.size, message.data)
+
+    async def close(self) -> None:
+        await self.ws.close()

@@ -1,0 +1,201 @@
+"""What the realtime, raw WebSocket and WebRTC-signaling clients share: connecting with
+websockets, auth, and translating websockets' exceptions into one-line ProbeErrors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from app.core.errors import (
+    AuthError,
+    ClosedError,
+    ConnectError,
+    ProbeError,
+    ProbeTimeout,
+    ProtocolError,
+    TargetError,
+)
+from app.core.targets import Target
+
+TOKEN_EXPIRATION_S = 120
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """How to authenticate; `key` is a secret and never printed."""
+
+    key: str | None = field(default=None, repr=False)
+    use_jwt: bool = True  # fetch a short-lived token (fal-client's default) vs a Key header
+
+    def __repr__(self) -> str:
+        return f"Credentials(key={'***' if self.key else None}, use_jwt={self.use_jwt})"
+
+
+@dataclass(frozen=True)
+class WsOptions:
+    credentials: Credentials = Credentials()
+    max_buffering: int | None = None
+    compression: bool = False  # permessage-deflate: off, so we do not measure our own cost
+    headers: Mapping[str, str] = field(default_factory=dict)
+    subprotocols: tuple[str, ...] = ()
+    open_timeout_s: float = 10.0
+    max_size: int | None = None  # fal-client uses None
+
+
+def redact(text: str, secrets: tuple[str | None, ...]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+async def fetch_token(target: Target, key: str, timeout_s: float = 10.0) -> str:
+    """`POST /tokens/` as fal-client does; accepts a bare string or {"token": …}."""
+    if not target.token_url or not target.alias:
+        raise TargetError("a JWT token needs an app id target (owner/alias), not a URL")
+    body = {"allowed_apps": [target.alias], "token_expiration": TOKEN_EXPIRATION_S}
+    try:
+        async with httpx.AsyncClient(timeout=timeout_s) as client:
+            r = await client.post(
+                target.token_url, json=body, headers={"Authorization": f"Key {key}"}
+            )
+    except httpx.TimeoutException:
+        raise ProbeTimeout(
+            f"token service {target.token_url} did not answer in {timeout_s:g} s"
+        ) from None
+    except httpx.HTTPError as exc:
+        raise ConnectError(
+            f"token service {target.token_url}: {redact(str(exc), (key,))}"
+        ) from None
+    if r.status_code in (401, 403):
+        raise AuthError(f"token service refused the key (HTTP {r.status_code}): {_detail(r)}")
+    if r.status_code >= 400:
+        raise ConnectError(f"token service answered HTTP {r.status_code}: {_detail(r)}")
+    try:
+        data = r.json()
+    except ValueError:
+        raise ProtocolError("token service answered something that is not JSON") from None
+    if isinstance(data, str) and data:
+        return data
+    if isinstance(data, dict) and isinstance(data.get("token"), str):
+        return data["token"]
+    raise ProtocolError("token service answer has no token (expected a string or {'token': …})")
+
+
+def _detail(r: httpx.Response) -> str:
+    try:
+        body = r.json()
+    except ValueError:
+        return r.text[:200].replace("\n", " ") or r.reason_phrase
+    if isinstance(body, dict) and "detail" in body:
+        return str(body["detail"])[:200]
+    return str(body)[:200]
+
+
+def with_query(url: str, extra: Mapping[str, str]) -> str:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query.update(extra)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+async def open_websocket(target: Target, options: WsOptions) -> ClientConnection:
+    """Authenticate, connect and return the socket, or raise a ProbeError."""
+    creds = options.credentials
+    query: dict[str, str] = {}
+    headers = dict(options.headers)
+    if creds.key:
+        if creds.use_jwt and target.token_url:
+            query["fal_jwt_token"] = await fetch_token(target, creds.key)
+        else:
+            headers["Authorization"] = f"Key {creds.key}"
+    if options.max_buffering is not None:
+        if not 1 <= options.max_buffering <= 60:
+            raise TargetError(f"max_buffering={options.max_buffering} must be between 1 and 60")
+        query["max_buffering"] = str(options.max_buffering)
+    url = with_query(target.url, query) if query else target.url
+    secrets = (creds.key, query.get("fal_jwt_token"))
+    try:
+        return await websockets.connect(
+            url,
+            additional_headers=headers or None,
+            subprotocols=[websockets.Subprotocol(p) for p in options.subprotocols] or None,
+            compression="deflate" if options.compression else None,
+            open_timeout=options.open_timeout_s,
+            max_size=options.max_size,
+            ping_interval=None,
+        )
+    except Exception as exc:
+        raise translate_connect_error(exc, target, options.open_timeout_s, secrets) from None
+
+
+def translate_connect_error(
+    exc: BaseException, target: Target, timeout_s: float, secrets: tuple[str | None, ...] = ()
+) -> ProbeError:
+    where = target.display
+    if isinstance(exc, ProbeError):
+        return exc
+    if isinstance(exc, websockets.InvalidStatus):
+        status = exc.response.status_code
+        body = bytes(exc.response.body or b"")
+        detail = _body_detail(body)
+        msg = f"{where}: server refused the WebSocket handshake with HTTP {status}"
+        msg += f": {detail}" if detail else ""
+        return AuthError(msg) if status in (401, 403) else ConnectError(msg)
+    if isinstance(exc, websockets.InvalidURI):
+        return TargetError(f"{where} is not a valid WebSocket URL")
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return ProbeTimeout(f"{where}: no WebSocket handshake within {timeout_s:g} s")
+    if isinstance(exc, ssl.SSLError):
+        return ConnectError(f"{where}: TLS failed: {exc.reason or exc}")
+    if isinstance(exc, socket.gaierror):
+        return ConnectError(f"{where}: cannot resolve host {urlsplit(target.url).hostname!r}")
+    if isinstance(exc, ConnectionRefusedError):
+        return ConnectError(f"{where}: connection refused (is the server running?)")
+    if isinstance(exc, OSError):
+        return ConnectError(f"{where}: {exc.strerror or exc}")
+    if isinstance(exc, websockets.InvalidHandshake | websockets.InvalidMessage):
+        return ProtocolError(f"{where}: invalid WebSocket handshake: {exc}")
+    return ConnectError(f"{where}: {type(exc).__name__}: {redact(str(exc), secrets)}")
+
+
+def _body_detail(body: bytes) -> str:
+    if not body:
+        return ""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return body[:200].decode(errors="replace").strip().replace("\n", " ")
+    if isinstance(value, dict) and "detail" in value:
+        return str(value["detail"])[:200]
+    return str(value)[:200]
+
+
+def closed_error(exc: websockets.ConnectionClosed) -> ClosedError:
+    """fal-client's view: a close without a close frame, or not 1000, is CONNECTION_CLOSED."""
+    rcvd = exc.rcvd
+    if rcvd is None:
+        return ClosedError("connection closed abruptly (no close frame, 1006)", 1006)
+    reason = f": {rcvd.reason}" if rcvd.reason else ""
+    return ClosedError(f"connection closed by the server with code {rcvd.code}{reason}", rcvd.code)
+
+
+def negotiated_extensions(ws: ClientConnection) -> list[str]:
+    names = []
+    for ext in ws.protocol.extensions:
+        names.append(getattr(ext, "name", type(ext).__name__))
+    return names
+
+
+def describe(ws: ClientConnection) -> dict[str, Any]:
+    return {"extensions": negotiated_extensions(ws), "subprotocol": ws.subprotocol}
