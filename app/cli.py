@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+from typing import NoReturn
 
 from app import __version__
 
@@ -45,8 +46,15 @@ def _port(text: str) -> int:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments get one line naming what was wrong, not a page of usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rtprobe",
         description="Test and profile realtime AI endpoints: fal realtime, WebSocket, SSE, WebRTC. "
         "With no command, opens the desktop app with its embedded mock server.",
@@ -113,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mock.add_argument("--timings", action="store_true", help="send x-fal-message timings frames")
     mock.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+    from app.commands import run as run_command
+
+    run_command.add_parser(sub, {"count": _count, "seconds": _non_negative})
 
     demo = sub.add_parser(
         "demo", help="headless demo: embedded mock + a short test of each transport"
@@ -187,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command == "mock":
             return asyncio.run(_serve_mock(args))
+        if command == "run":
+            from app.commands import run as run_command
+
+            return run_command.main(args)
         if command == "demo":
             from app.demo import run_demo
 

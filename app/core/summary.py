@@ -41,6 +41,7 @@ class Aggregator:
     first_event: LatencyHistogram = field(default_factory=LatencyHistogram)
     frame_latency: LatencyHistogram = field(default_factory=LatencyHistogram)
     frame_hold: LatencyHistogram = field(default_factory=LatencyHistogram)
+    send_lag: LatencyHistogram = field(default_factory=LatencyHistogram)  # sent - intended
     sessions: dict[int, SessionTotals] = field(default_factory=dict)
     error_messages: Counter[str] = field(default_factory=Counter)
     errors_seen: int = 0  # error events (connection, protocol, app), beyond per-message outcomes
@@ -90,6 +91,7 @@ class Aggregator:
             s.intended_ns if self.first_ns is None else min(self.first_ns, s.intended_ns)
         )
         self.last_ns = s.done_ns if self.last_ns is None else max(self.last_ns, s.done_ns)
+        self.send_lag.record_ns(max(0, s.sent_ns - s.intended_ns))
         if s.outcome != "received":
             return
         self.rtt.record_ns(s.rtt_ns)
@@ -157,6 +159,9 @@ class Aggregator:
             "errors_by_message": dict(self.error_messages.most_common(MAX_ERROR_KINDS)),
             "connection": self.info,
         }
+        if self.send_lag.count and self.send_lag.percentile_ms(99) > 0.001:
+            # open loop: how late the client itself sent, already inside rtt_ms
+            out["send_lag_ms"] = _pct(self.send_lag)
         if self.server.count:
             out["server_ms"] = _pct(self.server)
             out["network_ms"] = _pct(self.network)

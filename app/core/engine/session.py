@@ -23,6 +23,19 @@ def now_ns() -> int:
     return time.perf_counter_ns()
 
 
+SPIN_NS = 1_500_000
+
+
+async def sleep_until(t_ns: int) -> None:
+    """Wake at `t_ns` within microseconds: epoll sleeps in whole milliseconds, so sleep
+    to just short of the mark, then yield to the loop until it passes."""
+    wait = t_ns - now_ns()
+    if wait > SPIN_NS:
+        await asyncio.sleep((wait - SPIN_NS + 500_000) / 1e9)
+    while now_ns() < t_ns:
+        await asyncio.sleep(0)
+
+
 class MessageSession:
     def __init__(
         self, index: int, config: RunConfig, connect: Connect, emit: Emit, stop: asyncio.Event
@@ -141,9 +154,7 @@ class MessageSession:
                 return True
             if interval_ns:
                 intended = start + self.seq * interval_ns
-                wait = (intended - now_ns()) / 1e9
-                if wait > 0:
-                    await asyncio.sleep(wait)
+                await sleep_until(intended)
             else:
                 if not self.idle.is_set():
                     idle = asyncio.ensure_future(self.idle.wait())

@@ -1,0 +1,1 @@
+"""The rtprobe subcommands that need more than a few lines."""

@@ -1,0 +1,342 @@
+"""`rtprobe run`: the engine headless, with a live progress line, a summary and reports."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from contextlib import AsyncExitStack, suppress
+from pathlib import Path
+from typing import Any
+
+from app.core import assertions
+from app.core.engine.config import RunConfig
+from app.core.errors import ProbeError, TargetError
+from app.core.events import ErrorEvent, Event, Sample
+from app.core.summary import Aggregator
+from app.core.targets import TRANSPORTS, Target, resolve
+from app.core.transports.wsbase import Credentials, WsOptions
+
+PROGRESS_EVERY_S = 0.5
+
+
+def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run a test headless and report",
+        description="Send traffic to a realtime endpoint and measure it. TARGET is a URL "
+        "(ws://…/realtime, http://…/stream) or a fal app id that may carry a path "
+        "(fal-ai/some-app, mock/echo/ws). The key comes from $FAL_KEY (never a flag value).",
+    )
+    p.add_argument(
+        "transport",
+        choices=[t for t in TRANSPORTS if t != "webrtc"],
+        metavar="TRANSPORT",
+        help="realtime | ws | sse",
+    )
+    p.add_argument("target", metavar="TARGET")
+    p.add_argument(
+        "--payload", default="{}", help="JSON, or @FILE (JSON; raw bytes with --format bytes)"
+    )
+    p.add_argument("--count", type=types["count"], help="messages in all (default 100)")
+    p.add_argument(
+        "--duration", type=types["seconds"], metavar="S", help="run for S seconds instead"
+    )
+    p.add_argument(
+        "--rate",
+        type=types["seconds"],
+        metavar="R",
+        help="messages/s in all, open loop, latency from the intended send time "
+        "(default: closed loop, one in flight per session)",
+    )
+    p.add_argument("--concurrency", type=types["count"], default=1, metavar="C", help="sessions")
+    p.add_argument(
+        "--warmup",
+        type=types["count"],
+        default=0,
+        metavar="N",
+        help="messages per session left out of the statistics",
+    )
+    p.add_argument(
+        "--timeout",
+        type=types["seconds"],
+        default=10.0,
+        metavar="S",
+        help="a message with no reply after S seconds is timed out (default 10)",
+    )
+    p.add_argument(
+        "--mock",
+        action="store_true",
+        help="start the embedded mock server and resolve app ids on it",
+    )
+    p.add_argument("--host", help="host for app ids instead of fal.run")
+    p.add_argument(
+        "--no-jwt",
+        action="store_true",
+        help="send 'Authorization: Key' instead of fetching a token",
+    )
+    p.add_argument(
+        "--max-buffering", type=types["count"], metavar="N", help="fal max_buffering (1..60)"
+    )
+    p.add_argument(
+        "--compression",
+        action="store_true",
+        help="offer permessage-deflate (off by default: it is the client's own cost)",
+    )
+    p.add_argument(
+        "--header", action="append", default=[], metavar="NAME:VALUE", help="extra header"
+    )
+    p.add_argument(
+        "--subprotocol", action="append", default=[], help="WebSocket subprotocol to offer"
+    )
+    p.add_argument(
+        "--format",
+        dest="fmt",
+        choices=["json", "msgpack", "text", "bytes"],
+        default="json",
+        help="raw WebSocket payload format (default json)",
+    )
+    p.add_argument(
+        "--seq-field",
+        default="rtprobe_seq",
+        help="field added to each input to match replies ('' to add none)",
+    )
+    p.add_argument(
+        "--unordered",
+        action="store_true",
+        help="the app may answer out of order: do not infer drops from later replies",
+    )
+    p.add_argument("--reconnects", type=types["count"], default=3, help="per session (default 3)")
+    p.add_argument("--method", choices=["POST", "GET"], default="POST", help="SSE request method")
+    p.add_argument("--json", dest="json_out", metavar="FILE", help="write the summary as JSON")
+    p.add_argument("--csv", dest="csv_out", metavar="FILE", help="write every sample as CSV")
+    p.add_argument(
+        "--html", dest="html_out", metavar="FILE", help="write a self-contained HTML report"
+    )
+    p.add_argument(
+        "--assert",
+        dest="asserts",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="threshold, e.g. 'p99<50ms' or 'errors==0'; exit 1 when one fails",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+def _payload(text: str, fmt: str) -> Any:
+    if text.startswith("@"):
+        path = Path(text[1:])
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise TargetError(f"cannot read payload file {str(path)!r}: {exc.strerror}") from None
+        if fmt == "bytes":
+            return raw
+        text = raw.decode("utf-8", errors="replace")
+        where = f"payload file {str(path)!r}"
+    else:
+        where = "--payload"
+    if fmt == "text":
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise TargetError(
+            f"{where} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+
+
+def _headers(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            raise TargetError(f"header {item!r} must be NAME:VALUE")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def build_config(args: argparse.Namespace, base_url: str | None) -> RunConfig:
+    if args.count is not None and args.duration is not None:
+        raise TargetError("give --count or --duration, not both")
+    if args.max_buffering is not None and not 1 <= args.max_buffering <= 60:
+        raise TargetError(f"--max-buffering {args.max_buffering} must be between 1 and 60")
+    if args.concurrency < 1:
+        raise TargetError("--concurrency must be at least 1")
+    target: Target = resolve(args.transport, args.target, host=args.host, base_url=base_url)
+    key = os.environ.get("FAL_KEY") or None
+    ws = WsOptions(
+        credentials=Credentials(key=key, use_jwt=not args.no_jwt),
+        max_buffering=args.max_buffering,
+        compression=args.compression,
+        headers=_headers(args.header),
+        subprotocols=tuple(args.subprotocol),
+        open_timeout_s=max(args.timeout, 1.0),
+    )
+    return RunConfig(
+        target=target,
+        payload=_payload(args.payload, args.fmt),
+        count=None if args.duration else (args.count if args.count is not None else 100),
+        duration_s=args.duration,
+        rate=args.rate or None,
+        concurrency=args.concurrency,
+        warmup=args.warmup,
+        timeout_s=args.timeout,
+        ws=ws,
+        ws_format=args.fmt,
+        seq_field=args.seq_field or None,
+        ordered=not args.unordered,
+        reconnects=args.reconnects,
+        sse_method=args.method,
+    )
+
+
+class Progress:
+    """One live line on a terminal (nothing when piped), redrawn twice a second."""
+
+    def __init__(self, agg: Aggregator, enabled: bool) -> None:
+        self.agg = agg
+        self.enabled = enabled
+        self._last = 0.0
+        self._shown = False
+
+    def tick(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not self.enabled or (not force and now - self._last < PROGRESS_EVERY_S):
+            return
+        self._last = now
+        t = self.agg.totals()
+        rtt = self.agg.rtt
+        line = (
+            f"sent {t.sent}  recv {t.received}  err {t.errored}  drop {t.dropped}  "
+            f"timeout {t.timed_out}  p50 {rtt.percentile_ms(50):.3f} ms  "
+            f"p99 {rtt.percentile_ms(99):.3f} ms"
+        )
+        sys.stderr.write("\r\x1b[2K" + line)
+        sys.stderr.flush()
+        self._shown = True
+
+    def done(self) -> None:
+        if self._shown:
+            sys.stderr.write("\r\x1b[2K")
+            sys.stderr.flush()
+
+
+def format_summary(s: dict[str, Any]) -> str:
+    lines = [
+        f"{s['transport']}  {s['target']}",
+        f"  sent {s['sent']}  received {s['received']}  errors {s['errors']}"
+        f"  dropped {s['dropped']}  timeouts {s['timeouts']}"
+        + (f"  (warm-up {s['warmup']} not counted)" if s["warmup"] else ""),
+        f"  {s['duration_s']:.3f} s  {s['rate_per_s']:.1f} msg/s"
+        f"  in {s['bytes_in']} B  out {s['bytes_out']} B",
+    ]
+    header = f"  {'':<22}{'p50':>10}{'p90':>10}{'p99':>10}{'p99.9':>10}{'max':>10}{'mean':>10}"
+    rows = [
+        ("round trip (ms)", "rtt_ms"),
+        ("  server (ms)", "server_ms"),
+        ("  network (ms)", "network_ms"),
+        ("first event (ms)", "time_to_first_event_ms"),
+        ("  send lag (ms)", "send_lag_ms"),
+        ("frame latency (ms)", "frame_latency_ms"),
+    ]
+    table = [header]
+    for label, key in rows:
+        block = s.get(key)
+        if block and block.get("count"):
+            table.append(
+                f"  {label:<22}"
+                + "".join(
+                    f"{block[k]:>10.3f}" for k in ("p50", "p90", "p99", "p999", "max", "mean")
+                )
+            )
+    if len(table) > 1:
+        lines += table
+    if s.get("connection", {}).get("extensions") is not None:
+        ext = ", ".join(s["connection"]["extensions"]) or "none"
+        lines.append(f"  WebSocket extensions: {ext}")
+    for message, n in s.get("errors_by_message", {}).items():
+        lines.append(f"  error x{n}: {message}")
+    return "\n".join(lines)
+
+
+async def _execute(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+    from app.core.engine.run import run
+
+    async with AsyncExitStack() as stack:
+        base_url = None
+        if args.mock:
+            from server_mock.process import MockProcess
+
+            # its own process: the mock must not share the measuring loop or the GIL
+            base_url = await asyncio.to_thread(stack.enter_context, MockProcess())
+        config = build_config(args, base_url)
+        thresholds = [assertions.parse(a) for a in args.asserts]
+        agg = Aggregator(transport=config.transport, target=config.target.display)
+        progress = Progress(agg, enabled=sys.stderr.isatty() and not args.quiet)
+        sinks: list[Callable[[Event], None]] = [agg.feed]
+        timeline = None
+        if args.csv_out:
+            from app.core.report.csv import CsvSampleWriter
+
+            writer = stack.enter_context(CsvSampleWriter(args.csv_out))
+            sinks.append(writer.feed)
+        if args.html_out:
+            from app.core.report.timeline import Timeline
+
+            timeline = Timeline()
+            sinks.append(timeline.feed)
+
+        def emit(event: Event) -> None:
+            for sink in sinks:
+                sink(event)
+            if isinstance(event, Sample | ErrorEvent):
+                progress.tick()
+
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        with suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, stop.set)
+        try:
+            await run(config, emit, stop)
+        finally:
+            progress.done()
+            with suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signal.SIGINT)
+        summary = agg.summary()
+        if args.json_out:
+            from app.core.report.jsonfile import write_json
+
+            write_json(args.json_out, summary)
+        if args.html_out and timeline is not None:
+            from app.core.report.html import write_html
+
+            write_html(args.html_out, summary, timeline)
+        failures = [r for t in thresholds if (r := t.check(summary))]
+        return summary, failures
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        summary, failures = asyncio.run(_execute(args))
+    except ProbeError as exc:
+        print(f"rtprobe run: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, TargetError) else 1
+    except OSError as exc:
+        print(
+            f"rtprobe run: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
+            file=sys.stderr,
+        )
+        return 2
+    print(format_summary(summary))
+    for failure in failures:
+        print(failure, file=sys.stderr)
+    if summary["sent"] == 0 and summary["error_events"]:
+        return 1
+    return 1 if failures else 0
