@@ -124,7 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from app.commands import run as run_command
 
-    run_command.add_parser(sub, {"count": _count, "seconds": _non_negative})
+    from app.commands import calibrate as calibrate_command
+
+    types = {"count": _count, "seconds": _non_negative}
+    run_command.add_parser(sub, types)
+    calibrate_command.add_parser(sub, types)
 
     demo = sub.add_parser(
         "demo", help="headless demo: embedded mock + a short test of each transport"
@@ -203,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
             from app.commands import run as run_command
 
             return run_command.main(args)
+        if command == "calibrate":
+            from app.commands import calibrate as calibrate_command
+
+            return calibrate_command.main(args)
         if command == "demo":
             from app.demo import run_demo
 

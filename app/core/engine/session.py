@@ -48,8 +48,7 @@ class MessageSession:
         self.count, self.rate = config.share(index)
         self.matcher = Matcher(ordered=config.ordered)
         self.timeout_ns = int(config.timeout_s * 1e9)
-        self.idle = asyncio.Event()  # nothing in flight (closed loop waits on it)
-        self.idle.set()
+        self._waiter: asyncio.Future[None] | None = None  # woken when nothing is in flight
         self.seq = 0
         self.ending = False  # the server announced it will close this connection
 
@@ -74,7 +73,24 @@ class MessageSession:
                 )
             )
         if not self.matcher.in_flight:
-            self.idle.set()
+            self._wake()
+
+    def _wake(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _wait_idle(self, timeout_s: float | None = None) -> None:
+        """Until nothing is in flight or the receiver ends (a cheap future, not asyncio.wait:
+        this sits on every closed-loop round trip)."""
+        if not self.matcher.in_flight:
+            return
+        self._waiter = asyncio.get_running_loop().create_future()
+        if timeout_s is None:
+            await self._waiter
+        else:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._waiter, timeout_s)
 
     def _more(self, deadline_ns: int | None) -> bool:
         if self.stop.is_set():
@@ -148,66 +164,53 @@ class MessageSession:
         """Send until done; True when the connection ended under us."""
         cfg = self.config
         interval_ns = int(1e9 / self.rate) if self.rate else 0
-        record = cfg.record_messages
         while self._more(deadline):
             if receiver.done() or self.ending:
                 return True
-            if interval_ns:
-                intended = start + self.seq * interval_ns
-                await sleep_until(intended)
-            else:
-                if not self.idle.is_set():
-                    idle = asyncio.ensure_future(self.idle.wait())
-                    await asyncio.wait({idle, receiver}, return_when=asyncio.FIRST_COMPLETED)
-                    idle.cancel()
-                    if receiver.done() or self.ending:
-                        return True
-                    if not self._more(deadline):
-                        break
-                intended = now_ns()
             seq = self.seq
-            pending = Pending(seq, intended, now_ns(), 0, warmup=seq < cfg.warmup)
-            self.matcher.sent(pending)
-            self.idle.clear()
-            self.seq += 1
             try:
-                pending.bytes_out = await client.send(cfg.payload, seq)
-            except ClosedError:
-                return True
-            except ProbeError as exc:  # the payload cannot be sent at all: stop the session
+                frame = client.encode(cfg.payload, seq)
+            except ProbeError as exc:  # the payload cannot be sent at all: stop the run
                 self.emit(ErrorEvent(self.index, now_ns(), type(exc).__name__, str(exc)))
-                self._emit_resolved(self.matcher.resolve_all("errored", now_ns(), str(exc)))
                 self.stop.set()
                 return True
-            if record:
-                self.emit(
-                    Message(
-                        self.index,
-                        "out",
-                        pending.sent_ns,
-                        "input",
-                        pending.bytes_out,
-                        cfg.payload,
-                        seq,
-                    )
-                )
+            if interval_ns:
+                intended = start + seq * interval_ns
+                await sleep_until(intended)
+            elif self.matcher.in_flight:
+                await self._wait_idle()
+                if receiver.done() or self.ending:
+                    return True
+                if not self._more(deadline):
+                    break
+            sent = now_ns()
+            size = len(frame) if isinstance(frame, bytes) else len(frame.encode())
+            pending = Pending(seq, intended if interval_ns else sent, sent, size, seq < cfg.warmup)
+            self.matcher.sent(pending)
+            self.seq += 1
+            try:
+                await client.send_frame(frame)
+            except ClosedError:
+                return True
+            if cfg.record_messages:
+                self.emit(Message(self.index, "out", sent, "input", size, cfg.payload, seq))
         return False
 
     async def _drain(self, receiver: asyncio.Task[None]) -> None:
         """Wait for in-flight replies until they arrive, time out, or the socket ends."""
-        if self.matcher.in_flight:
-            idle = asyncio.ensure_future(self.idle.wait())
-            await asyncio.wait(
-                {idle, receiver},
-                timeout=self.config.timeout_s + 1,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            idle.cancel()
+        if not receiver.done():
+            await self._wait_idle(self.config.timeout_s + 1)
         self._emit_resolved(
             self.matcher.resolve_all("timed_out", now_ns(), "no reply before the end")
         )
 
     async def _receive(self, client: MessageClient) -> None:
+        try:
+            await self._receive_loop(client)
+        finally:
+            self._wake()  # a sender waiting for replies must see that none will come
+
+    async def _receive_loop(self, client: MessageClient) -> None:
         record = self.config.record_messages
         while True:
             try:

@@ -29,9 +29,12 @@ class MessageClient(Protocol):
 
     info: dict[str, Any]  # negotiated extensions, subprotocol, … (for summaries)
 
-    async def send(self, payload: Any, seq: int) -> int:
-        """Send one message tagged with `seq` where the format allows; return bytes sent."""
+    def encode(self, payload: Any, seq: int) -> bytes | str:
+        """One frame tagged with `seq` where the format allows; raises TargetError.
+        Separate from sending so the engine's clock starts after the client's own work."""
         ...
+
+    async def send_frame(self, frame: bytes | str) -> None: ...
 
     async def receive(self) -> Reply:
         """The next reply; raises ClosedError when the connection ends."""

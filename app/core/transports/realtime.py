@@ -35,19 +35,20 @@ class RealtimeClient:
     ) -> RealtimeClient:
         return cls(await open_websocket(target, options), seq_field)
 
-    async def send(self, payload: Any, seq: int) -> int:
+    def encode(self, payload: Any, seq: int) -> bytes:
         if not isinstance(payload, dict):
             raise TargetError(f"realtime inputs must be JSON objects, got {type(payload).__name__}")
         data = {**payload, self.seq_field: seq} if self.seq_field else payload
         try:
-            frame = encode_input(data)
+            return encode_input(data)
         except (TypeError, ValueError) as exc:
             raise TargetError(f"payload cannot be encoded as msgpack: {exc}") from None
+
+    async def send_frame(self, frame: bytes | str) -> None:
         try:
             await self.ws.send(frame)
         except websockets.ConnectionClosed as exc:
             raise closed_error(exc) from None
-        return len(frame)
 
     async def receive(self) -> Reply:
         try:

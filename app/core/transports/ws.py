@@ -73,13 +73,14 @@ class WsClient:
     ) -> WsClient:
         return cls(await open_websocket(target, options), fmt, seq_field)
 
-    async def send(self, payload: Any, seq: int) -> int:
-        frame = encode_payload(payload, self.fmt, seq, self.seq_field)
+    def encode(self, payload: Any, seq: int) -> bytes | str:
+        return encode_payload(payload, self.fmt, seq, self.seq_field)
+
+    async def send_frame(self, frame: bytes | str) -> None:
         try:
             await self.ws.send(frame)
         except websockets.ConnectionClosed as exc:
             raise closed_error(exc) from None
-        return len(frame.encode()) if isinstance(frame, str) else len(frame)
 
     async def receive(self) -> Reply:
         try:
