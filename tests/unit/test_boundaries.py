@@ -14,7 +14,8 @@ import pytest
 def test_module_does_not_import_qt(module: str) -> None:
     code = (
         f"import sys, importlib; importlib.import_module({module!r}); "
-        "bad = sorted(m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'qasync', 'app.gui'))); "
+        "qt = ('PySide6', 'pyqtgraph', 'qasync', 'app.gui'); "
+        "bad = sorted(m for m in sys.modules if m.startswith(qt)); "
         "print(','.join(bad))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
