@@ -9,7 +9,16 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "module", ["app.core.codecs.realtime", "server_mock", "app.cli", "app.demo"]
+    "module",
+    [
+        "app.core.codecs.realtime",
+        "app.core.engine.run",
+        "app.commands.run",
+        "server_mock",
+        "server_mock.webrtc",
+        "app.cli",
+        "app.demo",
+    ],
 )
 def test_module_does_not_import_qt(module: str) -> None:
     code = (
