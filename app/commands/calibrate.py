@@ -143,7 +143,8 @@ async def calibrate(
 def _format_block(label: str, block: dict[str, Any], names: list[str]) -> str:
     lines = [
         f"{label} payload, closed loop ({block['raw']['count']} round trips each):",
-        f"  {'client':<12}{'p50 ms':>10}{'p99 ms':>10}{'p99.9 ms':>10}{'p50 ratio':>11}{'p99 ratio':>11}",
+        f"  {'client':<12}{'p50 ms':>10}{'p99 ms':>10}{'p99.9 ms':>10}"
+        f"{'p50 ratio':>11}{'p99 ratio':>11}",
     ]
     for name in names:
         s = block[name]

@@ -243,6 +243,7 @@ def format_summary(s: dict[str, Any]) -> str:
         ("  server (ms)", "server_ms"),
         ("  network (ms)", "network_ms"),
         ("first event (ms)", "time_to_first_event_ms"),
+        ("between events (ms)", "event_gap_ms"),
         ("  send lag (ms)", "send_lag_ms"),
         ("frame latency (ms)", "frame_latency_ms"),
     ]

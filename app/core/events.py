@@ -31,6 +31,8 @@ class Sample:
     first_ns: int | None = None  # SSE: first event of the stream
     events: int = 0  # SSE: events in the stream
     error: str = ""
+    gaps_ns: tuple[int, ...] = ()  # SSE: between consecutive events
+    backlogged: bool = False  # SSE: the client, not the server, set the pace
 
     @property
     def rtt_ns(self) -> int:

@@ -41,6 +41,8 @@ class Aggregator:
     first_event: LatencyHistogram = field(default_factory=LatencyHistogram)
     frame_latency: LatencyHistogram = field(default_factory=LatencyHistogram)
     frame_hold: LatencyHistogram = field(default_factory=LatencyHistogram)
+    event_gap: LatencyHistogram = field(default_factory=LatencyHistogram)
+    backlogged: int = 0  # SSE requests where the client could not keep up
     send_lag: LatencyHistogram = field(default_factory=LatencyHistogram)  # sent - intended
     sessions: dict[int, SessionTotals] = field(default_factory=dict)
     error_messages: Counter[str] = field(default_factory=Counter)
@@ -100,6 +102,9 @@ class Aggregator:
             self.network.record_ns(max(0, s.done_ns - s.sent_ns - s.server_ns))
         if s.first_ns is not None:
             self.first_event.record_ns(s.first_ns - s.intended_ns)
+        for gap in s.gaps_ns:
+            self.event_gap.record_ns(gap)
+        self.backlogged += s.backlogged
 
     def _frame(self, f: FrameSample) -> None:
         if f.direction == "out":
@@ -167,7 +172,10 @@ class Aggregator:
             out["network_ms"] = _pct(self.network)
         if self.transport == "sse":
             out["time_to_first_event_ms"] = _pct(self.first_event)
+            out["event_gap_ms"] = _pct(self.event_gap)
             out["events"] = self.events_in
+            out["events_per_s"] = round(self.events_in / duration, 3) if duration else 0.0
+            out["client_backlogged_requests"] = self.backlogged
         if self.transport == "webrtc" or self.frames_in or self.frames_out:
             out["fps_out"] = round(self.fps("out"), 3)
             out["fps_in"] = round(self.fps("in"), 3)

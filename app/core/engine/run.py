@@ -31,6 +31,12 @@ async def run(config: RunConfig, emit: Emit, stop: asyncio.Event | None = None) 
     if config.count is None and not config.duration_s:
         raise TargetError("give a message count or a duration")
     stop = stop or asyncio.Event()
+    if config.transport == "sse":
+        from app.core.engine.stream_session import StreamSession
+
+        streams = [StreamSession(i, config, emit, stop) for i in range(config.concurrency)]
+        await asyncio.gather(*(s.run() for s in streams))
+        return
     connect = _connector(config)
     sessions = [MessageSession(i, config, connect, emit, stop) for i in range(config.concurrency)]
     await asyncio.gather(*(s.run() for s in sessions))

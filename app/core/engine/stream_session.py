@@ -1,0 +1,117 @@
+"""One SSE session: each message is one streaming request, measured from request to
+first event, between events, and to the end of the stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from app.core.codecs.sse import SseEvent
+from app.core.engine.config import RunConfig
+from app.core.engine.session import Emit, now_ns, sleep_until
+from app.core.errors import AuthError, ConnectError, ProbeTimeout, TargetError
+from app.core.events import ErrorEvent, Message, Sample, StateChange
+from app.core.transports.sse import SseClient, StreamResult
+
+
+class StreamSession:
+    def __init__(self, index: int, config: RunConfig, emit: Emit, stop: asyncio.Event) -> None:
+        self.index = index
+        self.config = config
+        self.emit = emit
+        self.stop = stop
+        self.count, self.rate = config.share(index)
+        self.failures = 0  # requests in a row that got no response at all
+
+    def _more(self, seq: int, deadline_ns: int | None) -> bool:
+        if self.stop.is_set():
+            return False
+        if self.count is not None:
+            return seq < self.count
+        return deadline_ns is not None and now_ns() < deadline_ns
+
+    async def run(self) -> None:
+        cfg = self.config
+        payload = cfg.payload if cfg.sse_method == "POST" else None
+        if payload is not None and not isinstance(payload, dict):
+            raise TargetError("an SSE request body must be a JSON object")
+        on_event = self._on_event if cfg.record_messages else None
+        client = SseClient(
+            cfg.target,
+            method=cfg.sse_method,
+            headers=dict(cfg.ws.headers),
+            key=cfg.ws.credentials.key,
+            timeout_s=max(cfg.timeout_s, 0.001),
+            on_event=on_event,
+        )
+        deadline = now_ns() + int(cfg.duration_s * 1e9) if cfg.duration_s else None
+        interval_ns = int(1e9 / self.rate) if self.rate else 0
+        self.emit(StateChange(self.index, now_ns(), "connecting"))
+        in_flight: set[asyncio.Task[None]] = set()
+        async with client:
+            self.emit(StateChange(self.index, now_ns(), "connected"))
+            start, seq = now_ns(), 0
+            while self._more(seq, deadline):
+                if interval_ns:
+                    intended = start + seq * interval_ns
+                    await sleep_until(intended)
+                    task = asyncio.create_task(self._one(client, payload, seq, intended))
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+                else:
+                    await self._one(client, payload, seq, None)
+                seq += 1
+                if self.failures > cfg.reconnects:
+                    self.emit(StateChange(self.index, now_ns(), "failed", "no response"))
+                    break
+            if in_flight:
+                await asyncio.wait(in_flight, timeout=cfg.timeout_s + 1)
+                for task in in_flight:
+                    task.cancel()
+        self.emit(StateChange(self.index, now_ns(), "closed"))
+
+    async def _one(
+        self, client: SseClient, payload: dict | None, seq: int, intended: int | None
+    ) -> None:
+        """`intended` is the open-loop schedule; closed loop measures from the request."""
+        if self.config.record_messages:
+            size = len(json.dumps(payload)) if payload is not None else 0
+            self.emit(Message(self.index, "out", now_ns(), "request", size, payload, seq))
+        result = await client.request(payload)
+        self._emit(result, seq, intended)
+
+    def _emit(self, r: StreamResult, seq: int, intended: int | None) -> None:
+        error = r.error
+        outcome = "received"
+        if error is not None:
+            outcome = "timed_out" if isinstance(error, ProbeTimeout) else "errored"
+            self.emit(ErrorEvent(self.index, r.end_ns, type(error).__name__, str(error)))
+            if isinstance(error, AuthError | TargetError):
+                self.stop.set()  # every further request would fail the same way
+        self.failures = (
+            self.failures + 1 if r.status == 0 and isinstance(error, ConnectError) else 0
+        )
+        self.emit(
+            Sample(
+                session=self.index,
+                seq=seq,
+                outcome=outcome,  # type: ignore[arg-type]
+                intended_ns=r.start_ns if intended is None else intended,
+                sent_ns=r.start_ns,
+                done_ns=r.end_ns,
+                bytes_in=r.bytes_in,
+                warmup=seq < self.config.warmup,
+                first_ns=r.first_event_ns,
+                events=r.events,
+                error=str(error) if error else "",
+                gaps_ns=tuple(r.gaps_ns),
+                backlogged=r.backlogged,
+            )
+        )
+
+    def _on_event(self, event: SseEvent, arrival_ns: int) -> None:
+        try:
+            data: object = json.loads(event.data)
+        except ValueError:
+            data = event.data
+        self.emit(Message(self.index, "in", arrival_ns, "event", len(event.data), data))

@@ -1,0 +1,528 @@
+"""SSE streaming client (`POST …/stream`): one measured streaming request at a time.
+
+httpx for HTTP/1.1 with keep-alive, our own `SseParser` on the raw body bytes (not
+httpx-sse), so parsing is ours to measure: alone it parses ~0.7M small events/s, one
+feed per event, so at the ~75k events/s where the client saturates (MEASURED.md,
+"SSE") most of the cost is httpx, not parsing.
+
+`request()` returns a `StreamResult` for every request that was attempted; what
+went wrong is in `result.error` as a one-line ProbeError, never an httpx exception.
+It raises only TargetError, for a call that can never work (a bad URL, a payload
+that is not JSON, a payload with GET).
+
+An event whose JSON has a top-level "error" key makes the request errored
+(AppError), but reading goes on to the end of the stream: fal sends it as the last
+event, so this costs nothing and keeps `end_ns` and `events` true to the wire.
+
+Backlog: past ~75k events/s the client, not the server, limits the rate; events
+then queue in the socket while we parse, and their arrival times (and the gaps
+between them) say when we got to them, not when they were sent. httpx hands us one
+HTTP chunk per server write however much is buffered, so counting events per read
+does not show it. Two signals do, either one sets `backlogged` (over at least
+`BACKLOG_MIN_EVENTS` events, as short streams are noise):
+- queue: about once a millisecond we ask the kernel how many bytes wait unread in
+  the socket (FIONREAD) and turn that into events at the stream's average event
+  size; `BACKLOG_EVENTS` or more waiting is a backlog. Measured on loopback: 0 at
+  1 kHz, ~7,000 events at full speed (~60k/s), ~9,000 with a slow `on_event`.
+- CPU, where FIONREAD is missing (Windows) or the socket is hidden: the thread
+  running our loop was on the CPU for at least `BACKLOG_CPU` of the streaming time,
+  so it never waited for the network. Measured: 0.02 at 100 Hz, 0.15 at 1 kHz,
+  0.3-0.6 when the mock server is the limit. Other work on the same loop (other
+  sessions, a GUI) counts too: it delays us just the same.
+"""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import contextlib
+import json
+import socket
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from app.core.codecs.sse import SseEvent, SseParser
+from app.core.errors import (
+    AppError,
+    AuthError,
+    ClosedError,
+    ConnectError,
+    ProbeError,
+    ProbeTimeout,
+    ProtocolError,
+    TargetError,
+)
+from app.core.targets import Target
+
+MAX_GAPS = 10_000  # inter-event gaps kept per request (the first ones)
+MAX_ERROR_BODY = 64 * 1024  # bytes of an error response read for its `detail`
+MAX_DETAIL = 300  # characters of a detail put into a message
+BACKLOG_EVENTS = 100  # events waiting unread in the socket that mean a backlog
+BACKLOG_CPU = 0.9  # or: our thread's CPU time / wall time while streaming
+BACKLOG_MIN_EVENTS = 100  # either only over at least this many events
+QUEUE_SAMPLE_NS = 1_000_000  # how often to ask the kernel (0.6 µs a call)
+AUTH_STATUSES = (401, 403)
+TARGET_STATUSES = (404, 405)  # the URL or method is wrong: fix the target
+INPUT_STATUSES = (400, 422)  # the app rejected the input
+GATEWAY_STATUSES = (502, 503, 504)  # nothing (healthy) behind the front door
+
+OnEvent = Callable[[SseEvent, int], None]
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    """One streaming request, measured. Times are `perf_counter_ns()` values.
+
+    With no response at all (refused, timed out before headers) `status` is 0 and
+    `headers_ns` is 0; `ttfb_ns` and `duration_ns` are the safe ways to read times.
+    """
+
+    status: int
+    events: int
+    bytes_in: int  # body bytes as received (before any content decoding)
+    start_ns: int
+    headers_ns: int
+    first_event_ns: int | None
+    end_ns: int
+    gaps_ns: list[int] = field(repr=False)  # between consecutive events, the first MAX_GAPS
+    last_data: Any = field(repr=False)  # the last event's JSON, or its text when not JSON
+    error: ProbeError | None = None
+    backlogged: bool = False  # client-side backlog: see the module docstring
+    queued_events: int | None = None  # most events seen waiting in the socket (None: unknown)
+    client_cpu: float = 0.0  # our thread's CPU time / wall time while the body streamed
+    comments: int = 0  # comment lines (keep-alives such as `: ping`)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def ttfb_ns(self) -> int | None:
+        """Request sent → response headers, or None without a response."""
+        return self.headers_ns - self.start_ns if self.status else None
+
+    @property
+    def first_event_latency_ns(self) -> int | None:
+        return None if self.first_event_ns is None else self.first_event_ns - self.start_ns
+
+    @property
+    def duration_ns(self) -> int:
+        return self.end_ns - self.start_ns
+
+
+class SseClient:
+    """One httpx client (keep-alive, HTTP/1.1) sending streaming requests to `target`.
+
+    `key` goes as `Authorization: Key <key>` and is never shown: not in repr, not in
+    any error message. `timeout_s` bounds connecting and every wait for data (a
+    keep-alive comment counts as data); `deadline_s`, when set, bounds a whole request.
+    `on_event(event, arrival_ns)` sees each event as it is parsed (a live inspector);
+    an exception from it propagates, after the response is closed.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        method: str = "POST",
+        headers: dict[str, str] | None = None,
+        key: str | None = None,
+        timeout_s: float = 60.0,
+        deadline_s: float | None = None,
+        on_event: OnEvent | None = None,
+    ) -> None:
+        parts = urlsplit(target.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise TargetError(f"SSE needs an http(s):// URL, got {target.display!r}")
+        if timeout_s <= 0 or (deadline_s is not None and deadline_s <= 0):
+            raise TargetError("SSE timeouts must be positive")
+        self.target = target
+        self.method = method.upper()
+        self.timeout_s = timeout_s
+        self.deadline_s = deadline_s
+        self.on_event = on_event
+        self._headers = {
+            "Accept": "text/event-stream",
+            "Cache-Control": "no-cache",
+            "Accept-Encoding": "identity",  # compressed SSE would be buffered, and skew bytes
+            **(headers or {}),
+        }
+        if key:
+            for name in [n for n in self._headers if n.lower() == "authorization"]:
+                del self._headers[name]
+            self._headers["Authorization"] = f"Key {key}"
+        self._secrets = tuple(
+            s for s in (key, *(v for k, v in self._headers.items() if _is_secret(k))) if s
+        )
+        self._client: httpx.AsyncClient | None = None
+
+    def __repr__(self) -> str:
+        keyed = "***" if self._secrets else None
+        return f"SseClient({self.method} {self.target.display}, credentials={keyed})"
+
+    async def __aenter__(self) -> SseClient:
+        self._client = httpx.AsyncClient(
+            http1=True,
+            http2=False,
+            headers=self._headers,
+            timeout=httpx.Timeout(self.timeout_s),
+            follow_redirects=False,
+            limits=httpx.Limits(max_keepalive_connections=1, keepalive_expiry=30),
+        )
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            await client.aclose()
+
+    async def request(self, payload: dict[str, Any] | None = None) -> StreamResult:
+        """Send one streaming request and read it to the end; see the module docstring."""
+        if self._client is None:
+            raise RuntimeError("use `async with SseClient(...)` before request()")
+        http_request = self._build(payload)
+        run = _Run(self, time.perf_counter_ns())
+        try:
+            if self.deadline_s is None:
+                await self._stream(http_request, run)
+            else:
+                async with asyncio.timeout(self.deadline_s):
+                    await self._stream(http_request, run)
+        except TimeoutError:
+            run.fail(self._deadline_error(run))
+        except httpx.HTTPError as exc:
+            run.fail(self._translate(exc, run))
+        except OSError as exc:  # anything httpx did not wrap
+            run.fail(self._connect_error(exc))
+        return run.result()
+
+    def _deadline_error(self, run: _Run) -> ProbeTimeout:
+        where, limit = self.target.display, self.deadline_s or self.timeout_s
+        if not run.status:
+            return ProbeTimeout(f"{where}: no response within {limit:g} s")
+        return ProbeTimeout(
+            f"{where}: stream not complete within {limit:g} s ({run.events} events)"
+        )
+
+    def _build(self, payload: dict[str, Any] | None) -> httpx.Request:
+        assert self._client is not None
+        content: bytes | None = None
+        headers: dict[str, str] = {}
+        if payload is not None:
+            if self.method == "GET":
+                raise TargetError("a GET stream request sends no body: drop the payload")
+            try:
+                content = json.dumps(payload, separators=(",", ":")).encode()
+            except (TypeError, ValueError) as exc:
+                raise TargetError(f"the payload is not JSON: {exc}") from None
+            headers["Content-Type"] = "application/json"
+        try:
+            return self._client.build_request(
+                self.method, self.target.url, content=content, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise TargetError(f"{self.target.display}: {self._redact(str(exc))}") from None
+
+    async def _stream(self, http_request: httpx.Request, run: _Run) -> None:
+        assert self._client is not None
+        run.start_ns = time.perf_counter_ns()
+        response = await self._client.send(http_request, stream=True)
+        try:
+            run.headers_ns = time.perf_counter_ns()
+            run.status = response.status_code
+            error = await self._check_response(response)
+            if error is not None:
+                run.fail(error)
+                return
+            await run.read(response)
+        finally:
+            run.bytes_in = response.num_bytes_downloaded
+            await _close_quietly(response)
+
+    async def _check_response(self, response: httpx.Response) -> ProbeError | None:
+        """An error for a status or content type that cannot carry the stream, else None."""
+        status = response.status_code
+        if status >= 300:
+            return self._status_error(status, await _read_detail(response), response)
+        ctype = response.headers.get("content-type", "")
+        if ctype.split(";")[0].strip().lower() != "text/event-stream":
+            got = ctype or "no content-type"
+            return ProtocolError(
+                f"{self.target.display}: expected text/event-stream, got {got} (HTTP {status})"
+            )
+        return None
+
+    def _status_error(self, status: int, detail: str, response: httpx.Response) -> ProbeError:
+        where = self.target.display
+        detail = self._redact(detail)
+        said = f": {detail}" if detail else ""
+        if status in AUTH_STATUSES:
+            return AuthError(f"{where}: HTTP {status}, credentials refused{said}")
+        if status in TARGET_STATUSES:
+            return TargetError(f"{where}: HTTP {status}{said}")
+        if status in INPUT_STATUSES or status == 500:
+            return AppError(f"HTTP {status}", detail or response.reason_phrase)
+        if status in GATEWAY_STATUSES:
+            return ConnectError(f"{where}: HTTP {status}, server unavailable{said}")
+        if 300 <= status < 400:
+            location = self._redact(response.headers.get("location", "?"))
+            return ProtocolError(f"{where}: HTTP {status} redirect to {location} (use that URL)")
+        return ProtocolError(f"{where}: HTTP {status}{said}")
+
+    def _translate(self, exc: httpx.HTTPError, run: _Run) -> ProbeError:
+        """httpx's exception → one ProbeError line, told apart by when it happened."""
+        where = self.target.display
+        if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+            return ProbeTimeout(f"{where}: no connection within {self.timeout_s:g} s")
+        if isinstance(exc, httpx.TimeoutException):
+            if not run.status:
+                return ProbeTimeout(f"{where}: no response within {self.timeout_s:g} s")
+            return ProbeTimeout(
+                f"{where}: no data for {self.timeout_s:g} s after {run.events} events"
+            )
+        if isinstance(exc, httpx.ConnectError):
+            return self._connect_error(exc)
+        if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+            reason = self._redact(_one_line(str(exc))) or type(exc).__name__
+            if not run.status:
+                return ClosedError(f"{where}: connection closed before a response ({reason})")
+            return ClosedError(f"{where}: stream cut after {run.events} events ({reason})")
+        if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+            return TargetError(f"{where}: {self._redact(_one_line(str(exc)))}")
+        if isinstance(exc, httpx.DecodingError):
+            return ProtocolError(f"{where}: undecodable response body: {_one_line(str(exc))}")
+        return ProtocolError(f"{where}: {type(exc).__name__}: {self._redact(_one_line(str(exc)))}")
+
+    def _connect_error(self, exc: BaseException) -> ProbeError:
+        where = self.target.display
+        root = _root_cause(exc)
+        if isinstance(root, ConnectionRefusedError):
+            return ConnectError(f"{where}: connection refused (is the server running?)")
+        if isinstance(root, socket.gaierror):
+            host = urlsplit(self.target.url).hostname
+            return ConnectError(f"{where}: cannot resolve host {host!r}")
+        if isinstance(root, ssl.SSLError):
+            return ConnectError(f"{where}: TLS failed: {root.reason or _one_line(str(root))}")
+        if isinstance(root, OSError) and root.strerror:
+            return ConnectError(f"{where}: cannot connect: {root.strerror}")
+        text = self._redact(_one_line(str(root) or str(exc))) or type(root).__name__
+        return ConnectError(f"{where}: cannot connect: {text}")
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+
+class _Run:
+    """The state of one request while it streams; `result()` freezes it."""
+
+    def __init__(self, client: SseClient, start_ns: int) -> None:
+        self.client = client
+        self.parser = SseParser()
+        self.start_ns = start_ns
+        self.headers_ns = 0
+        self.status = 0
+        self.events = 0
+        self.bytes_in = 0
+        self.first_event_ns: int | None = None
+        self.last_event_ns = 0
+        self.gaps_ns: list[int] = []
+        self.last_event: SseEvent | None = None
+        self.error: ProbeError | None = None
+        self.queued_events: int | None = None
+        self.read_cpu_ns = 0
+        self.read_wall_ns = 0
+        self.end_ns = 0
+
+    def fail(self, error: ProbeError) -> None:
+        """Keep the first error: a cut after an error event is the error event's story."""
+        if self.error is None:
+            self.error = error
+
+    async def read(self, response: httpx.Response) -> None:
+        chunks = response.aiter_raw() if _identity(response) else response.aiter_bytes()
+        cpu0, wall0 = time.thread_time_ns(), time.perf_counter_ns()
+        try:
+            await self._read_chunks(response, chunks)
+        finally:
+            self.read_cpu_ns = time.thread_time_ns() - cpu0
+            self.read_wall_ns = time.perf_counter_ns() - wall0
+        if self.parser.pending:
+            self.fail(
+                ProtocolError(
+                    f"{self.client.target.display}: stream ended inside an unterminated event"
+                    f" after {self.events} events (discarded, as the SSE spec says)"
+                )
+            )
+
+    async def _read_chunks(self, response: httpx.Response, chunks: AsyncIterator[bytes]) -> None:
+        queued = _queue_probe(response)
+        next_sample = 0
+        async for chunk in chunks:
+            now = time.perf_counter_ns()
+            events = self.parser.feed(chunk)
+            if events:
+                self._take(events, now)
+            if queued is not None and now >= next_sample and self.events:
+                next_sample = now + QUEUE_SAMPLE_NS
+                self._sample_queue(queued(), response.num_bytes_downloaded)
+
+    def _sample_queue(self, waiting: int | None, bytes_so_far: int) -> None:
+        """Bytes unread in the socket → events, at the average event size so far."""
+        if waiting is None:
+            return
+        events = waiting * self.events // max(bytes_so_far, 1)
+        self.queued_events = max(self.queued_events or 0, events)
+
+    def _take(self, events: list[SseEvent], now: int) -> None:
+        """Count, time and inspect the events that one read completed (arrived at `now`)."""
+        on_event, gaps = self.client.on_event, self.gaps_ns
+        for event in events:
+            if self.first_event_ns is None:
+                self.first_event_ns = now
+            elif len(gaps) < MAX_GAPS:
+                gaps.append(now - self.last_event_ns)
+            self.last_event_ns = now
+            if '"error"' in event.data and self.error is None:
+                self._check_error_event(event)
+            if on_event is not None:
+                on_event(event, now)
+        self.events += len(events)
+        self.last_event = events[-1]
+
+    def _check_error_event(self, event: SseEvent) -> None:
+        try:
+            data = json.loads(event.data)
+        except ValueError:
+            return
+        if isinstance(data, dict) and "error" in data:
+            self.fail(_app_error(data["error"], self.client._redact))
+
+    def result(self) -> StreamResult:
+        end_ns = time.perf_counter_ns()
+        cpu = self.read_cpu_ns / self.read_wall_ns if self.read_wall_ns > 0 else 0.0
+        backlogged = self.events >= BACKLOG_MIN_EVENTS and (
+            (self.queued_events or 0) >= BACKLOG_EVENTS or cpu >= BACKLOG_CPU
+        )
+        return StreamResult(
+            status=self.status,
+            events=self.events,
+            bytes_in=self.bytes_in,
+            start_ns=self.start_ns,
+            headers_ns=self.headers_ns,
+            first_event_ns=self.first_event_ns,
+            end_ns=end_ns,
+            gaps_ns=self.gaps_ns,
+            last_data=_decode(self.last_event),
+            error=self.error,
+            backlogged=backlogged,
+            client_cpu=round(cpu, 3),
+            queued_events=self.queued_events,
+            comments=self.parser.comments,
+        )
+
+
+def _app_error(value: Any, redact: Callable[[str], str]) -> AppError:
+    """fal sends `{"error": "…"}`; accept `{"error": {"message"/"detail", "type"/"code"}}` too."""
+    code = "SSE"
+    if isinstance(value, dict):
+        code = str(value.get("type") or value.get("code") or code)
+        value = value.get("message") or value.get("detail") or value
+    return AppError(redact(_one_line(str(code))), redact(_one_line(str(value))[:MAX_DETAIL]))
+
+
+def _decode(event: SseEvent | None) -> Any:
+    if event is None:
+        return None
+    try:
+        return json.loads(event.data)
+    except ValueError:
+        return event.data
+
+
+def _identity(response: httpx.Response) -> bool:
+    return response.headers.get("content-encoding", "identity").strip().lower() == "identity"
+
+
+async def _read_detail(response: httpx.Response) -> str:
+    """The JSON `detail` of an error response (FastAPI style), else its text, one line."""
+    body = b""
+    try:
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) >= MAX_ERROR_BODY:
+                break
+    except httpx.HTTPError:
+        pass  # the status alone still says what went wrong
+    if not body:
+        return ""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return _one_line(body.decode(errors="replace"))[:MAX_DETAIL]
+    if isinstance(value, dict) and "detail" in value:
+        value = value["detail"]
+    if isinstance(value, list):  # FastAPI validation errors: [{"loc": […], "msg": …}, …]
+        value = "; ".join(_validation_item(item) for item in value)
+    return _one_line(str(value))[:MAX_DETAIL]
+
+
+def _validation_item(item: Any) -> str:
+    if isinstance(item, dict) and "msg" in item:
+        loc = ".".join(str(p) for p in item.get("loc", ()) if p != "body")
+        return f"{loc}: {item['msg']}" if loc else str(item["msg"])
+    return str(item)
+
+
+async def _close_quietly(response: httpx.Response) -> None:
+    with contextlib.suppress(httpx.HTTPError, OSError):  # a broken connection: nothing to lose
+        await response.aclose()
+
+
+def _queue_probe(response: httpx.Response) -> Callable[[], int | None] | None:
+    """A function giving the bytes waiting unread in the response's socket, if we can ask."""
+    try:
+        import fcntl
+        import termios
+
+        stream = response.extensions["network_stream"]
+        fileno = stream.get_extra_info("socket").fileno()
+        request = termios.FIONREAD
+    except Exception:  # no fcntl (Windows), no socket (HTTP/2, a mock transport), …
+        return None
+    buffer = array.array("i", [0])
+
+    def waiting() -> int | None:
+        try:
+            fcntl.ioctl(fileno, request, buffer)
+        except OSError:
+            return None
+        return buffer[0]
+
+    return waiting
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    seen: set[int] = set()
+    while id(exc) not in seen:
+        seen.add(id(exc))
+        nxt = exc.__cause__ or exc.__context__
+        if nxt is None:
+            break
+        exc = nxt
+    return exc
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _is_secret(header: str) -> bool:
+    return header.lower() in ("authorization", "proxy-authorization", "x-fal-key", "cookie")
