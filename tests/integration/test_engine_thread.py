@@ -1,0 +1,66 @@
+"""The engine thread: runs on its own loop, hands events over in batches."""
+
+from __future__ import annotations
+
+import time
+
+from app.core.engine.config import RunConfig
+from app.core.engine.thread import EngineThread
+from app.core.events import ErrorEvent, Sample, StateChange
+from app.core.targets import resolve
+
+
+def _wait_finished(engine: EngineThread, run_id: int, timeout_s: float = 15) -> list:
+    got = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        got += [e for rid, e in engine.drain() if rid == run_id]
+        if any(isinstance(e, StateChange) and e.session == -1 for e in got):
+            return got
+        time.sleep(0.02)
+    raise AssertionError("run did not finish")
+
+
+def test_runs_and_batches(mock_base: str) -> None:
+    engine = EngineThread()
+    try:
+        run_id = engine.submit(
+            RunConfig(target=resolve("realtime", "mock/echo", base_url=mock_base), count=50)
+        )
+        events = _wait_finished(engine, run_id)
+        assert sum(isinstance(e, Sample) and e.outcome == "received" for e in events) == 50
+    finally:
+        engine.close()
+
+
+def test_stop_ends_a_long_run(mock_base: str) -> None:
+    engine = EngineThread()
+    try:
+        run_id = engine.submit(
+            RunConfig(
+                target=resolve("ws", "mock/echo/ws", base_url=mock_base),
+                count=None,
+                duration_s=60,
+                rate=100,
+            )
+        )
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        engine.stop(run_id)
+        events = _wait_finished(engine, run_id, timeout_s=10)
+        assert time.monotonic() - t0 < 5
+        samples = [e for e in events if isinstance(e, Sample)]
+        assert 5 < len(samples) < 1000
+    finally:
+        engine.close()
+
+
+def test_bad_config_becomes_an_error_event() -> None:
+    engine = EngineThread()
+    try:
+        run_id = engine.submit(RunConfig(target=resolve("realtime", "a/b"), count=None))
+        events = _wait_finished(engine, run_id)
+        errors = [e for e in events if isinstance(e, ErrorEvent)]
+        assert errors and errors[0].message == "give a message count or a duration"
+    finally:
+        engine.close()
