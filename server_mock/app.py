@@ -8,6 +8,7 @@ transport module for that route takes over.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -25,8 +26,8 @@ from server_mock import sse, ws
 from server_mock.apps import diffusion, echo
 from server_mock.apps.validate import InvalidInput
 from server_mock.auth import DEFAULT_TOKEN_EXPIRATION_S, MAX_TOKEN_EXPIRATION_S, TokenStore
-from server_mock.config import MockConfig
-from server_mock.faults import FaultParamError, Faults, parse_overrides
+from server_mock.config import FaultConfig, MockConfig
+from server_mock.faults import FAULT_PARAMS, FaultParamError, Faults, parse_overrides
 from server_mock.realtime import (
     BadInput,
     RealtimeRoute,
@@ -144,6 +145,38 @@ async def tokens(request: Request) -> Response:
     return JSONResponse(store.issue(float(expiration)))
 
 
+async def faults_admin(request: Request) -> Response:
+    """GET the server's default faults; PUT a JSON object to change them live (the GUI's
+    fault settings). Sessions already open follow the change, their own query on top."""
+    config: MockConfig = request.app.state.config
+    if request.method == "PUT":
+        if not request.app.state.tokens.key_ok(request.headers.get("authorization")):
+            return _error(401, "missing or invalid 'Authorization: Key …' header")
+        try:
+            body = await _json_body(request)
+            unknown = sorted(set(body) - set(FAULT_PARAMS))
+            if unknown:
+                raise InvalidInput(f"unknown fault parameter(s): {', '.join(unknown)}")
+            for name, value in body.items():
+                if value is not None and (
+                    isinstance(value, bool) or not isinstance(value, int | float)
+                ):
+                    raise InvalidInput(f"fault parameter {name} must be a number")
+            query = {k: str(v) for k, v in body.items() if v is not None}
+            config.faults = parse_overrides(config.faults, query)
+            if "seed" in body and body["seed"] is None:
+                config.faults = dataclasses.replace(config.faults, seed=None)
+        except (InvalidInput, FaultParamError) as exc:
+            return _error(422, str(exc))
+        log.info("faults changed: %s", _describe_faults(config.faults))
+    return JSONResponse(dataclasses.asdict(config.faults))
+
+
+def _describe_faults(faults: FaultConfig) -> str:
+    active = {k: v for k, v in dataclasses.asdict(faults).items() if v and k != "stall_after"}
+    return ", ".join(f"{k}={v}" for k, v in active.items()) or "none"
+
+
 async def health(request: Request) -> Response:
     return JSONResponse(
         {
@@ -174,7 +207,7 @@ async def http_app(request: Request) -> Response:
         return _error(401, "missing or invalid 'Authorization: Key …' header")
     config: MockConfig = request.app.state.config
     try:
-        faults = Faults(parse_overrides(config.faults, request.query_params))
+        faults = Faults.for_session(lambda: config.faults, request.query_params)
         body = await _json_body(request)
         if path == "stream" and app.sse is not None:
             events = app.sse(body)
@@ -249,7 +282,7 @@ async def ws_app(websocket: WebSocket) -> None:
         await _deny(websocket, 401, "missing, invalid or expired credentials")
         return
     try:
-        faults = Faults(parse_overrides(config.faults, websocket.query_params))
+        faults = Faults.for_session(lambda: config.faults, websocket.query_params)
         max_buffering = parse_max_buffering(websocket.query_params.get("max_buffering"))
     except ValueError as exc:
         await _deny(websocket, 400, str(exc))
@@ -288,6 +321,7 @@ def create_app(config: MockConfig | None = None) -> Starlette:
         routes=[
             Route("/health", health),
             Route("/tokens/", tokens, methods=["POST"]),
+            Route("/_mock/faults", faults_admin, methods=["GET", "PUT"]),
             Route("/tokens", tokens, methods=["POST"]),
             Route("/{owner}/{alias}", http_app, methods=["GET", "POST"]),
             Route("/{owner}/{alias}/{path:path}", http_app, methods=["GET", "POST"]),

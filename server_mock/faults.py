@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from server_mock.config import FaultConfig
 
@@ -45,10 +45,36 @@ def parse_overrides(base: FaultConfig, query: Mapping[str, str]) -> FaultConfig:
 class Faults:
     """The fault decisions of one session, with its own random stream."""
 
-    def __init__(self, config: FaultConfig) -> None:
-        self.config = config
+    def __init__(
+        self,
+        config: FaultConfig,
+        *,
+        follow: Callable[[], FaultConfig] | None = None,
+        query: Mapping[str, str] | None = None,
+    ) -> None:
+        """`follow` returns the server's current defaults: when they change (the GUI's
+        live fault settings), this session's faults change too, its query still on top."""
+        self._config = config
+        self._follow = follow
+        self._base = follow() if follow is not None else None
+        self._query = query or {}
         self._rng = random.Random(config.seed)
         self.outputs = 0  # outputs that went out (drives disconnect_after)
+
+    @classmethod
+    def for_session(cls, current: Callable[[], FaultConfig], query: Mapping[str, str]) -> Faults:
+        """The faults of a new session: the server's defaults with the query's overrides
+        (raises FaultParamError for a bad query), following later changes to the defaults."""
+        return cls(parse_overrides(current(), query), follow=current, query=query)
+
+    @property
+    def config(self) -> FaultConfig:
+        if self._follow is not None:
+            base = self._follow()
+            if base is not self._base:
+                self._base = base
+                self._config = parse_overrides(base, self._query)
+        return self._config
 
     @property
     def active(self) -> bool:

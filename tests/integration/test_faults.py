@@ -188,3 +188,27 @@ async def test_sse_disconnect_mid_stream(mock_base: str) -> None:
             async for event in es.aiter_sse():
                 got.append(event.json()["index"])
     assert got == [0, 1, 2]
+
+
+async def test_faults_change_live_for_open_sessions(start_mock) -> None:
+    with start_mock() as base:
+        url = base.replace("http", "ws") + "/mock/echo/realtime"
+        async with httpx.AsyncClient() as client, connect(url) as ws:
+            assert (await client.get(f"{base}/_mock/faults")).json()["latency_ms"] == 0
+
+            async def rtt() -> float:
+                t0 = time.perf_counter()
+                await ws.send(PACK({"i": 1}))
+                await asyncio.wait_for(ws.recv(), 5)
+                return (time.perf_counter() - t0) * 1000
+
+            assert await rtt() < 20
+            r = await client.put(f"{base}/_mock/faults", json={"latency_ms": 40})
+            assert r.status_code == 200 and r.json()["latency_ms"] == 40
+            assert await rtt() >= 39  # the open session follows the new default
+            bad = await client.put(f"{base}/_mock/faults", json={"latency": 1})
+            assert bad.status_code == 422 and "unknown fault parameter(s): latency" in bad.text
+            bad = await client.put(f"{base}/_mock/faults", json={"drop": 3})
+            assert bad.status_code == 422 and "between 0 and 1" in bad.text
+            await client.put(f"{base}/_mock/faults", json={"latency_ms": 0})
+            assert await rtt() < 20
