@@ -1,0 +1,264 @@
+"""A run's history for the report plots, in memory that stays flat over hours.
+
+The summary's HDR histograms say *how much*; the timeline says *when*: the last
+`capacity` latencies and failures with their time, and per-second counters for
+the last `seconds` seconds. Engine events are buffered in plain lists and folded
+into numpy in batches, because one numpy call per event would cost more than the
+event itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from app.core.events import ErrorEvent, FrameSample, Sample
+from app.core.metrics import Ring
+
+OUTCOMES = ("received", "errored", "dropped", "timed_out")
+OUTCOME_CODE = {name: code for code, name in enumerate(OUTCOMES)}
+
+# per-second columns; rates over time for the throughput and fps plots
+BUCKETS = (
+    "sent",
+    "received",
+    "errored",
+    "dropped",
+    "timed_out",
+    "bytes_out",
+    "bytes_in",
+    "frames_out",
+    "frames_in",
+    "error_events",
+)
+_COL = {name: i for i, name in enumerate(BUCKETS)}
+_BATCH = 8192
+
+
+class Timeline:
+    """Bounded recorder of a run; feed it every engine event with `feed`.
+
+    Times are seconds since the origin: the first event's time (a sample's intended
+    send time, warm-up included, as in the CSV) unless `origin_ns` is given. Samples
+    sit at their intended send time, the clock the RTT is measured from; warm-up
+    samples only move the origin and are otherwise left out, as in the summary.
+    """
+
+    def __init__(
+        self, capacity: int = 200_000, seconds: int = 86_400, origin_ns: int | None = None
+    ) -> None:
+        if seconds < 1:
+            raise ValueError("Timeline needs seconds >= 1")
+        self.origin_ns = origin_ns
+        self._rtt = Ring(capacity, 2)  # t_s, rtt_ms of received samples
+        self._fail = Ring(capacity, 2)  # t_s, outcome code of the others
+        self._frame = Ring(capacity, 2)  # t_s, latency_ms of marker-matched frames in
+        self._buckets = np.zeros((seconds, len(BUCKETS)), dtype=np.float64)
+        self._bucket_sec = np.full(seconds, np.iinfo(np.int64).min, dtype=np.int64)
+        self._first_sec: int | None = None
+        self._last_sec: int | None = None
+        # pending rows: (intended, sent, done, outcome, bytes_out, bytes_in)
+        self._samples: list[tuple[int, int, int, int, int, int]] = []
+        self._frames: list[tuple[int, bool, float]] = []  # (t_ns, inbound, latency_ms|nan)
+        self._errors: list[int] = []
+        self.warmup = 0
+        self.max_t_s = 0.0
+
+    # -- feeding -----------------------------------------------------------------
+    def feed(self, event: Any) -> None:
+        """Take any engine event; the ones the report does not plot are ignored."""
+        if isinstance(event, Sample):
+            if self.origin_ns is None:
+                self.origin_ns = event.intended_ns
+            if event.warmup:
+                self.warmup += 1
+                return
+            self._samples.append(
+                (
+                    event.intended_ns,
+                    event.sent_ns,
+                    event.done_ns,
+                    OUTCOME_CODE.get(event.outcome, 1),
+                    event.bytes_out,
+                    event.bytes_in,
+                )
+            )
+            if len(self._samples) >= _BATCH:
+                self._flush_samples()
+        elif isinstance(event, FrameSample):
+            if self.origin_ns is None:
+                self.origin_ns = event.t_ns
+            lat = np.nan if event.latency_ns is None else event.latency_ns / 1e6
+            self._frames.append((event.t_ns, event.direction == "in", lat))
+            if len(self._frames) >= _BATCH:
+                self._flush_frames()
+        elif isinstance(event, ErrorEvent):
+            if self.origin_ns is None:
+                self.origin_ns = event.t_ns
+            self._errors.append(event.t_ns)
+            if len(self._errors) >= _BATCH:
+                self._flush_errors()
+
+    def feed_many(self, events: Iterable[Any]) -> None:
+        for event in events:
+            self.feed(event)
+
+    def add_samples(
+        self,
+        intended_ns: np.ndarray,
+        sent_ns: np.ndarray,
+        done_ns: np.ndarray,
+        outcome: np.ndarray,
+        bytes_out: np.ndarray | int = 0,
+        bytes_in: np.ndarray | int = 0,
+    ) -> None:
+        """Bulk, numpy-side equivalent of feeding non-warm-up `Sample`s in order.
+
+        `outcome` holds codes (see `OUTCOME_CODE`). For replaying a CSV or tests
+        with a million samples, where building dataclasses would dominate.
+        """
+        self.flush()
+        intended = np.asarray(intended_ns, dtype=np.int64)
+        if not len(intended):
+            return
+        if self.origin_ns is None:
+            self.origin_ns = int(intended[0])
+        n = len(intended)
+        self._ingest_samples(
+            intended,
+            np.asarray(sent_ns, dtype=np.int64),
+            np.asarray(done_ns, dtype=np.int64),
+            np.asarray(outcome, dtype=np.int64),
+            np.broadcast_to(np.asarray(bytes_out, dtype=np.float64), (n,)),
+            np.broadcast_to(np.asarray(bytes_in, dtype=np.float64), (n,)),
+        )
+
+    def flush(self) -> None:
+        """Fold pending events into the arrays; every reader calls it first."""
+        self._flush_samples()
+        self._flush_frames()
+        self._flush_errors()
+
+    def _flush_samples(self) -> None:
+        if not self._samples:
+            return
+        a = np.array(self._samples, dtype=np.int64)
+        self._samples.clear()
+        self._ingest_samples(a[:, 0], a[:, 1], a[:, 2], a[:, 3], a[:, 4], a[:, 5])
+
+    def _ingest_samples(
+        self,
+        intended: np.ndarray,
+        sent: np.ndarray,
+        done: np.ndarray,
+        outcome: np.ndarray,
+        bytes_out: np.ndarray,
+        bytes_in: np.ndarray,
+    ) -> None:
+        t_s = self._seconds(intended)
+        ok = outcome == OUTCOME_CODE["received"]
+        self._rtt.extend(np.column_stack((t_s[ok], (done[ok] - intended[ok]) / 1e6)))
+        self._fail.extend(np.column_stack((t_s[~ok], outcome[~ok])))
+        sent_s, done_s = self._seconds(sent), self._seconds(done)
+        self.max_t_s = max(self.max_t_s, float(done_s.max()))
+        self._bucket("sent", sent_s)
+        self._bucket("bytes_out", sent_s, bytes_out)
+        self._bucket("bytes_in", done_s, bytes_in)
+        for name, code in OUTCOME_CODE.items():
+            hit = outcome == code
+            if hit.any():
+                self._bucket(name, done_s[hit])
+
+    def _flush_frames(self) -> None:
+        if not self._frames:
+            return
+        a = np.array(self._frames, dtype=np.float64)
+        t_ns = np.array([f[0] for f in self._frames], dtype=np.int64)  # exact past 2**53
+        self._frames.clear()
+        t_s, inbound, lat = self._seconds(t_ns), a[:, 1] > 0, a[:, 2]
+        self.max_t_s = max(self.max_t_s, float(t_s.max()))
+        self._bucket("frames_in", t_s[inbound])
+        self._bucket("frames_out", t_s[~inbound])
+        has = inbound & ~np.isnan(lat)
+        self._frame.extend(np.column_stack((t_s[has], lat[has])))
+
+    def _flush_errors(self) -> None:
+        if not self._errors:
+            return
+        t_s = self._seconds(np.array(self._errors, dtype=np.int64))
+        self._errors.clear()
+        self._bucket("error_events", t_s)
+
+    def _seconds(self, ns: np.ndarray) -> np.ndarray:
+        return (ns - (self.origin_ns or 0)) / 1e9
+
+    def _bucket(self, name: str, t_s: np.ndarray, weight: np.ndarray | None = None) -> None:
+        """Add to per-second buckets; a slot is recycled when its second is `seconds` old."""
+        if not len(t_s):
+            return
+        sec = np.floor(t_s).astype(np.int64)
+        n = len(self._bucket_sec)
+        newest = int(sec.max()) if self._last_sec is None else max(self._last_sec, int(sec.max()))
+        keep = sec > newest - n
+        if not keep.all():
+            sec = sec[keep]
+            weight = None if weight is None else weight[keep]
+        slot = sec % n
+        stale = self._bucket_sec[slot] != sec
+        if stale.any():
+            self._buckets[slot[stale]] = 0.0
+            self._bucket_sec[slot[stale]] = sec[stale]
+        np.add.at(self._buckets[:, _COL[name]], slot, 1.0 if weight is None else weight)
+        self._last_sec = newest
+        low = int(sec.min()) if len(sec) else newest
+        self._first_sec = low if self._first_sec is None else min(self._first_sec, low)
+
+    # -- reading -----------------------------------------------------------------
+    @property
+    def received_total(self) -> int:
+        """Received samples ever fed; more than `len(latency()[0])` once the ring wrapped."""
+        self.flush()
+        return self._rtt.total
+
+    @property
+    def failed_total(self) -> int:
+        self.flush()
+        return self._fail.total
+
+    def latency(self) -> tuple[np.ndarray, np.ndarray]:
+        """(t_s, rtt_ms) of the retained received samples, oldest first."""
+        self.flush()
+        v = self._rtt.view()
+        return v[:, 0], v[:, 1]
+
+    def failures(self) -> tuple[np.ndarray, np.ndarray]:
+        """(t_s, outcome code) of the retained errored/dropped/timed-out samples."""
+        self.flush()
+        v = self._fail.view()
+        return v[:, 0], v[:, 1].astype(np.int64)
+
+    def frame_latency(self) -> tuple[np.ndarray, np.ndarray]:
+        """(t_s, latency_ms) of the retained marker-matched inbound frames."""
+        self.flush()
+        v = self._frame.view()
+        return v[:, 0], v[:, 1]
+
+    def per_second(self) -> dict[str, np.ndarray]:
+        """Per-second series over the retained window, gaps as zeros.
+
+        Keys: "t_s" (start of each second) and every name in `BUCKETS`; the
+        counts in a one-second bucket are also the per-second rates.
+        """
+        self.flush()
+        if self._last_sec is None or self._first_sec is None:
+            return {"t_s": np.zeros(0)} | {name: np.zeros(0) for name in BUCKETS}
+        n = len(self._bucket_sec)
+        first = max(self._first_sec, self._last_sec - n + 1)
+        secs = np.arange(first, self._last_sec + 1, dtype=np.int64)
+        slot = secs % n
+        rows = np.where((self._bucket_sec[slot] == secs)[:, None], self._buckets[slot], 0.0)
+        return {"t_s": secs.astype(np.float64)} | {
+            name: rows[:, i].copy() for i, name in enumerate(BUCKETS)
+        }
