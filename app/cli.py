@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("httpx", "httpcore", "websockets"):
+    for noisy in ("httpx", "httpcore", "websockets", "aioice", "aiortc"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     command = args.command or "gui"
     try:

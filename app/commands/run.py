@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core import assertions
-from app.core.engine.config import RunConfig
+from app.core.engine.config import RunConfig, WebRtcParams
 from app.core.errors import ProbeError, TargetError
 from app.core.events import ErrorEvent, Event, Sample
 from app.core.summary import Aggregator
@@ -35,9 +35,9 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
     )
     p.add_argument(
         "transport",
-        choices=[t for t in TRANSPORTS if t != "webrtc"],
+        choices=list(TRANSPORTS),
         metavar="TRANSPORT",
-        help="realtime | ws | sse",
+        help="realtime | ws | sse | webrtc",
     )
     p.add_argument("target", metavar="TARGET")
     p.add_argument(
@@ -127,6 +127,33 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
         help="threshold, e.g. 'p99<50ms' or 'errors==0'; exit 1 when one fails",
     )
     p.add_argument("--quiet", action="store_true", help="no progress line")
+    w = p.add_argument_group("WebRTC (count = frames received; default --duration 10)")
+    w.add_argument(
+        "--source",
+        default="synthetic",
+        help="synthetic | file:PATH | camera[:DEVICE] (default synthetic)",
+    )
+    w.add_argument("--size", default="640x480", help="WxH of the sent video (default 640x480)")
+    w.add_argument(
+        "--fps", type=types["seconds"], default=30.0, help="sent frame rate (default 30)"
+    )
+    w.add_argument(
+        "--mode",
+        choices=["v2v", "generated"],
+        help="video-to-video or server-generated (default: from the path)",
+    )
+    w.add_argument(
+        "--signaling",
+        choices=["json", "msgpack"],
+        help="4a JSON text or 4b msgpack (default: detect from the first frame)",
+    )
+    w.add_argument("--data-channel", action="store_true", help="open a data channel")
+    w.add_argument(
+        "--actions-every",
+        type=types["seconds"],
+        metavar="S",
+        help="generated video: send a cycle of actions every S seconds",
+    )
 
 
 def _payload(text: str, fmt: str) -> Any:
@@ -170,6 +197,10 @@ def build_config(args: argparse.Namespace, base_url: str | None) -> RunConfig:
     if args.concurrency < 1:
         raise TargetError("--concurrency must be at least 1")
     target: Target = resolve(args.transport, args.target, host=args.host, base_url=base_url)
+    webrtc = _webrtc_params(args)
+    duration = args.duration
+    if args.transport == "webrtc" and args.count is None and duration is None:
+        duration = 10.0
     key = os.environ.get("FAL_KEY") or None
     ws = WsOptions(
         credentials=Credentials(key=key, use_jwt=not args.no_jwt),
@@ -182,8 +213,8 @@ def build_config(args: argparse.Namespace, base_url: str | None) -> RunConfig:
     return RunConfig(
         target=target,
         payload=_payload(args.payload, args.fmt),
-        count=None if args.duration else (args.count if args.count is not None else 100),
-        duration_s=args.duration,
+        count=None if duration else (args.count if args.count is not None else 100),
+        duration_s=duration,
         rate=args.rate or None,
         concurrency=args.concurrency,
         warmup=args.warmup,
@@ -194,6 +225,28 @@ def build_config(args: argparse.Namespace, base_url: str | None) -> RunConfig:
         ordered=not args.unordered,
         reconnects=args.reconnects,
         sse_method=args.method,
+        webrtc=webrtc,
+    )
+
+
+def _webrtc_params(args: argparse.Namespace) -> WebRtcParams:
+    width, sep, height = args.size.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit():
+        raise TargetError(f"--size {args.size!r} must be WIDTHxHEIGHT, e.g. 640x480")
+    w, h = int(width), int(height)
+    if not (16 <= w <= 4096 and 16 <= h <= 4096) or w % 2 or h % 2:
+        raise TargetError(f"--size {args.size}: width and height must be even, 16..4096")
+    if not 1 <= args.fps <= 120:
+        raise TargetError(f"--fps {args.fps:g} must be between 1 and 120")
+    return WebRtcParams(
+        source=args.source,
+        width=w,
+        height=h,
+        fps=args.fps,
+        mode=args.mode,
+        signaling=args.signaling,
+        data_channel=args.data_channel,
+        action_every_s=args.actions_every,
     )
 
 
@@ -229,6 +282,7 @@ class Progress:
 
 
 def format_summary(s: dict[str, Any]) -> str:
+    webrtc = s["transport"] == "webrtc"
     lines = [
         f"{s['transport']}  {s['target']}",
         f"  sent {s['sent']}  received {s['received']}  errors {s['errors']}"
@@ -237,15 +291,20 @@ def format_summary(s: dict[str, Any]) -> str:
         f"  {s['duration_s']:.3f} s  {s['rate_per_s']:.1f} msg/s"
         f"  in {s['bytes_in']} B  out {s['bytes_out']} B",
     ]
+    if webrtc and not s["sent"]:
+        lines = lines[:1]  # video-to-video: no messages, the frames say it all
+    elif webrtc:
+        lines[1] = "  actions " + lines[1].strip()
     header = f"  {'':<22}{'p50':>10}{'p90':>10}{'p99':>10}{'p99.9':>10}{'max':>10}{'mean':>10}"
     rows = [
-        ("round trip (ms)", "rtt_ms"),
+        ("action → frame (ms)" if webrtc else "round trip (ms)", "rtt_ms"),
         ("  server (ms)", "server_ms"),
         ("  network (ms)", "network_ms"),
         ("first event (ms)", "time_to_first_event_ms"),
         ("between events (ms)", "event_gap_ms"),
         ("  send lag (ms)", "send_lag_ms"),
         ("frame latency (ms)", "frame_latency_ms"),
+        ("  client hold (ms)", "frame_hold_ms"),
     ]
     table = [header]
     for label, key in rows:
@@ -259,6 +318,17 @@ def format_summary(s: dict[str, Any]) -> str:
             )
     if len(table) > 1:
         lines += table
+    if "fps_in" in s:
+        lines.append(
+            f"  frames out {s['frames_out']} ({s['fps_out']:.1f} fps)  in {s['frames_in']}"
+            f" ({s['fps_in']:.1f} fps)  lost {s.get('frames_lost', 0)}"
+        )
+        for key, label in (
+            ("time_to_connected_ms", "connected"),
+            ("time_to_first_frame_ms", "first frame"),
+        ):
+            if key in s:
+                lines.append(f"  {label} after {s[key]:.1f} ms")
     if s.get("connection", {}).get("extensions") is not None:
         ext = ", ".join(s["connection"]["extensions"]) or "none"
         lines.append(f"  WebSocket extensions: {ext}")

@@ -52,6 +52,7 @@ class Aggregator:
     events_in: int = 0  # SSE events
     frames_out: int = 0
     frames_in: int = 0
+    frames_lost: int = 0
     first_ns: int | None = None
     last_ns: int | None = None
     frame_first_ns: dict[str, int] = field(default_factory=dict)
@@ -76,8 +77,20 @@ class Aggregator:
             self._session(event.session).state = event.state
         elif isinstance(event, FrameSample):
             self._frame(event)
-        elif isinstance(event, StatsSnapshot) and not self.info:
-            self.info = dict(event.values)
+        elif isinstance(event, StatsSnapshot):
+            self._stats(event)
+
+    def _stats(self, event: StatsSnapshot) -> None:
+        """The first snapshot describes the connection; later ones add set-up times and,
+        at the end of a WebRTC session, the frames that never arrived."""
+        values = event.values
+        if not self.info:
+            self.info = dict(values)
+            return
+        if "time_to_first_frame_ms" in values:
+            self.info.setdefault("time_to_first_frame_ms", values["time_to_first_frame_ms"])
+        if values.get("final"):
+            self.frames_lost += int(values.get("frames_lost", 0))
 
     def _sample(self, s: Sample) -> None:
         totals = self._session(s.session)
@@ -181,6 +194,10 @@ class Aggregator:
             out["fps_in"] = round(self.fps("in"), 3)
             out["frames_out"] = self.frames_out
             out["frames_in"] = self.frames_in
+            out["frames_lost"] = self.frames_lost
+            for key in ("time_to_connected_ms", "time_to_first_frame_ms"):
+                if key in self.info:
+                    out[key] = self.info[key]
             out["frame_latency_ms"] = _pct(self.frame_latency)
             out["frame_hold_ms"] = _pct(self.frame_hold)
         return out

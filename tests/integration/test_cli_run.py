@@ -158,3 +158,29 @@ def test_key_never_appears_in_output(start_mock, tmp_path: Path) -> None:
         assert "HTTP 401" in bad.stdout
     for text in (ok.stdout, ok.stderr, bad.stdout, bad.stderr, path.read_text()):
         assert secret not in text
+
+
+def test_webrtc_run_reports_frames(tmp_path: Path) -> None:
+    path = tmp_path / "w.json"
+    out = rtprobe(
+        "run",
+        "webrtc",
+        "mock/yolo",
+        "--mock",
+        "--duration",
+        "2",
+        "--size",
+        "320x240",
+        "--json",
+        str(path),
+        "--assert",
+        "fps_in>=10",
+    )
+    assert out.returncode == 0, out.stderr
+    s = json.loads(path.read_text())
+    assert s["frames_in"] > 10 and s["fps_out"] > 10
+    assert s["frame_latency_ms"]["count"] > 10
+    assert "time_to_first_frame_ms" in s
+    assert "frame latency (ms)" in out.stdout
+    bad = rtprobe("run", "webrtc", "mock/yolo", "--size", "big")
+    assert bad.returncode == 2 and "--size 'big' must be WIDTHxHEIGHT" in bad.stderr

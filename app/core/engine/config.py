@@ -12,6 +12,20 @@ from app.core.transports.wsbase import WsOptions
 
 
 @dataclass(frozen=True)
+class WebRtcParams:
+    """WebRTC run settings; plain values so this module does not import aiortc."""
+
+    source: str = "synthetic"  # synthetic | file:PATH | camera[:DEVICE]
+    width: int = 640
+    height: int = 480
+    fps: float = 30.0
+    mode: str | None = None  # v2v | generated; None: from the path (world/matrix: generated)
+    signaling: str | None = None  # json (4a) | msgpack (4b); None: detect from the first frame
+    data_channel: bool = False
+    action_every_s: float | None = None  # generated video: cycle actions this often
+
+
+@dataclass(frozen=True)
 class RunConfig:
     target: Target
     payload: Any = field(default_factory=dict)
@@ -28,6 +42,7 @@ class RunConfig:
     reconnects: int = 3  # per session, after the connection ends early
     sse_method: str = "POST"
     record_messages: bool = False  # emit a Message event per frame (the GUI inspector)
+    webrtc: WebRtcParams = field(default_factory=WebRtcParams)
 
     @property
     def transport(self) -> str:

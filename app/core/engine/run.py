@@ -37,8 +37,38 @@ async def run(config: RunConfig, emit: Emit, stop: asyncio.Event | None = None) 
         streams = [StreamSession(i, config, emit, stop) for i in range(config.concurrency)]
         await asyncio.gather(*(s.run() for s in streams))
         return
+    if config.transport == "webrtc":
+        await _run_webrtc(config, emit, stop)
+        return
     connect = _connector(config)
     sessions = [MessageSession(i, config, connect, emit, stop) for i in range(config.concurrency)]
+    await asyncio.gather(*(s.run() for s in sessions))
+
+
+async def _run_webrtc(config: RunConfig, emit: Emit, stop: asyncio.Event) -> None:
+    from app.core.engine.webrtc_session import WebRtcSession, cycle_actions
+    from app.core.media import source_factory
+    from app.core.transports.webrtc import WebRtcOptions
+
+    p = config.webrtc
+    factory = source_factory(p.source, p.width, p.height, p.fps)
+    actions = (
+        cycle_actions(p.action_every_s, config.duration_s or 3600) if p.action_every_s else None
+    )
+    sessions = [
+        WebRtcSession(
+            i,
+            config,
+            emit,
+            stop,
+            source_factory=factory,
+            mode=p.mode,
+            data_channel=p.data_channel,
+            actions=actions,
+            options=WebRtcOptions(flavour=p.signaling),  # type: ignore[arg-type]
+        )
+        for i in range(config.concurrency)
+    ]
     await asyncio.gather(*(s.run() for s in sessions))
 
 

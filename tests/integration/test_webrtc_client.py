@@ -1,0 +1,326 @@
+"""rtprobe's WebRTC client and session against the real mock server (127.0.0.1 only).
+
+Video-to-video (yolo) over JSON text (4a) and msgpack (4b) signaling, generated video
+(world) with actions and pause, errors, and the frame_drop fault. Each streaming test
+runs 2-3 s at 320x240@30; every wait is bounded, timing checks are sanity bounds only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from app.core.engine.config import RunConfig
+from app.core.engine.webrtc_session import WebRtcSession, cycle_actions
+from app.core.errors import AppError, ConnectError, ProbeError
+from app.core.events import Event, FrameSample, Message, Sample, StateChange, StatsSnapshot
+from app.core.media import SyntheticSource
+from app.core.summary import Aggregator
+from app.core.targets import resolve
+from app.core.transports.webrtc import (
+    ActionResult,
+    DataMessage,
+    FrameInfo,
+    Hooks,
+    WebRtcClient,
+    WebRtcOptions,
+)
+from server_mock.loopback import loopback_candidates_active, sdp_candidate_addresses
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@dataclass
+class Seen:
+    frames: list[FrameInfo] = field(default_factory=list)
+    actions: list[ActionResult] = field(default_factory=list)
+    data: list[DataMessage] = field(default_factory=list)
+    signaling: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[ProbeError] = field(default_factory=list)
+
+    def hooks(self) -> Hooks:
+        return Hooks(
+            on_frame=self.frames.append,
+            on_action=self.actions.append,
+            on_data=self.data.append,
+            on_signaling=lambda d, m, _size: self.signaling.append((d, str(m.get("type")))),
+            on_problem=self.problems.append,
+        )
+
+
+@contextlib.asynccontextmanager
+async def client(
+    mock_base: str, path: str, *, source: bool = True, **options: Any
+) -> AsyncIterator[tuple[WebRtcClient, Seen]]:
+    seen = Seen()
+    c = WebRtcClient(
+        resolve("webrtc", mock_base + path),
+        options=WebRtcOptions(connect_timeout_s=10, **options),
+        source=SyntheticSource(320, 240, 30) if source else None,
+        hooks=seen.hooks(),
+    )
+    try:
+        await asyncio.wait_for(c.connect(), 20)
+        yield c, seen
+    finally:
+        await c.close()
+
+
+async def stream(c: WebRtcClient, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(c.ended.wait(), seconds)
+    assert c.error is None, c.error
+
+
+def check_v2v(c: WebRtcClient, seen: Seen) -> None:
+    assert c.source is not None
+    counters = c.counters
+    assert counters.received > 20
+    assert c.source.frames_sent >= counters.received
+    timed = [f for f in seen.frames if f.latency_ns is not None]
+    assert len(timed) >= 0.8 * counters.received, counters
+    assert all(0 < f.latency_ns < 2e9 for f in timed)  # type: ignore[operator]
+    held = [f for f in seen.frames if f.hold_ns is not None]
+    assert c.hold_measured and len(held) >= 0.8 * counters.received
+    assert all(0 <= f.hold_ns < 1e9 for f in held)  # type: ignore[operator]
+    # the hold is part of the end-to-end latency of the same frame
+    assert all(f.hold_ns <= f.latency_ns for f in timed if f.hold_ns is not None)  # type: ignore[operator]
+    assert {(f.width, f.height) for f in seen.frames} == {(320, 240)}
+    assert counters.lost + counters.duplicates + counters.unreadable < 0.2 * counters.received
+
+
+@pytest.mark.parametrize(
+    ("path", "flavour"),
+    [("/mock/yolo/webrtc", "json"), ("/mock/yolo/realtime", "msgpack")],
+    ids=["4a-json", "4b-msgpack"],
+)
+async def test_yolo_video_to_video(mock_base: str, path: str, flavour: str) -> None:
+    async with client(mock_base, path, data_channel=True) as (c, seen):
+        assert c.flavour == flavour and c.mode == "v2v"
+        assert loopback_candidates_active()
+        await stream(c, 2.5)
+        stats = await c.stats()
+    check_v2v(c, seen)
+    await asyncio.sleep(0.1)
+    leftover = asyncio.all_tasks() - {asyncio.current_task()}
+    assert not leftover, leftover
+    assert sdp_candidate_addresses(c.offer_sdp) == {"127.0.0.1"}
+    assert sdp_candidate_addresses(c.answer_sdp) == {"127.0.0.1"}
+    assert seen.signaling[:3] == [("in", "ready"), ("out", "offer"), ("in", "answer")]
+    # detections arrive on the data channel, timed by the frame id they name
+    assert len(seen.data) > 20
+    timed = [m for m in seen.data if m.latency_ns is not None]
+    assert len(timed) > 20 and all(0 < m.latency_ns < 2e9 for m in timed)  # type: ignore[operator]
+    assert all(isinstance(m.data, dict) and "boxes" in m.data for m in seen.data)
+    for key in ("frames_decoded", "frames_lost", "packets_received", "jitter_ms", "bytes_in"):
+        assert key in stats, key
+    assert 0 < stats["frames_decoded"] <= c.counters.received
+    times = c.timings.values()
+    assert 0 < times["time_to_connected_ms"] < 10_000
+    assert times["time_to_connected_ms"] < times["time_to_first_frame_ms"] < 10_000
+    assert not seen.problems
+
+
+async def test_explicit_flavour_and_trickled_candidates(mock_base: str) -> None:
+    async with client(mock_base, "/mock/yolo/webrtc", flavour="json", trickle=True) as (c, seen):
+        await stream(c, 1.5)
+    assert c.counters.received > 10
+    sent = [kind for direction, kind in seen.signaling if direction == "out"]
+    assert sent[0] == "offer" and sent.count("icecandidate") >= 2
+    assert not seen.problems
+
+
+async def test_world_generated_video_actions_and_pause(mock_base: str) -> None:
+    async with client(mock_base, "/mock/world/realtime", source=False) as (c, seen):
+        assert c.mode == "generated" and c.flavour == "msgpack"
+        assert c.ice_servers_offered == []
+        await stream(c, 0.7)
+        for action in ("w u", "a u", "q l"):
+            await c.send_action(action)
+            await stream(c, 0.5)
+        await stream(c, 0.5)
+        await c.pause(True)
+        assert c.paused is True
+        await c.pause(False)
+        assert c.paused is False
+        stats = await c.stats()
+    assert {(f.width, f.height) for f in seen.frames} == {(640, 352)}
+    assert c.counters.received > 30
+    assert [a.index for a in seen.actions] == [0, 1, 2]
+    assert [a.action for a in seen.actions] == ["w u", "a u", "q l"]
+    assert all(0 < a.latency_ns < 2e9 for a in seen.actions)  # type: ignore[operator]
+    assert [f.action_id for f in seen.frames if f.action_id is not None][-1] == 3
+    assert sum(f.hold_ns is not None for f in seen.frames) >= 0.8 * c.counters.received
+    assert ("in", "pause") in seen.signaling
+    assert stats["frames_lost"] <= 3
+    assert sdp_candidate_addresses(c.offer_sdp) == {"127.0.0.1"}
+    assert sdp_candidate_addresses(c.answer_sdp) == {"127.0.0.1"}
+
+
+async def test_bad_message_is_reported_and_the_session_goes_on(mock_base: str) -> None:
+    async with client(mock_base, "/mock/yolo/realtime") as (c, seen):
+        await stream(c, 0.5)
+        before = c.counters.received
+        await c.send_message({"type": "no-such-message"})
+        await stream(c, 1.0)
+    assert len(seen.problems) == 1
+    problem = seen.problems[0]
+    assert isinstance(problem, AppError) and problem.code == "bad_message"
+    assert "\n" not in str(problem) and "no-such-message" in str(problem)
+    assert c.counters.received > before + 10
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_refused_port_is_a_one_line_connect_error() -> None:
+    c = WebRtcClient(
+        resolve("webrtc", f"ws://127.0.0.1:{free_port()}/mock/yolo/webrtc"),
+        source=SyntheticSource(320, 240, 30),
+    )
+    with pytest.raises(ConnectError) as info:
+        await asyncio.wait_for(c.connect(), 20)
+    assert "refused" in str(info.value) and "\n" not in str(info.value)
+    assert c.source is not None and c.source.readyState == "ended"
+
+
+async def test_server_error_is_a_one_line_app_error(mock_base: str) -> None:
+    # a receive-only offer to yolo: it has no video to process and fails the offer
+    c = WebRtcClient(
+        resolve("webrtc", mock_base + "/mock/yolo/webrtc"),
+        options=WebRtcOptions(mode="generated"),
+    )
+    with pytest.raises(AppError) as info:
+        await asyncio.wait_for(c.connect(), 20)
+    assert info.value.code == "offer_failed" and "\n" not in str(info.value)
+
+
+async def test_frame_drop_fault_gives_fewer_frames_in_than_out(mock_base: str) -> None:
+    path = "/mock/yolo/webrtc?frame_drop=0.3&seed=1"
+    async with client(mock_base, path) as (c, seen):
+        await stream(c, 2.5)
+    assert c.source is not None
+    sent, received = c.source.frames_sent, c.counters.received
+    assert 10 < received < 0.9 * sent, (received, sent)
+    assert c.counters.lost > 5
+    assert sum(f.lost_before for f in seen.frames) == c.counters.lost
+
+
+# ------------------------------------------------------------------------ the session
+
+
+def run_config(mock_base: str, path: str, seconds: float) -> RunConfig:
+    return RunConfig(target=resolve("webrtc", mock_base + path), count=None, duration_s=seconds)
+
+
+async def run_session(session_args: dict[str, Any], config: RunConfig) -> list[Event]:
+    events: list[Event] = []
+    session = WebRtcSession(0, config, events.append, asyncio.Event(), **session_args)
+    await asyncio.wait_for(session.run(), 30)
+    return events
+
+
+async def test_session_v2v_events_feed_the_aggregator(mock_base: str) -> None:
+    config = run_config(mock_base, "/mock/yolo/realtime", 2.0)
+    events = await run_session(
+        {
+            "source_factory": lambda: SyntheticSource(320, 240, 30),
+            "mode": None,
+            "data_channel": False,
+            "actions": None,
+        },
+        config,
+    )
+    states = [e.state for e in events if isinstance(e, StateChange)]
+    assert states == ["connecting", "connected", "closed"]
+    agg = Aggregator(transport="webrtc")
+    for e in events:
+        agg.feed(e)
+    summary = agg.summary()
+    assert summary["frames_in"] > 20 and summary["frames_out"] >= summary["frames_in"]
+    assert 10 < summary["fps_in"] < 60 and 10 < summary["fps_out"] < 60
+    assert summary["frame_latency_ms"]["count"] >= 0.8 * summary["frames_in"]
+    assert summary["frame_hold_ms"]["count"] >= 0.8 * summary["frames_in"]
+    assert summary["connection"]["signaling"] == "4b-msgpack"
+    assert "time_to_connected_ms" in summary["connection"]
+    snapshots = [e.values for e in events if isinstance(e, StatsSnapshot)]
+    assert any("time_to_first_frame_ms" in v for v in snapshots)
+    assert any("bitrate_in_kbps" in v for v in snapshots)
+    assert snapshots[-1]["final"] is True
+    assert any(isinstance(e, Message) and e.kind == "signaling" for e in events)
+
+
+async def test_session_generated_actions_become_samples(mock_base: str) -> None:
+    config = run_config(mock_base, "/mock/world/realtime", 2.5)
+    events = await run_session(
+        {
+            "source_factory": None,
+            "mode": "generated",
+            "data_channel": False,
+            "actions": cycle_actions(every_s=0.5, duration_s=2.0),
+        },
+        config,
+    )
+    samples = [e for e in events if isinstance(e, Sample)]
+    assert [s.seq for s in samples] == sorted(s.seq for s in samples)
+    received = [s for s in samples if s.outcome == "received"]
+    assert len(received) >= 2
+    assert all(0 < s.rtt_ns < 2e9 for s in received)
+    frames = [e for e in events if isinstance(e, FrameSample)]
+    assert all(f.direction == "in" and (f.width, f.height) == (640, 352) for f in frames)
+    latencies = [
+        v
+        for e in events
+        if isinstance(e, StatsSnapshot)
+        for v in e.values.get("action_latency_ms", [])
+    ]
+    assert len(latencies) >= 1
+
+
+async def test_session_stops_after_count_frames(mock_base: str) -> None:
+    config = RunConfig(
+        target=resolve("webrtc", mock_base + "/mock/yolo/webrtc"), count=15, duration_s=20.0
+    )
+    t0 = asyncio.get_running_loop().time()
+    events = await run_session(
+        {
+            "source_factory": lambda: SyntheticSource(320, 240, 30),
+            "mode": "v2v",
+            "data_channel": False,
+            "actions": None,
+        },
+        config,
+    )
+    assert asyncio.get_running_loop().time() - t0 < 15
+    frames_in = [e for e in events if isinstance(e, FrameSample) and e.direction == "in"]
+    assert 15 <= len(frames_in) < 30
+    assert [e.state for e in events if isinstance(e, StateChange)][-1] == "closed"
+
+
+async def test_session_reports_a_failed_connect(mock_base: str) -> None:
+    config = RunConfig(
+        target=resolve("webrtc", f"ws://127.0.0.1:{free_port()}/mock/yolo/webrtc"),
+        count=None,
+        duration_s=1.0,
+    )
+    events = await run_session(
+        {
+            "source_factory": lambda: SyntheticSource(320, 240, 30),
+            "mode": "v2v",
+            "data_channel": False,
+            "actions": None,
+        },
+        config,
+    )
+    assert [e.state for e in events if isinstance(e, StateChange)] == ["connecting", "failed"]
+    errors = [e for e in events if not isinstance(e, StateChange)]
+    assert len(errors) == 1 and errors[0].kind == "ConnectError"  # type: ignore[union-attr]
