@@ -1,4 +1,5 @@
-"""Start the GUI: a qasync loop that also runs the embedded mock server."""
+"""Start the GUI: a qasync loop for the GUI's own async work, the engine on its own
+thread, the embedded mock in its own process."""
 
 from __future__ import annotations
 
@@ -12,32 +13,30 @@ def run_gui(*, mock: bool = True, quit_after_s: float | None = None) -> int:
     import qasync
 
     from app.gui.main_window import MainWindow
-    from server_mock import MockServer
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("rtprobe")
+    app.setOrganizationName("rtprobe")
     window = MainWindow()
+    window.restore_layout()
+    window.restore_session()
+    if not window.panels:
+        for transport in ("realtime", "ws", "sse"):
+            window.add_connection_for(transport)
+    if mock:
+        window.mock_action.setChecked(True)
     window.show()
-    server = MockServer() if mock else None
 
     async def main() -> None:
         closed = asyncio.Event()
         app.lastWindowClosed.connect(closed.set)
-        if server is not None:
-            try:
-                window.show_mock(await server.start())
-            except Exception as exc:
-                window.show_error(f"embedded mock server failed to start: {exc}")
         try:
             if quit_after_s is not None:
                 await asyncio.wait_for(closed.wait(), quit_after_s)
             else:
                 await closed.wait()
         except TimeoutError:
-            pass
-        finally:
-            if server is not None:
-                await server.stop()
+            window.close()
 
     qasync.run(main())
     return 0

@@ -1,43 +1,368 @@
-"""The main window. For now it shows the embedded mock server; the full UI is issue 5."""
+"""The main window: the embedded mock and its faults in the toolbar, connections side
+by side, status bar, shortcuts, and the layout restored on the next start."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QListWidget, QMainWindow, QVBoxLayout, QWidget
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QStandardPaths, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QSpinBox,
+    QSplitter,
+    QToolBar,
+    QWidget,
+)
 
 from app import __version__
+from app.core.credentials import load_key, store_key
+from app.core.errors import ProbeError
+from app.core.sessionfile import MockSpec, Session, SessionFileError, load, save
+from app.gui.bridge import EngineBridge
+from app.gui.connection_panel import (
+    EXAMPLES,
+    ConnectionPanel,
+    ConnectionSettings,
+    from_spec,
+    to_spec,
+)
+from app.gui.mock_control import MockControl
+
+FAULT_FIELDS = (
+    ("latency_ms", "latency", " ms", 0, 60_000, 1),
+    ("jitter_ms", "jitter", " ms", 0, 60_000, 1),
+    ("drop", "drop", "", 0, 1, 3),
+    ("error_rate", "errors", "", 0, 1, 3),
+    ("disconnect_after", "disconnect after", "", 0, 1_000_000, 0),
+)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        bridge: EngineBridge | None = None,
+        mock: MockControl | None = None,
+        settings: QSettings | None = None,
+        autosave: bool = True,
+    ) -> None:
         super().__init__()
         self.setWindowTitle(f"rtprobe {__version__}")
-        self.resize(900, 560)
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
-        self.mock_label = QLabel("embedded mock server: starting…", central)
-        self.mock_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.targets = QListWidget(central)
-        layout.addWidget(self.mock_label)
-        layout.addWidget(QLabel("Example targets on the embedded mock:", central))
-        layout.addWidget(self.targets)
-        self.setCentralWidget(central)
+        self.resize(1400, 900)
+        self.bridge = bridge or EngineBridge(self)
+        self.mock = mock or MockControl(self)
+        self.qsettings = settings or QSettings("rtprobe", "rtprobe")
+        self.panels: list[ConnectionPanel] = []
+        self.autosave = autosave
+        self._shut_down = False
+        self._typed_key: str | None = None
+        self.mock_base: str | None = None  # where mock/… app ids go
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.setCentralWidget(self.split)
+        self._build_toolbar()
+        self._build_shortcuts()
+        self.mock.sigStarted.connect(self.show_mock)
+        self.mock.sigStopped.connect(self._mock_stopped)
+        self.mock.sigError.connect(self.show_error)
+        self.mock.sigFaults.connect(self._faults_changed)
         self.statusBar().showMessage("ready")
 
+    # -- toolbar -------------------------------------------------------------------
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("main")
+        bar.setObjectName("main-toolbar")
+        self.addToolBar(bar)
+        self.mock_action = QAction("Mock server", self, checkable=True)
+        self.mock_action.setToolTip("Start or stop the embedded mock server")
+        self.mock_action.toggled.connect(self._toggle_mock)
+        bar.addAction(self.mock_action)
+        self.mock_label = QLabel("  embedded mock server: off  ")
+        self.mock_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bar.addWidget(self.mock_label)
+        self.fault_inputs: dict[str, QDoubleSpinBox | QSpinBox] = {}
+        for name, label, suffix, lo, hi, decimals in FAULT_FIELDS:
+            bar.addWidget(QLabel(f" {label} "))
+            box: QDoubleSpinBox | QSpinBox
+            if decimals:
+                box = QDoubleSpinBox()
+                box.setDecimals(decimals)
+                box.setSingleStep(0.01 if hi == 1 else 1)
+            else:
+                box = QSpinBox()
+                box.setSpecialValueText("never")
+            box.setRange(lo, hi)
+            box.setSuffix(suffix)
+            box.setToolTip(f"mock fault: {name} (applies live to open sessions)")
+            bar.addWidget(box)
+            self.fault_inputs[name] = box
+        self.apply_faults_action = QAction("Apply faults", self)
+        self.apply_faults_action.triggered.connect(self.apply_faults)
+        bar.addAction(self.apply_faults_action)
+        bar.addSeparator()
+        for transport in EXAMPLES:
+            action = QAction(f"+ {transport}", self)
+            action.setToolTip(f"Add a {transport} connection")
+            action.triggered.connect(lambda _=False, t=transport: self.add_connection_for(t))
+            bar.addAction(action)
+
+        bar.addSeparator()
+        for name, slot, tip in (
+            ("Key…", self.ask_key, "Enter a FAL key (kept in the OS keyring when there is one)"),
+            ("Open…", self.open_session_dialog, "Open a session file (Ctrl+O)"),
+            (
+                "Save…",
+                self.save_session_dialog,
+                "Save the session: targets, payloads, settings, never keys (Ctrl+S)",
+            ),
+            (
+                "Export report…",
+                self.export_report_dialog,
+                "Export the current connection's run as JSON, CSV or HTML",
+            ),
+            ("Export plot…", self.export_plot_dialog, "Save the current connection's plots as PNG"),
+        ):
+            action = QAction(name, self)
+            action.setToolTip(tip)
+            action.triggered.connect(slot)
+            bar.addAction(action)
+
+    def _build_shortcuts(self) -> None:
+        for keys, slot, name in (
+            ("Ctrl+Return", self.start_current, "Start"),
+            ("Ctrl+.", self.stop_all, "Stop all"),
+            ("Ctrl+L", self.clear_current, "Clear"),
+            ("Ctrl+S", self.save_session_dialog, "Save session"),
+            ("Ctrl+O", self.open_session_dialog, "Open session"),
+        ):
+            action = QAction(name, self)
+            action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(slot)
+            self.addAction(action)
+
+    # -- mock ------------------------------------------------------------------------
+    def _toggle_mock(self, on: bool) -> None:
+        if on and not self.mock.running:
+            self.mock_label.setText("  embedded mock server: starting…  ")
+            self.mock.start()
+        elif not on and self.mock.running:
+            self.mock.stop()
+
     def show_mock(self, base_url: str) -> None:
-        ws = base_url.replace("http://", "ws://")
-        self.mock_label.setText(f"embedded mock server: {base_url}")
-        self.targets.clear()
-        self.targets.addItems(
-            [
-                f"realtime   {ws}/mock/echo/realtime",
-                f"WebSocket  {ws}/mock/echo/ws",
-                f"SSE        {base_url}/mock/diffusion/stream",
-                f"WebRTC     {ws}/mock/yolo/webrtc",
-                f"WebRTC     {ws}/mock/world/realtime",
-            ]
-        )
+        self.mock_base = base_url
+        self.mock_label.setText(f"  embedded mock server: {base_url}  ")
+        self.mock_action.blockSignals(True)
+        self.mock_action.setChecked(True)
+        self.mock_action.blockSignals(False)
+        for panel in self.panels:
+            panel.mock_base = base_url
         self.statusBar().showMessage(f"mock server listening on {base_url}")
+
+    def _mock_stopped(self) -> None:
+        self.mock_base = None
+        self.mock_label.setText("  embedded mock server: off  ")
+        for panel in self.panels:
+            panel.mock_base = None
+        self.statusBar().showMessage("mock server stopped")
+
+    def apply_faults(self) -> None:
+        faults = {name: box.value() for name, box in self.fault_inputs.items()}
+        faults["disconnect_after"] = int(faults["disconnect_after"])
+        self.mock.set_faults(faults)
+
+    def _faults_changed(self, faults: dict) -> None:
+        active = [f"{k}={v}" for k, v in faults.items() if v and k not in ("stall_after",)]
+        self.statusBar().showMessage("mock faults: " + (", ".join(active) or "none"))
+
+    # -- connections -----------------------------------------------------------------
+    def add_connection_for(self, transport: str) -> ConnectionPanel:
+        target, payload = EXAMPLES[transport]
+        return self.add_connection(
+            ConnectionSettings(transport=transport, target=target, payload=payload)
+        )
+
+    def add_connection(self, settings: ConnectionSettings | None = None) -> ConnectionPanel:
+        panel = ConnectionPanel(self.bridge, settings)
+        panel.mock_base = self.mock_base
+        panel.key_provider = self.key
+        panel.sigStatus.connect(self.statusBar().showMessage)
+        panel.sigCloseRequested.connect(self.remove_connection)
+        self.panels.append(panel)
+        self.split.addWidget(panel)
+        return panel
+
+    def remove_connection(self, panel: ConnectionPanel) -> None:
+        if panel in self.panels:
+            panel.close_down()
+            self.panels.remove(panel)
+            panel.setParent(None)
+            panel.deleteLater()
+
+    def current_panel(self) -> ConnectionPanel | None:
+        focus: QWidget | None = self.focusWidget()
+        for panel in self.panels:
+            if focus is not None and panel.isAncestorOf(focus):
+                return panel
+        return self.panels[0] if self.panels else None
+
+    def start_current(self) -> None:
+        panel = self.current_panel()
+        if panel is not None:
+            panel.start()
+
+    def stop_all(self) -> None:
+        for panel in self.panels:
+            panel.stop()
+
+    def clear_current(self) -> None:
+        panel = self.current_panel()
+        if panel is not None:
+            panel.clear()
 
     def show_error(self, message: str) -> None:
         self.statusBar().showMessage(message)
+
+    # -- keys ------------------------------------------------------------------------
+    def key(self) -> str | None:
+        """FAL_KEY from the environment, else the keyring, else one typed this session."""
+        return load_key("env") or load_key("keyring") or self._typed_key
+
+    def ask_key(self) -> None:
+        key, ok = QInputDialog.getText(
+            self, "FAL key", "Key (never saved in session files):", QLineEdit.EchoMode.Password
+        )
+        if not ok or not key.strip():
+            return
+        if store_key(key.strip()):
+            self.statusBar().showMessage("key stored in the OS keyring")
+        else:
+            self._typed_key = key.strip()
+            self.statusBar().showMessage("no OS keyring here: the key is kept until you quit")
+
+    # -- sessions ----------------------------------------------------------------------
+    def session(self) -> Session:
+        faults = {name: box.value() for name, box in self.fault_inputs.items()}
+        faults["disconnect_after"] = int(faults["disconnect_after"])
+        return Session(
+            connections=[to_spec(p.settings()) for p in self.panels],
+            mock=MockSpec(enabled=self.mock.running or self.mock_action.isChecked(), faults=faults),
+        )
+
+    def apply_session(self, session: Session) -> None:
+        for panel in list(self.panels):
+            self.remove_connection(panel)
+        for spec in session.connections:
+            panel = self.add_connection(from_spec(spec))
+            if spec.redacted_headers:
+                panel.show_error(
+                    "header values not saved (secret): " + ", ".join(spec.redacted_headers)
+                )
+        for name, box in self.fault_inputs.items():
+            value = session.mock.faults.get(name)
+            box.setValue(value or 0)
+        if session.mock.enabled and not self.mock.running:
+            self.mock_action.setChecked(True)
+
+    def save_session(self, path: str | Path) -> None:
+        save(path, self.session())
+        self.statusBar().showMessage(f"session saved to {path}")
+
+    def open_session(self, path: str | Path) -> bool:
+        try:
+            session = load(path)
+        except SessionFileError as exc:
+            self.show_error(str(exc))
+            return False
+        self.apply_session(session)
+        self.statusBar().showMessage(f"session opened from {path}")
+        return True
+
+    def save_session_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save session", "session.rtprobe.json", "rtprobe sessions (*.json)"
+        )
+        if path:
+            self.save_session(path)
+
+    def open_session_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open session", "", "rtprobe sessions (*.json)")
+        if path:
+            self.open_session(path)
+
+    @staticmethod
+    def autosave_path() -> Path:
+        base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppConfigLocation)
+        return Path(base or Path.home() / ".config" / "rtprobe") / "last-session.json"
+
+    def restore_session(self) -> None:
+        path = self.autosave_path()
+        if path.exists():
+            self.open_session(path)
+
+    # -- export ------------------------------------------------------------------------
+    def export_report(self, path: str | Path) -> bool:
+        panel = self.current_panel()
+        if panel is None or panel.live is None:
+            self.show_error("nothing to export: run a connection first")
+            return False
+        try:
+            panel.export_report(Path(path))
+        except (OSError, ProbeError) as exc:
+            self.show_error(f"export failed: {exc}")
+            return False
+        self.statusBar().showMessage(f"report written to {path}")
+        return True
+
+    def export_report_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export report", "report.html", "HTML (*.html);;JSON (*.json);;CSV (*.csv)"
+        )
+        if path:
+            self.export_report(path)
+
+    def export_plot_dialog(self) -> None:
+        panel = self.current_panel()
+        if panel is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export plot", "plot.png", "PNG (*.png)")
+        if path and not panel.plots.grab().save(path, "PNG"):
+            self.show_error(f"could not write {path}")
+
+    # -- lifecycle -------------------------------------------------------------------
+    def restore_layout(self) -> None:
+        geometry = self.qsettings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.qsettings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+
+    def save_layout(self) -> None:
+        self.qsettings.setValue("window/geometry", self.saveGeometry())
+        self.qsettings.setValue("window/state", self.saveState())
+
+    def shutdown(self) -> None:
+        if self._shut_down:
+            return
+        self._shut_down = True
+        self.save_layout()
+        if self.autosave:
+            try:
+                path = self.autosave_path()
+                path.parent.mkdir(parents=True, exist_ok=True)
+                save(path, self.session())
+            except (OSError, ProbeError):
+                pass  # losing the autosave must not block quitting
+        for panel in list(self.panels):
+            panel.close_down()
+        self.bridge.close()
+        self.mock.stop()
+
+    def closeEvent(self, event) -> None:
+        self.shutdown()
+        super().closeEvent(event)

@@ -1,25 +1,148 @@
-"""The window as it stands: it shows the embedded mock's address and example targets."""
+"""The real window, driven as a user would: embedded mock, each transport, errors,
+sessions, reports. Counters, plots and the log must reflect the traffic."""
 
 from __future__ import annotations
 
-from app.gui.main_window import MainWindow
+import json
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from app.gui.connection_panel import ConnectionPanel
 
 
-def test_window_lists_mock_targets(qtbot, mock_base: str) -> None:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show()
+def _finish(qtbot, panel: ConnectionPanel, timeout_ms: int = 20_000) -> None:
+    qtbot.waitUntil(lambda: panel.live is not None and panel.live.finished, timeout=timeout_ms)
+    qtbot.wait(100)  # one more redraw after the last batch
+
+
+def test_each_transport_runs_and_is_shown(qtbot, window, mock_base: str) -> None:
     window.show_mock(mock_base)
-    items = [window.targets.item(i).text() for i in range(window.targets.count())]
-    ws = mock_base.replace("http://", "ws://")
-    assert f"realtime   {ws}/mock/echo/realtime" in items
-    assert any("/mock/yolo/webrtc" in item for item in items)
-    assert mock_base in window.mock_label.text()
-    assert mock_base in window.statusBar().currentMessage()
+    panels = [window.add_connection_for(t) for t in ("realtime", "ws", "sse")]
+    panels[0].start(count=40)
+    panels[1].rate.setValue(200)
+    panels[1].start(duration_s=1.0)
+    panels[2].start(count=3)
+    for panel in panels:
+        _finish(qtbot, panel)
+    c = panels[0].counter_labels
+    assert (c["sent"].text(), c["received"].text(), c["errors"].text()) == ("40", "40", "0")
+    assert c["p50"].text().endswith(" ms") and c["state"].text() == "finished"
+    ws_sent = int(panels[1].counter_labels["sent"].text().replace(",", ""))
+    assert 100 <= ws_sent <= 260
+    assert panels[2].counter_labels["received"].text() == "3"
+    for panel in panels:
+        xs, _ys = panel.plots.rtt_curve.getData()
+        assert xs is not None and len(xs) == panel.live.aggregator.rtt.count
+        assert panel.plots.p99_line.isVisible()
+    # the inspector saw every frame: 40 inputs and 40 outputs
+    assert panels[0].inspector.model.total == 80
+    # SSE: one request out, progress events and the result in
+    kinds = set(panels[2].inspector.model.kinds)
+    assert {"request", "event"} <= kinds
 
 
-def test_window_shows_errors_in_status_bar(qtbot) -> None:
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.show_error("embedded mock server failed to start: port in use")
-    assert window.statusBar().currentMessage().endswith("port in use")
+def test_errors_are_shown_not_raised(qtbot, window, mock_base: str) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    panel = window.add_connection_for("realtime")
+    # no mock yet: mock/… targets say what to do
+    assert not panel.start(count=1)
+    assert "start it in the toolbar" in panel.error.text()
+    panel.target.setText(f"ws://127.0.0.1:{port}/mock/echo/realtime")
+    assert panel.start(count=1)
+    qtbot.waitUntil(lambda: "connection refused" in panel.error.text(), timeout=10_000)
+    assert "connection refused" in window.statusBar().currentMessage()
+    panel.payload.setPlainText('{"broken": ')
+    assert "payload:" in panel.payload_error.text()
+    assert not panel.start_button.isEnabled()
+    panel.payload.setPlainText('{"fixed": 1}')
+    assert panel.payload_error.text() == "" and panel.start_button.isEnabled()
+
+
+def test_app_error_frames_stand_out(qtbot, window, mock_base: str) -> None:
+    window.show_mock(mock_base)
+    panel = window.add_connection_for("realtime")
+    panel.payload.setPlainText('{"fail": "no GPU today"}')
+    panel.start(count=2)
+    _finish(qtbot, panel)
+    assert panel.counter_labels["errors"].text() == "2"
+    assert "app error INTERNAL_ERROR: no GPU today" in panel.error.text()
+    assert panel.inspector.model.kinds["x-fal-error"] == 2
+
+
+def test_session_round_trip_without_secrets(qtbot, window, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("FAL_KEY", "fal-secret-key-123")
+    a = window.add_connection_for("ws")
+    a.headers.setText("Authorization: Key sk-secret-456; X-Trace: yes")
+    a.rate.setValue(50)
+    window.add_connection_for("sse")
+    window.fault_inputs["latency_ms"].setValue(12)
+    path = tmp_path / "s.json"
+    window.save_session(path)
+    text = path.read_text()
+    assert "sk-secret-456" not in text and "fal-secret-key-123" not in text
+    data = json.loads(text)
+    assert [c["transport"] for c in data["connections"]] == ["ws", "sse"]
+    for panel in list(window.panels):
+        window.remove_connection(panel)
+    assert window.open_session(path)
+    assert [p.settings().transport for p in window.panels] == ["ws", "sse"]
+    restored = window.panels[0]
+    assert restored.settings().rate == 50
+    assert "X-Trace: yes" in restored.headers.text()
+    assert "sk-secret" not in restored.headers.text()
+    assert "Authorization" in restored.error.text()  # asked to enter it again
+    assert window.fault_inputs["latency_ms"].value() == 12
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert not window.open_session(bad)
+    assert "bad.json" in window.statusBar().currentMessage()
+
+
+def test_export_reports(qtbot, window, mock_base: str, tmp_path: Path) -> None:
+    window.show_mock(mock_base)
+    panel = window.add_connection_for("realtime")
+    panel.start(count=25)
+    _finish(qtbot, panel)
+    panel.send_once.setFocus()
+    for name in ("r.json", "r.csv", "r.html"):
+        assert window.export_report(tmp_path / name)
+    assert json.loads((tmp_path / "r.json").read_text())["received"] == 25
+    assert len((tmp_path / "r.csv").read_text().splitlines()) == 26
+    assert "<svg" in (tmp_path / "r.html").read_text()
+    assert not window.export_report(tmp_path / "r.txt")
+    assert "unknown report type" in window.statusBar().currentMessage()
+
+
+def test_shortcut_starts_and_stops(qtbot, window, mock_base: str) -> None:
+    window.show_mock(mock_base)
+    panel = window.add_connection_for("ws")
+    panel.rate.setValue(100)
+    panel.target.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: panel.running, timeout=5000)
+    qtbot.wait(300)
+    qtbot.keyClick(window, Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier)
+    _finish(qtbot, panel)
+    assert int(panel.counter_labels["sent"].text()) > 5
+
+
+def test_embedded_mock_toggle_and_live_faults(qtbot, window) -> None:
+    with qtbot.waitSignal(window.mock.sigStarted, timeout=30_000):
+        window.mock_action.setChecked(True)
+    assert window.mock.base_url in window.mock_label.text()
+    window.fault_inputs["latency_ms"].setValue(30)
+    with qtbot.waitSignal(window.mock.sigFaults, timeout=10_000):
+        window.apply_faults()
+    assert "latency_ms=30.0" in window.statusBar().currentMessage()
+    panel = window.add_connection_for("realtime")
+    panel.start(count=5)
+    _finish(qtbot, panel)
+    assert panel.live.aggregator.rtt.percentile_ms(50) >= 29
+    with qtbot.waitSignal(window.mock.sigStopped, timeout=10_000):
+        window.mock_action.setChecked(False)
+    assert "off" in window.mock_label.text()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -97,15 +98,21 @@ def test_no_display_runs_headless_demo() -> None:
         assert any(name in line and "p99=" in line for line in lines), out.stdout
 
 
-def test_gui_starts_offscreen_with_embedded_mock() -> None:
+def test_gui_starts_offscreen_and_restores_last_session(tmp_path) -> None:
+    env = _env(QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
     t0 = time.monotonic()
     out = subprocess.run(
-        [*RTPROBE, "gui", "--quit-after", "1.5"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=_env(QT_QPA_PLATFORM="offscreen"),
+        [*RTPROBE, "gui", "--quit-after", "3"], capture_output=True, text=True, timeout=60, env=env
     )
     assert out.returncode == 0, out.stderr
     assert "Traceback" not in out.stderr
     assert time.monotonic() - t0 < 60
+    saved = json.loads((tmp_path / "rtprobe" / "rtprobe" / "last-session.json").read_text())
+    assert [c["transport"] for c in saved["connections"]] == ["realtime", "ws", "sse"]
+    assert saved["mock"]["enabled"] is True
+    # the next start opens that session again (and the layout)
+    out = subprocess.run(
+        [*RTPROBE, "gui", "--quit-after", "2"], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "rtprobe" / "rtprobe.conf").exists()

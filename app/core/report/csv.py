@@ -68,6 +68,11 @@ class CsvSampleWriter:
     ) -> None:
         self.close()
 
+    def flush(self) -> None:
+        """Make what was written so far readable by others (e.g. a live export)."""
+        if self._file is not None:
+            self._file.flush()
+
     def close(self) -> None:
         if self._file is not None:
             self._file.close()

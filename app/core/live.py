@@ -1,0 +1,66 @@
+"""What one connection has measured so far, for live views: the run summary, the
+timeline the plots read, and the newest error — all bounded, whatever the run length."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from app.core.events import ErrorEvent, Event, Message, Sample, StateChange
+from app.core.report.csv import CsvSampleWriter
+from app.core.report.timeline import Timeline
+from app.core.summary import Aggregator
+
+TIMELINE_CAPACITY = 100_000
+
+
+class LiveRun:
+    def __init__(self, transport: str, target: str) -> None:
+        self.aggregator = Aggregator(transport=transport, target=target)
+        self.timeline = Timeline(capacity=TIMELINE_CAPACITY)
+        self.state = "connecting"
+        self.last_error = ""
+        self.finished = False
+        # every sample, streamed to a temporary CSV so "export CSV" has them all
+        self._csv_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives with the run
+            prefix="rtprobe-", suffix=".csv", delete=False
+        )
+        self._csv_file.close()
+        self._csv = CsvSampleWriter(self._csv_file.name).__enter__()
+
+    def feed_many(self, events: Iterable[Event]) -> list[Message]:
+        """Fold a batch in; return its Message events for the inspector."""
+        messages: list[Message] = []
+        agg, timeline = self.aggregator, self.timeline
+        for event in events:
+            if isinstance(event, Message):
+                messages.append(event)
+                continue
+            if isinstance(event, StateChange) and event.session == -1:
+                self.finished = True  # the engine thread's end-of-run marker
+                continue
+            agg.feed(event)
+            timeline.feed(event)
+            if isinstance(event, Sample):
+                self._csv.feed(event)
+            if isinstance(event, ErrorEvent):
+                self.last_error = event.message
+            elif isinstance(event, StateChange):
+                self.state = event.state
+        timeline.flush()
+        return messages
+
+    def summary(self) -> dict[str, Any]:
+        return self.aggregator.summary()
+
+    def export_csv(self, path: str | Path) -> None:
+        self._csv.flush()
+        shutil.copyfile(self._csv_file.name, path)
+
+    def close(self) -> None:
+        """Drop the temporary CSV (called when the run's view is cleared)."""
+        self._csv.close()
+        Path(self._csv_file.name).unlink(missing_ok=True)

@@ -1,0 +1,357 @@
+"""Saving and opening a session: the connections, the embedded mock and its faults.
+
+The file is readable, versioned JSON meant to be shared and kept in a repository:
+
+    {"rtprobe_session": 1, "connections": [...], "mock": {...}, "settings": {...}}
+
+so it never holds a secret. The key is recorded only as its source ("env", "keyring",
+"none"); header values whose name looks secret (Authorization, Cookie, X-Api-Key, any
+name with "key", "token", "secret", "auth", …) are written as "" and listed under
+`redacted_headers`, so the GUI can ask for them again. Reading is lenient where that
+is safe (unknown fields are ignored, missing ones take defaults: newer files open in
+older versions) and strict where it is not (wrong types raise `SessionFileError`
+naming the field, in one line).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from app.core.credentials import KEY_SOURCES, REDACTED, load_key
+from app.core.errors import ProbeError
+from app.core.targets import TRANSPORTS
+
+VERSION = 1
+VERSION_FIELD = "rtprobe_session"
+PAYLOAD_FORMATS = ("json", "msgpack", "text", "bytes")  # app.core.transports.ws.PayloadFormat
+# server_mock.config.FaultConfig's fields, spelled out: importing it would load the whole
+# mock server (starlette, uvicorn) just to read a file. A test keeps the two in step.
+FAULT_NAMES = (
+    "latency_ms",
+    "jitter_ms",
+    "drop",
+    "error_rate",
+    "disconnect_after",
+    "slow_start_ms",
+    "stall_ms",
+    "stall_after",
+    "frame_drop",
+    "seed",
+)
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
+SECRET_HEADER_PARTS = ("key", "token", "secret", "auth", "password", "credential", "cookie")
+_MIN_SECRET = 8  # shorter "secrets" would mangle ordinary text when scrubbed
+
+T = TypeVar("T")
+
+
+class SessionFileError(ProbeError):
+    """A session file that cannot be read or is not a valid rtprobe session (one line)."""
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a header's value must never be written to a file."""
+    low = name.strip().lower()
+    return low in SECRET_HEADERS or any(part in low for part in SECRET_HEADER_PARTS)
+
+
+@dataclass
+class ConnectionSpec:
+    """One connection panel's form. `payload` is the text as typed, even invalid JSON."""
+
+    name: str = ""
+    transport: str = "realtime"
+    target: str = ""
+    payload: str = ""
+    payload_format: str = "json"
+    max_buffering: int = 0  # 0: not sent
+    headers: dict[str, str] = field(default_factory=dict)
+    redacted_headers: list[str] = field(default_factory=list)  # values to ask for again
+    rate: float = 0.0  # messages/s; 0: closed loop
+    count: int | None = None  # None: run for `duration`
+    duration: float | None = 10.0  # seconds
+    concurrency: int = 1
+    timeout: float = 10.0  # seconds
+    use_jwt: bool = True
+    auth_source: str = "env"  # "env", "keyring" or "none": where the key comes from
+
+
+@dataclass
+class MockSpec:
+    """The embedded mock server. Its own key (if any) is not saved either."""
+
+    enabled: bool = False  # start it when the session is opened
+    port: int = 0  # 0: any free port
+    timings: bool = False  # x-fal-message timings frames
+    faults: dict[str, float | int | None] = field(default_factory=dict)  # FaultConfig names
+
+
+@dataclass
+class Session:
+    connections: list[ConnectionSpec] = field(default_factory=list)
+    mock: MockSpec = field(default_factory=MockSpec)
+    settings: dict[str, Any] = field(default_factory=dict)  # JSON values, GUI preferences
+
+
+# -- writing -----------------------------------------------------------------------------
+
+
+def _connection_dict(c: ConnectionSpec) -> dict[str, Any]:
+    headers: dict[str, str] = {}
+    redacted = [h for h in c.redacted_headers if h in c.headers]
+    for name, value in c.headers.items():
+        if is_secret_header(name):
+            headers[name] = ""
+            if name not in redacted:
+                redacted.append(name)
+        else:
+            headers[name] = value
+    return {
+        "name": c.name,
+        "transport": c.transport,
+        "target": c.target,
+        "payload": c.payload,
+        "payload_format": c.payload_format,
+        "max_buffering": c.max_buffering,
+        "headers": headers,
+        "redacted_headers": redacted,
+        "rate": c.rate,
+        "count": c.count,
+        "duration": c.duration,
+        "concurrency": c.concurrency,
+        "timeout": c.timeout,
+        "use_jwt": c.use_jwt,
+        "auth_source": c.auth_source,
+    }
+
+
+def dumps(session: Session, *, secrets: Iterable[str | None] = ()) -> str:
+    """The file text. Any of `secrets` that still appears (say, a key pasted into a
+    payload) is replaced by "***" as a last line of defence."""
+    doc = {
+        VERSION_FIELD: VERSION,
+        "connections": [_connection_dict(c) for c in session.connections],
+        "mock": {
+            "enabled": session.mock.enabled,
+            "port": session.mock.port,
+            "timings": session.mock.timings,
+            "faults": {k: v for k, v in session.mock.faults.items() if k in FAULT_NAMES},
+        },
+        "settings": session.settings,
+    }
+    try:
+        text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise SessionFileError(f"cannot save session: {exc}") from None
+    for secret in secrets:
+        if secret and len(secret) >= _MIN_SECRET:
+            # Scrub both the raw value and its JSON-escaped spelling.
+            for spelling in {secret, json.dumps(secret, ensure_ascii=False)[1:-1]}:
+                text = text.replace(spelling, REDACTED)
+    return text + "\n"
+
+
+def save(path: str | os.PathLike[str], session: Session) -> None:
+    """Write `session` atomically (a crash never leaves half a file). The `FAL_KEY`
+    in the environment, if any, is scrubbed from the text wherever it appears."""
+    target = Path(path)
+    text = dumps(session, secrets=[load_key("env")])
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise SessionFileError(f"{target}: cannot write: {exc.strerror or exc}") from None
+
+
+# -- reading -----------------------------------------------------------------------------
+
+
+def _type_name(value: Any) -> str:
+    names = {dict: "an object", list: "a list", str: "a string"}
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    return names.get(type(value), type(value).__name__)
+
+
+class _Reader:
+    """Typed access to one JSON object; errors name the field (`connections[2].rate`)."""
+
+    def __init__(self, obj: Any, where: str, origin: str) -> None:
+        self.where = where
+        self.origin = origin
+        if not isinstance(obj, dict):
+            self.fail(where, f"must be an object, not {_type_name(obj)}")
+        self.obj: dict[str, Any] = obj
+
+    def fail(self, name: str, problem: str) -> None:
+        raise SessionFileError(f"{self.origin}: {name} {problem}")
+
+    def _name(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def get(self, key: str, default: T, check: Callable[[Any], bool], wants: str) -> T:
+        if key not in self.obj:
+            return default
+        value = self.obj[key]
+        if not check(value):
+            self.fail(self._name(key), f"must be {wants}, not {_type_name(value)}")
+        return value  # type: ignore[no-any-return]
+
+    def string(self, key: str, default: str, choices: tuple[str, ...] = ()) -> str:
+        value = self.get(key, default, lambda v: isinstance(v, str), "a string")
+        if choices and value not in choices:
+            self.fail(self._name(key), f"is {value!r}: use one of {', '.join(choices)}")
+        return value
+
+    def boolean(self, key: str, default: bool) -> bool:
+        return self.get(key, default, lambda v: isinstance(v, bool), "true or false")
+
+    def integer(self, key: str, default: int, minimum: int = 0) -> int:
+        value = self.get(key, default, _is_int, "a whole number")
+        if value < minimum:
+            self.fail(self._name(key), f"must be at least {minimum}, not {value}")
+        return value
+
+    def number(self, key: str, default: float, minimum: float = 0.0) -> float:
+        value = self.get(key, default, _is_number, "a number")
+        if value < minimum:
+            self.fail(self._name(key), f"must be at least {minimum:g}, not {value:g}")
+        return float(value)
+
+    def optional_int(self, key: str, default: int | None, minimum: int) -> int | None:
+        if self.obj.get(key, default) is None:
+            return None
+        return self.integer(key, default or minimum, minimum)
+
+    def optional_number(self, key: str, default: float | None, minimum: float) -> float | None:
+        if self.obj.get(key, default) is None:
+            return None
+        return self.number(key, default or minimum, minimum)
+
+    def child(self, key: str) -> _Reader:
+        return _Reader(self.obj.get(key, {}), self._name(key), self.origin)
+
+    def string_map(self, key: str) -> dict[str, str]:
+        value = self.get(key, {}, lambda v: isinstance(v, dict), "an object")
+        for name, item in value.items():
+            if not isinstance(item, str):
+                self.fail(f"{self._name(key)}.{name}", f"must be a string, not {_type_name(item)}")
+        return dict(value)
+
+    def string_list(self, key: str) -> list[str]:
+        value = self.get(key, [], lambda v: isinstance(v, list), "a list")
+        for i, item in enumerate(value):
+            if not isinstance(item, str):
+                self.fail(f"{self._name(key)}[{i}]", f"must be a string, not {_type_name(item)}")
+        return list(value)
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _connection(r: _Reader) -> ConnectionSpec:
+    d = ConnectionSpec()
+    headers = r.string_map("headers")
+    redacted = [h for h in r.string_list("redacted_headers") if h in headers]
+    return ConnectionSpec(
+        name=r.string("name", d.name),
+        transport=r.string("transport", d.transport, TRANSPORTS),
+        target=r.string("target", d.target),
+        payload=r.string("payload", d.payload),
+        payload_format=r.string("payload_format", d.payload_format, PAYLOAD_FORMATS),
+        max_buffering=r.integer("max_buffering", d.max_buffering),
+        headers=headers,
+        redacted_headers=redacted,
+        rate=r.number("rate", d.rate),
+        count=r.optional_int("count", d.count, 1),
+        duration=r.optional_number("duration", d.duration, 0.0),
+        concurrency=r.integer("concurrency", d.concurrency, 1),
+        timeout=r.number("timeout", d.timeout),
+        use_jwt=r.boolean("use_jwt", d.use_jwt),
+        auth_source=r.string("auth_source", d.auth_source, KEY_SOURCES),
+    )
+
+
+def _mock(r: _Reader) -> MockSpec:
+    d = MockSpec()
+    raw = r.child("faults")
+    faults: dict[str, float | int | None] = {}
+    for name in FAULT_NAMES:  # unknown fault names are ignored like any unknown field
+        if name in raw.obj:
+            if name == "seed":
+                faults[name] = raw.optional_int(name, None, 0)
+            elif name in ("disconnect_after", "stall_after"):
+                faults[name] = raw.integer(name, 0)
+            else:
+                faults[name] = raw.number(name, 0.0)
+    return MockSpec(
+        enabled=r.boolean("enabled", d.enabled),
+        port=r.integer("port", d.port),
+        timings=r.boolean("timings", d.timings),
+        faults=faults,
+    )
+
+
+def loads(text: str, origin: str = "session file") -> Session:
+    """Parse file text; `origin` (the file name) starts every error message."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SessionFileError(
+            f"{origin}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+        ) from None
+    if not isinstance(doc, dict) or VERSION_FIELD not in doc:
+        raise SessionFileError(f'{origin}: not an rtprobe session file (no "{VERSION_FIELD}")')
+    version = doc[VERSION_FIELD]
+    if not _is_int(version) or version < 1:
+        raise SessionFileError(
+            f"{origin}: {VERSION_FIELD} must be a version number, not {version!r}"
+        )
+    if version > VERSION:
+        raise SessionFileError(
+            f"{origin}: session file version {version} is newer than this rtprobe reads "
+            f"({VERSION}); update rtprobe"
+        )
+    top = _Reader(doc, "", origin)
+    raw_connections = top.get("connections", [], lambda v: isinstance(v, list), "a list")
+    connections = [
+        _connection(_Reader(c, f"connections[{i}]", origin)) for i, c in enumerate(raw_connections)
+    ]
+    settings = top.get("settings", {}, lambda v: isinstance(v, dict), "an object")
+    return Session(connections=connections, mock=_mock(top.child("mock")), settings=settings)
+
+
+def load(path: str | os.PathLike[str]) -> Session:
+    """Read a session file; any problem is a one-line `SessionFileError`."""
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SessionFileError(f"{source}: no such file") from None
+    except UnicodeDecodeError:
+        raise SessionFileError(f"{source.name}: not a text (UTF-8) file") from None
+    except OSError as exc:
+        raise SessionFileError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    return loads(text, source.name)

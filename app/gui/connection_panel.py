@@ -1,0 +1,467 @@
+"""One connection: what to hit and how (form), the traffic controls, live counters,
+plots and the message inspector. It asks the bridge to run; it never opens sockets."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.engine.config import RunConfig
+from app.core.errors import ProbeError, TargetError
+from app.core.events import Event
+from app.core.live import LiveRun
+from app.core.report.html import write_html
+from app.core.report.jsonfile import write_json
+from app.core.sessionfile import ConnectionSpec
+from app.core.targets import resolve
+from app.core.transports.wsbase import Credentials, WsOptions
+from app.gui.bridge import EngineBridge
+from app.gui.inspector import MessageInspector
+from app.gui.plots import LivePlots
+
+EXAMPLES: dict[str, tuple[str, str]] = {
+    "realtime": ("mock/echo", '{"prompt": "hello", "n": 1}'),
+    "ws": ("mock/echo/ws", '{"hello": "websocket"}'),
+    "sse": (
+        "mock/diffusion",
+        '{"prompt": "a cat", "steps": 8, "step_ms": 20, "width": 64, "height": 64}',
+    ),
+    "webrtc": ("mock/yolo/webrtc", "{}"),
+}
+FOREVER_S = 24 * 3600.0
+
+
+@dataclass
+class ConnectionSettings:
+    """What the form holds; saved in session files (never a key)."""
+
+    transport: str = "realtime"
+    target: str = "mock/echo"
+    payload: str = EXAMPLES["realtime"][1]
+    payload_format: str = "json"
+    max_buffering: int = 0  # 0: not sent
+    headers: str = ""  # "Name: value; Name2: value"
+    rate: float = 0.0  # messages/s; 0: closed loop
+    concurrency: int = 1
+    duration_s: float = 10.0
+    timeout_s: float = 10.0
+    use_jwt: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def to_spec(s: ConnectionSettings) -> ConnectionSpec:
+    """The form as a session-file entry (secret header values are dropped on save)."""
+    try:
+        headers = parse_headers(s.headers)
+    except TargetError:
+        headers = {}
+    return ConnectionSpec(
+        name=f"{s.transport} {s.target}",
+        transport=s.transport,
+        target=s.target,
+        payload=s.payload,
+        payload_format=s.payload_format,
+        max_buffering=s.max_buffering,
+        headers=headers,
+        rate=s.rate,
+        duration=s.duration_s,
+        concurrency=s.concurrency,
+        timeout=s.timeout_s,
+        use_jwt=s.use_jwt,
+    )
+
+
+def from_spec(spec: ConnectionSpec) -> ConnectionSettings:
+    return ConnectionSettings(
+        transport=spec.transport,
+        target=spec.target,
+        payload=spec.payload,
+        payload_format=spec.payload_format if spec.payload_format != "bytes" else "json",
+        max_buffering=spec.max_buffering,
+        headers="; ".join(f"{k}: {v}" for k, v in spec.headers.items()),
+        rate=spec.rate,
+        concurrency=spec.concurrency,
+        duration_s=spec.duration if spec.duration else 10.0,
+        timeout_s=spec.timeout,
+        use_jwt=spec.use_jwt,
+    )
+
+
+def parse_headers(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in filter(None, (p.strip() for p in text.replace("\n", ";").split(";"))):
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            raise TargetError(f"header {item!r} must be Name: value")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def parse_payload(text: str, fmt: str) -> Any:
+    if fmt == "text":
+        return text
+    try:
+        return json.loads(text or "{}")
+    except json.JSONDecodeError as exc:
+        raise TargetError(f"payload: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+
+
+def build_config(
+    s: ConnectionSettings,
+    *,
+    mock_base: str | None,
+    key: str | None,
+    count: int | None,
+    duration_s: float | None,
+    record: bool = True,
+) -> RunConfig:
+    """The run a form asks for. `mock/…` app ids go to the embedded mock."""
+    base = mock_base if s.target.startswith("mock/") else None
+    if s.target.startswith("mock/") and mock_base is None:
+        raise TargetError("mock/… targets need the embedded mock server: start it in the toolbar")
+    target = resolve(s.transport, s.target, base_url=base)
+    ws = WsOptions(
+        credentials=Credentials(key=key, use_jwt=s.use_jwt),
+        max_buffering=s.max_buffering or None,
+        headers=parse_headers(s.headers),
+        open_timeout_s=max(1.0, s.timeout_s),
+    )
+    return RunConfig(
+        target=target,
+        payload=parse_payload(s.payload, s.payload_format),
+        count=count,
+        duration_s=duration_s,
+        rate=s.rate or None,
+        concurrency=s.concurrency,
+        timeout_s=s.timeout_s,
+        ws=ws,
+        ws_format=s.payload_format,  # type: ignore[arg-type]
+        record_messages=record,
+    )
+
+
+class ConnectionPanel(QFrame):
+    sigStatus = Signal(str)  # one-line messages for the status bar
+    sigCloseRequested = Signal(object)
+
+    def __init__(
+        self,
+        bridge: EngineBridge,
+        settings: ConnectionSettings | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.mock_base: str | None = None
+        self.key_provider = lambda: None  # set by the window: FAL_KEY or the keyring
+        self.run_id: int | None = None
+        self.live: LiveRun | None = None
+        self._dirty = False
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._build()
+        self.set_settings(settings or ConnectionSettings())
+        bridge.sigBatch.connect(self._on_batch)
+        bridge.sigRedraw.connect(self._on_redraw)
+
+    # -- layout --------------------------------------------------------------------
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        title = QHBoxLayout()
+        self.title = QLabel("connection")
+        self.title.setStyleSheet("font-weight: bold")
+        close = QToolButton()
+        close.setText("✕")
+        close.setToolTip("Close this connection")
+        close.clicked.connect(lambda: self.sigCloseRequested.emit(self))
+        title.addWidget(self.title, 1)
+        title.addWidget(close)
+        outer.addLayout(title)
+
+        form = QFormLayout()
+        self.transport = QComboBox()
+        self.transport.addItems(["realtime", "ws", "sse", "webrtc"])
+        self.transport.currentTextChanged.connect(self._transport_changed)
+        self.target = QLineEdit()
+        self.target.setPlaceholderText("fal app id (owner/alias[/path]) or ws:// / http:// URL")
+        self.target.textChanged.connect(self._update_title)
+        self.payload = QPlainTextEdit()
+        self.payload.setFont(QFont("monospace"))
+        self.payload.setMaximumHeight(90)
+        self.payload.textChanged.connect(self._validate)
+        self.payload_error = QLabel("")
+        self.payload_error.setStyleSheet("color: #D55E00")
+        self.payload_format = QComboBox()
+        self.payload_format.addItems(["json", "msgpack", "text"])
+        self.payload_format.currentTextChanged.connect(self._validate)
+        self.max_buffering = QSpinBox()
+        self.max_buffering.setRange(0, 60)
+        self.max_buffering.setSpecialValueText("off")
+        self.headers = QLineEdit()
+        self.headers.setPlaceholderText("Name: value; Other: value")
+        row = QHBoxLayout()
+        row.addWidget(self.transport)
+        row.addWidget(QLabel("format"))
+        row.addWidget(self.payload_format)
+        row.addWidget(QLabel("max_buffering"))
+        row.addWidget(self.max_buffering)
+        form.addRow("transport", row)
+        form.addRow("target", self.target)
+        form.addRow("payload", self.payload)
+        form.addRow("", self.payload_error)
+        form.addRow("headers", self.headers)
+        outer.addLayout(form)
+
+        controls = QHBoxLayout()
+        self.send_once = QPushButton("Send once")
+        self.send_once.clicked.connect(lambda: self.start(count=1))
+        self.rate = QDoubleSpinBox()
+        self.rate.setRange(0, 100_000)
+        self.rate.setDecimals(1)
+        self.rate.setSuffix(" msg/s")
+        self.rate.setSpecialValueText("closed loop")
+        self.concurrency = QSpinBox()
+        self.concurrency.setRange(1, 1000)
+        self.concurrency.setPrefix("× ")
+        self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Send until stopped (Ctrl+Return)")
+        self.start_button.clicked.connect(lambda: self.start())
+        self.duration = QDoubleSpinBox()
+        self.duration.setRange(0.1, FOREVER_S)
+        self.duration.setSuffix(" s")
+        self.timed = QPushButton("Timed test")
+        self.timed.clicked.connect(lambda: self.start(duration_s=self.duration.value()))
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.clicked.connect(self.stop)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.clicked.connect(self.clear)
+        for w in (
+            self.send_once,
+            self.rate,
+            self.concurrency,
+            self.start_button,
+            self.duration,
+            self.timed,
+            self.stop_button,
+            self.clear_button,
+        ):
+            controls.addWidget(w)
+        outer.addLayout(controls)
+
+        self.counters = QGridLayout()
+        self.counter_labels: dict[str, QLabel] = {}
+        names = [
+            "state",
+            "sent",
+            "received",
+            "errors",
+            "dropped",
+            "timeouts",
+            "p50",
+            "p99",
+            "p99.9",
+            "rate",
+            "fps in/out",
+        ]
+        for i, name in enumerate(names):
+            head = QLabel(name)
+            head.setStyleSheet("color: #666")
+            value = QLabel("–")
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.counters.addWidget(head, 0, i)
+            self.counters.addWidget(value, 1, i)
+            self.counter_labels[name] = value
+        outer.addLayout(self.counters)
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #D55E00")
+        self.error.setWordWrap(True)
+        outer.addWidget(self.error)
+
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.plots = LivePlots()
+        self.inspector = MessageInspector()
+        split.addWidget(self.plots)
+        split.addWidget(self.inspector)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        outer.addWidget(split, 1)
+
+    # -- settings ------------------------------------------------------------------
+    def settings(self) -> ConnectionSettings:
+        return ConnectionSettings(
+            transport=self.transport.currentText(),
+            target=self.target.text().strip(),
+            payload=self.payload.toPlainText(),
+            payload_format=self.payload_format.currentText(),
+            max_buffering=self.max_buffering.value(),
+            headers=self.headers.text(),
+            rate=self.rate.value(),
+            concurrency=self.concurrency.value(),
+            duration_s=self.duration.value(),
+        )
+
+    def set_settings(self, s: ConnectionSettings) -> None:
+        self.transport.blockSignals(True)
+        self.transport.setCurrentText(s.transport)
+        self.transport.blockSignals(False)
+        self.target.setText(s.target)
+        self.payload.setPlainText(s.payload)
+        self.payload_format.setCurrentText(s.payload_format)
+        self.max_buffering.setValue(s.max_buffering)
+        self.headers.setText(s.headers)
+        self.rate.setValue(s.rate)
+        self.concurrency.setValue(s.concurrency)
+        self.duration.setValue(s.duration_s)
+        self._update_title()
+        self._validate()
+
+    def _transport_changed(self, transport: str) -> None:
+        target, payload = EXAMPLES[transport]
+        if not self.target.text() or self.target.text().startswith("mock/"):
+            self.target.setText(target)
+            self.payload.setPlainText(payload)
+        self.payload_format.setEnabled(transport == "ws")
+        self.max_buffering.setEnabled(transport in ("realtime", "ws"))
+
+    def _update_title(self) -> None:
+        self.title.setText(f"{self.transport.currentText()} · {self.target.text() or '…'}")
+
+    def _validate(self) -> bool:
+        try:
+            parse_payload(self.payload.toPlainText(), self.payload_format.currentText())
+        except TargetError as exc:
+            self.payload_error.setText(str(exc))
+            ok = False
+        else:
+            self.payload_error.setText("")
+            ok = True
+        for button in (self.send_once, self.start_button, self.timed):
+            button.setEnabled(ok)
+        return ok
+
+    # -- running -------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.run_id is not None and self.live is not None and not self.live.finished
+
+    def start(self, count: int | None = None, duration_s: float | None = None) -> bool:
+        """Start a run from the form; False (and a shown error) when the form is wrong."""
+        if count is None and duration_s is None:
+            duration_s = FOREVER_S  # until Stop
+        settings = self.settings()
+        try:
+            config = build_config(
+                settings,
+                mock_base=self.mock_base,
+                key=self.key_provider(),
+                count=count,
+                duration_s=None if count else duration_s,
+            )
+        except ProbeError as exc:
+            self.show_error(str(exc))
+            return False
+        self.stop()
+        self.clear()
+        if self.live is not None:
+            self.live.close()
+        self.live = LiveRun(config.transport, config.target.display)
+        self.run_id = self.bridge.submit(config)
+        self.sigStatus.emit(f"{config.transport} {config.target.display}: started")
+        return True
+
+    def stop(self) -> None:
+        if self.run_id is not None:
+            self.bridge.stop(self.run_id)
+
+    def clear(self) -> None:
+        self.plots.clear_data()
+        self.inspector.clear()
+        self.error.setText("")
+        if self.live is not None and self.live.finished:
+            self.live.close()
+            self.live = None
+            self.run_id = None
+        for label in self.counter_labels.values():
+            label.setText("–")
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.sigStatus.emit(message)
+
+    def _on_batch(self, run_id: int, events: list[Event]) -> None:
+        if run_id != self.run_id or self.live is None:
+            return
+        before = self.live.last_error
+        messages = self.live.feed_many(events)
+        if messages:
+            self.inspector.add_messages(messages)
+        if self.live.last_error != before:
+            self.show_error(self.live.last_error)
+        if self.live.finished:
+            self.sigStatus.emit(f"{self.live.aggregator.transport}: run finished")
+        self._dirty = True
+
+    def _on_redraw(self) -> None:
+        if not self._dirty or self.live is None:
+            return
+        self._dirty = False
+        self.plots.redraw(self.live)
+        s = self.live.summary()
+        rtt = s["rtt_ms"]
+        values = {
+            "state": "finished" if self.live.finished else self.live.state,
+            "sent": f"{s['sent']:,}",
+            "received": f"{s['received']:,}",
+            "errors": f"{s['errors']:,}",
+            "dropped": f"{s['dropped']:,}",
+            "timeouts": f"{s['timeouts']:,}",
+            "p50": f"{rtt['p50']:.3f} ms" if rtt["count"] else "–",
+            "p99": f"{rtt['p99']:.3f} ms" if rtt["count"] else "–",
+            "p99.9": f"{rtt['p999']:.3f} ms" if rtt["count"] else "–",
+            "rate": f"{s['rate_per_s']:.1f}/s",
+            "fps in/out": f"{s.get('fps_in', 0):.1f} / {s.get('fps_out', 0):.1f}"
+            if "fps_in" in s
+            else "–",
+        }
+        for name, text in values.items():
+            self.counter_labels[name].setText(text)
+
+    def export_report(self, path: Path) -> None:
+        """The same reports as `rtprobe run`: by extension .json, .csv or .html."""
+        if self.live is None:
+            raise TargetError("nothing to export: run this connection first")
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            write_json(path, self.live.summary())
+        elif suffix == ".html":
+            write_html(path, self.live.summary(), self.live.timeline)
+        elif suffix == ".csv":
+            self.live.export_csv(path)
+        else:
+            raise TargetError(f"unknown report type {suffix!r}: use .json, .csv or .html")
+
+    def close_down(self) -> None:
+        self.stop()
+        self.bridge.sigBatch.disconnect(self._on_batch)
+        self.bridge.sigRedraw.disconnect(self._on_redraw)
