@@ -70,3 +70,29 @@ def test_ring_extend_equals_appends(capacity: int, chunk_sizes: list[int]) -> No
 def test_ring_rejects_nonsense_sizes() -> None:
     with pytest.raises(ValueError):
         Ring(0)
+
+
+def test_percentiles_agree_with_the_hdrhistogram_package() -> None:
+    """Same layout, same rule: our numpy histogram answers as hdrhistogram does."""
+    from hdrh.histogram import HdrHistogram
+
+    rng = np.random.default_rng(7)
+    values_us = np.concatenate(
+        [
+            rng.integers(1, 2000, 5000),
+            rng.integers(1, 10**9, 300),
+            [1, 2047, 2048, 2049, 4095, 4096, 10**6],
+        ]
+    )
+    ours, theirs = LatencyHistogram(), HdrHistogram(1, 3_600_000_000, 3)
+    for us in values_us.tolist():
+        ours.record_ns(us * 1000)
+        theirs.record_value(us)
+    for p in (0.1, 1, 25, 50, 90, 99, 99.9, 99.99):
+        assert ours.percentile_ms(p) * 1000 == theirs.get_value_at_percentile(p), p
+    # at the top we report the exact maximum; hdrhistogram its bucket's upper edge
+    assert ours.percentile_ms(100) * 1000 == pytest.approx(
+        theirs.get_value_at_percentile(100), rel=0.001
+    )
+    assert ours.summary().max * 1000 == values_us.max()
+    assert ours.to_hdrh().get_total_count() == len(values_us)

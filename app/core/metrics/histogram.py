@@ -1,13 +1,48 @@
-"""Latency percentiles at microsecond resolution in constant memory (HdrHistogram)."""
+"""Latency percentiles at microsecond resolution in constant memory.
+
+The HdrHistogram layout (log-linear buckets, 3 significant digits: 0.1 % precision,
+values 1 µs .. 1 hour in ~23k counters), kept in a numpy array. The `hdrhistogram`
+package has the same layout, but reading it is pure Python over every bucket:
+measured here, one mean took 128 ms and one percentile 0.6 ms, far too slow for a GUI
+that reads percentiles 30 times a second per connection. Here a record is a few
+integer operations and a whole summary is one cumulative sum (~50 µs).
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from hdrh.histogram import HdrHistogram
+import numpy as np
 
 MAX_TRACKABLE_US = 3_600_000_000  # one hour
-SIGNIFICANT_DIGITS = 3  # 0.1 % value precision
+SUB_BUCKET_COUNT = 2048  # 2 x 10^3 rounded up to a power of two: 3 significant digits
+SUB_BUCKET_HALF = SUB_BUCKET_COUNT // 2
+SUB_BUCKET_HALF_MAGNITUDE = SUB_BUCKET_HALF.bit_length() - 1  # 10
+SUB_BUCKET_MASK = SUB_BUCKET_COUNT - 1
+BUCKET_COUNT = max(1, MAX_TRACKABLE_US.bit_length() - SUB_BUCKET_COUNT.bit_length() + 2)
+COUNTS_LEN = (BUCKET_COUNT + 1) * SUB_BUCKET_HALF
+
+
+def counts_index(value: int) -> int:
+    bucket = max(0, value.bit_length() - SUB_BUCKET_COUNT.bit_length() + 1)
+    sub = value >> bucket
+    return ((bucket + 1) << SUB_BUCKET_HALF_MAGNITUDE) + sub - SUB_BUCKET_HALF
+
+
+def _index_values() -> tuple[np.ndarray, np.ndarray]:
+    """For each counter: the lowest value it holds and the highest equivalent value."""
+    idx = np.arange(COUNTS_LEN, dtype=np.int64)
+    bucket = (idx >> SUB_BUCKET_HALF_MAGNITUDE) - 1
+    sub = (idx & (SUB_BUCKET_HALF - 1)) + SUB_BUCKET_HALF
+    low_bucket = bucket < 0
+    sub = np.where(low_bucket, sub - SUB_BUCKET_HALF, sub)
+    bucket = np.where(low_bucket, 0, bucket)
+    lowest = sub << bucket
+    size = np.int64(1) << bucket
+    return lowest, lowest + size - 1
+
+
+_LOWEST, _HIGHEST = _index_values()
 
 
 @dataclass(frozen=True)
@@ -30,48 +65,91 @@ class Percentiles:
 class LatencyHistogram:
     """Record durations in nanoseconds; read percentiles in milliseconds."""
 
+    __slots__ = ("_counts", "_max", "_min", "_n", "_sum", "clamped")
+
     def __init__(self) -> None:
-        self._h = HdrHistogram(1, MAX_TRACKABLE_US, SIGNIFICANT_DIGITS)
+        self._counts = np.zeros(COUNTS_LEN, dtype=np.int64)
+        self._n = 0
+        self._sum = 0  # exact, in µs, for the mean
+        self._min = 0
+        self._max = 0
         self.clamped = 0  # samples over an hour, recorded as an hour
 
     def record_ns(self, ns: int) -> None:
-        us = max(1, (ns + 500) // 1000)
-        if us > MAX_TRACKABLE_US:
+        us = (ns + 500) // 1000
+        if us < 1:
+            us = 1
+        elif us > MAX_TRACKABLE_US:
             us = MAX_TRACKABLE_US
             self.clamped += 1
-        self._h.record_value(us)
+        self._counts[counts_index(us)] += 1
+        if self._n == 0 or us < self._min:
+            self._min = us
+        if us > self._max:
+            self._max = us
+        self._n += 1
+        self._sum += us
 
     @property
     def count(self) -> int:
-        return int(self._h.get_total_count())
+        return self._n
 
     def merge(self, other: LatencyHistogram) -> None:
-        self._h.add(other._h)
+        if not other._n:
+            return
+        self._counts += other._counts
+        self._min = other._min if not self._n else min(self._min, other._min)
+        self._max = max(self._max, other._max)
+        self._n += other._n
+        self._sum += other._sum
         self.clamped += other.clamped
 
     def reset(self) -> None:
-        self._h.reset()
+        self._counts[:] = 0
+        self._n = self._sum = self._min = self._max = 0
         self.clamped = 0
 
+    def _at(self, cumulative: np.ndarray, percentiles: list[float]) -> list[float]:
+        """HdrHistogram's rule: the highest equivalent value of the first counter whose
+        cumulative count reaches p% of the count (rounded), capped at the true maximum."""
+        out = []
+        for p in percentiles:
+            target = max(1, int(min(p, 100.0) * self._n / 100 + 0.5))
+            i = int(np.searchsorted(cumulative, target))
+            out.append(min(int(_HIGHEST[i]), self._max) / 1000.0)
+        return out
+
     def percentile_ms(self, p: float) -> float:
-        return self._h.get_value_at_percentile(p) / 1000.0 if self.count else 0.0
+        if not self._n:
+            return 0.0
+        return self._at(np.cumsum(self._counts), [p])[0]
 
     def summary(self) -> Percentiles:
-        if not self.count:
+        if not self._n:
             return Percentiles(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-        pct = self.percentile_ms
+        p50, p90, p99, p999 = self._at(np.cumsum(self._counts), [50, 90, 99, 99.9])
         return Percentiles(
-            count=self.count,
-            p50=pct(50),
-            p90=pct(90),
-            p99=pct(99),
-            p999=pct(99.9),
-            max=self._h.get_max_value() / 1000.0,
-            mean=self._h.get_mean_value() / 1000.0,
-            min=self._h.get_min_value() / 1000.0,
+            count=self._n,
+            p50=p50,
+            p90=p90,
+            p99=p99,
+            p999=p999,
+            max=self._max / 1000.0,
+            mean=self._sum / self._n / 1000.0,
+            min=self._min / 1000.0,
         )
 
-    def encode(self) -> str:
-        """Compressed, base64: to save or merge histograms across processes."""
-        data = self._h.encode()
-        return data.decode() if isinstance(data, bytes) else str(data)
+    def buckets(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lowest value in µs, count) of every non-empty counter, for plots and export."""
+        nz = np.nonzero(self._counts)[0]
+        return _LOWEST[nz], self._counts[nz]
+
+    def to_hdrh(self):  # -> hdrh.histogram.HdrHistogram
+        """The same counts as an `hdrhistogram` object, to encode or share (slow: export only)."""
+        from hdrh.histogram import HdrHistogram
+
+        h = HdrHistogram(1, MAX_TRACKABLE_US, 3)
+        values, counts = self.buckets()
+        for value, count in zip(values.tolist(), counts.tolist(), strict=True):
+            h.record_value(max(1, value), count)
+        return h
