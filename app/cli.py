@@ -202,6 +202,9 @@ def _has_display() -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # the GUI's engine process, in a frozen bundle
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO,

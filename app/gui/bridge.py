@@ -8,6 +8,7 @@ from collections import defaultdict
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core.engine.config import RunConfig
+from app.core.engine.process import EngineProcess
 from app.core.engine.thread import EngineThread
 from app.core.events import Event
 
@@ -18,9 +19,15 @@ class EngineBridge(QObject):
     sigBatch = Signal(int, list)  # run id, events (in order)
     sigRedraw = Signal()  # after each drain: views redraw now, never per message
 
-    def __init__(self, parent: QObject | None = None, hz: int = REDRAW_HZ) -> None:
+    def __init__(
+        self, parent: QObject | None = None, hz: int = REDRAW_HZ, *, in_process: bool = False
+    ) -> None:
+        """The engine runs in a child process (see app.core.engine.process for why);
+        `in_process=True` keeps it on a thread of this process instead."""
         super().__init__(parent)
-        self.engine = EngineThread()
+        self.engine: EngineThread | EngineProcess = (
+            EngineThread() if in_process else EngineProcess()
+        )
         self.timer = QTimer(self)
         self.timer.setInterval(max(1, round(1000 / hz)))
         self.timer.timeout.connect(self.drain)

@@ -69,6 +69,14 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.ci.layout.setColumnStretchFactor(0, 3)
         self.ci.layout.setColumnStretchFactor(1, 1)
         self.redraws = 0
+        self._last_n = -1
+        self._last_seconds = -1
+        self._rtt_x = StickyRange(self.rtt, "x")
+        self._rtt_y = StickyRange(self.rtt, "y")
+        self._hist_x = StickyRange(self.hist, "x")
+        self._hist_y = StickyRange(self.hist, "y")
+        self._rates_x = StickyRange(self.rates, "x")
+        self._rates_y = StickyRange(self.rates, "y")
 
     def clear_data(self) -> None:
         for curve in (
@@ -83,25 +91,47 @@ class LivePlots(pg.GraphicsLayoutWidget):
             curve.setData([], [])
         self.p50_line.setVisible(False)
         self.p99_line.setVisible(False)
+        self._last_n = self._last_seconds = -1
+        for sticky in (
+            self._rtt_x,
+            self._rtt_y,
+            self._hist_x,
+            self._hist_y,
+            self._rates_x,
+            self._rates_y,
+        ):
+            sticky.top = None
+            sticky.span = None
 
     def redraw(self, live: LiveRun) -> None:
+        """Update from the run; ranges move in coarse steps so axes (the costliest part
+        of a pyqtgraph repaint) are regenerated only now and then, not every frame."""
         self.redraws += 1
-        t, ms = live.timeline.latency()
-        if len(t):
-            self.rtt_curve.setData(t, ms, skipFiniteCheck=True)
-            rtt = live.aggregator.rtt
-            for line, p in ((self.p50_line, 50), (self.p99_line, 99)):
-                line.setValue(rtt.percentile_ms(p))
-                line.setVisible(True)
-            self._histogram(ms)
+        n = live.timeline.received_total
+        if n != self._last_n:
+            self._last_n = n
+            t, ms = live.timeline.latency()
+            if len(t):
+                self.rtt_curve.setData(t, ms, skipFiniteCheck=True)
+                rtt = live.aggregator.rtt
+                for line, p in ((self.p50_line, 50), (self.p99_line, 99)):
+                    line.setValue(rtt.percentile_ms(p))
+                    line.setVisible(True)
+                self._rtt_x.fit(float(t[-1]))
+                self._rtt_y.fit(float(rtt.percentile_ms(99.9)) * 1.2, float(ms.max()))
+                self._histogram(ms)
         series = live.timeline.per_second()
         ts = series.get("t_s")
         if ts is not None and len(ts) > 1 and not live.finished:
             # the newest second is still filling: leave it out rather than show a fall
             series = {k: v[:-1] for k, v in series.items()}
             ts = series["t_s"]
-        if ts is not None and len(ts):
+        if ts is None or len(ts) == self._last_seconds:
+            return
+        self._last_seconds = len(ts)
+        if len(ts):
             failed = series["errored"] + series["dropped"] + series["timed_out"]
+            peak = 0.0
             for curve, values in (
                 (self.sent_curve, series["sent"]),
                 (self.recv_curve, series["received"]),
@@ -111,8 +141,11 @@ class LivePlots(pg.GraphicsLayoutWidget):
             ):
                 if np.any(values):
                     curve.setData(ts, values)
+                    peak = max(peak, float(values.max()))
                 else:
                     curve.setData([], [])
+            self._rates_x.fit(float(ts[-1]) + 1)
+            self._rates_y.fit(peak * 1.1, peak * 1.1)
 
     def _histogram(self, ms: np.ndarray) -> None:
         logs = np.log10(np.maximum(ms, 1e-3))
@@ -122,3 +155,50 @@ class LivePlots(pg.GraphicsLayoutWidget):
         edges = np.linspace(lo, hi, int((hi - lo) * HIST_BINS_PER_DECADE) + 1)
         counts, edges = np.histogram(logs, bins=edges)
         self.hist_curve.setData(10.0**edges, counts)  # the axis is in log mode
+        self._hist_x.fit_span(float(lo), float(hi))
+        self._hist_y.fit(float(counts.max()) * 1.1, float(counts.max()))
+
+
+def _nice_ceiling(value: float) -> float:
+    """1, 2 or 5 times a power of ten, at least `value`."""
+    if value <= 0:
+        return 1.0
+    exp = 10.0 ** np.floor(np.log10(value))
+    for m in (1.0, 2.0, 5.0, 10.0):
+        if m * exp >= value:
+            return float(m * exp)
+    return float(10 * exp)
+
+
+class StickyRange:
+    """One axis of a plot whose range grows to a nice ceiling when the data outgrows it
+    and shrinks only when the data falls well below it, so it rarely changes."""
+
+    def __init__(self, plot: pg.PlotItem, axis: str, floor: float = 0.0) -> None:
+        self.plot = plot
+        self.axis = axis
+        self.floor = floor
+        self.top: float | None = None
+        self.span: tuple[float, float] | None = None
+        plot.enableAutoRange(axis=axis, enable=False)
+
+    def fit(self, wanted: float, peak: float | None = None) -> None:
+        """Show at least [floor, max(wanted, peak)]; shrink when the peak < 1/4 of the top."""
+        peak = wanted if peak is None else peak
+        need = max(wanted, peak)
+        if self.top is not None and need <= self.top and peak >= self.top / 4:
+            return
+        self.top = _nice_ceiling(need)
+        self._apply(self.floor, self.top)
+
+    def fit_span(self, lo: float, hi: float) -> None:
+        if self.span is not None and self.span[0] <= lo and hi <= self.span[1]:
+            return
+        self.span = (lo, hi)
+        self._apply(lo, hi)
+
+    def _apply(self, lo: float, hi: float) -> None:
+        if self.axis == "x":
+            self.plot.setXRange(lo, hi, padding=0.02)
+        else:
+            self.plot.setYRange(lo, hi, padding=0.02)
