@@ -94,4 +94,24 @@ class StatsSnapshot:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-Event = Sample | Message | StateChange | ErrorEvent | FrameSample | StatsSnapshot
+@dataclass(frozen=True, slots=True)
+class VideoFrame:
+    """WebRTC: a small RGB thumbnail of a sent or received frame, for a live preview.
+
+    Only emitted when a run asks for previews (`WebRtcParams.video_preview`), at most a
+    few per second per direction, so the GUI shows video without the engine shipping
+    every full frame across threads. Measurement consumers ignore it.
+    """
+
+    session: int
+    direction: Literal["out", "in"]
+    t_ns: int
+    width: int  # of the thumbnail
+    height: int
+    rgb: bytes = field(repr=False, default=b"")  # RGB888 rows, width * 3 bytes each
+    frame_id: int | None = None  # the marker value, when readable
+    source_width: int = 0  # of the frame it was taken from
+    source_height: int = 0
+
+
+Event = Sample | Message | StateChange | ErrorEvent | FrameSample | StatsSnapshot | VideoFrame

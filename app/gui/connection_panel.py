@@ -1,9 +1,16 @@
 """One connection: what to hit and how (form), the traffic controls, live counters,
-plots and the message inspector. It asks the bridge to run; it never opens sockets."""
+plots and the message inspector. It asks the bridge to run; it never opens sockets.
+
+WebRTC connections also get a video source row (synthetic / file / webcam, size, fps,
+data channel) and a Video tab (`VideoPane`): thumbnails of the sent and returned video
+and, for generated video, the keyboard as the controller.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,8 +18,10 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QFrame,
     QGridLayout,
@@ -23,14 +32,15 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from app.core.engine.config import RunConfig
+from app.core.engine.config import RunConfig, WebRtcParams
 from app.core.errors import ProbeError, TargetError
-from app.core.events import Event
+from app.core.events import Event, VideoFrame
 from app.core.live import LiveRun
 from app.core.report.html import write_html
 from app.core.report.jsonfile import write_json
@@ -40,6 +50,7 @@ from app.core.transports.wsbase import Credentials, WsOptions
 from app.gui.bridge import EngineBridge
 from app.gui.inspector import MessageInspector
 from app.gui.plots import LivePlots
+from app.gui.video_pane import VideoPane
 
 EXAMPLES: dict[str, tuple[str, str]] = {
     "realtime": ("mock/echo", '{"prompt": "hello", "n": 1}'),
@@ -51,6 +62,16 @@ EXAMPLES: dict[str, tuple[str, str]] = {
     "webrtc": ("mock/yolo/webrtc", "{}"),
 }
 FOREVER_S = 24 * 3600.0
+VIDEO_SIZES = ("320x240", "640x480", "1280x720")
+GENERATED_TIP = "the server generates this video: nothing is sent"
+
+
+def cameras() -> list[str]:
+    """Camera devices worth offering: the /dev/video* nodes on Linux; elsewhere the
+    platform default (it cannot be probed without opening it)."""
+    if sys.platform.startswith("linux"):
+        return [str(p) for p in sorted(Path("/dev").glob("video[0-9]*"))]
+    return [""]
 
 
 @dataclass
@@ -68,6 +89,11 @@ class ConnectionSettings:
     duration_s: float = 10.0
     timeout_s: float = 10.0
     use_jwt: bool = True
+    # webrtc only (not in session files yet: ConnectionSpec has no fields for them)
+    video_source: str = "synthetic"  # synthetic | file:PATH | camera[:DEVICE]
+    video_size: str = "640x480"
+    video_fps: float = 30.0
+    data_channel: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -128,6 +154,23 @@ def parse_payload(text: str, fmt: str) -> Any:
         raise TargetError(f"payload: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
 
 
+def webrtc_params(s: ConnectionSettings) -> WebRtcParams:
+    """The form's video settings, with previews on (the Video tab shows them)."""
+    width, _, height = s.video_size.lower().partition("x")
+    try:
+        w, h = int(width), int(height)
+    except ValueError:
+        raise TargetError(f"video size {s.video_size!r} must be WIDTHxHEIGHT") from None
+    return WebRtcParams(
+        source=s.video_source,
+        width=w,
+        height=h,
+        fps=s.video_fps,
+        data_channel=s.data_channel,
+        video_preview=True,
+    )
+
+
 def build_config(
     s: ConnectionSettings,
     *,
@@ -159,6 +202,7 @@ def build_config(
         ws=ws,
         ws_format=s.payload_format,  # type: ignore[arg-type]
         record_messages=record,
+        webrtc=webrtc_params(s) if s.transport == "webrtc" else WebRtcParams(),
     )
 
 
@@ -178,6 +222,7 @@ class ConnectionPanel(QFrame):
         self.key_provider = lambda: None  # set by the window: FAL_KEY or the keyring
         self.run_id: int | None = None
         self.live: LiveRun | None = None
+        self._webrtc_run = False  # the current run shows video
         self._dirty = False
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._build()
@@ -231,6 +276,8 @@ class ConnectionPanel(QFrame):
         form.addRow("payload", self.payload)
         form.addRow("", self.payload_error)
         form.addRow("headers", self.headers)
+        self.form = form
+        self._build_webrtc_row(form)
         outer.addLayout(form)
 
         controls = QHBoxLayout()
@@ -300,12 +347,77 @@ class ConnectionPanel(QFrame):
 
         split = QSplitter(Qt.Orientation.Vertical)
         self.plots = LivePlots()
+        self.video = VideoPane()
+        self.video.sigAction.connect(self._send_action)
+        self.video.sigPause.connect(self._send_pause)
+        self.views = QTabWidget()
+        self.views.addTab(self.plots, "Plots")
+        self.views.addTab(self.video, "Video")
+        self.views.setTabVisible(1, False)
         self.inspector = MessageInspector()
-        split.addWidget(self.plots)
+        split.addWidget(self.views)
         split.addWidget(self.inspector)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         outer.addWidget(split, 1)
+
+    def _build_webrtc_row(self, form: QFormLayout) -> None:
+        self.video_source = QComboBox()
+        self.video_source.addItem("synthetic pattern", "synthetic")
+        self.video_source.addItem("video file…", "file:")
+        devices = cameras()
+        for device in devices:
+            self.video_source.addItem(f"webcam {device}".strip(), f"camera:{device}".rstrip(":"))
+        if not devices:
+            self.video_source.addItem("webcam (none found)", "")
+            self.video_source.model().item(self.video_source.count() - 1).setEnabled(False)  # type: ignore[attr-defined]
+        self.video_source.activated.connect(self._source_picked)
+        self._source_index = 0
+        self.video_size = QComboBox()
+        self.video_size.addItems(VIDEO_SIZES)
+        self.video_fps = QDoubleSpinBox()
+        self.video_fps.setRange(1, 60)
+        self.video_fps.setDecimals(0)
+        self.video_fps.setSuffix(" fps")
+        self.data_channel = QCheckBox("data channel")
+        self.data_channel.setProperty(
+            "tip", "Open a data channel (yolo-style detections come back on it)"
+        )
+        row = QHBoxLayout()
+        row.addWidget(self.video_source, 1)
+        row.addWidget(QLabel("size"))
+        row.addWidget(self.video_size)
+        row.addWidget(self.video_fps)
+        row.addWidget(self.data_channel)
+        form.addRow("video", row)
+        self.video_row = row
+
+    def _source_picked(self, index: int) -> None:
+        """'video file…' asks for the file; cancelling keeps the previous source."""
+        if self.video_source.itemData(index) == "file:":
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Video file to send", "", "Video (*.mp4 *.mkv *.webm *.mov *.avi);;All (*)"
+            )
+            if not path:
+                self.video_source.setCurrentIndex(self._source_index)
+                return
+            self.set_video_source(f"file:{path}")
+            return
+        self._source_index = index
+
+    def set_video_source(self, spec: str) -> None:
+        """Select `spec` (synthetic, file:PATH, camera[:DEV]), adding a file or device entry."""
+        index = self.video_source.findData(spec)
+        if index < 0:
+            kind, _, arg = spec.partition(":")
+            label = f"file: {Path(arg).name}" if kind == "file" else spec
+            index = (
+                self.video_source.findData("file:") if kind == "file" else self.video_source.count()
+            )
+            self.video_source.insertItem(index, label, spec)
+            self.video_source.setItemData(index, arg, Qt.ItemDataRole.ToolTipRole)
+        self.video_source.setCurrentIndex(index)
+        self._source_index = index
 
     # -- settings ------------------------------------------------------------------
     def settings(self) -> ConnectionSettings:
@@ -319,6 +431,10 @@ class ConnectionPanel(QFrame):
             rate=self.rate.value(),
             concurrency=self.concurrency.value(),
             duration_s=self.duration.value(),
+            video_source=self.video_source.currentData() or "synthetic",
+            video_size=self.video_size.currentText(),
+            video_fps=self.video_fps.value(),
+            data_channel=self.data_channel.isChecked(),
         )
 
     def set_settings(self, s: ConnectionSettings) -> None:
@@ -333,6 +449,11 @@ class ConnectionPanel(QFrame):
         self.rate.setValue(s.rate)
         self.concurrency.setValue(s.concurrency)
         self.duration.setValue(s.duration_s)
+        self.set_video_source(s.video_source)
+        self.video_size.setCurrentText(s.video_size)
+        self.video_fps.setValue(s.video_fps)
+        self.data_channel.setChecked(s.data_channel)
+        self._show_transport(s.transport)
         self._update_title()
         self._validate()
 
@@ -341,11 +462,27 @@ class ConnectionPanel(QFrame):
         if not self.target.text() or self.target.text().startswith("mock/"):
             self.target.setText(target)
             self.payload.setPlainText(payload)
+        self._show_transport(transport)
+
+    def _show_transport(self, transport: str) -> None:
+        """Only the fields this transport uses; WebRTC swaps payload for video."""
+        webrtc = transport == "webrtc"
         self.payload_format.setEnabled(transport == "ws")
         self.max_buffering.setEnabled(transport in ("realtime", "ws"))
+        self.rate.setEnabled(not webrtc)  # the source's fps sets the pace
+        for field_ in (self.payload, self.payload_error):
+            self.form.setRowVisible(field_, not webrtc)
+        self.form.setRowVisible(self.video_row, webrtc)
+        self.views.setTabVisible(self.views.indexOf(self.video), webrtc)
+        self.views.setCurrentWidget(self.video if webrtc else self.plots)
 
     def _update_title(self) -> None:
         self.title.setText(f"{self.transport.currentText()} · {self.target.text() or '…'}")
+        # world models generate the video (the engine's default_mode): nothing to send
+        generated = any(w in self.target.text().lower() for w in ("world", "matrix"))
+        for w in (self.video_source, self.video_size, self.video_fps, self.data_channel):
+            w.setEnabled(not generated)
+            w.setToolTip(GENERATED_TIP if generated else w.property("tip") or "")
 
     def _validate(self) -> bool:
         try:
@@ -386,7 +523,10 @@ class ConnectionPanel(QFrame):
         if self.live is not None:
             self.live.close()
         self.live = LiveRun(config.transport, config.target.display)
+        self._webrtc_run = config.transport == "webrtc"
+        self.video.reset()
         self.run_id = self.bridge.submit(config)
+        self.video.running = self._webrtc_run
         self.sigStatus.emit(f"{config.transport} {config.target.display}: started")
         return True
 
@@ -396,6 +536,7 @@ class ConnectionPanel(QFrame):
 
     def clear(self) -> None:
         self.plots.clear_data()
+        self.video.clear()
         self.inspector.clear()
         self.error.setText("")
         if self.live is not None and self.live.finished:
@@ -413,14 +554,29 @@ class ConnectionPanel(QFrame):
         if run_id != self.run_id or self.live is None:
             return
         before = self.live.last_error
+        if self._webrtc_run:
+            self.video.feed(events)
+            events = [e for e in events if not isinstance(e, VideoFrame)]  # pixels, no figures
         messages = self.live.feed_many(events)
         if messages:
             self.inspector.add_messages(messages)
         if self.live.last_error != before:
             self.show_error(self.live.last_error)
         if self.live.finished:
+            self.video.running = False
             self.sigStatus.emit(f"{self.live.aggregator.transport}: run finished")
         self._dirty = True
+
+    def _send_action(self, action: str) -> None:
+        """The video pane's keys; the engine reports failures as ErrorEvents of the run."""
+        if self.running and self.run_id is not None:
+            with contextlib.suppress(RuntimeError):  # the engine is shutting down
+                self.bridge.engine.send_action(self.run_id, action)
+
+    def _send_pause(self, paused: bool) -> None:
+        if self.running and self.run_id is not None:
+            with contextlib.suppress(RuntimeError):
+                self.bridge.engine.pause(self.run_id, paused)
 
     def _on_redraw(self) -> None:
         if not self._dirty or self.live is None:
@@ -446,6 +602,8 @@ class ConnectionPanel(QFrame):
         }
         for name, text in values.items():
             self.counter_labels[name].setText(text)
+        if self._webrtc_run:
+            self.video.redraw(s)
 
     def export_report(self, path: Path) -> None:
         """The same reports as `rtprobe run`: by extension .json, .csv or .html."""
@@ -462,6 +620,7 @@ class ConnectionPanel(QFrame):
             raise TargetError(f"unknown report type {suffix!r}: use .json, .csv or .html")
 
     def close_down(self) -> None:
+        self.video.running = False  # no more actions, not even "release" on focus loss
         self.stop()
         self.bridge.sigBatch.disconnect(self._on_batch)
         self.bridge.sigRedraw.disconnect(self._on_redraw)

@@ -23,6 +23,7 @@ class WebRtcParams:
     signaling: str | None = None  # json (4a) | msgpack (4b); None: detect from the first frame
     data_channel: bool = False
     action_every_s: float | None = None  # generated video: cycle actions this often
+    video_preview: bool = False  # emit VideoFrame thumbnails (the GUI's video pane)
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,23 @@ class EngineThread:
         """Run a coroutine function on the engine loop (e.g. send a WebRTC action)."""
         return asyncio.run_coroutine_threadsafe(fn(), self._loop)
 
+    def send_action(self, run_id: int, action: str) -> Future[None]:
+        """WebRTC: send `action` ("w u") to a running run; failures arrive as ErrorEvents."""
+        return self.call(lambda: self._control(run_id, "action", action))
+
+    def pause(self, run_id: int, paused: bool) -> Future[None]:
+        """WebRTC: pause or resume a running run's generated video (ErrorEvents on failure)."""
+        return self.call(lambda: self._control(run_id, "pause", paused))
+
+    async def _control(self, run_id: int, what: str, value: Any) -> None:
+        from app.core.engine.session import now_ns
+        from app.core.engine.webrtc_session import control
+
+        try:
+            await control(self._stops.get(run_id), what, value)
+        except ProbeError as exc:
+            self._emit(run_id, ErrorEvent(-1, now_ns(), type(exc).__name__, str(exc)))
+
     def drain(self) -> list[tuple[int, Event]]:
         with self._lock:
             batch = list(self._events)
