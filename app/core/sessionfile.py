@@ -81,6 +81,11 @@ class ConnectionSpec:
     timeout: float = 10.0  # seconds
     use_jwt: bool = True
     auth_source: str = "env"  # "env", "keyring" or "none": where the key comes from
+    # WebRTC
+    video_source: str = "synthetic"  # synthetic | file:PATH | camera[:DEVICE]
+    video_size: str = "640x480"
+    video_fps: float = 30.0
+    data_channel: bool = False
 
 
 @dataclass
@@ -129,6 +134,10 @@ def _connection_dict(c: ConnectionSpec) -> dict[str, Any]:
         "timeout": c.timeout,
         "use_jwt": c.use_jwt,
         "auth_source": c.auth_source,
+        "video_source": c.video_source,
+        "video_size": c.video_size,
+        "video_fps": c.video_fps,
+        "data_channel": c.data_channel,
     }
 
 
@@ -291,6 +300,10 @@ def _connection(r: _Reader) -> ConnectionSpec:
         timeout=r.number("timeout", d.timeout),
         use_jwt=r.boolean("use_jwt", d.use_jwt),
         auth_source=r.string("auth_source", d.auth_source, KEY_SOURCES),
+        video_source=r.string("video_source", d.video_source),
+        video_size=r.string("video_size", d.video_size),
+        video_fps=r.number("video_fps", d.video_fps),
+        data_channel=r.boolean("data_channel", d.data_channel),
     )
 
 

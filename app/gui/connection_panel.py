@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from app.core.engine.config import RunConfig, WebRtcParams
 from app.core.errors import ProbeError, TargetError
-from app.core.events import Event, VideoFrame
+from app.core.events import Event, Message, VideoFrame
 from app.core.live import LiveRun
 from app.core.report.html import write_html
 from app.core.report.jsonfile import write_json
@@ -89,7 +89,7 @@ class ConnectionSettings:
     duration_s: float = 10.0
     timeout_s: float = 10.0
     use_jwt: bool = True
-    # webrtc only (not in session files yet: ConnectionSpec has no fields for them)
+    # webrtc only
     video_source: str = "synthetic"  # synthetic | file:PATH | camera[:DEVICE]
     video_size: str = "640x480"
     video_fps: float = 30.0
@@ -116,6 +116,10 @@ def to_spec(s: ConnectionSettings) -> ConnectionSpec:
         concurrency=s.concurrency,
         timeout=s.timeout_s,
         use_jwt=s.use_jwt,
+        video_source=s.video_source,
+        video_size=s.video_size,
+        video_fps=s.video_fps,
+        data_channel=s.data_channel,
     )
 
 
@@ -132,6 +136,10 @@ def from_spec(spec: ConnectionSpec) -> ConnectionSettings:
         duration_s=spec.duration if spec.duration else 10.0,
         timeout_s=spec.timeout,
         use_jwt=spec.use_jwt,
+        video_source=spec.video_source,
+        video_size=spec.video_size,
+        video_fps=spec.video_fps,
+        data_channel=spec.data_channel,
     )
 
 
@@ -224,6 +232,8 @@ class ConnectionPanel(QFrame):
         self.live: LiveRun | None = None
         self._webrtc_run = False  # the current run shows video
         self._dirty = False
+        self._ticks = 0
+        self._pending_messages: list[Message] = []
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._build()
         self.set_settings(settings or ConnectionSettings())
@@ -535,6 +545,7 @@ class ConnectionPanel(QFrame):
             self.bridge.stop(self.run_id)
 
     def clear(self) -> None:
+        self._pending_messages = []
         self.plots.clear_data()
         self.video.clear()
         self.inspector.clear()
@@ -559,7 +570,7 @@ class ConnectionPanel(QFrame):
             events = [e for e in events if not isinstance(e, VideoFrame)]  # pixels, no figures
         messages = self.live.feed_many(events)
         if messages:
-            self.inspector.add_messages(messages)
+            self._pending_messages.extend(messages)
         if self.live.last_error != before:
             self.show_error(self.live.last_error)
         if self.live.finished:
@@ -579,10 +590,19 @@ class ConnectionPanel(QFrame):
                 self.bridge.engine.pause(self.run_id, paused)
 
     def _on_redraw(self) -> None:
+        """Plots follow every redraw tick; the log and the counters, which people read
+        rather than watch, every third (10 Hz): they cost the GUI thread more than plots."""
         if not self._dirty or self.live is None:
             return
-        self._dirty = False
+        self._ticks += 1
+        slow_tick = self._ticks % 3 == 0 or self.live.finished
+        self._dirty = not slow_tick  # keep ticking until the slow parts caught up
         self.plots.redraw(self.live)
+        if not slow_tick:
+            return
+        if self._pending_messages:
+            self.inspector.add_messages(self._pending_messages)
+            self._pending_messages = []
         s = self.live.summary()
         rtt = s["rtt_ms"]
         values = {

@@ -146,3 +146,15 @@ def test_embedded_mock_toggle_and_live_faults(qtbot, window) -> None:
     with qtbot.waitSignal(window.mock.sigStopped, timeout=10_000):
         window.mock_action.setChecked(False)
     assert "off" in window.mock_label.text()
+
+
+def test_webrtc_settings_survive_a_session_file(qtbot, window, tmp_path: Path) -> None:
+    panel = window.add_connection_for("webrtc")
+    settings = panel.settings()
+    settings.video_size, settings.video_fps, settings.data_channel = "320x240", 15.0, True
+    panel.set_settings(settings)
+    window.save_session(tmp_path / "v.json")
+    window.remove_connection(panel)
+    assert window.open_session(tmp_path / "v.json")
+    got = window.panels[0].settings()
+    assert (got.video_size, got.video_fps, got.data_channel) == ("320x240", 15.0, True)
