@@ -72,7 +72,7 @@ def headless(base: str, seconds: float) -> LatencyHistogram:
     return merged
 
 
-def with_gui(base: str, seconds: float) -> tuple[LatencyHistogram, float, list[int]]:
+def with_gui(base: str, seconds: float) -> tuple[LatencyHistogram, float, list[int], float]:
     from PySide6.QtCore import QSettings, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -99,6 +99,7 @@ def with_gui(base: str, seconds: float) -> tuple[LatencyHistogram, float, list[i
     for panel in panels:
         panel.start(duration_s=seconds)
     start = time.monotonic()
+    cpu0 = time.process_time()
     start_redraws = [p.plots.redraws for p in panels]
 
     def check() -> None:
@@ -111,6 +112,7 @@ def with_gui(base: str, seconds: float) -> tuple[LatencyHistogram, float, list[i
     timer.start(100)
     app.exec()
     elapsed = min(time.monotonic() - start, seconds)
+    cpu = (time.process_time() - cpu0) / (time.monotonic() - start)
     redraws = [p.plots.redraws - r for p, r in zip(panels, start_redraws, strict=True)]
     merged = LatencyHistogram()
     for panel in panels:
@@ -118,7 +120,7 @@ def with_gui(base: str, seconds: float) -> tuple[LatencyHistogram, float, list[i
     window.shutdown()
     window.deleteLater()
     app.processEvents()
-    return merged, min(redraws) / elapsed, redraws
+    return merged, min(redraws) / elapsed, redraws, cpu
 
 
 def main() -> int:
@@ -129,6 +131,7 @@ def main() -> int:
     args = parser.parse_args()
     head, gui = LatencyHistogram(), LatencyHistogram()
     fps: list[float] = []
+    cpus: list[float] = []
     with MockProcess() as base:
         for r in range(max(1, args.rounds)):
             order = ("headless", "gui") if r % 2 == 0 else ("gui", "headless")
@@ -136,10 +139,15 @@ def main() -> int:
                 if kind == "headless":
                     head.merge(headless(base, args.seconds))
                 else:
-                    h, rate, redraws = with_gui(base, args.seconds)
+                    h, rate, redraws, cpu = with_gui(base, args.seconds)
                     gui.merge(h)
                     fps.append(rate)
-                    print(f"  round {r + 1}: GUI redraws per panel {redraws}", flush=True)
+                    cpus.append(cpu)
+                    print(
+                        f"  round {r + 1}: GUI redraws per panel {redraws}, "
+                        f"GUI process CPU {cpu:.0%} of a core",
+                        flush=True,
+                    )
     hs, gs = head.summary(), gui.summary()
     result = {
         "connections": CONNECTIONS,
