@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format mock demo clean sysdeps
+.PHONY: run test lint format mock demo clean sysdeps bundle bundle-test assets
 
 $(BIN)/.stamp-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,12 @@ $(BIN)/.stamp-test: pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip >/dev/null
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@ $(BIN)/.stamp-run
+
+$(BIN)/.stamp-bundle: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip >/dev/null
+	$(BIN)/python -m pip install -q -e '.[test,bundle]'
+	touch $@ $(BIN)/.stamp-test $(BIN)/.stamp-run
 
 sysdeps:
 	@tools/system-deps.sh
@@ -45,3 +51,15 @@ demo: $(BIN)/.stamp-run
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+
+## One-folder PyInstaller bundle dist/rtprobe/ (app + mock server + assets) for this OS.
+bundle: $(BIN)/.stamp-bundle
+	PYTHON=$(BIN)/python packaging/build.sh $(BUNDLE_ARGS)
+
+## Build the bundle (or reuse a fresh one) and run it: realtime run, GUI offscreen, --version.
+bundle-test: $(BIN)/.stamp-bundle sysdeps
+	RTPROBE_BUNDLE_TESTS=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest tests/packaging $(PYTEST_ARGS)
+
+## Regenerate assets/ (icon, sample video) from packaging/make_assets.py.
+assets: $(BIN)/.stamp-run
+	QT_QPA_PLATFORM=offscreen $(BIN)/python packaging/make_assets.py

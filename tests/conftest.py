@@ -13,6 +13,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from server_mock import FaultConfig, MockConfig, MockServer
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # here, not in tests/packaging/: an option must be known wherever pytest starts
+    parser.addoption(
+        "--bundle",
+        action="store_true",
+        default=False,
+        help="build (or reuse a fresh) PyInstaller bundle and run the bundle tests",
+    )
+
+
 @pytest.fixture(scope="session")
 def mock_base() -> Iterator[str]:
     """http://127.0.0.1:PORT of a default mock server shared by the whole run."""

@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
+
+from app.assets import asset_path
 
 
 def run_gui(*, mock: bool = True, quit_after_s: float | None = None) -> int:
@@ -17,6 +20,10 @@ def run_gui(*, mock: bool = True, quit_after_s: float | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("rtprobe")
     app.setOrganizationName("rtprobe")
+    app.setDesktopFileName("rtprobe")  # matches packaging/rtprobe.desktop
+    icon = asset_path("rtprobe.png")
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
     window = MainWindow()
     window.restore_layout()
     window.restore_session()

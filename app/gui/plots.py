@@ -115,8 +115,8 @@ class LivePlots(pg.GraphicsLayoutWidget):
                 self.rtt_curve.setData(t, ms, skipFiniteCheck=True)
                 rtt = live.aggregator.rtt
                 for line, p in ((self.p50_line, 50), (self.p99_line, 99)):
+                    line.setVisible(True)  # first: a hidden line's label ignores new values
                     line.setValue(rtt.percentile_ms(p))
-                    line.setVisible(True)
                 self._rtt_x.fit(float(t[-1]))
                 self._rtt_y.fit(float(rtt.percentile_ms(99.9)) * 1.2, float(ms.max()))
                 self._histogram(ms)

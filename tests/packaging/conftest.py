@@ -12,15 +12,6 @@ import os
 import pytest
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
-        "--bundle",
-        action="store_true",
-        default=False,
-        help="build (or reuse a fresh) PyInstaller bundle and run the bundle tests",
-    )
-
-
 def bundle_tests_enabled(config: pytest.Config) -> bool:
     return bool(config.getoption("bundle", default=False)) or os.environ.get(
         "RTPROBE_BUNDLE_TESTS", ""

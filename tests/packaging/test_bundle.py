@@ -70,7 +70,10 @@ def run(args: list[str], *, timeout: float, cwd: Path, env: dict[str, str]) -> R
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.kill()
         out, err = proc.communicate(timeout=10)
         pytest.fail(f"{' '.join(args)} still running after {timeout} s\n{out}\n{err}")
     return Result(proc.returncode, out, err)

@@ -336,11 +336,23 @@ def source_factory(
 ) -> Callable[[], MarkedSource]:
     """A factory for the source a user named (CLI/GUI): one new source per session.
 
-    `synthetic`, `file:PATH` (resized to width x height, looped), `camera` or
-    `camera:DEVICE`. The spec is checked here; the file or camera is opened per call.
+    `synthetic`, `file:PATH` (resized to width x height, looped), `sample` (the bundled
+    sample video), `camera` or `camera:DEVICE`. The spec is checked here; the file or
+    camera is opened per call. A relative `file:` path that does not exist is also looked
+    for among rtprobe's assets, so `file:assets/sample.mp4` works inside the bundle too.
     """
     kind, _, arg = spec.partition(":")
     kind = kind.strip().lower()
+    if kind == "sample" and not arg:
+        from app.assets import asset_path
+
+        kind, arg = "file", str(asset_path("sample.mp4"))
+    if kind == "file" and arg and not Path(arg).is_file() and not Path(arg).is_absolute():
+        from app.assets import asset_path
+
+        bundled = asset_path(Path(arg).name)
+        if bundled.is_file():
+            arg = str(bundled)
     if kind == "synthetic" and not arg:
         SyntheticSource(width, height, fps).stop()  # validate size and rate now
         return lambda: SyntheticSource(width, height, fps)
@@ -350,7 +362,9 @@ def source_factory(
         return lambda: FileSource(arg, fps, True, width=width, height=height)
     if kind == "camera":
         return lambda: WebcamSource(arg or None, width=width, height=height, fps=fps)
-    raise TargetError(f"video source {spec!r}: use synthetic, file:PATH, camera or camera:DEVICE")
+    raise TargetError(
+        f"video source {spec!r}: use synthetic, sample, file:PATH, camera or camera:DEVICE"
+    )
 
 
 __all__ = [
