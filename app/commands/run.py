@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import sys
@@ -18,6 +17,7 @@ from app.core import assertions
 from app.core.engine.config import RunConfig, WebRtcParams
 from app.core.errors import ProbeError, TargetError
 from app.core.events import ErrorEvent, Event, Sample
+from app.core.inputs import parse_headers, parse_payload, parse_size
 from app.core.summary import Aggregator
 from app.core.targets import TRANSPORTS, Target, resolve
 from app.core.transports.wsbase import Credentials, WsOptions
@@ -157,36 +157,16 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
 
 
 def _payload(text: str, fmt: str) -> Any:
-    if text.startswith("@"):
-        path = Path(text[1:])
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise TargetError(f"cannot read payload file {str(path)!r}: {exc.strerror}") from None
-        if fmt == "bytes":
-            return raw
-        text = raw.decode("utf-8", errors="replace")
-        where = f"payload file {str(path)!r}"
-    else:
-        where = "--payload"
-    if fmt == "text":
-        return text
+    if not text.startswith("@"):
+        return parse_payload(text, fmt, "--payload")
+    path = Path(text[1:])
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise TargetError(
-            f"{where} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-
-
-def _headers(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        name, sep, value = item.partition(":")
-        if not sep or not name.strip():
-            raise TargetError(f"header {item!r} must be NAME:VALUE")
-        out[name.strip()] = value.strip()
-    return out
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise TargetError(f"cannot read payload file {str(path)!r}: {exc.strerror}") from None
+    if fmt == "bytes":
+        return raw
+    return parse_payload(raw.decode("utf-8", errors="replace"), fmt, f"payload file {str(path)!r}")
 
 
 def build_config(args: argparse.Namespace, base_url: str | None) -> RunConfig:
@@ -206,7 +186,7 @@ def build_config(args: argparse.Namespace, base_url: str | None) -> RunConfig:
         credentials=Credentials(key=key, use_jwt=not args.no_jwt),
         max_buffering=args.max_buffering,
         compression=args.compression,
-        headers=_headers(args.header),
+        headers=parse_headers(args.header),
         subprotocols=tuple(args.subprotocol),
         open_timeout_s=max(args.timeout, 1.0),
     )
@@ -230,12 +210,7 @@ def build_config(args: argparse.Namespace, base_url: str | None) -> RunConfig:
 
 
 def _webrtc_params(args: argparse.Namespace) -> WebRtcParams:
-    width, sep, height = args.size.lower().partition("x")
-    if not sep or not width.isdigit() or not height.isdigit():
-        raise TargetError(f"--size {args.size!r} must be WIDTHxHEIGHT, e.g. 640x480")
-    w, h = int(width), int(height)
-    if not (16 <= w <= 4096 and 16 <= h <= 4096) or w % 2 or h % 2:
-        raise TargetError(f"--size {args.size}: width and height must be even, 16..4096")
+    w, h = parse_size(args.size, "--size")
     if not 1 <= args.fps <= 120:
         raise TargetError(f"--fps {args.fps:g} must be between 1 and 120")
     return WebRtcParams(

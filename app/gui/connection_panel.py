@@ -9,7 +9,6 @@ and, for generated video, the keyboard as the controller.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core import inputs
 from app.core.engine.config import RunConfig, WebRtcParams
 from app.core.errors import ProbeError, TargetError
 from app.core.events import Event, Message, VideoFrame
@@ -144,31 +144,17 @@ def from_spec(spec: ConnectionSpec) -> ConnectionSettings:
 
 
 def parse_headers(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in filter(None, (p.strip() for p in text.replace("\n", ";").split(";"))):
-        name, sep, value = item.partition(":")
-        if not sep or not name.strip():
-            raise TargetError(f"header {item!r} must be Name: value")
-        out[name.strip()] = value.strip()
-    return out
+    """The form's one-line `Name: value; Other: value`."""
+    return inputs.parse_headers(text.replace("\n", ";").split(";"))
 
 
 def parse_payload(text: str, fmt: str) -> Any:
-    if fmt == "text":
-        return text
-    try:
-        return json.loads(text or "{}")
-    except json.JSONDecodeError as exc:
-        raise TargetError(f"payload: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
+    return inputs.parse_payload(text, fmt)
 
 
 def webrtc_params(s: ConnectionSettings) -> WebRtcParams:
     """The form's video settings, with previews on (the Video tab shows them)."""
-    width, _, height = s.video_size.lower().partition("x")
-    try:
-        w, h = int(width), int(height)
-    except ValueError:
-        raise TargetError(f"video size {s.video_size!r} must be WIDTHxHEIGHT") from None
+    w, h = inputs.parse_size(s.video_size)
     return WebRtcParams(
         source=s.video_source,
         width=w,

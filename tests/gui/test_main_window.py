@@ -57,7 +57,7 @@ def test_errors_are_shown_not_raised(qtbot, window, mock_base: str) -> None:
     qtbot.waitUntil(lambda: "connection refused" in panel.error.text(), timeout=10_000)
     assert "connection refused" in window.statusBar().currentMessage()
     panel.payload.setPlainText('{"broken": ')
-    assert "payload:" in panel.payload_error.text()
+    assert "payload is not valid JSON: Expecting value at line 1" in panel.payload_error.text()
     assert not panel.start_button.isEnabled()
     panel.payload.setPlainText('{"fixed": 1}')
     assert panel.payload_error.text() == "" and panel.start_button.isEnabled()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import websockets
 from websockets.asyncio.client import ClientConnection
 
 from app.core.codecs.realtime import (
@@ -18,7 +17,7 @@ from app.core.codecs.realtime import (
 from app.core.errors import AppError, ProtocolError, TargetError
 from app.core.targets import Target
 from app.core.transports.base import DEFAULT_SEQ_FIELD, Reply, seq_of, server_time_ns
-from app.core.transports.wsbase import WsOptions, closed_error, describe, open_websocket
+from app.core.transports.wsbase import WsOptions, describe, open_websocket, recv_frame, send_frame
 
 
 class RealtimeClient:
@@ -45,16 +44,10 @@ class RealtimeClient:
             raise TargetError(f"payload cannot be encoded as msgpack: {exc}") from None
 
     async def send_frame(self, frame: bytes | str) -> None:
-        try:
-            await self.ws.send(frame)
-        except websockets.ConnectionClosed as exc:
-            raise closed_error(exc) from None
+        await send_frame(self.ws, frame)
 
     async def receive(self) -> Reply:
-        try:
-            frame = await self.ws.recv()
-        except websockets.ConnectionClosed as exc:
-            raise closed_error(exc) from None
+        frame = await recv_frame(self.ws)
         try:
             message = decode_frame(frame)
         except DecodeError as exc:

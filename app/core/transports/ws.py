@@ -7,13 +7,12 @@ import json
 from typing import Any, Literal
 
 import msgpack
-import websockets
 from websockets.asyncio.client import ClientConnection
 
 from app.core.errors import AppError, TargetError
 from app.core.targets import Target
 from app.core.transports.base import DEFAULT_SEQ_FIELD, Reply, seq_of, server_time_ns
-from app.core.transports.wsbase import WsOptions, closed_error, describe, open_websocket
+from app.core.transports.wsbase import WsOptions, describe, open_websocket, recv_frame, send_frame
 
 PayloadFormat = Literal["json", "msgpack", "text", "bytes"]
 
@@ -77,16 +76,10 @@ class WsClient:
         return encode_payload(payload, self.fmt, seq, self.seq_field)
 
     async def send_frame(self, frame: bytes | str) -> None:
-        try:
-            await self.ws.send(frame)
-        except websockets.ConnectionClosed as exc:
-            raise closed_error(exc) from None
+        await send_frame(self.ws, frame)
 
     async def receive(self) -> Reply:
-        try:
-            frame = await self.ws.recv()
-        except websockets.ConnectionClosed as exc:
-            raise closed_error(exc) from None
+        frame = await recv_frame(self.ws)
         kind, data = decode_payload(frame)
         size = len(frame.encode()) if isinstance(frame, str) else len(frame)
         if isinstance(data, dict) and data.get("type") == "x-fal-error":

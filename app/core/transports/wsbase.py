@@ -199,3 +199,19 @@ def negotiated_extensions(ws: ClientConnection) -> list[str]:
 
 def describe(ws: ClientConnection) -> dict[str, Any]:
     return {"extensions": negotiated_extensions(ws), "subprotocol": ws.subprotocol}
+
+
+async def send_frame(ws: ClientConnection, frame: bytes | str) -> None:
+    """Send one frame; a closed connection becomes a ClosedError."""
+    try:
+        await ws.send(frame)
+    except websockets.ConnectionClosed as exc:
+        raise closed_error(exc) from None
+
+
+async def recv_frame(ws: ClientConnection) -> bytes | str:
+    """The next frame; a closed connection becomes a ClosedError (fal-client's view)."""
+    try:
+        return await ws.recv()
+    except websockets.ConnectionClosed as exc:
+        raise closed_error(exc) from None

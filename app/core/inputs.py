@@ -1,0 +1,46 @@
+"""What users type, read the same way in the CLI and the GUI: payloads, headers, sizes.
+Each function raises TargetError with one line naming what was wrong."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from app.core.errors import TargetError
+
+
+def parse_payload(text: str, fmt: str, where: str = "payload") -> Any:
+    """JSON (for json/msgpack payloads) or the text as it is; empty JSON means {}."""
+    if fmt == "text":
+        return text
+    try:
+        return json.loads(text or "{}")
+    except json.JSONDecodeError as exc:
+        raise TargetError(
+            f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+
+
+def parse_headers(items: Iterable[str]) -> dict[str, str]:
+    """`Name: value` items (blank ones skipped) into a dict."""
+    out: dict[str, str] = {}
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            raise TargetError(f"header {item!r} must be Name: value")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def parse_size(text: str, what: str = "video size") -> tuple[int, int]:
+    """`WIDTHxHEIGHT`, even and within 16..4096 (what video encoders accept)."""
+    width, sep, height = text.strip().lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit():
+        raise TargetError(f"{what} {text!r} must be WIDTHxHEIGHT, e.g. 640x480")
+    w, h = int(width), int(height)
+    if not (16 <= w <= 4096 and 16 <= h <= 4096) or w % 2 or h % 2:
+        raise TargetError(f"{what} {text}: width and height must be even, 16..4096")
+    return w, h
