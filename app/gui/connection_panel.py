@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
-    QSplitter,
     QTabWidget,
     QToolButton,
     QVBoxLayout,
@@ -229,6 +228,8 @@ class ConnectionPanel(QFrame):
     # -- layout --------------------------------------------------------------------
     def _build(self) -> None:
         outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        outer.setSpacing(3)
         title = QHBoxLayout()
         self.title = QLabel("connection")
         self.title.setStyleSheet("font-weight: bold")
@@ -241,6 +242,7 @@ class ConnectionPanel(QFrame):
         outer.addLayout(title)
 
         form = QFormLayout()
+        form.setVerticalSpacing(2)
         self.transport = QComboBox()
         self.transport.addItems(["realtime", "ws", "sse", "webrtc"])
         self.transport.currentTextChanged.connect(self._transport_changed)
@@ -249,7 +251,7 @@ class ConnectionPanel(QFrame):
         self.target.textChanged.connect(self._update_title)
         self.payload = QPlainTextEdit()
         self.payload.setFont(QFont("monospace"))
-        self.payload.setMaximumHeight(90)
+        self.payload.setMaximumHeight(44)
         self.payload.textChanged.connect(self._validate)
         self.payload_error = QLabel("")
         self.payload_error.setStyleSheet("color: #D55E00")
@@ -267,6 +269,10 @@ class ConnectionPanel(QFrame):
         row.addWidget(self.payload_format)
         row.addWidget(QLabel("max_buffering"))
         row.addWidget(self.max_buffering)
+        self.load_payload = QPushButton("Load…")
+        self.load_payload.setToolTip("Read the payload from a file (JSON or text)")
+        self.load_payload.clicked.connect(self._load_payload_dialog)
+        row.addWidget(self.load_payload)
         form.addRow("transport", row)
         form.addRow("target", self.target)
         form.addRow("payload", self.payload)
@@ -313,6 +319,7 @@ class ConnectionPanel(QFrame):
         outer.addLayout(controls)
 
         self.counters = QGridLayout()
+        self.counters.setVerticalSpacing(0)
         self.counter_labels: dict[str, QLabel] = {}
         names = [
             "state",
@@ -341,21 +348,19 @@ class ConnectionPanel(QFrame):
         self.error.setWordWrap(True)
         outer.addWidget(self.error)
 
-        split = QSplitter(Qt.Orientation.Vertical)
+        # plots, video and the message log as tabs: four connections in a 2 x 2 grid
+        # still fit a 1080p screen, and the counters above stay in sight on every tab
         self.plots = LivePlots()
         self.video = VideoPane()
         self.video.sigAction.connect(self._send_action)
         self.video.sigPause.connect(self._send_pause)
+        self.inspector = MessageInspector()
         self.views = QTabWidget()
         self.views.addTab(self.plots, "Plots")
         self.views.addTab(self.video, "Video")
+        self.views.addTab(self.inspector, "Messages")
         self.views.setTabVisible(1, False)
-        self.inspector = MessageInspector()
-        split.addWidget(self.views)
-        split.addWidget(self.inspector)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        outer.addWidget(split, 1)
+        outer.addWidget(self.views, 1)
 
     def _build_webrtc_row(self, form: QFormLayout) -> None:
         self.video_source = QComboBox()
@@ -471,6 +476,22 @@ class ConnectionPanel(QFrame):
         self.form.setRowVisible(self.video_row, webrtc)
         self.views.setTabVisible(self.views.indexOf(self.video), webrtc)
         self.views.setCurrentWidget(self.video if webrtc else self.plots)
+
+    def _load_payload_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Payload file", "", "JSON or text (*)")
+        if path:
+            self.load_payload_file(path)
+
+    def load_payload_file(self, path: str | Path) -> bool:
+        """Put a file's text in the payload editor (validated as typed text is)."""
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            self.show_error(f"cannot read payload file {str(path)!r}: {reason}")
+            return False
+        self.payload.setPlainText(text)
+        return True
 
     def _update_title(self) -> None:
         self.title.setText(f"{self.transport.currentText()} · {self.target.text() or '…'}")

@@ -28,7 +28,7 @@ def run_gui(*, mock: bool = True, quit_after_s: float | None = None) -> int:
     window.restore_layout()
     window.restore_session()
     if not window.panels:
-        for transport in ("realtime", "ws", "sse"):
+        for transport in ("realtime", "ws", "sse", "webrtc"):
             window.add_connection_for(transport)
     if mock:
         window.mock_action.setChecked(True)

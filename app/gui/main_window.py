@@ -34,6 +34,7 @@ from app.gui.connection_panel import (
 )
 from app.gui.mock_control import MockControl
 
+PANELS_PER_ROW = 2
 FAULT_FIELDS = (
     ("latency_ms", "latency", " ms", 0, 60_000, 1),
     ("jitter_ms", "jitter", " ms", 0, 60_000, 1),
@@ -63,8 +64,9 @@ class MainWindow(QMainWindow):
         self._shut_down = False
         self._typed_key: str | None = None
         self.mock_base: str | None = None  # where mock/… app ids go
-        self.split = QSplitter(Qt.Orientation.Horizontal)
-        self.setCentralWidget(self.split)
+        # connections side by side, PANELS_PER_ROW to a row, rows stacked
+        self.grid = QSplitter(Qt.Orientation.Vertical)
+        self.setCentralWidget(self.grid)
         self._build_toolbar()
         self._build_shortcuts()
         self.mock.sigStarted.connect(self.show_mock)
@@ -193,7 +195,7 @@ class MainWindow(QMainWindow):
         panel.sigStatus.connect(self.statusBar().showMessage)
         panel.sigCloseRequested.connect(self.remove_connection)
         self.panels.append(panel)
-        self.split.addWidget(panel)
+        self._reflow()
         return panel
 
     def remove_connection(self, panel: ConnectionPanel) -> None:
@@ -202,6 +204,24 @@ class MainWindow(QMainWindow):
             self.panels.remove(panel)
             panel.setParent(None)
             panel.deleteLater()
+            self._reflow()
+
+    def _reflow(self) -> None:
+        """Lay the panels out again in order: rows of PANELS_PER_ROW, so four
+        connections make a 2 x 2 grid instead of four slivers."""
+        rows: list[QSplitter] = [self.grid.widget(i) for i in range(self.grid.count())]
+        needed = max(1, -(-len(self.panels) // PANELS_PER_ROW))
+        while len(rows) < needed:
+            row = QSplitter(Qt.Orientation.Horizontal)
+            self.grid.addWidget(row)
+            rows.append(row)
+        for i, panel in enumerate(self.panels):
+            row = rows[i // PANELS_PER_ROW]
+            if panel.parent() is not row or row.indexOf(panel) != i % PANELS_PER_ROW:
+                row.insertWidget(i % PANELS_PER_ROW, panel)
+        for row in rows[needed:]:
+            row.setParent(None)
+            row.deleteLater()
 
     def current_panel(self) -> ConnectionPanel | None:
         focus: QWidget | None = self.focusWidget()

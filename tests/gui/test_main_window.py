@@ -158,3 +158,22 @@ def test_webrtc_settings_survive_a_session_file(qtbot, window, tmp_path: Path) -
     assert window.open_session(tmp_path / "v.json")
     got = window.panels[0].settings()
     assert (got.video_size, got.video_fps, got.data_channel) == ("320x240", 15.0, True)
+
+
+def test_four_connections_make_a_grid_and_payloads_load_from_files(qtbot, window, tmp_path):
+    panels = [window.add_connection_for(t) for t in ("realtime", "ws", "sse", "webrtc")]
+    rows = [window.grid.widget(i) for i in range(window.grid.count())]
+    assert [r.count() for r in rows] == [2, 2]
+    window.remove_connection(panels[1])
+    rows = [window.grid.widget(i) for i in range(window.grid.count())]
+    assert [[r.widget(j) for j in range(r.count())] for r in rows] == [
+        [panels[0], panels[2]],
+        [panels[3]],
+    ]
+    good = tmp_path / "in.json"
+    good.write_text('{"prompt": "from a file"}')
+    assert panels[0].load_payload_file(good)
+    assert panels[0].settings().payload == '{"prompt": "from a file"}'
+    assert panels[0].payload_error.text() == ""
+    assert not panels[0].load_payload_file(tmp_path / "missing.json")
+    assert "cannot read payload file" in panels[0].error.text()

@@ -108,7 +108,7 @@ def test_gui_starts_offscreen_and_restores_last_session(tmp_path) -> None:
     assert "Traceback" not in out.stderr
     assert time.monotonic() - t0 < 60
     saved = json.loads((tmp_path / "rtprobe" / "rtprobe" / "last-session.json").read_text())
-    assert [c["transport"] for c in saved["connections"]] == ["realtime", "ws", "sse"]
+    assert [c["transport"] for c in saved["connections"]] == ["realtime", "ws", "sse", "webrtc"]
     assert saved["mock"]["enabled"] is True
     # the next start opens that session again (and the layout)
     out = subprocess.run(
