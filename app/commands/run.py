@@ -307,6 +307,11 @@ def format_summary(s: dict[str, Any]) -> str:
     if s.get("connection", {}).get("extensions") is not None:
         ext = ", ".join(s["connection"]["extensions"]) or "none"
         lines.append(f"  WebSocket extensions: {ext}")
+    if s.get("fal_messages"):
+        lines.append(
+            f"  x-fal-message timings: {s['fal_messages']} frames, "
+            f"{s['fal_timing_s']:.3f} s reported by the server"
+        )
     for message, n in s.get("errors_by_message", {}).items():
         lines.append(f"  error x{n}: {message}")
     return "\n".join(lines)

@@ -11,10 +11,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.events import ErrorEvent, Event, FrameSample, Sample, StateChange, StatsSnapshot
+from app.core.events import (
+    ErrorEvent,
+    Event,
+    FrameSample,
+    Message,
+    Sample,
+    StateChange,
+    StatsSnapshot,
+)
 from app.core.metrics import LatencyHistogram
 
 MAX_ERROR_KINDS = 20
+MAX_SESSIONS_LISTED = 100
 
 
 @dataclass
@@ -53,6 +62,8 @@ class Aggregator:
     frames_out: int = 0
     frames_in: int = 0
     frames_lost: int = 0
+    fal_messages: int = 0  # x-fal-message frames (duration-billing timings)
+    fal_timing_s: float = 0.0
     first_ns: int | None = None
     last_ns: int | None = None
     frame_first_ns: dict[str, int] = field(default_factory=dict)
@@ -79,6 +90,11 @@ class Aggregator:
             self._frame(event)
         elif isinstance(event, StatsSnapshot):
             self._stats(event)
+        elif isinstance(event, Message) and event.kind == "x-fal-message":
+            self.fal_messages += 1
+            timing = event.data.get("timing") if isinstance(event.data, dict) else None
+            if isinstance(timing, int | float):
+                self.fal_timing_s += float(timing)
 
     def _stats(self, event: StatsSnapshot) -> None:
         """The first snapshot describes the connection; later ones add set-up times and,
@@ -177,6 +193,21 @@ class Aggregator:
             "errors_by_message": dict(self.error_messages.most_common(MAX_ERROR_KINDS)),
             "connection": self.info,
         }
+        if self.fal_messages:
+            out["fal_messages"] = self.fal_messages
+            out["fal_timing_s"] = round(self.fal_timing_s, 6)
+        out["per_session"] = [
+            {
+                "session": i,
+                "state": t.state,
+                "sent": t.sent,
+                "received": t.received,
+                "errors": t.errored,
+                "dropped": t.dropped,
+                "timeouts": t.timed_out,
+            }
+            for i, t in sorted(self.sessions.items())[:MAX_SESSIONS_LISTED]
+        ]
         if self.send_lag.count and self.send_lag.percentile_ms(99) > 0.001:
             # open loop: how late the client itself sent, already inside rtt_ms
             out["send_lag_ms"] = _pct(self.send_lag)

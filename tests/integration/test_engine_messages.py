@@ -175,3 +175,23 @@ async def test_raw_ws_formats(mock_base: str) -> None:
     )
     s = (await run_collect(cfg)).summary()
     assert s["received"] == 10  # matched first-in first-out: no id travels in plain text
+
+
+async def test_timings_frames_are_counted_not_dropped(start_mock) -> None:
+    with start_mock(timings=True) as base:
+        cfg = RunConfig(target=resolve("realtime", "mock/echo", base_url=base), count=5)
+        s = (await run_collect(cfg)).summary()
+    assert s["received"] == 5
+    assert s["fal_messages"] >= 1  # the zero frame right after accept, at least
+    assert s["fal_timing_s"] >= 0.0
+
+
+async def test_summary_accounts_per_session(mock_base: str) -> None:
+    cfg = RunConfig(
+        target=resolve("realtime", "mock/echo", base_url=mock_base), count=7, concurrency=3
+    )
+    s = (await run_collect(cfg)).summary()
+    assert [p["sent"] for p in s["per_session"]] == [3, 2, 2]
+    for p in s["per_session"]:
+        assert p["sent"] == p["received"] + p["errors"] + p["dropped"] + p["timeouts"]
+        assert p["state"] == "closed"

@@ -233,7 +233,10 @@ class MessageSession:
             if reply.error is not None:
                 self.emit(ErrorEvent(self.index, t, type(reply.error).__name__, str(reply.error)))
                 self._emit_resolved(self.matcher.error(t, str(reply.error)))
-            elif reply.end or reply.kind == "x-fal-message":
+            elif reply.kind == "x-fal-message":
+                if not record:  # shown, never dropped silently: they are rare
+                    self.emit(Message(self.index, "in", t, reply.kind, reply.size, reply.data))
+            elif reply.end:
                 continue
             else:
                 self._emit_resolved(self.matcher.reply(reply.seq, t), reply)
