@@ -1,9 +1,10 @@
 """Where the fal key comes from: the `FAL_KEY` environment variable or the OS keyring.
 
 Session files record only the *source* ("env", "keyring", "none"), never the key, so
-a saved session can be shared. `keyring` is an optional package: it is imported lazily
-and any failure (not installed, no usable backend, a locked or broken backend) reads as
-"no key" rather than an exception, because a missing keyring must never stop a run.
+a saved session can be shared. `keyring` is installed with rtprobe but imported lazily,
+and a machine may have no usable backend (a headless box, CI): any failure (missing
+package, no backend, a locked or broken one) reads as "no key" rather than an
+exception, because a missing keyring must never stop a run.
 """
 
 from __future__ import annotations
