@@ -232,18 +232,20 @@ class Progress:
         self.agg = agg
         self.enabled = enabled
         self._last = 0.0
+        self._last_sent = 0
         self._shown = False
 
     def tick(self, force: bool = False) -> None:
         now = time.monotonic()
         if not self.enabled or (not force and now - self._last < PROGRESS_EVERY_S):
             return
-        self._last = now
         t = self.agg.totals()
+        rate = (t.sent - self._last_sent) / (now - self._last) if self._last else 0.0
+        self._last, self._last_sent = now, t.sent
         rtt = self.agg.rtt
         line = (
-            f"sent {t.sent}  recv {t.received}  err {t.errored}  drop {t.dropped}  "
-            f"timeout {t.timed_out}  p50 {rtt.percentile_ms(50):.3f} ms  "
+            f"{rate:8.1f} msg/s  sent {t.sent}  recv {t.received}  err {t.errored}  "
+            f"drop {t.dropped}  timeout {t.timed_out}  p50 {rtt.percentile_ms(50):.3f} ms  "
             f"p99 {rtt.percentile_ms(99):.3f} ms"
         )
         sys.stderr.write("\r\x1b[2K" + line)
