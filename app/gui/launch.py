@@ -4,12 +4,26 @@ thread, the embedded mock in its own process."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app.assets import asset_path
+
+
+def install_excepthook(window: object) -> None:
+    """An unexpected exception in a slot must not vanish nor open a dialog: one line in
+    the status bar, the traceback on stderr for a bug report."""
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: object) -> None:
+        previous(kind, exc, tb)  # type: ignore[arg-type]
+        with contextlib.suppress(Exception):
+            window.show_error(f"internal error: {kind.__name__}: {exc}")  # type: ignore[attr-defined]
+
+    sys.excepthook = hook
 
 
 def run_gui(*, mock: bool = True, quit_after_s: float | None = None) -> int:
@@ -25,6 +39,7 @@ def run_gui(*, mock: bool = True, quit_after_s: float | None = None) -> int:
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
     window = MainWindow()
+    install_excepthook(window)
     window.restore_layout()
     window.restore_session()
     if not window.panels:

@@ -177,3 +177,17 @@ def test_four_connections_make_a_grid_and_payloads_load_from_files(qtbot, window
     assert panels[0].payload_error.text() == ""
     assert not panels[0].load_payload_file(tmp_path / "missing.json")
     assert "cannot read payload file" in panels[0].error.text()
+
+
+def test_unexpected_exceptions_reach_the_status_bar(qtbot, window, monkeypatch) -> None:
+    import sys
+
+    from app.gui.launch import install_excepthook
+
+    monkeypatch.setattr(sys, "excepthook", lambda *a: None)
+    install_excepthook(window)
+    try:
+        raise ValueError("boom in a slot")
+    except ValueError:
+        sys.excepthook(*sys.exc_info())
+    assert window.statusBar().currentMessage() == "internal error: ValueError: boom in a slot"
