@@ -15,6 +15,9 @@ from app.core.report.timeline import Timeline
 from app.core.summary import Aggregator
 
 TIMELINE_CAPACITY = 100_000
+# every sample goes to a temporary CSV for "export CSV": ~70 bytes a row, so this caps the
+# disk an hours-long run at 1,000 msg/s can take (~350 MB); the export then says so
+MAX_CSV_ROWS = 5_000_000
 
 
 class LiveRun:
@@ -24,6 +27,7 @@ class LiveRun:
         self.state = "connecting"
         self.last_error = ""
         self.finished = False
+        self.csv_truncated = False
         # every sample, streamed to a temporary CSV so "export CSV" has them all
         self._csv_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives with the run
             prefix="rtprobe-", suffix=".csv", delete=False
@@ -45,7 +49,10 @@ class LiveRun:
             agg.feed(event)
             timeline.feed(event)
             if isinstance(event, Sample):
-                self._csv.feed(event)
+                if self._csv.rows < MAX_CSV_ROWS:
+                    self._csv.feed(event)
+                else:
+                    self.csv_truncated = True
             if isinstance(event, ErrorEvent):
                 self.last_error = event.message
             elif isinstance(event, StateChange):

@@ -40,7 +40,7 @@ from app.core import inputs
 from app.core.engine.config import RunConfig, WebRtcParams
 from app.core.errors import ProbeError, TargetError
 from app.core.events import Event, Message, VideoFrame
-from app.core.live import LiveRun
+from app.core.live import MAX_CSV_ROWS, LiveRun
 from app.core.report.html import write_html
 from app.core.report.jsonfile import write_json
 from app.core.sessionfile import ConnectionSpec
@@ -643,6 +643,8 @@ class ConnectionPanel(QFrame):
             write_html(path, self.live.summary(), self.live.timeline)
         elif suffix == ".csv":
             self.live.export_csv(path)
+            if self.live.csv_truncated:
+                self.show_error(f"CSV holds the first {MAX_CSV_ROWS:,} samples of this run only")
         else:
             raise TargetError(f"unknown report type {suffix!r}: use .json, .csv or .html")
 

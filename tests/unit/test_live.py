@@ -1,0 +1,25 @@
+"""LiveRun: what a GUI connection keeps of a run, bounded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import app.core.live as live_module
+from app.core.events import Message, Sample, StateChange
+from app.core.live import LiveRun
+
+
+def test_live_run_folds_events_and_streams_a_bounded_csv(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(live_module, "MAX_CSV_ROWS", 3)
+    live = LiveRun("realtime", "ws://h/x")
+    msg = Message(0, "in", 5, "output", 10, {"a": 1}, 0)
+    samples = [Sample(0, i, "received", i * 1000, i * 1000, i * 1000 + 500_000) for i in range(5)]
+    out = live.feed_many([StateChange(0, 0, "connected"), msg, *samples])
+    assert out == [msg]  # messages go to the inspector, not into the figures
+    assert live.state == "connected" and live.summary()["received"] == 5
+    live.export_csv(tmp_path / "s.csv")
+    assert len((tmp_path / "s.csv").read_text().splitlines()) == 1 + 3
+    assert live.csv_truncated
+    live.feed_many([StateChange(-1, 0, "closed", "run finished")])
+    assert live.finished
+    live.close()
