@@ -60,7 +60,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
             stepMode="center", fillLevel=0, brush=(0, 114, 178, 120), pen=_pen(BLUE)
         )
         self.rates = self.addPlot(row=1, col=0, colspan=2)
-        self.rates.addLegend(offset=(-10, 5), colCount=5, labelTextSize="8pt")
+        self.rates_legend = self.rates.addLegend(offset=(-10, 5), colCount=5, labelTextSize="8pt")
         self.rates.setLabel("left", "per second")
         self.rates.setLabel("bottom", "time (s)")
         self.sent_curve = self.rates.plot(pen=_pen(ORANGE), name="sent/s")
@@ -68,6 +68,15 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.failed_curve = self.rates.plot(pen=_pen(RED), name="failed/s")
         self.fps_out_curve = self.rates.plot(pen=_pen(GREEN), name="fps out")
         self.fps_in_curve = self.rates.plot(pen=_pen(GREY), name="fps in")
+        self._rate_curves = (
+            self.sent_curve,
+            self.recv_curve,
+            self.failed_curve,
+            self.fps_out_curve,
+            self.fps_in_curve,
+        )
+        for curve in self._rate_curves:
+            self.rates_legend.removeItem(curve)  # named once they have data
         self.ci.layout.setRowStretchFactor(0, 3)
         self.ci.layout.setRowStretchFactor(1, 2)
         self.ci.layout.setColumnStretchFactor(0, 3)
@@ -95,6 +104,8 @@ class LivePlots(pg.GraphicsLayoutWidget):
             curve.setData([], [])
         self.p50_line.setVisible(False)
         self.p99_line.setVisible(False)
+        for curve in self._rate_curves:
+            self._legend(curve, False)
         self._last_n = self._last_seconds = -1
         for sticky in (
             self._rtt_x,
@@ -143,13 +154,24 @@ class LivePlots(pg.GraphicsLayoutWidget):
                 (self.fps_out_curve, series["frames_out"]),
                 (self.fps_in_curve, series["frames_in"]),
             ):
-                if np.any(values):
+                shown = bool(np.any(values))
+                if shown:
                     curve.setData(ts, values)
                     peak = max(peak, float(values.max()))
                 else:
                     curve.setData([], [])
+                self._legend(curve, shown)
             self._rates_x.fit(float(ts[-1]) + 1)
             self._rates_y.fit(peak * 1.1, peak * 1.1)
+
+    def _legend(self, curve: pg.PlotDataItem, shown: bool) -> None:
+        """Only series with data are named: fps has no place in a WebSocket's legend."""
+        name = curve.name()
+        listed = self.rates_legend.getLabel(curve) is not None
+        if shown and not listed:
+            self.rates_legend.addItem(curve, name)
+        elif not shown and listed:
+            self.rates_legend.removeItem(curve)
 
     def _histogram(self, ms: np.ndarray) -> None:
         logs = np.log10(np.maximum(ms, 1e-3))

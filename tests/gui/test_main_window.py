@@ -191,3 +191,15 @@ def test_unexpected_exceptions_reach_the_status_bar(qtbot, window, monkeypatch) 
     except ValueError:
         sys.excepthook(*sys.exc_info())
     assert window.statusBar().currentMessage() == "internal error: ValueError: boom in a slot"
+
+
+def test_rate_legend_names_only_series_with_data(qtbot, window, mock_base: str) -> None:
+    window.show_mock(mock_base)
+    panel = window.add_connection_for("ws")
+    legend = panel.plots.rates_legend
+    assert legend.getLabel(panel.plots.recv_curve) is None  # nothing yet
+    panel.rate.setValue(200)
+    panel.start(duration_s=2.5)
+    _finish(qtbot, panel)
+    assert legend.getLabel(panel.plots.recv_curve) is not None
+    assert legend.getLabel(panel.plots.fps_in_curve) is None  # no video on a WebSocket
