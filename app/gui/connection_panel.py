@@ -651,5 +651,7 @@ class ConnectionPanel(QFrame):
     def close_down(self) -> None:
         self.video.running = False  # no more actions, not even "release" on focus loss
         self.stop()
+        if self.live is not None:
+            self.live.close()  # its temporary CSV goes too
         self.bridge.sigBatch.disconnect(self._on_batch)
         self.bridge.sigRedraw.disconnect(self._on_redraw)
