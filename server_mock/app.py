@@ -229,14 +229,11 @@ async def http_app(request: Request) -> Response:
 def _openapi(alias: str, app: MockApp) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for path, route in app.realtime.items():
-        mode = {"unary": "unary", "server_streaming": "server_streaming", "bidi": "bidi"}[
-            route.mode
-        ]
         paths[f"/{path}"] = {
             "post": {
                 "x-fal-protocol": {
                     "type": "realtime",
-                    "realtimeMode": mode,
+                    "realtimeMode": route.mode,
                     "contentType": "application/msgpack",
                     "config": {
                         "buffering": route.buffering,

@@ -7,8 +7,15 @@ are nanoseconds. `session` numbers the concurrent sessions of a run from 0.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+
+def now_ns() -> int:
+    """The engine's clock, for every `*_ns` field of these events."""
+    return time.perf_counter_ns()
+
 
 Outcome = Literal["received", "errored", "dropped", "timed_out"]
 State = Literal["connecting", "connected", "closed", "failed", "reconnecting"]

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Awaitable, Callable
 
 from app.core.engine.config import RunConfig
 from app.core.engine.matcher import Matcher, Pending, Resolved
 from app.core.errors import AuthError, ClosedError, ProbeError, TargetError
-from app.core.events import ErrorEvent, Event, Message, Sample, StateChange, StatsSnapshot
+from app.core.events import ErrorEvent, Event, Message, Sample, StateChange, StatsSnapshot, now_ns
 from app.core.transports.base import MessageClient, Reply
 
 Emit = Callable[[Event], None]
@@ -19,11 +18,18 @@ Connect = Callable[[], Awaitable[MessageClient]]
 BACKOFF_S = (0.1, 0.3, 1.0, 2.0)
 
 
-def now_ns() -> int:
-    return time.perf_counter_ns()
-
-
 SPIN_NS = 1_500_000
+
+
+def more_to_send(
+    stop: asyncio.Event, count: int | None, sent: int, deadline_ns: int | None
+) -> bool:
+    """A session sends until stopped, until `count` went out, or until the deadline."""
+    if stop.is_set():
+        return False
+    if count is not None:
+        return sent < count
+    return deadline_ns is not None and now_ns() < deadline_ns
 
 
 async def sleep_until(t_ns: int) -> None:
@@ -93,11 +99,7 @@ class MessageSession:
                 await asyncio.wait_for(self._waiter, timeout_s)
 
     def _more(self, deadline_ns: int | None) -> bool:
-        if self.stop.is_set():
-            return False
-        if self.count is not None:
-            return self.seq < self.count
-        return deadline_ns is not None and now_ns() < deadline_ns
+        return more_to_send(self.stop, self.count, self.seq, deadline_ns)
 
     # -- the loops -----------------------------------------------------------------
     async def run(self) -> None:

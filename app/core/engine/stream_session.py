@@ -8,7 +8,7 @@ import json
 
 from app.core.codecs.sse import SseEvent
 from app.core.engine.config import RunConfig
-from app.core.engine.session import Emit, now_ns, sleep_until
+from app.core.engine.session import Emit, more_to_send, now_ns, sleep_until
 from app.core.errors import AuthError, ConnectError, ProbeTimeout, TargetError
 from app.core.events import ErrorEvent, Message, Sample, StateChange
 from app.core.transports.sse import SseClient, StreamResult
@@ -22,13 +22,6 @@ class StreamSession:
         self.stop = stop
         self.count, self.rate = config.share(index)
         self.failures = 0  # requests in a row that got no response at all
-
-    def _more(self, seq: int, deadline_ns: int | None) -> bool:
-        if self.stop.is_set():
-            return False
-        if self.count is not None:
-            return seq < self.count
-        return deadline_ns is not None and now_ns() < deadline_ns
 
     async def run(self) -> None:
         cfg = self.config
@@ -51,7 +44,7 @@ class StreamSession:
         async with client:
             self.emit(StateChange(self.index, now_ns(), "connected"))
             start, seq = now_ns(), 0
-            while self._more(seq, deadline):
+            while more_to_send(self.stop, self.count, seq, deadline):
                 if interval_ns:
                     intended = start + seq * interval_ns
                     await sleep_until(intended)

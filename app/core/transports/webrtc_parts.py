@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,15 +22,12 @@ from aiortc.sdp import candidate_from_sdp
 from websockets.asyncio.client import ClientConnection
 
 from app.core.errors import ProtocolError
+from app.core.events import now_ns
 from app.core.transports.wsbase import closed_error
 
 Flavour = Literal["json", "msgpack"]  # PROTOCOLS.md 4a, 4b
 MAX_TRACKED_TIMESTAMPS = 256
 RTP_VIDEO_CLOCK_HZ = 90_000
-
-
-def now_ns() -> int:
-    return time.perf_counter_ns()
 
 
 def one_line(exc: BaseException | str) -> str:
