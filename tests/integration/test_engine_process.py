@@ -6,21 +6,9 @@ import time
 
 from app.core.engine.config import RunConfig
 from app.core.engine.process import EngineProcess
-from app.core.events import ErrorEvent, Sample, StateChange
+from app.core.events import ErrorEvent, Sample
 from app.core.targets import resolve
-
-
-def _until_finished(engine: EngineProcess, run_ids: set[int], timeout_s: float = 20) -> list:
-    got, done = [], set()
-    deadline = time.monotonic() + timeout_s
-    while done != run_ids and time.monotonic() < deadline:
-        for run_id, event in engine.drain():
-            got.append((run_id, event))
-            if isinstance(event, StateChange) and event.session == -1:
-                done.add(run_id)
-        time.sleep(0.02)
-    assert done == run_ids, "runs did not finish"
-    return got
+from tests.integration.engines import until_finished
 
 
 def test_runs_in_a_child_process(mock_base: str) -> None:
@@ -43,7 +31,7 @@ def test_runs_in_a_child_process(mock_base: str) -> None:
         )
         time.sleep(0.5)
         engine.stop(b)
-        events = _until_finished(engine, {a, b})
+        events = until_finished(engine, {a, b})
         received_a = [e for r, e in events if r == a and isinstance(e, Sample)]
         assert len(received_a) == 30 and all(s.outcome == "received" for s in received_a)
         assert any(r == b and isinstance(e, Sample) for r, e in events)
@@ -64,7 +52,7 @@ def test_dead_engine_finishes_open_runs_with_an_error(mock_base: str) -> None:
     time.sleep(0.3)
     engine._proc.kill()
     engine._proc.join(5)
-    events = _until_finished(engine, {run_id})
+    events = until_finished(engine, {run_id})
     errors = [e for _, e in events if isinstance(e, ErrorEvent)]
     assert errors[-1].message == "the engine process ended unexpectedly"
     engine.close()

@@ -6,19 +6,13 @@ import time
 
 from app.core.engine.config import RunConfig
 from app.core.engine.thread import EngineThread
-from app.core.events import ErrorEvent, Sample, StateChange
+from app.core.events import ErrorEvent, Sample
 from app.core.targets import resolve
+from tests.integration.engines import until_finished
 
 
 def _wait_finished(engine: EngineThread, run_id: int, timeout_s: float = 15) -> list:
-    got = []
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        got += [e for rid, e in engine.drain() if rid == run_id]
-        if any(isinstance(e, StateChange) and e.session == -1 for e in got):
-            return got
-        time.sleep(0.02)
-    raise AssertionError("run did not finish")
+    return [e for _, e in until_finished(engine, {run_id}, timeout_s)]
 
 
 def test_runs_and_batches(mock_base: str) -> None:
