@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test lint format mock demo clean sysdeps bundle bundle-test assets
+.PHONY: run test check lint format mock demo clean sysdeps bundle bundle-test assets
 
 $(BIN)/.stamp-run: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,14 @@ sysdeps:
 run: $(BIN)/.stamp-run sysdeps
 	$(BIN)/rtprobe
 
-## Run the whole test suite (Qt offscreen).
-test: $(BIN)/.stamp-test sysdeps
+## Run the whole test suite (Qt offscreen), after the layer contracts and the type check.
+test: $(BIN)/.stamp-test sysdeps check
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Layer contracts (import-linter, see pyproject.toml) and mypy on app/core and server_mock.
+check: $(BIN)/.stamp-test
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 lint: $(BIN)/.stamp-test
 	$(BIN)/ruff check .

@@ -37,9 +37,9 @@ class MockProcess:
             text=True,
         )
         line: list[str] = []
-        reader = threading.Thread(
-            target=lambda: line.append(self.proc.stdout.readline()), daemon=True
-        )  # type: ignore[union-attr]
+        stdout = self.proc.stdout
+        assert stdout is not None  # stdout=PIPE above
+        reader = threading.Thread(target=lambda: line.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(self.start_timeout_s)
         match = LISTENING.search(line[0]) if line else None

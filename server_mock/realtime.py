@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -61,7 +61,7 @@ def parse_max_buffering(raw: str | None) -> int | None:
     return value
 
 
-def decode_input(message: dict[str, Any]) -> dict[str, Any]:
+def decode_input(message: Mapping[str, Any]) -> dict[str, Any]:
     """Decode one ASGI websocket.receive message into the input map, or raise BadInput."""
     data = message.get("bytes")
     if data is None:
@@ -263,7 +263,9 @@ class RealtimeRoute:
     """What an app's `@fal.realtime(...)` decorator would declare."""
 
     mode: Mode
-    handler: UnaryHandler | StreamHandler | BidiHandler
+    # one of UnaryHandler, StreamHandler or BidiHandler, as `mode` says; typed loosely
+    # because the mode, not the type checker, decides which one it is
+    handler: Callable[..., Any]
     buffering: int | None = None  # the app's own default when the client gives none
     max_batch_size: int = 1
     session_timeout_s: float | None = None  # None: the server's default
@@ -281,7 +283,7 @@ async def run_route(
         elif route.mode == "server_streaming":
             error = await _run_server_streaming(route, session, timeout)
         else:
-            await route.handler(session)  # type: ignore[call-arg,arg-type]
+            await route.handler(session)
             if not session.closed:
                 error = ("TIMEOUT", TIMEOUT_REASON)
     except SessionIdle:
@@ -311,7 +313,7 @@ async def _run_server_streaming(
     first = await session.receive(timeout)
     if first is None:
         return None
-    async for output in route.handler(first):  # type: ignore[call-arg,union-attr]
+    async for output in route.handler(first):
         if session.closed:
             return None
         session.send_output(output)
@@ -337,7 +339,7 @@ async def _run_unary(
 
     async def work() -> None:
         nonlocal busy
-        handler: UnaryHandler = route.handler  # type: ignore[assignment]
+        handler: UnaryHandler = route.handler
         while True:
             batch = [await app_queue.get()]
             busy = True

@@ -24,7 +24,7 @@ import json
 import logging
 import math
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import av
 import numpy as np
@@ -41,7 +41,7 @@ from aiortc.sdp import candidate_from_sdp
 
 from app.core.codecs import marker
 from server_mock.faults import Faults
-from server_mock.loopback import (
+from app.core.transports.loopback import (
     is_loopback_address,
     keep_loopback_candidates,
     rtc_configuration,
@@ -645,7 +645,7 @@ class YoloTrack(MediaStreamTrack):
 
     async def recv(self) -> av.VideoFrame:
         while True:
-            frame = await self.source.recv()
+            frame = cast(av.VideoFrame, await self.source.recv())
             if not self.session.faults.drop_frame():
                 break
         try:

@@ -189,7 +189,7 @@ def save(path: str | os.PathLike[str], session: Session) -> None:
 
 
 def _type_name(value: Any) -> str:
-    names = {dict: "an object", list: "a list", str: "a string"}
+    names: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -221,7 +221,7 @@ class _Reader:
         value = self.obj[key]
         if not check(value):
             self.fail(self._name(key), f"must be {wants}, not {_type_name(value)}")
-        return value  # type: ignore[no-any-return]
+        return value
 
     def string(self, key: str, default: str, choices: tuple[str, ...] = ()) -> str:
         value = self.get(key, default, lambda v: isinstance(v, str), "a string")
@@ -258,14 +258,14 @@ class _Reader:
         return _Reader(self.obj.get(key, {}), self._name(key), self.origin)
 
     def string_map(self, key: str) -> dict[str, str]:
-        value = self.get(key, {}, lambda v: isinstance(v, dict), "an object")
+        value: dict[str, Any] = self.get(key, {}, lambda v: isinstance(v, dict), "an object")
         for name, item in value.items():
             if not isinstance(item, str):
                 self.fail(f"{self._name(key)}.{name}", f"must be a string, not {_type_name(item)}")
         return dict(value)
 
     def string_list(self, key: str) -> list[str]:
-        value = self.get(key, [], lambda v: isinstance(v, list), "a list")
+        value: list[Any] = self.get(key, [], lambda v: isinstance(v, list), "a list")
         for i, item in enumerate(value):
             if not isinstance(item, str):
                 self.fail(f"{self._name(key)}[{i}]", f"must be a string, not {_type_name(item)}")
@@ -348,11 +348,11 @@ def loads(text: str, origin: str = "session file") -> Session:
             f"({VERSION}); update rtprobe"
         )
     top = _Reader(doc, "", origin)
-    raw_connections = top.get("connections", [], lambda v: isinstance(v, list), "a list")
+    raw_connections: list[Any] = top.get("connections", [], lambda v: isinstance(v, list), "a list")
     connections = [
         _connection(_Reader(c, f"connections[{i}]", origin)) for i, c in enumerate(raw_connections)
     ]
-    settings = top.get("settings", {}, lambda v: isinstance(v, dict), "an object")
+    settings: dict[str, Any] = top.get("settings", {}, lambda v: isinstance(v, dict), "an object")
     return Session(connections=connections, mock=_mock(top.child("mock")), settings=settings)
 
 

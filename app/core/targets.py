@@ -61,7 +61,7 @@ def resolve(
     if not target:
         raise TargetError("the target is empty: give a fal app id (owner/alias) or a URL")
     if "://" in target:
-        return Target(transport, _normalize_url(transport, target))  # type: ignore[arg-type]
+        return Target(transport, _normalize_url(transport, target))
     owner, alias, path, namespace = _parse_app_id(target)
     if not path:
         path = DEFAULT_PATHS[transport]
@@ -81,7 +81,7 @@ def resolve(
         scheme = "https" if secure else "http"
     else:
         scheme = "wss" if secure else "ws"
-    return Target(transport, f"{scheme}://{netloc}/{app_path}", alias, token_url)  # type: ignore[arg-type]
+    return Target(transport, f"{scheme}://{netloc}/{app_path}", alias, token_url)
 
 
 def _normalize_url(transport: str, url: str) -> str:

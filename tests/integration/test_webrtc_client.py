@@ -31,7 +31,7 @@ from app.core.transports.webrtc import (
     WebRtcClient,
     WebRtcOptions,
 )
-from server_mock.loopback import loopback_candidates_active, sdp_candidate_addresses
+from app.core.transports.loopback import loopback_candidates_active, sdp_candidate_addresses
 
 pytestmark = pytest.mark.timeout(60)
 

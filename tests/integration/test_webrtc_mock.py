@@ -27,7 +27,7 @@ from aiortc import (
 from app.core.codecs import marker
 from server_mock.config import FaultConfig
 from server_mock.faults import Faults
-from server_mock.loopback import (
+from app.core.transports.loopback import (
     loopback_candidates_active,
     rtc_configuration,
     sdp_candidate_addresses,

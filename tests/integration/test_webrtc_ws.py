@@ -12,7 +12,11 @@ import pytest
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 
 from app.core.codecs import marker
-from server_mock.loopback import rtc_configuration, sdp_candidate_addresses, use_loopback_candidates
+from app.core.transports.loopback import (
+    rtc_configuration,
+    sdp_candidate_addresses,
+    use_loopback_candidates,
+)
 from tests.integration.test_webrtc_mock import MovingBar
 from tests.integration.wsutil import connect, decode, drain
 

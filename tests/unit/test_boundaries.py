@@ -1,4 +1,6 @@
-"""The layout's promises, machine-checked: the engine and the mock never load Qt."""
+"""The layout's promises, machine-checked at run time (import-linter checks them
+statically in `make check`): the engine and the mock never load Qt, and core's
+WebRTC client loads no server."""
 
 from __future__ import annotations
 
@@ -6,6 +8,21 @@ import subprocess
 import sys
 
 import pytest
+
+
+def _loaded(module: str, prefixes: tuple[str, ...]) -> str:
+    code = (
+        f"import sys, importlib; importlib.import_module({module!r}); "
+        f"bad = sorted(m for m in sys.modules if m.startswith({prefixes!r})); "
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_core_webrtc_client_loads_no_mock_and_no_server() -> None:
+    assert _loaded("app.core.transports.webrtc", ("uvicorn", "starlette", "server_mock")) == ""
 
 
 @pytest.mark.parametrize(
@@ -21,12 +38,4 @@ import pytest
     ],
 )
 def test_module_does_not_import_qt(module: str) -> None:
-    code = (
-        f"import sys, importlib; importlib.import_module({module!r}); "
-        "qt = ('PySide6', 'pyqtgraph', 'qasync', 'app.gui'); "
-        "bad = sorted(m for m in sys.modules if m.startswith(qt)); "
-        "print(','.join(bad))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == ""
+    assert _loaded(module, ("PySide6", "pyqtgraph", "qasync", "app.gui")) == ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aioice.ice
 
-from server_mock import loopback
+from app.core.transports import loopback
 
 SDP = (
     "v=0\r\n"

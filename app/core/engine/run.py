@@ -62,7 +62,7 @@ async def _run_webrtc(config: RunConfig, emit: Emit, stop: asyncio.Event) -> Non
             emit,
             stop,
             source_factory=factory,
-            mode=p.mode,
+            mode=p.mode,  # type: ignore[arg-type]  # checked by the config builder
             data_channel=p.data_channel,
             actions=actions,
             options=WebRtcOptions(flavour=p.signaling),  # type: ignore[arg-type]

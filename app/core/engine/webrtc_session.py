@@ -51,6 +51,7 @@ from app.core.engine.config import RunConfig
 from app.core.engine.session import Emit, now_ns
 from app.core.errors import ClosedError, ProbeError, TargetError
 from app.core.events import (
+    Outcome,
     ErrorEvent,
     FrameSample,
     Message,
@@ -196,7 +197,7 @@ class WebRtcSession:
             # action latency cannot be measured, which is not the same as a timeout
             self.actions_unmeasured += 1
             return
-        outcome = "received" if a.done_ns is not None else "timed_out"
+        outcome: Outcome = "received" if a.done_ns is not None else "timed_out"
         done = a.done_ns if a.done_ns is not None else now_ns()
         if a.latency_ns is not None:
             self.action_latencies_ms.append(round(a.latency_ns / 1e6, 3))

@@ -15,7 +15,7 @@ from app.core.codecs import marker
 def plane_view(frame: av.VideoFrame, index: int) -> np.ndarray:
     """A writable (height, width) uint8 view of one plane, without its row padding."""
     plane = frame.planes[index]
-    rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+    rows = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
     return rows[:, : plane.width]
 
 

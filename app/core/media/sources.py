@@ -278,8 +278,8 @@ class FileSource(_DecodingSource):
 
     def _decode(self) -> av.VideoFrame | None:
         if self._pending is not None:
-            frame, self._pending = self._pending, None
-            return frame
+            pending, self._pending = self._pending, None
+            return pending
         frame = next(self._frames, None)
         if frame is None and self.loop:
             self._container.seek(0)

@@ -148,8 +148,8 @@ class Scale:
     p1: float
     log: bool = False
 
-    def __call__(self, v: np.ndarray | float) -> np.ndarray:
-        v = np.asarray(v, dtype=np.float64)
+    def __call__(self, value: np.ndarray | float) -> np.ndarray:
+        v: np.ndarray = np.asarray(value, dtype=np.float64)
         if self.log:
             v = np.log10(np.maximum(v, self.lo))
             lo, hi = math.log10(self.lo), math.log10(self.hi)
@@ -178,8 +178,8 @@ def log_ticks(lo: float, hi: float) -> list[float]:
     return [t for t in ticks if lo * 0.999 <= t <= hi * 1.001]
 
 
-_TIME_STEPS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30)
-_TIME_STEPS += (60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
+_TIME_STEPS: tuple[float, ...] = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5)
+_TIME_STEPS += (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 
 
 def time_ticks(lo: float, hi: float) -> tuple[list[float], Callable[[float], str], str]:
@@ -549,8 +549,12 @@ def _header(s: dict[str, Any]) -> str:
 
 def _counters(s: dict[str, Any]) -> str:
     sent = int(s.get("sent") or 0)
-    names = (("received", "Received"), ("errors", "Errors"), ("dropped", "Dropped"))
-    names += (("timeouts", "Timeouts"),)
+    names = (
+        ("received", "Received"),
+        ("errors", "Errors"),
+        ("dropped", "Dropped"),
+        ("timeouts", "Timeouts"),
+    )
 
     def pct(n: int) -> str:
         return f"{100 * n / sent:.2f} %" if sent else "—"

@@ -6,7 +6,7 @@ One `WebRtcClient` is one session:
    for `ready` (an `iceservers` message may come first); the flavour, JSON text (4a) or
    msgpack (4b), comes from the `flavour` option or from the first frame received;
 2. create the peer connection: on a loopback target no ICE servers at all and 127.0.0.1
-   host candidates only (`server_mock.loopback`), whatever `iceservers` said; elsewhere
+   host candidates only (`app.core.transports.loopback`), whatever `iceservers` said; elsewhere
    only the servers the app sent or the caller gave, never a public STUN by default;
 3. offer (the client always offers: the source track send-recv for video-to-video, a
    receive-only transceiver for server-generated video), apply the answer, exchange
@@ -48,6 +48,7 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
+from aiortc.stats import RTCStatsReport
 from aiortc.mediastreams import MediaStreamError
 from websockets.asyncio.client import ClientConnection
 
@@ -77,7 +78,7 @@ from app.core.transports.webrtc_parts import (
     stats_values,
 )
 from app.core.transports.wsbase import WsOptions, open_websocket
-from server_mock.loopback import (
+from app.core.transports.loopback import (
     is_loopback_address,
     keep_loopback_candidates,
     rtc_configuration,
@@ -341,7 +342,7 @@ class WebRtcClient:
             try:
                 report = await self.pc.getStats()
             except Exception:  # a closing peer connection: counters only
-                report = {}
+                report = RTCStatsReport()
             values = stats_values(report, self._stats, now)
         c, prev = self.counters, self._stats
         dt = (now - prev.t_ns) / 1e9 if prev.t_ns else 0.0
