@@ -35,8 +35,10 @@ run: $(BIN)/.stamp-run sysdeps
 test: $(BIN)/.stamp-test sysdeps check
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## Layer contracts (import-linter, see pyproject.toml) and mypy on app/core and server_mock.
+## ruff, the layer contracts (import-linter, see pyproject.toml) and mypy on app/core and server_mock.
 check: $(BIN)/.stamp-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 

@@ -40,13 +40,13 @@ from aiortc.mediastreams import MediaStreamError
 from aiortc.sdp import candidate_from_sdp
 
 from app.core.codecs import marker
-from server_mock.faults import Faults
 from app.core.transports.loopback import (
     is_loopback_address,
     keep_loopback_candidates,
     rtc_configuration,
     use_loopback_candidates,
 )
+from server_mock.faults import Faults
 
 log = logging.getLogger("server_mock")
 

@@ -23,6 +23,7 @@ from app.core.events import Event, FrameSample, Message, Sample, StateChange, St
 from app.core.media import SyntheticSource
 from app.core.summary import Aggregator
 from app.core.targets import resolve
+from app.core.transports.loopback import loopback_candidates_active, sdp_candidate_addresses
 from app.core.transports.webrtc import (
     ActionResult,
     DataMessage,
@@ -31,7 +32,6 @@ from app.core.transports.webrtc import (
     WebRtcClient,
     WebRtcOptions,
 )
-from app.core.transports.loopback import loopback_candidates_active, sdp_candidate_addresses
 
 pytestmark = pytest.mark.timeout(60)
 

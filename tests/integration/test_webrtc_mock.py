@@ -25,14 +25,14 @@ from aiortc import (
 )
 
 from app.core.codecs import marker
-from server_mock.config import FaultConfig
-from server_mock.faults import Faults
 from app.core.transports.loopback import (
     loopback_candidates_active,
     rtc_configuration,
     sdp_candidate_addresses,
     use_loopback_candidates,
 )
+from server_mock.config import FaultConfig
+from server_mock.faults import Faults
 from server_mock.webrtc import (
     WORLD_HEIGHT,
     WORLD_WIDTH,

@@ -51,10 +51,10 @@ from app.core.engine.config import RunConfig
 from app.core.engine.session import Emit, now_ns
 from app.core.errors import ClosedError, ProbeError, TargetError
 from app.core.events import (
-    Outcome,
     ErrorEvent,
     FrameSample,
     Message,
+    Outcome,
     Sample,
     StateChange,
     StatsSnapshot,

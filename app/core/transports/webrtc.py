@@ -48,8 +48,8 @@ from aiortc import (
     RTCPeerConnection,
     RTCSessionDescription,
 )
-from aiortc.stats import RTCStatsReport
 from aiortc.mediastreams import MediaStreamError
+from aiortc.stats import RTCStatsReport
 from websockets.asyncio.client import ClientConnection
 
 from app.core.codecs import marker
@@ -65,6 +65,12 @@ from app.core.errors import (
 from app.core.media.frames import read_marker
 from app.core.media.sources import MarkedSource
 from app.core.targets import Target
+from app.core.transports.loopback import (
+    is_loopback_address,
+    keep_loopback_candidates,
+    rtc_configuration,
+    use_loopback_candidates,
+)
 from app.core.transports.webrtc_parts import (
     Flavour,
     HoldProbe,
@@ -78,12 +84,6 @@ from app.core.transports.webrtc_parts import (
     stats_values,
 )
 from app.core.transports.wsbase import WsOptions, open_websocket
-from app.core.transports.loopback import (
-    is_loopback_address,
-    keep_loopback_candidates,
-    rtc_configuration,
-    use_loopback_candidates,
-)
 
 Mode = Literal["v2v", "generated"]
 FATAL_PHASES = ("offer_failed", "ice_failed", "frame_failed")
