@@ -30,6 +30,9 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
         description="Send traffic to a realtime endpoint and measure it. TARGET is a URL "
         "(ws://…/realtime, http://…/stream) or a fal app id that may carry a path "
         "(fal-ai/some-app, mock/echo/ws). The key comes from $FAL_KEY (never a flag value).",
+        epilog="Exit codes: 0 ok; 1 a failed --assert or a run that reached nothing; 2 bad "
+        "arguments (checked before connecting); 130/143 stopped by SIGINT/SIGTERM, after "
+        "the summary and reports were written.",
     )
     p.add_argument(
         "transport",
