@@ -174,12 +174,15 @@ async def _serve_mock(args: argparse.Namespace) -> int:
         )
         return 1
     _tune_gc_for_serving()
-    print(f"listening on {base}", flush=True)
+    from app.commands.signals import StopSignals
+
     try:
-        await asyncio.Event().wait()
+        with StopSignals() as stops:  # SIGINT and SIGTERM, even when SIGINT was ignored
+            print(f"listening on {base}", flush=True)
+            await stops.stop.wait()
     finally:
         await server.stop()
-    return 0
+    return 0  # a signal is how a server is asked to end: a clean stop is a success
 
 
 def _tune_gc_for_serving() -> None:

@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from app.core.engine.config import RunConfig
+from app.core.engine.build import RunSettings, build_config
 from app.core.engine.run import run_collect
-from app.core.targets import resolve
 from server_mock.process import MockProcess
 
 TESTS = (
@@ -44,8 +43,8 @@ async def _tests(base: str, count: int, echo: Callable[[str], None]) -> int:
     failures = 0
     for name, transport, target, payload, divisor in TESTS:
         n = max(3, count // divisor)
-        cfg = RunConfig(
-            target=resolve(transport, target, base_url=base), payload=payload, count=n, reconnects=0
+        cfg = build_config(
+            RunSettings(transport, target, payload=payload, count=n, reconnects=0, base_url=base)
         )
         summary = (await run_collect(cfg)).summary()
         extra = "(time to first event)" if transport == "sse" else ""

@@ -22,10 +22,9 @@ from typing import Any
 import msgpack
 import websockets
 
-from app.core.engine.config import RunConfig
+from app.core.engine.build import RunSettings, build_config
 from app.core.engine.run import run_collect
 from app.core.metrics import LatencyHistogram
-from app.core.targets import resolve
 
 SIZES = {"64B": 64, "64KiB": 64 * 1024}
 TARGET_P50_RATIO = 1.10
@@ -63,11 +62,15 @@ async def _raw(url: str, payload: dict[str, Any], count: int, warmup: int) -> La
 
 
 async def _engine(base: str, payload: dict[str, Any], count: int, warmup: int) -> LatencyHistogram:
-    cfg = RunConfig(
-        target=resolve("realtime", "mock/echo", base_url=base),
-        payload=payload,
-        count=count + warmup,
-        warmup=warmup,
+    cfg = build_config(
+        RunSettings(
+            "realtime",
+            "mock/echo",
+            payload=payload,
+            count=count + warmup,
+            warmup=warmup,
+            base_url=base,
+        )
     )
     agg = await run_collect(cfg)
     if agg.totals().received != count:

@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
 import sys
 import time
 from collections.abc import Callable
-from contextlib import AsyncExitStack, suppress
-from pathlib import Path
+from contextlib import AsyncExitStack
 from typing import Any
 
+from app.commands.signals import StopSignals
 from app.core import assertions
-from app.core.engine.config import RunConfig, WebRtcParams
+from app.core.engine import build
+from app.core.engine.build import RunSettings, key_from_env
+from app.core.engine.config import RunConfig
 from app.core.errors import ProbeError, TargetError
 from app.core.events import ErrorEvent, Event, Sample
-from app.core.inputs import parse_headers, parse_payload, parse_size
 from app.core.summary import Aggregator
-from app.core.targets import TRANSPORTS, Target, resolve
-from app.core.transports.wsbase import Credentials, WsOptions
+from app.core.targets import TRANSPORTS
 
 PROGRESS_EVERY_S = 0.5
 
@@ -32,6 +30,9 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
         description="Send traffic to a realtime endpoint and measure it. TARGET is a URL "
         "(ws://…/realtime, http://…/stream) or a fal app id that may carry a path "
         "(fal-ai/some-app, mock/echo/ws). The key comes from $FAL_KEY (never a flag value).",
+        epilog="Exit codes: 0 ok; 1 a failed --assert or a run that reached nothing; 2 bad "
+        "arguments (checked before connecting); 130/143 stopped by SIGINT/SIGTERM, after "
+        "the summary and reports were written.",
     )
     p.add_argument(
         "transport",
@@ -156,73 +157,69 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
     )
 
 
-def _payload(text: str, fmt: str) -> Any:
-    if not text.startswith("@"):
-        return parse_payload(text, fmt, "--payload")
-    path = Path(text[1:])
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise TargetError(f"cannot read payload file {str(path)!r}: {exc.strerror}") from None
-    if fmt == "bytes":
-        return raw
-    return parse_payload(raw.decode("utf-8", errors="replace"), fmt, f"payload file {str(path)!r}")
+# how each setting is called on this command line, for one-line errors
+LABELS = {
+    "target": "TARGET",
+    "payload": "--payload",
+    "payload_format": "--format",
+    "count": "--count",
+    "duration_s": "--duration",
+    "rate": "--rate",
+    "concurrency": "--concurrency",
+    "warmup": "--warmup",
+    "timeout_s": "--timeout",
+    "headers": "--header",
+    "max_buffering": "--max-buffering",
+    "reconnects": "--reconnects",
+    "sse_method": "--method",
+    "video_source": "--source",
+    "video_size": "--size",
+    "video_fps": "--fps",
+    "video_mode": "--mode",
+    "signaling": "--signaling",
+    "actions_every_s": "--actions-every",
+}
 
 
-def build_config(args: argparse.Namespace, base_url: str | None) -> RunConfig:
-    if args.count is not None and args.duration is not None:
-        raise TargetError("give --count or --duration, not both")
-    if args.max_buffering is not None and not 1 <= args.max_buffering <= 60:
-        raise TargetError(f"--max-buffering {args.max_buffering} must be between 1 and 60")
-    if args.concurrency < 1:
-        raise TargetError("--concurrency must be at least 1")
-    target: Target = resolve(args.transport, args.target, host=args.host, base_url=base_url)
-    webrtc = _webrtc_params(args)
-    duration = args.duration
-    if args.transport == "webrtc" and args.count is None and duration is None:
-        duration = 10.0
-    key = os.environ.get("FAL_KEY") or None
-    ws = WsOptions(
-        credentials=Credentials(key=key, use_jwt=not args.no_jwt),
-        max_buffering=args.max_buffering,
-        compression=args.compression,
-        headers=parse_headers(args.header),
-        subprotocols=tuple(args.subprotocol),
-        open_timeout_s=max(args.timeout, 1.0),
-    )
-    return RunConfig(
-        target=target,
-        payload=_payload(args.payload, args.fmt),
-        count=None if duration else (args.count if args.count is not None else 100),
-        duration_s=duration,
-        rate=args.rate or None,
+def settings_from_args(args: argparse.Namespace, base_url: str | None) -> RunSettings:
+    """The command line as the builder's settings; `@FILE` payloads name a file."""
+    from_file = args.payload.startswith("@")
+    return RunSettings(
+        transport=args.transport,
+        target=args.target,
+        payload="{}" if from_file else args.payload,
+        payload_file=args.payload[1:] if from_file else None,
+        payload_format=args.fmt,
+        count=args.count,
+        duration_s=args.duration,
+        rate=args.rate,
         concurrency=args.concurrency,
         warmup=args.warmup,
         timeout_s=args.timeout,
-        ws=ws,
-        ws_format=args.fmt,
-        seq_field=args.seq_field or None,
+        headers=tuple(args.header),
+        subprotocols=tuple(args.subprotocol),
+        max_buffering=args.max_buffering,
+        compression=args.compression,
+        seq_field=args.seq_field,
         ordered=not args.unordered,
         reconnects=args.reconnects,
         sse_method=args.method,
-        webrtc=webrtc,
-    )
-
-
-def _webrtc_params(args: argparse.Namespace) -> WebRtcParams:
-    w, h = parse_size(args.size, "--size")
-    if not 1 <= args.fps <= 120:
-        raise TargetError(f"--fps {args.fps:g} must be between 1 and 120")
-    return WebRtcParams(
-        source=args.source,
-        width=w,
-        height=h,
-        fps=args.fps,
-        mode=args.mode,
+        key=key_from_env(),
+        use_jwt=not args.no_jwt,
+        host=args.host,
+        base_url=base_url,
+        video_source=args.source,
+        video_size=args.size,
+        video_fps=args.fps,
+        video_mode=args.mode,
         signaling=args.signaling,
         data_channel=args.data_channel,
-        action_every_s=args.actions_every,
+        actions_every_s=args.actions_every,
     )
+
+
+def build_config(args: argparse.Namespace, base_url: str | None) -> RunConfig:
+    return build.build_config(settings_from_args(args, base_url), LABELS)
 
 
 class Progress:
@@ -319,65 +316,71 @@ def format_summary(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def _execute(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
+async def _execute(args: argparse.Namespace) -> tuple[dict[str, Any], list[str], int]:
+    """Run, write the reports asked for, and say which signal (if any) cut it short."""
     from app.core.engine.run import run
 
-    async with AsyncExitStack() as stack:
-        base_url = None
-        if args.mock:
-            from server_mock.process import MockProcess
+    with StopSignals() as stops:  # first: a signal during the mock's start counts too
+        async with AsyncExitStack() as stack:
+            base_url = None
+            if args.mock:
+                from server_mock.process import MockProcess
 
-            # its own process: the mock must not share the measuring loop or the GIL
-            base_url = await asyncio.to_thread(stack.enter_context, MockProcess())
-        config = build_config(args, base_url)
-        thresholds = [assertions.parse(a) for a in args.asserts]
-        agg = Aggregator(transport=config.transport, target=config.target.display)
-        progress = Progress(agg, enabled=sys.stderr.isatty() and not args.quiet)
-        sinks: list[Callable[[Event], None]] = [agg.feed]
-        timeline = None
-        if args.csv_out:
-            from app.core.report.csv import CsvSampleWriter
+                # its own process: the mock must not share the measuring loop or the GIL
+                base_url = await asyncio.to_thread(stack.enter_context, MockProcess())
+            config = build_config(args, base_url)
+            thresholds = [assertions.parse(a) for a in args.asserts]
+            agg = Aggregator(transport=config.transport, target=config.target.display)
+            progress = Progress(agg, enabled=sys.stderr.isatty() and not args.quiet)
+            sinks: list[Callable[[Event], None]] = [agg.feed]
+            timeline = None
+            if args.csv_out:
+                from app.core.report.csv import CsvSampleWriter
 
-            writer = stack.enter_context(CsvSampleWriter(args.csv_out))
-            sinks.append(writer.feed)
-        if args.html_out:
-            from app.core.report.timeline import Timeline
+                writer = stack.enter_context(CsvSampleWriter(args.csv_out))
+                sinks.append(writer.feed)
+            if args.html_out:
+                from app.core.report.timeline import Timeline
 
-            timeline = Timeline()
-            sinks.append(timeline.feed)
+                timeline = Timeline()
+                sinks.append(timeline.feed)
 
-        def emit(event: Event) -> None:
-            for sink in sinks:
-                sink(event)
-            if isinstance(event, Sample | ErrorEvent):
-                progress.tick()
+            def emit(event: Event) -> None:
+                for sink in sinks:
+                    sink(event)
+                if isinstance(event, Sample | ErrorEvent):
+                    progress.tick()
 
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        with suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signal.SIGINT, stop.set)
-        try:
-            await run(config, emit, stop)
-        finally:
-            progress.done()
-            with suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(signal.SIGINT)
-        summary = agg.summary()
-        if args.json_out:
-            from app.core.report.jsonfile import write_json
+            try:
+                if not stops.stop.is_set():
+                    await stops.finish(run(config, emit, stops.stop))
+            finally:
+                progress.done()
+            summary = agg.summary()
+            if args.json_out:
+                from app.core.report.jsonfile import write_json
 
-            write_json(args.json_out, summary)
-        if args.html_out and timeline is not None:
-            from app.core.report.html import write_html
+                write_json(args.json_out, summary)
+            if args.html_out and timeline is not None:
+                from app.core.report.html import write_html
 
-            write_html(args.html_out, summary, timeline)
-        failures = [r for t in thresholds if (r := t.check(summary))]
-        return summary, failures
+                write_html(args.html_out, summary, timeline)
+            failures = [r for t in thresholds if (r := t.check(summary))]
+        if stops.signum is not None:
+            print(
+                f"rtprobe run: interrupted by {stops.name}: the summary and reports cover "
+                "the run until then",
+                file=sys.stderr,
+            )
+        return summary, failures, stops.exit_code
 
 
 def main(args: argparse.Namespace) -> int:
+    """Exit codes: 0 ok; 1 a failed assertion or a run that reached nothing; 2 bad
+    arguments; 128 + N when signal N (SIGINT 130, SIGTERM 143) ended the run early,
+    after the summary and every requested report were written."""
     try:
-        summary, failures = asyncio.run(_execute(args))
+        summary, failures, interrupted = asyncio.run(_execute(args))
     except ProbeError as exc:
         print(f"rtprobe run: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, TargetError) else 1
@@ -390,6 +393,8 @@ def main(args: argparse.Namespace) -> int:
     print(format_summary(summary))
     for failure in failures:
         print(failure, file=sys.stderr)
+    if interrupted:
+        return interrupted
     if summary["sent"] == 0 and summary["error_events"]:
         return 1
     return 1 if failures else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import selectors
 import signal
 import subprocess
 import sys
@@ -51,14 +52,25 @@ def test_bad_arguments_exit_2_with_one_clear_line(args: list[str], message: str)
     assert "Traceback" not in out.stderr
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def test_mock_port_0_prints_address_and_serves() -> None:
+    # started as a shell starts a background job (SIGINT ignored), whatever pytest inherited
     proc = subprocess.Popen(
         [*RTPROBE, "mock", "--port", "0", "--latency-ms", "1"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
         text=True,
+        start_new_session=True,
+        preexec_fn=_ignore_sigint if sys.platform != "win32" else None,
     )
     try:
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stdout, selectors.EVENT_READ)
+            assert sel.select(30), "no address printed within 30 s"
         line = proc.stdout.readline()  # the first line, printed once bound
         match = re.fullmatch(r"listening on (http://127\.0\.0\.1:(\d+))\n", line)
         assert match, line
@@ -66,7 +78,12 @@ def test_mock_port_0_prints_address_and_serves() -> None:
         assert health["status"] == "ok" and "echo" in health["apps"]
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # by PID: ours
+            proc.wait(timeout=10)
+    assert proc.returncode == 0
     assert "Traceback" not in proc.stderr.read()
 
 

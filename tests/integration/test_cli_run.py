@@ -99,6 +99,12 @@ def test_json_summary(tmp_path: Path, mock_base: str) -> None:
             "cannot read payload file",
         ),
         (["run", "carrier", "a/b"], "invalid choice: 'carrier'"),
+        # refused before connecting: zero never silently means "the default"
+        (["run", "realtime", "a/b", "--count", "0"], "--count 0 must be at least 1"),
+        (["run", "realtime", "a/b", "--duration", "0"], "--duration 0 must be above 0"),
+        (["run", "realtime", "a/b", "--rate", "0"], "leave it out for closed loop"),
+        (["run", "realtime", "http://[::1"], "TARGET 'http://[::1' is not a valid URL"),
+        (["run", "realtime", "a/b", "--payload", "[1]"], "must be a JSON object for realtime"),
     ],
 )
 def test_bad_arguments_exit_2_with_a_clear_line(args: list[str], message: str) -> None:
