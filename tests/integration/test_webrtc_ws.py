@@ -11,7 +11,7 @@ import msgpack
 import pytest
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 
-from app.core.codecs import marker
+from app.core.codecs import webrtc_marker as marker
 from app.core.transports.loopback import (
     rtc_configuration,
     sdp_candidate_addresses,

@@ -59,6 +59,7 @@ from app.core.errors import (
     TargetError,
 )
 from app.core.targets import Target
+from app.core.text import one_line, redact
 
 MAX_GAPS = 10_000  # inter-event gaps kept per request (the first ones)
 MAX_ERROR_BODY = 64 * 1024  # bytes of an error response read for its `detail`
@@ -289,15 +290,15 @@ class SseClient:
         if isinstance(exc, httpx.ConnectError):
             return self._connect_error(exc)
         if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
-            reason = self._redact(_one_line(str(exc))) or type(exc).__name__
+            reason = self._redact(one_line(str(exc))) or type(exc).__name__
             if not run.status:
                 return ClosedError(f"{where}: connection closed before a response ({reason})")
             return ClosedError(f"{where}: stream cut after {run.events} events ({reason})")
         if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-            return TargetError(f"{where}: {self._redact(_one_line(str(exc)))}")
+            return TargetError(f"{where}: {self._redact(one_line(str(exc)))}")
         if isinstance(exc, httpx.DecodingError):
-            return ProtocolError(f"{where}: undecodable response body: {_one_line(str(exc))}")
-        return ProtocolError(f"{where}: {type(exc).__name__}: {self._redact(_one_line(str(exc)))}")
+            return ProtocolError(f"{where}: undecodable response body: {one_line(str(exc))}")
+        return ProtocolError(f"{where}: {type(exc).__name__}: {self._redact(one_line(str(exc)))}")
 
     def _connect_error(self, exc: BaseException) -> ProbeError:
         where = self.target.display
@@ -308,16 +309,14 @@ class SseClient:
             host = urlsplit(self.target.url).hostname
             return ConnectError(f"{where}: cannot resolve host {host!r}")
         if isinstance(root, ssl.SSLError):
-            return ConnectError(f"{where}: TLS failed: {root.reason or _one_line(str(root))}")
+            return ConnectError(f"{where}: TLS failed: {root.reason or one_line(str(root))}")
         if isinstance(root, OSError) and root.strerror:
             return ConnectError(f"{where}: cannot connect: {root.strerror}")
-        text = self._redact(_one_line(str(root) or str(exc))) or type(root).__name__
+        text = self._redact(one_line(str(root) or str(exc))) or type(root).__name__
         return ConnectError(f"{where}: cannot connect: {text}")
 
     def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return redact(text, *self._secrets)
 
 
 class _Run:
@@ -435,7 +434,7 @@ def _app_error(value: Any, redact: Callable[[str], str]) -> AppError:
     if isinstance(value, dict):
         code = str(value.get("type") or value.get("code") or code)
         value = value.get("message") or value.get("detail") or value
-    return AppError(redact(_one_line(str(code))), redact(_one_line(str(value))[:MAX_DETAIL]))
+    return AppError(redact(one_line(str(code))), redact(one_line(str(value))[:MAX_DETAIL]))
 
 
 def _decode(event: SseEvent | None) -> Any:
@@ -466,12 +465,12 @@ async def _read_detail(response: httpx.Response) -> str:
     try:
         value = json.loads(body)
     except ValueError:
-        return _one_line(body.decode(errors="replace"))[:MAX_DETAIL]
+        return one_line(body.decode(errors="replace"))[:MAX_DETAIL]
     if isinstance(value, dict) and "detail" in value:
         value = value["detail"]
     if isinstance(value, list):  # FastAPI validation errors: [{"loc": […], "msg": …}, …]
         value = "; ".join(_validation_item(item) for item in value)
-    return _one_line(str(value))[:MAX_DETAIL]
+    return one_line(str(value))[:MAX_DETAIL]
 
 
 def _validation_item(item: Any) -> str:
@@ -518,10 +517,6 @@ def _root_cause(exc: BaseException) -> BaseException:
             break
         exc = nxt
     return exc
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _is_secret(header: str) -> bool:

@@ -3,38 +3,31 @@
 - `HoldProbe`: times aiortc's receive jitter buffer per frame (a scoped, documented
   wrap of two private receiver objects);
 - `Signaling`: signaling messages over one WebSocket, JSON text (4a) or msgpack (4b),
-  with the flavour detected from the first frame;
-- parsers for `iceservers`, `icecandidate` and `error` messages;
-- `stats_values`: aiortc getStats reports flattened into StatsSnapshot values.
+  with the flavour detected from the first frame (the messages themselves are
+  `app.core.codecs.webrtc`, shared with the mock);
+- `stats_values` and `frame_values`: aiortc getStats reports and the frame counters
+  flattened into StatsSnapshot values.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-import msgpack
 import websockets
-from aiortc import RTCIceServer, RTCRtpReceiver
-from aiortc.sdp import candidate_from_sdp
+from aiortc import RTCRtpReceiver
 from websockets.asyncio.client import ClientConnection
 
+from app.core.codecs import webrtc as signaling
+from app.core.codecs.webrtc import Flavour, SignalingError
 from app.core.errors import ProtocolError
 from app.core.events import now_ns
+from app.core.transports.webrtc_frames import FrameCounters
 from app.core.transports.wsbase import closed_error
 
-Flavour = Literal["json", "msgpack"]  # PROTOCOLS.md 4a, 4b
 MAX_TRACKED_TIMESTAMPS = 256
 RTP_VIDEO_CLOCK_HZ = 90_000
-
-
-def one_line(exc: BaseException | str) -> str:
-    """A message on one line (aiortc and av messages may span several)."""
-    if isinstance(exc, str):
-        return " ".join(exc.split())
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 # --------------------------------------------------------------------------- hold probe
@@ -106,7 +99,11 @@ class HoldProbe:
 
 
 class Signaling:
-    """Signaling messages over one WebSocket, JSON text (4a) or msgpack binary (4b)."""
+    """Signaling messages over one WebSocket, JSON text (4a) or msgpack binary (4b).
+
+    The flavour is the given one, else the first frame's that tells it (fal's own
+    frames do not), and `fallback` for what we send before that.
+    """
 
     def __init__(self, ws: ClientConnection, flavour: Flavour | None, fallback: Flavour) -> None:
         self.ws = ws
@@ -120,98 +117,24 @@ class Signaling:
             frame = await self.ws.recv()
         except websockets.ConnectionClosed as exc:
             raise closed_error(exc) from None
-        if isinstance(frame, str):
-            try:
-                value = json.loads(frame)
-            except json.JSONDecodeError:
-                raise ProtocolError(f"signaling text frame is not JSON: {frame[:80]!r}") from None
-            size = len(frame.encode())
-            kind = "json"
-        else:
-            try:
-                value = msgpack.unpackb(frame, raw=False)
-            except Exception as exc:
-                raise ProtocolError(
-                    f"signaling binary frame is not msgpack: {one_line(exc)}"
-                ) from None
-            size = len(frame)
-            kind = "msgpack"
-        if not isinstance(value, dict):
-            raise ProtocolError(f"signaling message is a {type(value).__name__}, not an object")
-        # 4b's x-fal-* frames are JSON text: they do not tell the flavour apart
-        if self.flavour is None and not str(value.get("type", "")).startswith("x-fal-"):
-            self.flavour = kind  # type: ignore[assignment]
-        return value, size
+        try:
+            decoded = signaling.decode(frame)
+        except SignalingError as exc:
+            raise ProtocolError(str(exc)) from None
+        if self.flavour is None and decoded.tells_flavour:
+            self.flavour = decoded.flavour
+        return decoded.message, decoded.size
 
     async def send(self, message: dict[str, Any]) -> int:
-        flavour = self.flavour or self._fallback
-        frame: str | bytes
-        if flavour == "json":
-            frame = json.dumps(message)
-            size = len(frame.encode())
-        else:
-            frame = msgpack.packb(message, use_bin_type=True)
-            size = len(frame)
+        try:
+            frame = signaling.encode(message, self.flavour or self._fallback)
+        except SignalingError as exc:
+            raise ProtocolError(str(exc)) from None
         try:
             await self.ws.send(frame)
         except websockets.ConnectionClosed as exc:
             raise closed_error(exc) from None
-        return size
-
-
-def parse_ice_servers(raw: object) -> list[RTCIceServer]:
-    """`iceservers` entries as RTCIceServer; malformed entries are skipped."""
-    servers: list[RTCIceServer] = []
-    if not isinstance(raw, list):
-        return servers
-    for entry in raw:
-        if not isinstance(entry, dict):
-            continue
-        urls = entry.get("urls")
-        if isinstance(urls, str):
-            urls = [urls]
-        if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls) or not urls:
-            continue
-        username, credential = entry.get("username"), entry.get("credential")
-        servers.append(
-            RTCIceServer(
-                urls=urls,
-                username=username if isinstance(username, str) else None,
-                credential=credential if isinstance(credential, str) else None,
-            )
-        )
-    return servers
-
-
-def parse_candidate(raw: object) -> Any:
-    """An `icecandidate` payload as aiortc's RTCIceCandidate; None = end of candidates."""
-    mid: object = None
-    index: object = None
-    text: object = raw
-    if isinstance(raw, dict):
-        text, mid, index = raw.get("candidate"), raw.get("sdpMid"), raw.get("sdpMLineIndex")
-    if text is None or text == "":
-        return None
-    if not isinstance(text, str):
-        raise ProtocolError(f"icecandidate: candidate must be a string, got {type(text).__name__}")
-    body = text.strip().removeprefix("a=").removeprefix("candidate:")
-    if len(body.split()) < 8:
-        raise ProtocolError(f"icecandidate: malformed candidate {text[:80]!r}")
-    try:
-        candidate = candidate_from_sdp(body)
-    except (ValueError, IndexError) as exc:
-        raise ProtocolError(f"icecandidate: {one_line(exc)}") from None
-    candidate.sdpMid = mid if isinstance(mid, str) else None
-    candidate.sdpMLineIndex = index if isinstance(index, int) else None
-    return candidate
-
-
-def split_error(text: object) -> tuple[str, str]:
-    """`"<phase>:<ExceptionClass>:<message>"` -> (phase, "ExceptionClass: message")."""
-    parts = str(text).split(":", 2)
-    if len(parts) == 3:
-        return parts[0], f"{parts[1]}: {one_line(parts[2])}"
-    return "error", one_line(str(text))
+        return signaling.frame_size(frame)
 
 
 # --------------------------------------------------------------------------- stats
@@ -261,4 +184,26 @@ def stats_values(report: Any, prev: StatsState, now: int) -> dict[str, Any]:
         values["bitrate_in_kbps"] = round((bytes_in - prev.bytes_in) * 8 / dt / 1000, 1)
         values["bitrate_out_kbps"] = round((bytes_out - prev.bytes_out) * 8 / dt / 1000, 1)
     prev.bytes_in, prev.bytes_out = bytes_in, bytes_out
+    return values
+
+
+def frame_values(
+    counters: FrameCounters, prev: StatsState, now: int, sent: int | None
+) -> dict[str, Any]:
+    """The frame counters, and frame rates since the previous call (`sent`: None
+    when we send no video)."""
+    values: dict[str, Any] = {}
+    dt = (now - prev.t_ns) / 1e9 if prev.t_ns else 0.0
+    if dt > 0:
+        values["fps_in"] = round((counters.received - prev.frames_in) / dt, 2)
+        if sent is not None:
+            values["fps_out"] = round((sent - prev.frames_out) / dt, 2)
+    prev.t_ns, prev.frames_in, prev.frames_out = now, counters.received, sent or 0
+    values.update(
+        frames_decoded=counters.received,
+        frames_sent=sent or 0,
+        frames_lost=counters.lost,
+        frames_duplicate=counters.duplicates,
+        frames_unreadable=counters.unreadable,
+    )
     return values
