@@ -3,15 +3,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
+import pytest
 from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcrtpreceiver import TimestampMapper
 from aiortc.rtp import RtpPacket
 
+from app.core.errors import AppError
 from app.core.transports.webrtc_frames import FrameCounters
-from app.core.transports.webrtc_parts import HoldProbe, StatsState, frame_values
+from app.core.transports.webrtc_parts import (
+    HoldProbe,
+    StatsState,
+    frame_values,
+    server_verdict,
+    until,
+)
 
 
 class FakeReceiver:
@@ -71,3 +80,45 @@ def test_frame_values_give_rates_since_the_previous_call() -> None:
     assert second["fps_in"] == 30.0 and second["fps_out"] == 15.0
     no_source = frame_values(counters, StatsState(), 1, sent=None)
     assert no_source["frames_sent"] == 0 and "fps_out" not in no_source
+
+
+@pytest.mark.parametrize(
+    ("message", "ends", "code", "reason"),
+    [
+        ({"type": "error", "error": "offer_failed:ValueError:bad sdp"}, True, "offer_failed", ""),
+        ({"type": "error", "error": "bad_message:KeyError:no x"}, False, "bad_message", ""),
+        ({"type": "error", "error": "weird"}, True, "error", ""),
+        ({"type": "stream_exhausted"}, True, None, "stream_exhausted"),
+        ({"type": "x-fal-error", "error": "TIMEOUT"}, True, None, "TIMEOUT (the server"),
+        (
+            {"type": "x-fal-error", "error": "INTERNAL_ERROR", "reason": "a\nb"},
+            True,
+            "INTERNAL_ERROR",
+            "",
+        ),
+    ],
+)
+def test_server_verdicts(
+    message: dict[str, Any], ends: bool, code: str | None, reason: str
+) -> None:
+    verdict = server_verdict(message)
+    assert verdict is not None and verdict.ends == ends
+    assert verdict.reason.startswith(reason)
+    if code is None:
+        assert verdict.error is None
+    else:
+        assert isinstance(verdict.error, AppError) and verdict.error.code == code
+        assert "\n" not in str(verdict.error)
+
+
+def test_other_messages_have_no_verdict() -> None:
+    for message in ({"type": "answer"}, {"type": "x-fal-message"}, {}, {"type": 5}):
+        assert server_verdict(message) is None
+
+
+async def test_until_gives_up_when_the_session_ends_or_time_passes() -> None:
+    ended = asyncio.Event()
+    assert await until(asyncio.sleep(0, "done"), ended, 5) == (True, "done")
+    assert await until(asyncio.Event().wait(), ended, 0.01) == (False, None)
+    ended.set()
+    assert await until(asyncio.Event().wait(), ended, 5) == (False, None)

@@ -4,6 +4,8 @@ hostile input turned into a one-line SignalingError."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import msgpack
 import pytest
@@ -169,3 +171,14 @@ def test_error_text_and_split_error_are_inverse() -> None:
 def test_fatal_phases() -> None:
     assert all(is_fatal(p) for p in ("offer_failed", "ice_failed", "frame_failed", "error"))
     assert not is_fatal("bad_message")
+
+
+def test_the_codec_and_the_mock_s_websocket_paths_load_no_aiortc() -> None:
+    """aiortc is heavy: the codec imports it only to build a candidate or ICE server."""
+    code = (
+        "import sys, app.core.codecs.webrtc, server_mock.app, server_mock.ws; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiortc', 'av')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -108,6 +108,11 @@ def encode(message: dict[str, Any], flavour: Flavour) -> str | bytes:
         ) from None
 
 
+def flavour_name(flavour: Flavour | None) -> str:
+    """How reports name a flavour: "4a-json", "4b-msgpack", or "?" before it is known."""
+    return FLAVOUR_NAMES[flavour] if flavour else "?"
+
+
 def frame_size(frame: str | bytes) -> int:
     return len(frame.encode()) if isinstance(frame, str) else len(frame)
 
@@ -238,6 +243,7 @@ __all__ = [
     "default_flavour",
     "encode",
     "error_text",
+    "flavour_name",
     "frame_size",
     "is_fatal",
     "parse_candidate",

@@ -13,12 +13,10 @@ One `WebRtcClient` is one session:
    trickled `icecandidate` messages, wait for the connection;
 4. time every received frame by its marker (`app.core.codecs.webrtc_marker`), counting
    duplicates, lost frames and the actions a generated scene reflects
-   (`app.core.transports.webrtc_frames`).
+   (`app.core.transports.webrtc_frames`), and how long aiortc's jitter buffer held it
+   (`webrtc_parts.HoldProbe`): latency - hold is the network + server (+ codec) part.
 
-Signaling messages are `app.core.codecs.webrtc` (shared with the mock).
-
-Each frame also reports how long aiortc's jitter buffer held it (`webrtc_parts.HoldProbe`),
-so latency - hold is the network + server (+ encode/decode) part.
+Signaling messages are `app.core.codecs.webrtc`, shared with the mock.
 
 Everything foreign is translated into `app.core.errors` with one-line messages, and
 `close()` releases everything (peer connection, tracks, tasks, socket, loopback patch).
@@ -33,17 +31,14 @@ from urllib.parse import urlsplit
 
 from aiortc import (
     MediaStreamTrack,
-    RTCConfiguration,
     RTCDataChannel,
     RTCIceServer,
     RTCPeerConnection,
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamError
-from aiortc.stats import RTCStatsReport
 from websockets.asyncio.client import ClientConnection
 
-from app.core.codecs import fal_frames
 from app.core.codecs import webrtc as signaling_codec
 from app.core.codecs.webrtc import (
     Flavour,
@@ -51,10 +46,8 @@ from app.core.codecs.webrtc import (
     parse_candidate,
     parse_ice_servers,
     sdp_candidates,
-    split_error,
 )
 from app.core.errors import (
-    AppError,
     ClosedError,
     ConnectError,
     ProbeError,
@@ -85,15 +78,20 @@ from app.core.transports.webrtc_options import (
     Hooks,
     WebRtcOptions,
     default_mode,
+    ice_configuration,
     is_loopback_target,
 )
 from app.core.transports.webrtc_parts import (
     HoldProbe,
     Signaling,
     StatsState,
+    drain,
     frame_values,
     now_ns,
-    stats_values,
+    peer_stats,
+    server_verdict,
+    take_hold,
+    until,
 )
 from app.core.transports.wsbase import WsOptions, open_websocket
 
@@ -207,14 +205,9 @@ class WebRtcClient:
 
     async def stats(self) -> dict[str, Any]:
         """getStats figures plus the frame counters; rates are since the previous call."""
-        values: dict[str, Any] = {}
         now = now_ns()
-        if self.pc is not None and not self._closed:
-            try:
-                report = await self.pc.getStats()
-            except Exception:  # a closing peer connection: counters only
-                report = RTCStatsReport()
-            values = stats_values(report, self._stats, now)
+        pc = None if self._closed else self.pc
+        values = await peer_stats(pc, self._stats, now) if pc is not None else {}
         sent = self.source.frames_sent if self.source is not None else None
         values.update(frame_values(self.counters, self._stats, now, sent))
         if self.options.data_channel:
@@ -225,9 +218,7 @@ class WebRtcClient:
         """What the connection is, for a summary's `connection` block."""
         return {
             "transport": "webrtc",
-            "signaling": signaling_codec.FLAVOUR_NAMES.get(self.flavour, "?")
-            if self.flavour
-            else "?",
+            "signaling": signaling_codec.flavour_name(self.flavour),
             "mode": self.mode,
             "loopback": self.loopback,
             "hold_measured": self.hold_measured,
@@ -274,10 +265,7 @@ class WebRtcClient:
             self._stack.enter_context(use_loopback_candidates())
             config = rtc_configuration()
         else:
-            servers = list(opts.ice_servers)
-            if opts.use_server_ice:
-                servers += self.ice_servers_offered
-            config = RTCConfiguration(iceServers=servers)
+            config = ice_configuration(opts, self.ice_servers_offered)
         self.pc = pc = RTCPeerConnection(config)
         pc.on("connectionstatechange", self._on_state)
         pc.on("track", self._on_track)
@@ -298,8 +286,10 @@ class WebRtcClient:
         self._spawn(self._read_signaling())
         self.timings.offer_ns = now_ns()
         await self._send({"type": "offer", "sdp": self.offer_sdp})
-        if opts.trickle:
-            await self._trickle_own_candidates()
+        if opts.trickle:  # the candidates are in the offer too; send each, then the end
+            for payload in sdp_candidates(self.offer_sdp):
+                await self._send({"type": "icecandidate", "candidate": payload})
+            await self._send({"type": "icecandidate", "candidate": None})
 
         answer = await self._until(self._answer, "an answer", opts.connect_timeout_s)
         self.timings.answer_ns = now_ns()
@@ -331,7 +321,7 @@ class WebRtcClient:
                         return
                     if kind == "iceservers":
                         self.ice_servers_offered = parse_ice_servers(message.get("iceservers"))
-                    elif kind in ("error", fal_frames.ERROR, "stream_exhausted"):
+                    elif server_verdict(message) is not None:
                         await self._dispatch(message)
                         if self.ended.is_set():
                             raise self.error or ClosedError(
@@ -344,28 +334,11 @@ class WebRtcClient:
         except ClosedError as exc:
             raise ClosedError(f"signaling closed before 'ready': {exc}", exc.code) from None
 
-    async def _trickle_own_candidates(self) -> None:
-        """Send each candidate of our SDP as an `icecandidate`, then end-of-candidates."""
-        for payload in sdp_candidates(self.offer_sdp):
-            await self._send({"type": "icecandidate", "candidate": payload})
-        await self._send({"type": "icecandidate", "candidate": None})
-
     async def _until(self, aw: Any, what: str, timeout_s: float) -> Any:
         """Await `aw`, unless the session ends first (raise why) or `timeout_s` passes."""
-        task = asyncio.ensure_future(aw)
-        ended = asyncio.ensure_future(self.ended.wait())
-        try:
-            done, _ = await asyncio.wait(
-                {task, ended}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            ended.cancel()
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        if task in done:
-            return task.result()
+        done, result = await until(aw, self.ended, timeout_s)
+        if done:
+            return result
         if self.ended.is_set():
             raise self.error or ClosedError(f"the session ended before {what}: {self.end_reason}")
         raise ProbeTimeout(f"{self.target.display}: no {what} within {timeout_s:g} s")
@@ -412,20 +385,11 @@ class WebRtcClient:
             paused = message.get("paused")
             self.paused = paused if isinstance(paused, bool) else None
             self._pause_acked.set()
-        elif kind == "error":
-            phase, reason = split_error(message.get("error", ""))
-            error = AppError(phase, reason)
-            if signaling_codec.is_fatal(phase):
-                self._end(error)
-            else:  # bad_message and friends: the server carries on
-                self._problem(error)
-        elif kind == "stream_exhausted":
-            self._end(None, "stream_exhausted")
-        elif isinstance(fal := fal_frames.parse(message), fal_frames.FalError):
-            if fal.is_timeout:
-                self._end(None, "TIMEOUT (the server ended the session)")
-            else:
-                self._end(AppError(fal.error, one_line(fal.reason)))
+        elif (verdict := server_verdict(message)) is not None:
+            if verdict.ends:
+                self._end(verdict.error, verdict.reason)
+            elif verdict.error is not None:  # bad_message and friends: the server goes on
+                self._problem(verdict.error)
 
     async def _on_remote_candidate(self, raw: object) -> None:
         if self.pc is None:
@@ -482,13 +446,7 @@ class WebRtcClient:
             self._video = track
             self._spawn(self._receive_frames(track))
         else:
-            self._spawn(self._drain(track))
-
-    @staticmethod
-    async def _drain(track: MediaStreamTrack) -> None:
-        with contextlib.suppress(MediaStreamError):
-            while True:
-                await track.recv()
+            self._spawn(drain(track))
 
     async def _receive_frames(self, track: MediaStreamTrack) -> None:
         try:
@@ -503,19 +461,10 @@ class WebRtcClient:
                 ProtocolError(f"frame handling failed: {type(exc).__name__}: {one_line(exc)}")
             )
 
-    def _hold(self, pts: int | None, t: int) -> tuple[int | None, int | None]:
-        for probe in self._probes:
-            if probe.active:
-                timed = probe.take(pts)
-                if timed is not None:
-                    first, release = timed
-                    return release - first, t - release
-        return None, None
-
     def _on_frame(self, frame: Any, t: int) -> None:
         if self.timings.first_frame_ns is None:
             self.timings.first_frame_ns = t
-        hold, decode = self._hold(frame.pts, t)
+        hold, decode = take_hold(self._probes, frame.pts, t)
         info, resolved = self.tracker.track(
             read_marker(frame),
             t,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from aiortc import RTCIceServer
+from aiortc import RTCConfiguration, RTCIceServer
 
 from app.core.codecs.webrtc import Flavour
 from app.core.errors import ProbeError
@@ -49,3 +49,12 @@ class WebRtcOptions:
     connect_timeout_s: float = 10.0  # each of: ready, answer, connected
     ice_servers: tuple[RTCIceServer, ...] = ()  # non-loopback targets only
     use_server_ice: bool = True  # use an `iceservers` message (non-loopback targets only)
+
+
+def ice_configuration(options: WebRtcOptions, offered: list[RTCIceServer]) -> RTCConfiguration:
+    """Off loopback: only the servers the caller gave and, unless told not to, those the
+    app offered in `iceservers`; never a public STUN by default."""
+    servers = list(options.ice_servers)
+    if options.use_server_ice:
+        servers += offered
+    return RTCConfiguration(iceServers=servers)

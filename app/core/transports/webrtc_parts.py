@@ -1,28 +1,38 @@
 """Pieces of the WebRTC client that need no peer connection state.
 
 - `HoldProbe`: times aiortc's receive jitter buffer per frame (a scoped, documented
-  wrap of two private receiver objects);
+  wrap of two private receiver objects); aiortc hands a frame to the decoder only when
+  the first packet of the *next* frame arrives, so every frame waits about one frame
+  interval on the client, and `take_hold` says how long;
+- `drain` and `until`: the two small task helpers the session needs;
 - `Signaling`: signaling messages over one WebSocket, JSON text (4a) or msgpack (4b),
   with the flavour detected from the first frame (the messages themselves are
-  `app.core.codecs.webrtc`, shared with the mock);
+  `app.core.codecs.webrtc`, shared with the mock), and `server_verdict`: what a
+  server's `error`, `stream_exhausted` or `x-fal-error` means for the session;
 - `stats_values` and `frame_values`: aiortc getStats reports and the frame counters
   flattened into StatsSnapshot values.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
 import websockets
-from aiortc import RTCRtpReceiver
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpReceiver
+from aiortc.mediastreams import MediaStreamError
+from aiortc.stats import RTCStatsReport
 from websockets.asyncio.client import ClientConnection
 
+from app.core.codecs import fal_frames
 from app.core.codecs import webrtc as signaling
 from app.core.codecs.webrtc import Flavour, SignalingError
-from app.core.errors import ProtocolError
+from app.core.errors import AppError, ProbeError, ProtocolError
 from app.core.events import now_ns
+from app.core.text import one_line
 from app.core.transports.webrtc_frames import FrameCounters
 from app.core.transports.wsbase import closed_error
 
@@ -95,6 +105,47 @@ class HoldProbe:
             self.active = False
 
 
+def take_hold(probes: list[HoldProbe], pts: int | None, t: int) -> tuple[int | None, int | None]:
+    """(hold, decode) ns of the frame with this pts delivered at `t`; (None, None) unknown."""
+    for probe in probes:
+        if probe.active:
+            timed = probe.take(pts)
+            if timed is not None:
+                first, release = timed
+                return release - first, t - release
+    return None, None
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+async def drain(track: MediaStreamTrack) -> None:
+    """Consume a track nobody reads (aiortc queues its frames without bound)."""
+    with contextlib.suppress(MediaStreamError):
+        while True:
+            await track.recv()
+
+
+async def until(aw: Awaitable[Any], ended: asyncio.Event, timeout_s: float) -> tuple[bool, Any]:
+    """Await `aw` unless `ended` is set first or `timeout_s` passes: (True, its result),
+    else (False, None) with `aw` cancelled and awaited."""
+    task = asyncio.ensure_future(aw)
+    waiter = asyncio.ensure_future(ended.wait())
+    try:
+        done, _ = await asyncio.wait(
+            {task, waiter}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        waiter.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    if task in done:
+        return True, task.result()
+    return False, None
+
+
 # --------------------------------------------------------------------------- signaling
 
 
@@ -135,6 +186,32 @@ class Signaling:
         except websockets.ConnectionClosed as exc:
             raise closed_error(exc) from None
         return signaling.frame_size(frame)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a server's message means for the session: it ends (with `error`, or
+    normally with `reason`), or it is a non-fatal problem (`error`)."""
+
+    ends: bool
+    error: ProbeError | None
+    reason: str = ""
+
+
+def server_verdict(message: dict[str, Any]) -> Verdict | None:
+    """`error`, `stream_exhausted` and `x-fal-error` judged; None for any other message."""
+    kind = message.get("type")
+    if kind == "error":
+        phase, reason = signaling.split_error(message.get("error", ""))
+        return Verdict(signaling.is_fatal(phase), AppError(phase, reason))
+    if kind == "stream_exhausted":
+        return Verdict(True, None, "stream_exhausted")
+    fal = fal_frames.parse(message)
+    if isinstance(fal, fal_frames.FalError):
+        if fal.is_timeout:
+            return Verdict(True, None, "TIMEOUT (the server ended the session)")
+        return Verdict(True, AppError(fal.error, one_line(fal.reason)))
+    return None
 
 
 # --------------------------------------------------------------------------- stats
@@ -185,6 +262,15 @@ def stats_values(report: Any, prev: StatsState, now: int) -> dict[str, Any]:
         values["bitrate_out_kbps"] = round((bytes_out - prev.bytes_out) * 8 / dt / 1000, 1)
     prev.bytes_in, prev.bytes_out = bytes_in, bytes_out
     return values
+
+
+async def peer_stats(pc: RTCPeerConnection, prev: StatsState, now: int) -> dict[str, Any]:
+    """`stats_values` of the peer connection's getStats report; empty while it closes."""
+    try:
+        report = await pc.getStats()
+    except Exception:  # a closing peer connection: the frame counters only
+        report = RTCStatsReport()
+    return stats_values(report, prev, now)
 
 
 def frame_values(
