@@ -20,7 +20,8 @@ from app.core.targets import Target
 from app.core.transports.base import DEFAULT_SEQ_FIELD, Reply, seq_of, server_time_ns
 from app.core.transports.wsbase import WsOptions, describe, open_websocket, recv_frame, send_frame
 
-__all__ = ["PayloadFormat", "WsClient", "decode_payload", "encode_payload"]  # moved to codecs
+# the payload codec lives in app.core.codecs.ws; PayloadFormat stays importable from here
+__all__ = ["PayloadFormat", "WsClient"]
 
 
 class WsClient:
