@@ -3,7 +3,9 @@ frames for `x-fal-error` / `x-fal-message`, `max_buffering` with oldest-dropped,
 idle `TIMEOUT`, and the unary, server-streaming and bidirectional modes.
 
 Apps only write handlers; everything protocol- and fault-related lives here and
-in `faults.py`.
+in `faults.py`. The frames themselves are the client's codecs, read from the other
+side (`app.core.codecs.realtime`, `app.core.codecs.fal_frames`), so the two ends
+cannot drift apart.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import msgpack
 from starlette.websockets import WebSocket
 
+from app.core.codecs.fal_frames import error_frame, timings_frame
+from app.core.codecs.realtime import InputError, decode_input, encode_output
 from server_mock.faults import Faults
 
 log = logging.getLogger("server_mock")
@@ -61,24 +64,6 @@ def parse_max_buffering(raw: str | None) -> int | None:
     return value
 
 
-def decode_input(message: Mapping[str, Any]) -> dict[str, Any]:
-    """Decode one ASGI websocket.receive message into the input map, or raise BadInput."""
-    data = message.get("bytes")
-    if data is None:
-        raise BadInput("expected a binary msgpack frame, got a text frame")
-    try:
-        value = msgpack.unpackb(data, raw=False)
-    except Exception as exc:  # msgpack raises several unrelated types
-        raise BadInput(f"invalid msgpack: {exc}") from None
-    if not isinstance(value, dict):
-        raise BadInput(f"expected a msgpack map, got {type(value).__name__}")
-    return value
-
-
-def encode_output(output: dict[str, Any]) -> bytes:
-    return msgpack.packb(output, use_bin_type=True)
-
-
 class RealtimeSession:
     """One accepted realtime WebSocket, seen by an app as inputs in and outputs out.
 
@@ -116,7 +101,7 @@ class RealtimeSession:
     async def start(self) -> None:
         self._sender = asyncio.create_task(self._send_loop())
         if self.timings:
-            await self._raw_send(_timing_frame(0.0))
+            await self._raw_send(timings_frame(0.0))
             self._ticker = asyncio.create_task(self._timings_loop())
 
     async def finish(self, *, error: tuple[str, str] | None = None, code: int = 1000) -> None:
@@ -165,7 +150,10 @@ class RealtimeSession:
             raise BadInput(
                 f"input of {size} bytes exceeds the limit of {self.max_message_bytes} bytes"
             )
-        return decode_input(message)
+        try:
+            return decode_input(message.get("bytes"))
+        except InputError as exc:
+            raise BadInput(str(exc)) from None
 
     # -- sending ---------------------------------------------------------------
     def send_output(self, output: dict[str, Any]) -> None:
@@ -185,8 +173,7 @@ class RealtimeSession:
         self._outbox.put_nowait((0.0, message))
 
     def send_error(self, code: str, reason: str) -> None:
-        frame = json.dumps({"type": "x-fal-error", "error": code, "reason": reason})
-        self._outbox.put_nowait((0.0, frame))
+        self._outbox.put_nowait((0.0, error_frame(code, reason)))
 
     def send_text(self, payload: dict[str, Any]) -> None:
         self._outbox.put_nowait((0.0, json.dumps(payload)))
@@ -235,7 +222,7 @@ class RealtimeSession:
     async def _maybe_timing(self) -> None:
         now = time.monotonic()
         if now - self.started >= TIMINGS_QUIET_S and now - self._last_timing >= 1.0:
-            await self._raw_send(_timing_frame(now - self._last_timing))
+            await self._raw_send(timings_frame(now - self._last_timing))
             self._last_timing = now
 
     async def _timings_loop(self) -> None:
@@ -243,13 +230,9 @@ class RealtimeSession:
         while not self.closed:
             now = time.monotonic()
             if now - self._last_timing >= TIMINGS_EVERY_S:
-                await self._raw_send(_timing_frame(now - self._last_timing))
+                await self._raw_send(timings_frame(now - self._last_timing))
                 self._last_timing = now
             await asyncio.sleep(TIMINGS_EVERY_S - (now - self._last_timing) % TIMINGS_EVERY_S)
-
-
-def _timing_frame(seconds: float) -> str:
-    return json.dumps({"type": "x-fal-message", "action": "timings", "timing": round(seconds, 6)})
 
 
 # -- app handlers ------------------------------------------------------------------

@@ -1,20 +1,22 @@
 """Raw WebSocket endpoints (`is_websocket=True` apps): the app defines its messages.
 
 `mock/echo/ws` echoes every frame as it came (text as text, binary as binary);
-`JsonTextChannel` carries WebRTC signaling as JSON text frames (PROTOCOLS.md 4a).
+`JsonTextChannel` carries WebRTC signaling as JSON text frames (4a), decoded by the
+client's own signaling codec (`app.core.codecs.webrtc`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from typing import Any
 
 from starlette.websockets import WebSocket
 
+from app.core.codecs import webrtc as signaling
+from app.core.codecs.fal_frames import error_frame
 from server_mock.faults import Faults
 
 log = logging.getLogger("server_mock")
@@ -55,12 +57,8 @@ async def serve_echo(ws: WebSocket, faults: Faults, max_message_bytes: int, labe
             if faults.drop_output():
                 continue
             if faults.error_output():
-                error = {
-                    "type": "x-fal-error",
-                    "error": "INTERNAL_ERROR",
-                    "reason": "injected fault: error_rate",
-                }
-                outbox.put_nowait((0.0, {"type": "websocket.send", "text": json.dumps(error)}))
+                error = error_frame("INTERNAL_ERROR", "injected fault: error_rate")
+                outbox.put_nowait((0.0, {"type": "websocket.send", "text": error}))
                 continue
             out: dict[str, Any] = (
                 {"type": "websocket.send", "bytes": data}
@@ -102,23 +100,19 @@ class JsonTextChannel:
             if message["type"] == "websocket.disconnect":
                 return None
             text = message.get("text")
-            if text is None:
-                await self._complain("expected a JSON text frame, got a binary frame")
-                continue
+            frame = text if text is not None else message.get("bytes") or b""
             try:
-                value = json.loads(text)
-            except json.JSONDecodeError as exc:
-                await self._complain(f"invalid JSON: {exc}")
-                continue
-            if not isinstance(value, dict):
-                await self._complain(f"expected a JSON object, got {type(value).__name__}")
-                continue
-            return value
+                return signaling.decode(frame, expect="json").message
+            except signaling.SignalingError as exc:
+                await self._complain(str(exc))
 
     async def send(self, message: dict[str, Any]) -> None:
         with contextlib.suppress(Exception):
-            await self.ws.send({"type": "websocket.send", "text": json.dumps(message)})
+            text = signaling.encode(message, "json")
+            await self.ws.send({"type": "websocket.send", "text": text})
 
     async def _complain(self, reason: str) -> None:
         log.warning("%s: bad signaling frame: %s", self.label, reason)
-        await self.send({"type": "error", "error": f"bad_message:ValueError:{reason}"})
+        await self.send(
+            {"type": "error", "error": signaling.error_text(signaling.BAD_MESSAGE, reason)}
+        )

@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
+from app.core.text import REDACTED, redact  # re-exported: masking belongs to text
+
 KeySource = Literal["env", "keyring", "none"]
 KEY_SOURCES: tuple[KeySource, ...] = ("env", "keyring", "none")
 ENV_VAR = "FAL_KEY"
 KEYRING_SERVICE = "rtprobe"
 KEYRING_USER = "FAL_KEY"
-REDACTED = "***"
-_MIN_SECRET_PART = 8  # shorter fragments are too likely to match ordinary text
 
 
 def _keyring() -> Any | None:
@@ -84,15 +84,14 @@ def forget_key() -> bool:
     return True
 
 
-def redact(text: str, key: str | None) -> str:
-    """`text` with `key` (and its secret half, for fal's "id:secret" keys) masked.
-
-    For error messages, logs and reports that might echo a header or a URL back.
-    """
-    if not key or not text:
-        return text
-    text = text.replace(key, REDACTED)
-    _, sep, secret = key.rpartition(":")
-    if sep and len(secret) >= _MIN_SECRET_PART:
-        text = text.replace(secret, REDACTED)
-    return text
+__all__ = [
+    "ENV_VAR",
+    "KEY_SOURCES",
+    "REDACTED",
+    "KeySource",
+    "forget_key",
+    "keyring_available",
+    "load_key",
+    "redact",
+    "store_key",
+]

@@ -24,7 +24,7 @@ from aiortc import (
     VideoStreamTrack,
 )
 
-from app.core.codecs import marker
+from app.core.codecs import webrtc_marker as marker
 from app.core.transports.loopback import (
     loopback_candidates_active,
     rtc_configuration,

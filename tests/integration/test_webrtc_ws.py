@@ -11,7 +11,7 @@ import msgpack
 import pytest
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 
-from app.core.codecs import marker
+from app.core.codecs import webrtc_marker as marker
 from app.core.transports.loopback import (
     rtc_configuration,
     sdp_candidate_addresses,
@@ -105,3 +105,28 @@ async def test_broken_offer_over_msgpack_ends_with_error_then_timeout(ws_base: s
     assert frames[-1]["type"] == "x-fal-error" and frames[-1]["error"] == "TIMEOUT"
     assert code == 1000
     assert "answer" not in [f["type"] for f in frames]
+
+
+@pytest.mark.parametrize(
+    ("frame", "says"),
+    [
+        (b"\x81\xa4type\xa5offer", "expected a JSON text frame, got a binary frame"),
+        ("{not json", "not JSON"),
+        ("[1, 2]", "is a list, not an object"),
+        (json.dumps({"type": "dance"}), "unknown message type 'dance'"),
+    ],
+)
+async def test_bad_json_text_frames_are_reported_and_the_session_goes_on(
+    ws_base: str, frame: str | bytes, says: str
+) -> None:
+    """The 4a socket decodes with the client's codec: each bad frame is one non-fatal
+    `bad_message` error, and the next message is still answered."""
+    async with connect(f"{ws_base}/mock/yolo/webrtc") as ws:
+        assert decode(await asyncio.wait_for(ws.recv(), 5)) == {"type": "ready"}
+        await ws.send(frame)
+        error = decode(await asyncio.wait_for(ws.recv(), 5))
+        assert error["type"] == "error" and error["error"].startswith("bad_message:")
+        assert says in error["error"] and "\n" not in error["error"]
+        await ws.send(as_json({"type": "still-there"}))
+        again = decode(await asyncio.wait_for(ws.recv(), 5))
+        assert again["type"] == "error" and "still-there" in again["error"]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from aiortc.mediastreams import MediaStreamError
 
-from app.core.codecs import marker
+from app.core.codecs import webrtc_marker as marker
 from app.core.errors import TargetError
 from app.core.media import (
     FileSource,

@@ -13,10 +13,13 @@ from app.core.codecs.realtime import (
     DecodeError,
     FalError,
     FalMessage,
+    InputError,
     Output,
     TextMessage,
     decode_frame,
+    decode_input,
     encode_input,
+    encode_output,
 )
 
 values = st.recursive(
@@ -54,3 +57,31 @@ def test_other_text_frames() -> None:
 def test_bad_binary_frames_raise_decode_error(frame: bytes) -> None:
     with pytest.raises(DecodeError):
         decode_frame(frame)
+
+
+# -- the server side, as the mock uses it ------------------------------------------------
+
+
+def test_inputs_and_outputs_round_trip_between_the_two_sides() -> None:
+    assert decode_input(encode_input({"prompt": "hi", "n": 1})) == {"prompt": "hi", "n": 1}
+    assert decode_input(bytearray(encode_input({}))) == {}
+    out = decode_frame(encode_output({"image": b"\x00" * 10}))
+    assert isinstance(out, Output) and out.data == {"image": b"\x00" * 10}
+
+
+@pytest.mark.parametrize(
+    ("frame", "says"),
+    [
+        (None, "expected a binary msgpack frame, got a text frame"),
+        ("a text frame", "expected a binary msgpack frame, got a text frame"),
+        (b"\xc1\xc1\xc1", "invalid msgpack"),
+        (b"", "invalid msgpack"),
+        (msgpack.packb([1, 2, 3]), "expected a msgpack map, got list"),
+        (msgpack.packb("x" * 1_000_000), "expected a msgpack map, got str"),
+    ],
+)
+def test_bad_inputs_are_one_line_input_errors(frame: object, says: str) -> None:
+    with pytest.raises(InputError) as excinfo:
+        decode_input(frame)  # type: ignore[arg-type]
+    assert str(excinfo.value).startswith(says) and "\n" not in str(excinfo.value)
+    assert len(str(excinfo.value)) < 200

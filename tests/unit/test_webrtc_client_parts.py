@@ -1,7 +1,9 @@
-"""The WebRTC client's pure parts: the jitter-buffer hold probe and message parsers."""
+"""The WebRTC client's pure parts: the jitter-buffer hold probe and the stats values
+(signaling message parsing is tested with its codec, in test_webrtc_codec.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -10,12 +12,14 @@ from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtcrtpreceiver import TimestampMapper
 from aiortc.rtp import RtpPacket
 
-from app.core.errors import ProtocolError
+from app.core.errors import AppError
+from app.core.transports.webrtc_frames import FrameCounters
 from app.core.transports.webrtc_parts import (
     HoldProbe,
-    parse_candidate,
-    parse_ice_servers,
-    split_error,
+    StatsState,
+    frame_values,
+    server_verdict,
+    until,
 )
 
 
@@ -66,20 +70,55 @@ def test_hold_probe_stays_off_without_the_private_objects() -> None:
     assert probe.take(0) is None
 
 
-def test_parsers() -> None:
-    servers = parse_ice_servers(
-        [{"urls": "stun:example.org"}, {"urls": ["turn:a", "turn:b"], "username": "u"}, 5, {}]
-    )
-    assert [s.urls for s in servers] == [["stun:example.org"], ["turn:a", "turn:b"]]
-    assert parse_ice_servers(None) == []
-    line = "candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host"
-    candidate = parse_candidate({"candidate": line, "sdpMid": "0", "sdpMLineIndex": 0})
-    assert candidate.ip == "127.0.0.1" and candidate.port == 50000 and candidate.sdpMid == "0"
-    assert parse_candidate(None) is None and parse_candidate({"candidate": ""}) is None
-    with pytest.raises(ProtocolError):
-        parse_candidate("candidate:garbage")
-    assert split_error("offer_failed:ValueError:bad\nsdp") == (
-        "offer_failed",
-        "ValueError: bad sdp",
-    )
-    assert split_error("weird") == ("error", "weird")
+def test_frame_values_give_rates_since_the_previous_call() -> None:
+    counters, prev = FrameCounters(received=30, lost=2, duplicates=1, unreadable=3), StatsState()
+    first = frame_values(counters, prev, 1_000_000_000, sent=30)
+    assert "fps_in" not in first  # no previous call: no rate yet
+    assert first["frames_decoded"] == 30 and first["frames_lost"] == 2
+    counters.received = 60
+    second = frame_values(counters, prev, 2_000_000_000, sent=45)
+    assert second["fps_in"] == 30.0 and second["fps_out"] == 15.0
+    no_source = frame_values(counters, StatsState(), 1, sent=None)
+    assert no_source["frames_sent"] == 0 and "fps_out" not in no_source
+
+
+@pytest.mark.parametrize(
+    ("message", "ends", "code", "reason"),
+    [
+        ({"type": "error", "error": "offer_failed:ValueError:bad sdp"}, True, "offer_failed", ""),
+        ({"type": "error", "error": "bad_message:KeyError:no x"}, False, "bad_message", ""),
+        ({"type": "error", "error": "weird"}, True, "error", ""),
+        ({"type": "stream_exhausted"}, True, None, "stream_exhausted"),
+        ({"type": "x-fal-error", "error": "TIMEOUT"}, True, None, "TIMEOUT (the server"),
+        (
+            {"type": "x-fal-error", "error": "INTERNAL_ERROR", "reason": "a\nb"},
+            True,
+            "INTERNAL_ERROR",
+            "",
+        ),
+    ],
+)
+def test_server_verdicts(
+    message: dict[str, Any], ends: bool, code: str | None, reason: str
+) -> None:
+    verdict = server_verdict(message)
+    assert verdict is not None and verdict.ends == ends
+    assert verdict.reason.startswith(reason)
+    if code is None:
+        assert verdict.error is None
+    else:
+        assert isinstance(verdict.error, AppError) and verdict.error.code == code
+        assert "\n" not in str(verdict.error)
+
+
+def test_other_messages_have_no_verdict() -> None:
+    for message in ({"type": "answer"}, {"type": "x-fal-message"}, {}, {"type": 5}):
+        assert server_verdict(message) is None
+
+
+async def test_until_gives_up_when_the_session_ends_or_time_passes() -> None:
+    ended = asyncio.Event()
+    assert await until(asyncio.sleep(0, "done"), ended, 5) == (True, "done")
+    assert await until(asyncio.Event().wait(), ended, 0.01) == (False, None)
+    ended.set()
+    assert await until(asyncio.Event().wait(), ended, 5) == (False, None)

@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from app.core.codecs import marker
+from app.core.codecs import webrtc_marker as marker
 from server_mock.webrtc import (
     Action,
     Detector,

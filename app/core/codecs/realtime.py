@@ -1,15 +1,22 @@
-"""fal realtime framing, client side: inputs to binary frames, frames to typed messages.
+"""fal realtime framing, both directions: msgpack maps in binary frames, fal's JSON text
+frames beside them.
 
-Pure: bytes or str in, a `ServerMessage` out; the transports add the I/O.
+Client side: `encode_input` (an input map to a frame) and `decode_frame` (a server frame
+to a typed `ServerMessage`). Server side, for the mock: `decode_input` (a client frame to
+the input map, or an `InputError` saying why not) and `encode_output`. fal's own text
+frames (`x-fal-error`, `x-fal-message`) are `app.core.codecs.fal_frames`. Pure: bytes or
+str in, values out; the transports add the I/O.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import msgpack
+
+from app.core.codecs.fal_frames import FalError, FalMessage, parse
 
 
 @dataclass(frozen=True)
@@ -21,28 +28,6 @@ class Output:
 
 
 @dataclass(frozen=True)
-class FalError:
-    """An `x-fal-error` text frame. TIMEOUT also ends every normal streaming session."""
-
-    error: str
-    reason: str
-    size: int
-
-    @property
-    def is_timeout(self) -> bool:
-        return self.error == "TIMEOUT"
-
-
-@dataclass(frozen=True)
-class FalMessage:
-    """An `x-fal-message` text frame, e.g. duration-billing timings."""
-
-    action: str
-    payload: dict[str, Any] = field(default_factory=dict)
-    size: int = 0
-
-
-@dataclass(frozen=True)
 class TextMessage:
     """Any other text frame: JSON objects as dicts, other text as {"type": "text", …}."""
 
@@ -51,27 +36,53 @@ class TextMessage:
 
 
 ServerMessage = Output | FalError | FalMessage | TextMessage
+Frame = bytes | bytearray | memoryview | str
 
 
 class DecodeError(ValueError):
-    """A binary frame that is not a msgpack map."""
+    """A server's binary frame that is not a msgpack map."""
+
+
+class InputError(ValueError):
+    """A client's frame that is not an input: text, not msgpack, or not a map."""
 
 
 def encode_input(data: dict[str, Any]) -> bytes:
+    """An input map as the binary frame fal expects; raises TypeError/ValueError for
+    values msgpack cannot carry."""
     return msgpack.packb(data, use_bin_type=True)
 
 
-def decode_frame(frame: bytes | bytearray | memoryview | str) -> ServerMessage:
+def encode_output(output: dict[str, Any]) -> bytes:
+    """An app output as a binary frame (the mock's side of `decode_frame`)."""
+    return msgpack.packb(output, use_bin_type=True)
+
+
+def decode_frame(frame: Frame) -> ServerMessage:
+    """A server frame as a typed message; raises DecodeError for a binary non-map."""
     if isinstance(frame, str):
         return _decode_text(frame)
     raw = bytes(frame)
     try:
         value = msgpack.unpackb(raw, raw=False)
-    except Exception as exc:
+    except Exception as exc:  # msgpack raises several unrelated types
         raise DecodeError(f"server sent a binary frame that is not msgpack: {exc}") from None
     if not isinstance(value, dict):
         raise DecodeError(f"server sent msgpack {type(value).__name__}, expected a map")
     return Output(value, len(raw))
+
+
+def decode_input(frame: Frame | None) -> dict[str, Any]:
+    """A client frame as the input map; raises InputError with fal's one-line reasons."""
+    if frame is None or isinstance(frame, str):
+        raise InputError("expected a binary msgpack frame, got a text frame")
+    try:
+        value = msgpack.unpackb(bytes(frame), raw=False)
+    except Exception as exc:  # msgpack raises several unrelated types
+        raise InputError(f"invalid msgpack: {exc}") from None
+    if not isinstance(value, dict):
+        raise InputError(f"expected a msgpack map, got {type(value).__name__}")
+    return value
 
 
 def _decode_text(text: str) -> ServerMessage:
@@ -82,11 +93,23 @@ def _decode_text(text: str) -> ServerMessage:
         return TextMessage({"type": "text", "payload": text}, size)
     if not isinstance(payload, dict):
         return TextMessage({"type": "text", "payload": payload}, size)
-    kind = payload.get("type")
-    if kind == "x-fal-error":
-        return FalError(
-            str(payload.get("error", "UNKNOWN_ERROR")), str(payload.get("reason") or ""), size
-        )
-    if kind == "x-fal-message":
-        return FalMessage(str(payload.get("action", "")), payload, size)
+    fal = parse(payload, size)
+    if fal is not None:
+        return fal
     return TextMessage(payload, size)
+
+
+__all__ = [
+    "DecodeError",
+    "FalError",
+    "FalMessage",
+    "Frame",
+    "InputError",
+    "Output",
+    "ServerMessage",
+    "TextMessage",
+    "decode_frame",
+    "decode_input",
+    "encode_input",
+    "encode_output",
+]

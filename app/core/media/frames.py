@@ -9,7 +9,7 @@ from __future__ import annotations
 import av
 import numpy as np
 
-from app.core.codecs import marker
+from app.core.codecs import webrtc_marker as marker
 
 
 def plane_view(frame: av.VideoFrame, index: int) -> np.ndarray:

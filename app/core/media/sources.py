@@ -29,9 +29,10 @@ import numpy as np
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
-from app.core.codecs import marker
+from app.core.codecs import webrtc_marker as marker
 from app.core.errors import TargetError
 from app.core.media.frames import plane_view
+from app.core.text import one_line
 
 VIDEO_CLOCK_HZ = 90_000
 TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_HZ)
@@ -39,10 +40,6 @@ MAX_FPS = 240.0
 SEND_LOG_SIZE = 4096  # ~68 s at 60 fps: far longer than any frame stays in flight
 
 OnFrame = Callable[[int, int], None]  # (frame_id, send time ns)
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 class SendLog:
@@ -195,7 +192,7 @@ class _DecodingSource(MarkedSource):
             try:
                 frame = self._decode()
             except av.FFmpegError as exc:
-                raise MediaStreamError(_one_line(exc)) from None
+                raise MediaStreamError(one_line(exc)) from None
             if frame is None:
                 raise MediaStreamError
             out = frame.reformat(self.width, self.height, format="yuv420p")
@@ -247,7 +244,7 @@ class FileSource(_DecodingSource):
         try:
             container = av.open(str(p))
         except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
-            raise TargetError(f"cannot read video file {p}: {_one_line(exc)}") from None
+            raise TargetError(f"cannot read video file {p}: {one_line(exc)}") from None
         if not container.streams.video:
             container.close()
             raise TargetError(f"video file {p} has no video stream")
@@ -274,7 +271,7 @@ class FileSource(_DecodingSource):
             return next(self._frames, None)
         except av.FFmpegError as exc:
             self.stop()
-            raise TargetError(f"cannot decode video file {self.path}: {_one_line(exc)}") from None
+            raise TargetError(f"cannot decode video file {self.path}: {one_line(exc)}") from None
 
     def _decode(self) -> av.VideoFrame | None:
         if self._pending is not None:
@@ -319,7 +316,7 @@ class WebcamSource(_DecodingSource):
         try:
             container = av.open(device, format=fmt, options=options)
         except (av.FFmpegError, OSError, ValueError) as exc:
-            raise TargetError(f"cannot open camera {device} ({fmt}): {_one_line(exc)}") from None
+            raise TargetError(f"cannot open camera {device} ({fmt}): {one_line(exc)}") from None
         if not container.streams.video:
             container.close()
             raise TargetError(f"camera {device} has no video stream")

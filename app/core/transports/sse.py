@@ -37,8 +37,6 @@ import array
 import asyncio
 import contextlib
 import json
-import socket
-import ssl
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -49,28 +47,20 @@ import httpx
 
 from app.core.codecs.sse import SseEvent, SseParser
 from app.core.errors import (
-    AppError,
-    AuthError,
-    ClosedError,
-    ConnectError,
     ProbeError,
     ProbeTimeout,
     ProtocolError,
     TargetError,
 )
 from app.core.targets import Target
+from app.core.text import REDACTED
+from app.core.transports.sse_errors import SseErrors, app_error, read_detail
 
 MAX_GAPS = 10_000  # inter-event gaps kept per request (the first ones)
-MAX_ERROR_BODY = 64 * 1024  # bytes of an error response read for its `detail`
-MAX_DETAIL = 300  # characters of a detail put into a message
 BACKLOG_EVENTS = 100  # events waiting unread in the socket that mean a backlog
 BACKLOG_CPU = 0.9  # or: our thread's CPU time / wall time while streaming
 BACKLOG_MIN_EVENTS = 100  # either only over at least this many events
 QUEUE_SAMPLE_NS = 1_000_000  # how often to ask the kernel (0.6 µs a call)
-AUTH_STATUSES = (401, 403)
-TARGET_STATUSES = (404, 405)  # the URL or method is wrong: fix the target
-INPUT_STATUSES = (400, 422)  # the app rejected the input
-GATEWAY_STATUSES = (502, 503, 504)  # nothing (healthy) behind the front door
 
 OnEvent = Callable[[SseEvent, int], None]
 
@@ -160,10 +150,11 @@ class SseClient:
         self._secrets = tuple(
             s for s in (key, *(v for k, v in self._headers.items() if _is_secret(k))) if s
         )
+        self._errors = SseErrors(target.display, target.url, timeout_s, self._secrets)
         self._client: httpx.AsyncClient | None = None
 
     def __repr__(self) -> str:
-        keyed = "***" if self._secrets else None
+        keyed = REDACTED if self._secrets else None
         return f"SseClient({self.method} {self.target.display}, credentials={keyed})"
 
     async def __aenter__(self) -> SseClient:
@@ -197,9 +188,9 @@ class SseClient:
         except TimeoutError:
             run.fail(self._deadline_error(run))
         except httpx.HTTPError as exc:
-            run.fail(self._translate(exc, run))
+            run.fail(self._errors.translate(exc, run.status, run.events))
         except OSError as exc:  # anything httpx did not wrap
-            run.fail(self._connect_error(exc))
+            run.fail(self._errors.connect_error(exc))
         return run.result()
 
     def _deadline_error(self, run: _Run) -> ProbeTimeout:
@@ -249,7 +240,7 @@ class SseClient:
         """An error for a status or content type that cannot carry the stream, else None."""
         status = response.status_code
         if status >= 300:
-            return self._status_error(status, await _read_detail(response), response)
+            return self._errors.status_error(status, await read_detail(response), response)
         ctype = response.headers.get("content-type", "")
         if ctype.split(";")[0].strip().lower() != "text/event-stream":
             got = ctype or "no content-type"
@@ -258,66 +249,8 @@ class SseClient:
             )
         return None
 
-    def _status_error(self, status: int, detail: str, response: httpx.Response) -> ProbeError:
-        where = self.target.display
-        detail = self._redact(detail)
-        said = f": {detail}" if detail else ""
-        if status in AUTH_STATUSES:
-            return AuthError(f"{where}: HTTP {status}, credentials refused{said}")
-        if status in TARGET_STATUSES:
-            return TargetError(f"{where}: HTTP {status}{said}")
-        if status in INPUT_STATUSES or status == 500:
-            return AppError(f"HTTP {status}", detail or response.reason_phrase)
-        if status in GATEWAY_STATUSES:
-            return ConnectError(f"{where}: HTTP {status}, server unavailable{said}")
-        if 300 <= status < 400:
-            location = self._redact(response.headers.get("location", "?"))
-            return ProtocolError(f"{where}: HTTP {status} redirect to {location} (use that URL)")
-        return ProtocolError(f"{where}: HTTP {status}{said}")
-
-    def _translate(self, exc: httpx.HTTPError, run: _Run) -> ProbeError:
-        """httpx's exception → one ProbeError line, told apart by when it happened."""
-        where = self.target.display
-        if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-            return ProbeTimeout(f"{where}: no connection within {self.timeout_s:g} s")
-        if isinstance(exc, httpx.TimeoutException):
-            if not run.status:
-                return ProbeTimeout(f"{where}: no response within {self.timeout_s:g} s")
-            return ProbeTimeout(
-                f"{where}: no data for {self.timeout_s:g} s after {run.events} events"
-            )
-        if isinstance(exc, httpx.ConnectError):
-            return self._connect_error(exc)
-        if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
-            reason = self._redact(_one_line(str(exc))) or type(exc).__name__
-            if not run.status:
-                return ClosedError(f"{where}: connection closed before a response ({reason})")
-            return ClosedError(f"{where}: stream cut after {run.events} events ({reason})")
-        if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
-            return TargetError(f"{where}: {self._redact(_one_line(str(exc)))}")
-        if isinstance(exc, httpx.DecodingError):
-            return ProtocolError(f"{where}: undecodable response body: {_one_line(str(exc))}")
-        return ProtocolError(f"{where}: {type(exc).__name__}: {self._redact(_one_line(str(exc)))}")
-
-    def _connect_error(self, exc: BaseException) -> ProbeError:
-        where = self.target.display
-        root = _root_cause(exc)
-        if isinstance(root, ConnectionRefusedError):
-            return ConnectError(f"{where}: connection refused (is the server running?)")
-        if isinstance(root, socket.gaierror):
-            host = urlsplit(self.target.url).hostname
-            return ConnectError(f"{where}: cannot resolve host {host!r}")
-        if isinstance(root, ssl.SSLError):
-            return ConnectError(f"{where}: TLS failed: {root.reason or _one_line(str(root))}")
-        if isinstance(root, OSError) and root.strerror:
-            return ConnectError(f"{where}: cannot connect: {root.strerror}")
-        text = self._redact(_one_line(str(root) or str(exc))) or type(root).__name__
-        return ConnectError(f"{where}: cannot connect: {text}")
-
     def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        return self._errors.redact(text)
 
 
 class _Run:
@@ -403,7 +336,7 @@ class _Run:
         except ValueError:
             return
         if isinstance(data, dict) and "error" in data:
-            self.fail(_app_error(data["error"], self.client._redact))
+            self.fail(app_error(data["error"], self.client._redact))
 
     def result(self) -> StreamResult:
         end_ns = time.perf_counter_ns()
@@ -429,15 +362,6 @@ class _Run:
         )
 
 
-def _app_error(value: Any, redact: Callable[[str], str]) -> AppError:
-    """fal sends `{"error": "…"}`; accept `{"error": {"message"/"detail", "type"/"code"}}` too."""
-    code = "SSE"
-    if isinstance(value, dict):
-        code = str(value.get("type") or value.get("code") or code)
-        value = value.get("message") or value.get("detail") or value
-    return AppError(redact(_one_line(str(code))), redact(_one_line(str(value))[:MAX_DETAIL]))
-
-
 def _decode(event: SseEvent | None) -> Any:
     if event is None:
         return None
@@ -449,36 +373,6 @@ def _decode(event: SseEvent | None) -> Any:
 
 def _identity(response: httpx.Response) -> bool:
     return response.headers.get("content-encoding", "identity").strip().lower() == "identity"
-
-
-async def _read_detail(response: httpx.Response) -> str:
-    """The JSON `detail` of an error response (FastAPI style), else its text, one line."""
-    body = b""
-    try:
-        async for chunk in response.aiter_bytes():
-            body += chunk
-            if len(body) >= MAX_ERROR_BODY:
-                break
-    except httpx.HTTPError:
-        pass  # the status alone still says what went wrong
-    if not body:
-        return ""
-    try:
-        value = json.loads(body)
-    except ValueError:
-        return _one_line(body.decode(errors="replace"))[:MAX_DETAIL]
-    if isinstance(value, dict) and "detail" in value:
-        value = value["detail"]
-    if isinstance(value, list):  # FastAPI validation errors: [{"loc": […], "msg": …}, …]
-        value = "; ".join(_validation_item(item) for item in value)
-    return _one_line(str(value))[:MAX_DETAIL]
-
-
-def _validation_item(item: Any) -> str:
-    if isinstance(item, dict) and "msg" in item:
-        loc = ".".join(str(p) for p in item.get("loc", ()) if p != "body")
-        return f"{loc}: {item['msg']}" if loc else str(item["msg"])
-    return str(item)
 
 
 async def _close_quietly(response: httpx.Response) -> None:
@@ -507,21 +401,6 @@ def _queue_probe(response: httpx.Response) -> Callable[[], int | None] | None:
         return buffer[0]
 
     return waiting
-
-
-def _root_cause(exc: BaseException) -> BaseException:
-    seen: set[int] = set()
-    while id(exc) not in seen:
-        seen.add(id(exc))
-        nxt = exc.__cause__ or exc.__context__
-        if nxt is None:
-            break
-        exc = nxt
-    return exc
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _is_secret(header: str) -> bool:

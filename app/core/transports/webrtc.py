@@ -1,4 +1,4 @@
-"""The WebRTC client (PROTOCOLS.md 4): signaling over a WebSocket, media over aiortc.
+"""The WebRTC client: signaling over a WebSocket, media over aiortc.
 
 One `WebRtcClient` is one session:
 
@@ -11,19 +11,12 @@ One `WebRtcClient` is one session:
 3. offer (the client always offers: the source track send-recv for video-to-video, a
    receive-only transceiver for server-generated video), apply the answer, exchange
    trickled `icecandidate` messages, wait for the connection;
-4. time every received frame by its marker (`app.core.codecs.marker`):
-   - v2v: latency = receive time - send time of that frame id; a repeated id is a
-     duplicate (ignored), a gap in ids counts lost frames;
-   - generated: the marker is `pack_world(action_id, seq)`; a gap in seq counts lost
-     frames and the first frame carrying a new action id resolves the `action`s sent
-     up to that id (`ActionResult`: time from `send_action` to that frame).
+4. time every received frame by its marker (`app.core.codecs.webrtc_marker`), counting
+   duplicates, lost frames and the actions a generated scene reflects
+   (`app.core.transports.webrtc_frames`), and how long aiortc's jitter buffer held it
+   (`webrtc_parts.HoldProbe`): latency - hold is the network + server (+ codec) part.
 
-Jitter-buffer hold (`HoldProbe`): aiortc's video jitter buffer hands a frame to the
-decoder only when the first packet of the *next* frame arrives, so every frame waits
-about one frame interval on the client. The probe timestamps, per RTP timestamp, the
-first packet entering the receiver's jitter buffer and the moment the frame leaves it,
-so each frame reports `hold_ns` (release - first packet) beside its end-to-end latency:
-latency - hold is the network + server (+ encode/decode) part. See `webrtc_parts.HoldProbe` for how.
+Signaling messages are `app.core.codecs.webrtc`, shared with the mock.
 
 Everything foreign is translated into `app.core.errors` with one-line messages, and
 `close()` releases everything (peer connection, tracks, tasks, socket, loopback patch).
@@ -33,28 +26,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiortc import (
     MediaStreamTrack,
-    RTCConfiguration,
     RTCDataChannel,
     RTCIceServer,
     RTCPeerConnection,
     RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamError
-from aiortc.stats import RTCStatsReport
 from websockets.asyncio.client import ClientConnection
 
-from app.core.codecs import marker
+from app.core.codecs import webrtc as signaling_codec
+from app.core.codecs.webrtc import (
+    Flavour,
+    SignalingError,
+    parse_candidate,
+    parse_ice_servers,
+    sdp_candidates,
+)
 from app.core.errors import (
-    AppError,
     ClosedError,
     ConnectError,
     ProbeError,
@@ -65,148 +58,44 @@ from app.core.errors import (
 from app.core.media.frames import read_marker
 from app.core.media.sources import MarkedSource
 from app.core.targets import Target
+from app.core.text import one_line
 from app.core.transports.loopback import (
     is_loopback_address,
     keep_loopback_candidates,
     rtc_configuration,
     use_loopback_candidates,
 )
+from app.core.transports.webrtc_frames import (
+    ActionResult,
+    DataMessage,
+    FrameCounters,
+    FrameInfo,
+    FrameTracker,
+    Mode,
+    Timings,
+)
+from app.core.transports.webrtc_options import (
+    Hooks,
+    WebRtcOptions,
+    default_mode,
+    ice_configuration,
+    is_loopback_target,
+)
 from app.core.transports.webrtc_parts import (
-    Flavour,
     HoldProbe,
     Signaling,
     StatsState,
+    drain,
+    frame_values,
     now_ns,
-    one_line,
-    parse_candidate,
-    parse_ice_servers,
-    split_error,
-    stats_values,
+    peer_stats,
+    server_verdict,
+    take_hold,
+    until,
 )
 from app.core.transports.wsbase import WsOptions, open_websocket
 
-Mode = Literal["v2v", "generated"]
-FATAL_PHASES = ("offer_failed", "ice_failed", "frame_failed")
 PEER_END_GRACE_S = 0.5  # wait this long for the signaling to explain a closed connection
-_ACTION_MASK = (1 << marker.WORLD_ACTION_BITS) - 1
-_SEQ_MASK = (1 << marker.WORLD_SEQ_BITS) - 1
-
-
-def default_mode(target: Target) -> Mode:
-    """World models generate the video; everything else processes ours."""
-    path = urlsplit(target.url).path.lower()
-    return "generated" if any(w in path for w in ("world", "matrix")) else "v2v"
-
-
-def is_loopback_target(target: Target) -> bool:
-    host = urlsplit(target.url).hostname or ""
-    return host == "localhost" or is_loopback_address(host)
-
-
-# --------------------------------------------------------------------------- results
-
-
-@dataclass(frozen=True, slots=True)
-class FrameInfo:
-    """One received (decoded) frame."""
-
-    t_ns: int
-    value: int | None  # the marker as read; None when absent or unreadable
-    latency_ns: int | None  # v2v: receive - send of this frame id (fresh frames only)
-    hold_ns: int | None  # of which aiortc's jitter buffer held it (first packet -> release)
-    decode_ns: int | None  # release -> delivered to us (decoder thread and loop hop)
-    width: int
-    height: int
-    duplicate: bool = False  # a marker already seen (encoder skipped it, or a paused scene)
-    lost_before: int = 0  # frames missing just before this one
-    action_id: int | None = None  # generated: the last action the frame reflects
-
-
-@dataclass(frozen=True, slots=True)
-class ActionResult:
-    """An `action` message and the first frame that reflected it (None: none yet)."""
-
-    index: int  # 0-based, in sending order
-    action: str
-    sent_ns: int
-    done_ns: int | None
-
-    @property
-    def latency_ns(self) -> int | None:
-        return None if self.done_ns is None else self.done_ns - self.sent_ns
-
-
-@dataclass(frozen=True, slots=True)
-class DataMessage:
-    """A data channel message; yolo-style detections `{"frame": id, …}` are timed."""
-
-    t_ns: int
-    label: str
-    data: Any  # decoded JSON when it is JSON text, else the raw str/bytes
-    size: int
-    frame_id: int | None = None
-    latency_ns: int | None = None  # receive - send time of that frame id
-
-
-@dataclass
-class Timings:
-    """Set-up milestones (perf_counter ns); `values()` turns them into milliseconds."""
-
-    start_ns: int = 0
-    socket_ns: int | None = None
-    ready_ns: int | None = None
-    offer_ns: int | None = None
-    answer_ns: int | None = None
-    connected_ns: int | None = None
-    first_frame_ns: int | None = None
-
-    def values(self) -> dict[str, float]:
-        def ms(a: int | None, b: int | None) -> float | None:
-            return None if a is None or b is None else round((b - a) / 1e6, 3)
-
-        pairs = {
-            "signaling_open_ms": ms(self.start_ns, self.socket_ns),
-            "ready_ms": ms(self.start_ns, self.ready_ns),
-            "answer_ms": ms(self.offer_ns, self.answer_ns),
-            "ice_dtls_ms": ms(self.answer_ns, self.connected_ns),
-            "time_to_connected_ms": ms(self.start_ns, self.connected_ns),
-            "time_to_first_frame_ms": ms(self.start_ns, self.first_frame_ns),
-        }
-        return {k: v for k, v in pairs.items() if v is not None}
-
-
-@dataclass
-class FrameCounters:
-    received: int = 0  # decoded frames delivered
-    fresh: int = 0  # with a marker not seen before
-    duplicates: int = 0
-    unreadable: int = 0  # no readable marker
-    lost: int = 0  # gaps in frame ids (v2v) or in the scene's seq (generated)
-    timed: int = 0  # fresh frames matched to a send time
-    detections: int = 0  # data channel messages
-
-
-@dataclass
-class Hooks:
-    """Callbacks, all optional and called on the event loop; keep them cheap."""
-
-    on_frame: Callable[[FrameInfo], None] | None = None
-    on_action: Callable[[ActionResult], None] | None = None
-    on_signaling: Callable[[str, dict[str, Any], int], None] | None = None  # dir, msg, size
-    on_data: Callable[[DataMessage], None] | None = None
-    on_problem: Callable[[ProbeError], None] | None = None  # non-fatal (bad_message, …)
-
-
-@dataclass(frozen=True)
-class WebRtcOptions:
-    mode: Mode | None = None  # None: from the target's path (world/matrix -> generated)
-    flavour: Flavour | None = None  # None: detected from the first frame received
-    data_channel: bool = False
-    data_channel_label: str = "detections"
-    trickle: bool = False  # also send our candidates as `icecandidate` (they are in the SDP)
-    connect_timeout_s: float = 10.0  # each of: ready, answer, connected
-    ice_servers: tuple[RTCIceServer, ...] = ()  # non-loopback targets only
-    use_server_ice: bool = True  # use an `iceservers` message (non-loopback targets only)
 
 
 # --------------------------------------------------------------------------- the client
@@ -236,7 +125,8 @@ class WebRtcClient:
         self.hooks = hooks or Hooks()
         self.loopback = is_loopback_target(target)
         self.timings = Timings()
-        self.counters = FrameCounters()
+        self.tracker = FrameTracker(self.mode, self.source)
+        self.counters: FrameCounters = self.tracker.counters
         self.ice_servers_offered: list[RTCIceServer] = []  # from an `iceservers` message
         self.offer_sdp = ""
         self.answer_sdp = ""
@@ -257,12 +147,6 @@ class WebRtcClient:
         self._video: MediaStreamTrack | None = None
         self._closing = False
         self._closed = False
-        self._last_id = (source.first_id - 1) if source is not None else 0
-        self._last_seq: int | None = None
-        self._unread = 0  # unreadable frames since the last readable one
-        self._last_action: int | None = None
-        self._actions: deque[ActionResult] = deque()  # sent, not yet reflected
-        self._actions_sent = 0
         self._stats = StatsState()
 
     # -- public ------------------------------------------------------------------------
@@ -293,10 +177,7 @@ class WebRtcClient:
 
     async def send_action(self, action: str) -> int:
         """Send an `action` (e.g. "w u"); returns its index. Resolved via `hooks.on_action`."""
-        index = self._actions_sent
-        self._actions_sent += 1
-        pending = ActionResult(index, action, now_ns(), None)
-        self._actions.append(pending)
+        index = self.tracker.action_sent(action, now_ns())
         await self._send({"type": "action", "action": action})
         return index
 
@@ -312,62 +193,32 @@ class WebRtcClient:
 
     def expire_actions(self, older_than_ns: int) -> list[ActionResult]:
         """Pending actions sent before `older_than_ns`, removed and returned (done_ns None)."""
-        out = []
-        while self._actions and self._actions[0].sent_ns < older_than_ns:
-            out.append(self._actions.popleft())
-        return out
+        return self.tracker.expire_actions(older_than_ns)
 
     @property
     def pending_actions(self) -> int:
-        return len(self._actions)
+        return self.tracker.pending_actions
 
     def frames_in_flight_lost(self, grace_ns: int) -> int:
         """v2v at the end: frames sent more than `grace_ns` ago that never came back."""
-        src = self.source
-        if src is None:
-            return 0
-        cutoff = now_ns() - grace_ns
-        lost = 0
-        for frame_id in range(self._last_id + 1, src.last_id + 1):
-            t = src.sent.get(frame_id)
-            if t is not None and t < cutoff:
-                lost += 1
-        return lost
+        return self.tracker.frames_in_flight_lost(now_ns() - grace_ns)
 
     async def stats(self) -> dict[str, Any]:
         """getStats figures plus the frame counters; rates are since the previous call."""
-        values: dict[str, Any] = {}
         now = now_ns()
-        if self.pc is not None and not self._closed:
-            try:
-                report = await self.pc.getStats()
-            except Exception:  # a closing peer connection: counters only
-                report = RTCStatsReport()
-            values = stats_values(report, self._stats, now)
-        c, prev = self.counters, self._stats
-        dt = (now - prev.t_ns) / 1e9 if prev.t_ns else 0.0
-        sent = self.source.frames_sent if self.source else 0
-        if dt > 0:
-            values["fps_in"] = round((c.received - prev.frames_in) / dt, 2)
-            if self.source is not None:
-                values["fps_out"] = round((sent - prev.frames_out) / dt, 2)
-        prev.t_ns, prev.frames_in, prev.frames_out = now, c.received, sent
-        values.update(
-            frames_decoded=c.received,
-            frames_sent=sent,
-            frames_lost=c.lost,
-            frames_duplicate=c.duplicates,
-            frames_unreadable=c.unreadable,
-        )
+        pc = None if self._closed else self.pc
+        values = await peer_stats(pc, self._stats, now) if pc is not None else {}
+        sent = self.source.frames_sent if self.source is not None else None
+        values.update(frame_values(self.counters, self._stats, now, sent))
         if self.options.data_channel:
-            values["detections"] = c.detections
+            values["detections"] = self.counters.detections
         return values
 
     def info(self) -> dict[str, Any]:
         """What the connection is, for a summary's `connection` block."""
         return {
             "transport": "webrtc",
-            "signaling": {"json": "4a-json", "msgpack": "4b-msgpack"}.get(self.flavour or "", "?"),
+            "signaling": signaling_codec.flavour_name(self.flavour),
             "mode": self.mode,
             "loopback": self.loopback,
             "hold_measured": self.hold_measured,
@@ -405,8 +256,7 @@ class WebRtcClient:
         opts = self.options
         self._ws = await open_websocket(self.target, self.ws_options)
         self.timings.socket_ns = now_ns()
-        path = urlsplit(self.target.url).path
-        fallback: Flavour = "msgpack" if path.rstrip("/").endswith("/realtime") else "json"
+        fallback = signaling_codec.default_flavour(urlsplit(self.target.url).path)
         self.signaling = Signaling(self._ws, opts.flavour, fallback)
         await self._wait_ready()
         self.timings.ready_ns = now_ns()
@@ -415,10 +265,7 @@ class WebRtcClient:
             self._stack.enter_context(use_loopback_candidates())
             config = rtc_configuration()
         else:
-            servers = list(opts.ice_servers)
-            if opts.use_server_ice:
-                servers += self.ice_servers_offered
-            config = RTCConfiguration(iceServers=servers)
+            config = ice_configuration(opts, self.ice_servers_offered)
         self.pc = pc = RTCPeerConnection(config)
         pc.on("connectionstatechange", self._on_state)
         pc.on("track", self._on_track)
@@ -439,8 +286,10 @@ class WebRtcClient:
         self._spawn(self._read_signaling())
         self.timings.offer_ns = now_ns()
         await self._send({"type": "offer", "sdp": self.offer_sdp})
-        if opts.trickle:
-            await self._trickle_own_candidates()
+        if opts.trickle:  # the candidates are in the offer too; send each, then the end
+            for payload in sdp_candidates(self.offer_sdp):
+                await self._send({"type": "icecandidate", "candidate": payload})
+            await self._send({"type": "icecandidate", "candidate": None})
 
         answer = await self._until(self._answer, "an answer", opts.connect_timeout_s)
         self.timings.answer_ns = now_ns()
@@ -472,7 +321,7 @@ class WebRtcClient:
                         return
                     if kind == "iceservers":
                         self.ice_servers_offered = parse_ice_servers(message.get("iceservers"))
-                    elif kind in ("error", "x-fal-error", "stream_exhausted"):
+                    elif server_verdict(message) is not None:
                         await self._dispatch(message)
                         if self.ended.is_set():
                             raise self.error or ClosedError(
@@ -485,37 +334,11 @@ class WebRtcClient:
         except ClosedError as exc:
             raise ClosedError(f"signaling closed before 'ready': {exc}", exc.code) from None
 
-    async def _trickle_own_candidates(self) -> None:
-        """Send each candidate of our SDP as an `icecandidate`, then end-of-candidates."""
-        assert self.pc is not None
-        mid, index = None, -1
-        for line in self.offer_sdp.splitlines():
-            if line.startswith("m="):
-                index += 1
-                mid = None
-            elif line.startswith("a=mid:"):
-                mid = line[6:].strip()
-            elif line.startswith("a=candidate:"):
-                payload = {"candidate": line[2:], "sdpMid": mid, "sdpMLineIndex": max(0, index)}
-                await self._send({"type": "icecandidate", "candidate": payload})
-        await self._send({"type": "icecandidate", "candidate": None})
-
     async def _until(self, aw: Any, what: str, timeout_s: float) -> Any:
         """Await `aw`, unless the session ends first (raise why) or `timeout_s` passes."""
-        task = asyncio.ensure_future(aw)
-        ended = asyncio.ensure_future(self.ended.wait())
-        try:
-            done, _ = await asyncio.wait(
-                {task, ended}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            ended.cancel()
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        if task in done:
-            return task.result()
+        done, result = await until(aw, self.ended, timeout_s)
+        if done:
+            return result
         if self.ended.is_set():
             raise self.error or ClosedError(f"the session ended before {what}: {self.end_reason}")
         raise ProbeTimeout(f"{self.target.display}: no {what} within {timeout_s:g} s")
@@ -562,32 +385,19 @@ class WebRtcClient:
             paused = message.get("paused")
             self.paused = paused if isinstance(paused, bool) else None
             self._pause_acked.set()
-        elif kind == "error":
-            phase, reason = split_error(message.get("error", ""))
-            error = AppError(phase, reason)
-            if phase in FATAL_PHASES or phase == "error":
-                self._end(error)
-            else:  # bad_message and friends: the server carries on
-                self._problem(error)
-        elif kind == "stream_exhausted":
-            self._end(None, "stream_exhausted")
-        elif kind == "x-fal-error":
-            code, reason = (
-                str(message.get("error", "UNKNOWN_ERROR")),
-                one_line(str(message.get("reason") or "")),
-            )
-            if code == "TIMEOUT":
-                self._end(None, "TIMEOUT (the server ended the session)")
-            else:
-                self._end(AppError(code, reason))
+        elif (verdict := server_verdict(message)) is not None:
+            if verdict.ends:
+                self._end(verdict.error, verdict.reason)
+            elif verdict.error is not None:  # bad_message and friends: the server goes on
+                self._problem(verdict.error)
 
     async def _on_remote_candidate(self, raw: object) -> None:
         if self.pc is None:
             return
         try:
             candidate = parse_candidate(raw)
-        except ProtocolError as exc:
-            self._problem(exc)
+        except SignalingError as exc:
+            self._problem(ProtocolError(str(exc)))
             return
         if candidate is not None and self.loopback and not is_loopback_address(candidate.ip):
             return  # never send connectivity checks off the machine
@@ -636,13 +446,7 @@ class WebRtcClient:
             self._video = track
             self._spawn(self._receive_frames(track))
         else:
-            self._spawn(self._drain(track))
-
-    @staticmethod
-    async def _drain(track: MediaStreamTrack) -> None:
-        with contextlib.suppress(MediaStreamError):
-            while True:
-                await track.recv()
+            self._spawn(drain(track))
 
     async def _receive_frames(self, track: MediaStreamTrack) -> None:
         try:
@@ -657,104 +461,29 @@ class WebRtcClient:
                 ProtocolError(f"frame handling failed: {type(exc).__name__}: {one_line(exc)}")
             )
 
-    def _hold(self, pts: int | None, t: int) -> tuple[int | None, int | None]:
-        for probe in self._probes:
-            if probe.active:
-                timed = probe.take(pts)
-                if timed is not None:
-                    first, release = timed
-                    return release - first, t - release
-        return None, None
-
     def _on_frame(self, frame: Any, t: int) -> None:
-        c = self.counters
-        c.received += 1
         if self.timings.first_frame_ns is None:
             self.timings.first_frame_ns = t
-        value = read_marker(frame)
-        hold, decode = self._hold(frame.pts, t)
-        latency = None
-        duplicate = False
-        lost = 0
-        action_id = None
-        if value is None:
-            c.unreadable += 1
-            self._unread += 1  # not lost: received with its marker spoilt
-        elif self.mode == "v2v":
-            assert self.source is not None
-            if value <= self._last_id:
-                duplicate = True
-            else:
-                lost = value - self._last_id - 1
-                self._last_id = value
-                lost, self._unread = max(0, lost - self._unread), 0
-                sent = self.source.sent.get(value)
-                if sent is not None:
-                    latency = t - sent
-                    c.timed += 1
-        else:
-            action_id, seq = marker.unpack_world(value)
-            if self._last_seq is not None:
-                step = (seq - self._last_seq) & _SEQ_MASK
-                if step == 0 or step > _SEQ_MASK // 2:
-                    duplicate = True
-                else:
-                    lost, self._unread = max(0, step - 1 - self._unread), 0
-            if not duplicate:
-                self._last_seq = seq
-            if action_id != self._last_action:
-                self._last_action = action_id
-                self._resolve_actions(action_id, t)
-        if duplicate:
-            c.duplicates += 1
-        elif value is not None:
-            c.fresh += 1
-        c.lost += lost
-        if self.hooks.on_frame is not None:
-            self.hooks.on_frame(
-                FrameInfo(
-                    t_ns=t,
-                    value=value,
-                    latency_ns=latency,
-                    hold_ns=hold,
-                    decode_ns=decode,
-                    width=frame.width,
-                    height=frame.height,
-                    duplicate=duplicate,
-                    lost_before=lost,
-                    action_id=action_id,
-                )
-            )
-
-    def _resolve_actions(self, action_id: int, t: int) -> None:
-        """The scene applied every action up to `action_id` (1-based, 12-bit wrap)."""
-        while self._actions:
-            pending = self._actions[0]
-            expected = (pending.index + 1) & _ACTION_MASK
-            if (action_id - expected) & _ACTION_MASK > _ACTION_MASK // 2:
-                return  # not reached yet
-            self._actions.popleft()
-            done = ActionResult(pending.index, pending.action, pending.sent_ns, t)
-            if self.hooks.on_action is not None:
+        hold, decode = take_hold(self._probes, frame.pts, t)
+        info, resolved = self.tracker.track(
+            read_marker(frame),
+            t,
+            width=frame.width,
+            height=frame.height,
+            hold_ns=hold,
+            decode_ns=decode,
+        )
+        if self.hooks.on_action is not None:
+            for done in resolved:
                 self.hooks.on_action(done)
+        if self.hooks.on_frame is not None:
+            self.hooks.on_frame(info)
 
     def _on_data(self, data: str | bytes) -> None:
-        t = now_ns()
-        self.counters.detections += 1
-        size = len(data.encode()) if isinstance(data, str) else len(data)
-        value: Any = data
-        frame_id = latency = None
-        if isinstance(data, str):
-            with contextlib.suppress(ValueError):
-                value = json.loads(data)
-        if isinstance(value, dict) and isinstance(value.get("frame"), int):
-            frame_id = value["frame"]
-            if self.source is not None:
-                sent = self.source.sent.get(frame_id)
-                latency = None if sent is None else t - sent
+        label = self.datachannel.label if self.datachannel else ""
+        message = self.tracker.data(data, now_ns(), label)
         if self.hooks.on_data is not None:
-            label = self.datachannel.label if self.datachannel else ""
-            self.hooks.on_data(DataMessage(t, label, value, size, frame_id, latency))
+            self.hooks.on_data(message)
 
 
 __all__ = [
@@ -764,12 +493,11 @@ __all__ = [
     "FrameInfo",
     "HoldProbe",
     "Hooks",
+    "Mode",
     "Signaling",
     "Timings",
     "WebRtcClient",
     "WebRtcOptions",
     "default_mode",
     "is_loopback_target",
-    "parse_candidate",
-    "parse_ice_servers",
 ]

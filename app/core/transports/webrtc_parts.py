@@ -1,40 +1,43 @@
 """Pieces of the WebRTC client that need no peer connection state.
 
 - `HoldProbe`: times aiortc's receive jitter buffer per frame (a scoped, documented
-  wrap of two private receiver objects);
+  wrap of two private receiver objects); aiortc hands a frame to the decoder only when
+  the first packet of the *next* frame arrives, so every frame waits about one frame
+  interval on the client, and `take_hold` says how long;
+- `drain` and `until`: the two small task helpers the session needs;
 - `Signaling`: signaling messages over one WebSocket, JSON text (4a) or msgpack (4b),
-  with the flavour detected from the first frame;
-- parsers for `iceservers`, `icecandidate` and `error` messages;
-- `stats_values`: aiortc getStats reports flattened into StatsSnapshot values.
+  with the flavour detected from the first frame (the messages themselves are
+  `app.core.codecs.webrtc`, shared with the mock), and `server_verdict`: what a
+  server's `error`, `stream_exhausted` or `x-fal-error` means for the session;
+- `stats_values` and `frame_values`: aiortc getStats reports and the frame counters
+  flattened into StatsSnapshot values.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import json
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-import msgpack
 import websockets
-from aiortc import RTCIceServer, RTCRtpReceiver
-from aiortc.sdp import candidate_from_sdp
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpReceiver
+from aiortc.mediastreams import MediaStreamError
+from aiortc.stats import RTCStatsReport
 from websockets.asyncio.client import ClientConnection
 
-from app.core.errors import ProtocolError
+from app.core.codecs import fal_frames
+from app.core.codecs import webrtc as signaling
+from app.core.codecs.webrtc import Flavour, SignalingError
+from app.core.errors import AppError, ProbeError, ProtocolError
 from app.core.events import now_ns
+from app.core.text import one_line
+from app.core.transports.webrtc_frames import FrameCounters
 from app.core.transports.wsbase import closed_error
 
-Flavour = Literal["json", "msgpack"]  # PROTOCOLS.md 4a, 4b
 MAX_TRACKED_TIMESTAMPS = 256
 RTP_VIDEO_CLOCK_HZ = 90_000
-
-
-def one_line(exc: BaseException | str) -> str:
-    """A message on one line (aiortc and av messages may span several)."""
-    if isinstance(exc, str):
-        return " ".join(exc.split())
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 # --------------------------------------------------------------------------- hold probe
@@ -102,11 +105,56 @@ class HoldProbe:
             self.active = False
 
 
+def take_hold(probes: list[HoldProbe], pts: int | None, t: int) -> tuple[int | None, int | None]:
+    """(hold, decode) ns of the frame with this pts delivered at `t`; (None, None) unknown."""
+    for probe in probes:
+        if probe.active:
+            timed = probe.take(pts)
+            if timed is not None:
+                first, release = timed
+                return release - first, t - release
+    return None, None
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+async def drain(track: MediaStreamTrack) -> None:
+    """Consume a track nobody reads (aiortc queues its frames without bound)."""
+    with contextlib.suppress(MediaStreamError):
+        while True:
+            await track.recv()
+
+
+async def until(aw: Awaitable[Any], ended: asyncio.Event, timeout_s: float) -> tuple[bool, Any]:
+    """Await `aw` unless `ended` is set first or `timeout_s` passes: (True, its result),
+    else (False, None) with `aw` cancelled and awaited."""
+    task = asyncio.ensure_future(aw)
+    waiter = asyncio.ensure_future(ended.wait())
+    try:
+        done, _ = await asyncio.wait(
+            {task, waiter}, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED
+        )
+    finally:
+        waiter.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+    if task in done:
+        return True, task.result()
+    return False, None
+
+
 # --------------------------------------------------------------------------- signaling
 
 
 class Signaling:
-    """Signaling messages over one WebSocket, JSON text (4a) or msgpack binary (4b)."""
+    """Signaling messages over one WebSocket, JSON text (4a) or msgpack binary (4b).
+
+    The flavour is the given one, else the first frame's that tells it (fal's own
+    frames do not), and `fallback` for what we send before that.
+    """
 
     def __init__(self, ws: ClientConnection, flavour: Flavour | None, fallback: Flavour) -> None:
         self.ws = ws
@@ -120,98 +168,50 @@ class Signaling:
             frame = await self.ws.recv()
         except websockets.ConnectionClosed as exc:
             raise closed_error(exc) from None
-        if isinstance(frame, str):
-            try:
-                value = json.loads(frame)
-            except json.JSONDecodeError:
-                raise ProtocolError(f"signaling text frame is not JSON: {frame[:80]!r}") from None
-            size = len(frame.encode())
-            kind = "json"
-        else:
-            try:
-                value = msgpack.unpackb(frame, raw=False)
-            except Exception as exc:
-                raise ProtocolError(
-                    f"signaling binary frame is not msgpack: {one_line(exc)}"
-                ) from None
-            size = len(frame)
-            kind = "msgpack"
-        if not isinstance(value, dict):
-            raise ProtocolError(f"signaling message is a {type(value).__name__}, not an object")
-        # 4b's x-fal-* frames are JSON text: they do not tell the flavour apart
-        if self.flavour is None and not str(value.get("type", "")).startswith("x-fal-"):
-            self.flavour = kind  # type: ignore[assignment]
-        return value, size
+        try:
+            decoded = signaling.decode(frame)
+        except SignalingError as exc:
+            raise ProtocolError(str(exc)) from None
+        if self.flavour is None and decoded.tells_flavour:
+            self.flavour = decoded.flavour
+        return decoded.message, decoded.size
 
     async def send(self, message: dict[str, Any]) -> int:
-        flavour = self.flavour or self._fallback
-        frame: str | bytes
-        if flavour == "json":
-            frame = json.dumps(message)
-            size = len(frame.encode())
-        else:
-            frame = msgpack.packb(message, use_bin_type=True)
-            size = len(frame)
+        try:
+            frame = signaling.encode(message, self.flavour or self._fallback)
+        except SignalingError as exc:
+            raise ProtocolError(str(exc)) from None
         try:
             await self.ws.send(frame)
         except websockets.ConnectionClosed as exc:
             raise closed_error(exc) from None
-        return size
+        return signaling.frame_size(frame)
 
 
-def parse_ice_servers(raw: object) -> list[RTCIceServer]:
-    """`iceservers` entries as RTCIceServer; malformed entries are skipped."""
-    servers: list[RTCIceServer] = []
-    if not isinstance(raw, list):
-        return servers
-    for entry in raw:
-        if not isinstance(entry, dict):
-            continue
-        urls = entry.get("urls")
-        if isinstance(urls, str):
-            urls = [urls]
-        if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls) or not urls:
-            continue
-        username, credential = entry.get("username"), entry.get("credential")
-        servers.append(
-            RTCIceServer(
-                urls=urls,
-                username=username if isinstance(username, str) else None,
-                credential=credential if isinstance(credential, str) else None,
-            )
-        )
-    return servers
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What a server's message means for the session: it ends (with `error`, or
+    normally with `reason`), or it is a non-fatal problem (`error`)."""
+
+    ends: bool
+    error: ProbeError | None
+    reason: str = ""
 
 
-def parse_candidate(raw: object) -> Any:
-    """An `icecandidate` payload as aiortc's RTCIceCandidate; None = end of candidates."""
-    mid: object = None
-    index: object = None
-    text: object = raw
-    if isinstance(raw, dict):
-        text, mid, index = raw.get("candidate"), raw.get("sdpMid"), raw.get("sdpMLineIndex")
-    if text is None or text == "":
-        return None
-    if not isinstance(text, str):
-        raise ProtocolError(f"icecandidate: candidate must be a string, got {type(text).__name__}")
-    body = text.strip().removeprefix("a=").removeprefix("candidate:")
-    if len(body.split()) < 8:
-        raise ProtocolError(f"icecandidate: malformed candidate {text[:80]!r}")
-    try:
-        candidate = candidate_from_sdp(body)
-    except (ValueError, IndexError) as exc:
-        raise ProtocolError(f"icecandidate: {one_line(exc)}") from None
-    candidate.sdpMid = mid if isinstance(mid, str) else None
-    candidate.sdpMLineIndex = index if isinstance(index, int) else None
-    return candidate
-
-
-def split_error(text: object) -> tuple[str, str]:
-    """`"<phase>:<ExceptionClass>:<message>"` -> (phase, "ExceptionClass: message")."""
-    parts = str(text).split(":", 2)
-    if len(parts) == 3:
-        return parts[0], f"{parts[1]}: {one_line(parts[2])}"
-    return "error", one_line(str(text))
+def server_verdict(message: dict[str, Any]) -> Verdict | None:
+    """`error`, `stream_exhausted` and `x-fal-error` judged; None for any other message."""
+    kind = message.get("type")
+    if kind == "error":
+        phase, reason = signaling.split_error(message.get("error", ""))
+        return Verdict(signaling.is_fatal(phase), AppError(phase, reason))
+    if kind == "stream_exhausted":
+        return Verdict(True, None, "stream_exhausted")
+    fal = fal_frames.parse(message)
+    if isinstance(fal, fal_frames.FalError):
+        if fal.is_timeout:
+            return Verdict(True, None, "TIMEOUT (the server ended the session)")
+        return Verdict(True, AppError(fal.error, one_line(fal.reason)))
+    return None
 
 
 # --------------------------------------------------------------------------- stats
@@ -261,4 +261,35 @@ def stats_values(report: Any, prev: StatsState, now: int) -> dict[str, Any]:
         values["bitrate_in_kbps"] = round((bytes_in - prev.bytes_in) * 8 / dt / 1000, 1)
         values["bitrate_out_kbps"] = round((bytes_out - prev.bytes_out) * 8 / dt / 1000, 1)
     prev.bytes_in, prev.bytes_out = bytes_in, bytes_out
+    return values
+
+
+async def peer_stats(pc: RTCPeerConnection, prev: StatsState, now: int) -> dict[str, Any]:
+    """`stats_values` of the peer connection's getStats report; empty while it closes."""
+    try:
+        report = await pc.getStats()
+    except Exception:  # a closing peer connection: the frame counters only
+        report = RTCStatsReport()
+    return stats_values(report, prev, now)
+
+
+def frame_values(
+    counters: FrameCounters, prev: StatsState, now: int, sent: int | None
+) -> dict[str, Any]:
+    """The frame counters, and frame rates since the previous call (`sent`: None
+    when we send no video)."""
+    values: dict[str, Any] = {}
+    dt = (now - prev.t_ns) / 1e9 if prev.t_ns else 0.0
+    if dt > 0:
+        values["fps_in"] = round((counters.received - prev.frames_in) / dt, 2)
+        if sent is not None:
+            values["fps_out"] = round((sent - prev.frames_out) / dt, 2)
+    prev.t_ns, prev.frames_in, prev.frames_out = now, counters.received, sent or 0
+    values.update(
+        frames_decoded=counters.received,
+        frames_sent=sent or 0,
+        frames_lost=counters.lost,
+        frames_duplicate=counters.duplicates,
+        frames_unreadable=counters.unreadable,
+    )
     return values

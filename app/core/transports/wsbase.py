@@ -26,6 +26,7 @@ from app.core.errors import (
     TargetError,
 )
 from app.core.targets import Target
+from app.core.text import redact
 
 TOKEN_EXPIRATION_S = 120
 
@@ -52,13 +53,6 @@ class WsOptions:
     max_size: int | None = None  # fal-client uses None
 
 
-def redact(text: str, secrets: tuple[str | None, ...]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
 async def fetch_token(target: Target, key: str, timeout_s: float = 10.0) -> str:
     """`POST /tokens/` as fal-client does; accepts a bare string or {"token": …}."""
     if not target.token_url or not target.alias:
@@ -74,9 +68,7 @@ async def fetch_token(target: Target, key: str, timeout_s: float = 10.0) -> str:
             f"token service {target.token_url} did not answer in {timeout_s:g} s"
         ) from None
     except httpx.HTTPError as exc:
-        raise ConnectError(
-            f"token service {target.token_url}: {redact(str(exc), (key,))}"
-        ) from None
+        raise ConnectError(f"token service {target.token_url}: {redact(str(exc), key)}") from None
     if r.status_code in (401, 403):
         raise AuthError(f"token service refused the key (HTTP {r.status_code}): {_detail(r)}")
     if r.status_code >= 400:
@@ -166,7 +158,7 @@ def translate_connect_error(
         return ConnectError(f"{where}: {exc.strerror or exc}")
     if isinstance(exc, websockets.InvalidHandshake | websockets.InvalidMessage):
         return ProtocolError(f"{where}: invalid WebSocket handshake: {exc}")
-    return ConnectError(f"{where}: {type(exc).__name__}: {redact(str(exc), secrets)}")
+    return ConnectError(f"{where}: {type(exc).__name__}: {redact(str(exc), *secrets)}")
 
 
 def _body_detail(body: bytes) -> str:

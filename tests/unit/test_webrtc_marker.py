@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.core.codecs import marker
+from app.core.codecs import webrtc_marker as marker
 
 SIZES = [(160, 120), (320, 240), (640, 352), (640, 480), (1280, 720), (1920, 1080)]
 
