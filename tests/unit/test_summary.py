@@ -22,7 +22,7 @@ from app.gui.counters import COUNTER_NAMES, counter_texts
 MS = 1_000_000
 T0 = 7_000_000_000_000
 
-# the summary file's documented keys (README "Reports"): the same as before the Summary type
+# the summary file's keys, which scripts and CI read: the same as before the Summary type
 BASE_KEYS = {
     "transport",
     "target",

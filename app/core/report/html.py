@@ -225,7 +225,7 @@ def _rate_plots(ps: dict[str, np.ndarray]) -> str:
     if ps["error_events"].any():
         msgs.append(("error events/s", ps["error_events"], PURPLE, "8 2 2 2"))
     out = []
-    if ps["sent"].any() or ps["received"].any() or failed.any():
+    if ps["sent"].any() or ps["received"].any() or failed.any() or ps["error_events"].any():
         out += [
             "<h3>Messages per second</h3>",
             plots.series_plot(t, msgs, "Messages per second", "msg / s"),
