@@ -212,7 +212,7 @@ class Aggregator:
             throughput_in_bytes_per_s=per_s(bytes_in, 1),
             rtt_ms=_pct(self.rtt),
             errors_by_message=dict(self.error_messages.most_common(MAX_ERROR_KINDS)),
-            connection=self.info,
+            connection=dict(self.info),  # a copy: later snapshots add to info
             per_session=tuple(
                 SessionLine(
                     session=i,
