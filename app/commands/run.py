@@ -17,7 +17,8 @@ from app.core.engine.build import RunSettings, key_from_env
 from app.core.engine.config import RunConfig
 from app.core.errors import ProbeError, TargetError
 from app.core.events import ErrorEvent, Event, Sample
-from app.core.summary import Aggregator
+from app.core.report.fmt import fmt_ms
+from app.core.summary import Aggregator, Summary
 from app.core.targets import TRANSPORTS
 
 PROGRESS_EVERY_S = 0.5
@@ -236,14 +237,13 @@ class Progress:
         now = time.monotonic()
         if not self.enabled or (not force and now - self._last < PROGRESS_EVERY_S):
             return
-        t = self.agg.totals()
-        rate = (t.sent - self._last_sent) / (now - self._last) if self._last else 0.0
-        self._last, self._last_sent = now, t.sent
-        rtt = self.agg.rtt
+        s = self.agg.summary()
+        rate = (s.sent - self._last_sent) / (now - self._last) if self._last else 0.0
+        self._last, self._last_sent = now, s.sent
         line = (
-            f"{rate:8.1f} msg/s  sent {t.sent}  recv {t.received}  err {t.errored}  "
-            f"drop {t.dropped}  timeout {t.timed_out}  p50 {rtt.percentile_ms(50):.3f} ms  "
-            f"p99 {rtt.percentile_ms(99):.3f} ms"
+            f"{rate:8.1f} msg/s  sent {s.sent}  recv {s.received}  err {s.errors}  "
+            f"drop {s.dropped}  timeout {s.timeouts}  p50 {fmt_ms(s.rtt_ms.p50)} ms  "
+            f"p99 {fmt_ms(s.rtt_ms.p99)} ms"
         )
         sys.stderr.write("\r\x1b[2K" + line)
         sys.stderr.flush()
@@ -255,68 +255,73 @@ class Progress:
             sys.stderr.flush()
 
 
-def format_summary(s: dict[str, Any]) -> str:
-    webrtc = s["transport"] == "webrtc"
-    lines = [
-        f"{s['transport']}  {s['target']}",
-        f"  sent {s['sent']}  received {s['received']}  errors {s['errors']}"
-        f"  dropped {s['dropped']}  timeouts {s['timeouts']}"
-        + (f"  (warm-up {s['warmup']} not counted)" if s["warmup"] else ""),
-        f"  {s['duration_s']:.3f} s  {s['rate_per_s']:.1f} msg/s"
-        f"  in {s['bytes_in']} B  out {s['bytes_out']} B",
-    ]
-    if webrtc and not s["sent"]:
-        lines = lines[:1]  # video-to-video: no messages, the frames say it all
-    elif webrtc:
-        lines[1] = "  actions " + lines[1].strip()
+_TABLE_ROWS = (  # label, latency block; the first row's label depends on the run
+    ("round trip (ms)", "rtt_ms"),
+    ("  server (ms)", "server_ms"),
+    ("  network (ms)", "network_ms"),
+    ("first event (ms)", "time_to_first_event_ms"),
+    ("between events (ms)", "event_gap_ms"),
+    ("  send lag (ms)", "send_lag_ms"),
+    ("frame latency (ms)", "frame_latency_ms"),
+    ("  client hold (ms)", "frame_hold_ms"),
+)
+
+
+def format_summary(s: Summary) -> str:
+    """The summary printed at the end of `rtprobe run`: counters, a latency table, and the
+    figures of whatever else the run measured (frames, extensions, timings, errors)."""
+    video = s.frames is not None
+    lines = [f"{s.transport}  {s.target}"]
+    counts = (
+        f"sent {s.sent}  received {s.received}  errors {s.errors}"
+        f"  dropped {s.dropped}  timeouts {s.timeouts}"
+        + (f"  (warm-up {s.warmup} not counted)" if s.warmup else "")
+    )
+    traffic = f"  {s.duration_s:.3f} s  {s.rate_per_s:.1f} msg/s"
+    if s.sent or not s.measured_frames:
+        lines.append(("  actions " if video else "  ") + counts)
+    else:
+        traffic = f"  {s.duration_s:.3f} s"  # video-to-video: no messages, the frames say it
+    lines.append(traffic + f"  in {s.bytes_in} B  out {s.bytes_out} B")
     header = f"  {'':<22}{'p50':>10}{'p90':>10}{'p99':>10}{'p99.9':>10}{'max':>10}{'mean':>10}"
-    rows = [
-        ("action → frame (ms)" if webrtc else "round trip (ms)", "rtt_ms"),
-        ("  server (ms)", "server_ms"),
-        ("  network (ms)", "network_ms"),
-        ("first event (ms)", "time_to_first_event_ms"),
-        ("between events (ms)", "event_gap_ms"),
-        ("  send lag (ms)", "send_lag_ms"),
-        ("frame latency (ms)", "frame_latency_ms"),
-        ("  client hold (ms)", "frame_hold_ms"),
-    ]
     table = [header]
-    for label, key in rows:
-        block = s.get(key)
-        if block and block.get("count"):
-            table.append(
-                f"  {label:<22}"
-                + "".join(
-                    f"{block[k]:>10.3f}" for k in ("p50", "p90", "p99", "p999", "max", "mean")
-                )
-            )
+    for label, key in _TABLE_ROWS:
+        block = s.latency(key)
+        if block is None or not block.count:
+            continue
+        if key == "rtt_ms" and video:
+            label = "action → frame (ms)"
+        figures = (block.p50, block.p90, block.p99, block.p999, block.max, block.mean)
+        table.append(f"  {label:<22}" + "".join(f"{fmt_ms(v):>10}" for v in figures))
     if len(table) > 1:
         lines += table
-    if "fps_in" in s:
+    if s.frames is not None:
+        f = s.frames
         lines.append(
-            f"  frames out {s['frames_out']} ({s['fps_out']:.1f} fps)  in {s['frames_in']}"
-            f" ({s['fps_in']:.1f} fps)  lost {s.get('frames_lost', 0)}"
+            f"  frames out {f.frames_out} ({f.fps_out:.1f} fps)  in {f.frames_in}"
+            f" ({f.fps_in:.1f} fps)  lost {f.frames_lost}"
+            + (f"  in flight at the end {f.in_flight}" if f.frames_out and f.in_flight else "")
         )
-        for key, label in (
-            ("time_to_connected_ms", "connected"),
-            ("time_to_first_frame_ms", "first frame"),
+        for value, label in (
+            (f.time_to_connected_ms, "connected"),
+            (f.time_to_first_frame_ms, "first frame"),
         ):
-            if key in s:
-                lines.append(f"  {label} after {s[key]:.1f} ms")
-    if s.get("connection", {}).get("extensions") is not None:
-        ext = ", ".join(s["connection"]["extensions"]) or "none"
-        lines.append(f"  WebSocket extensions: {ext}")
-    if s.get("fal_messages"):
+            if value is not None:
+                lines.append(f"  {label} after {value:.1f} ms")
+    extensions = s.connection.get("extensions")
+    if extensions is not None:
+        lines.append(f"  WebSocket extensions: {', '.join(extensions) or 'none'}")
+    if s.fal is not None:
         lines.append(
-            f"  x-fal-message timings: {s['fal_messages']} frames, "
-            f"{s['fal_timing_s']:.3f} s reported by the server"
+            f"  x-fal-message timings: {s.fal.fal_messages} frames, "
+            f"{s.fal.fal_timing_s:.3f} s reported by the server"
         )
-    for message, n in s.get("errors_by_message", {}).items():
+    for message, n in s.errors_by_message.items():
         lines.append(f"  error x{n}: {message}")
     return "\n".join(lines)
 
 
-async def _execute(args: argparse.Namespace) -> tuple[dict[str, Any], list[str], int]:
+async def _execute(args: argparse.Namespace) -> tuple[Summary, list[str], int]:
     """Run, write the reports asked for, and say which signal (if any) cut it short."""
     from app.core.engine.run import run
 
@@ -395,6 +400,6 @@ def main(args: argparse.Namespace) -> int:
         print(failure, file=sys.stderr)
     if interrupted:
         return interrupted
-    if summary["sent"] == 0 and summary["error_events"]:
+    if summary.sent == 0 and summary.error_events:
         return 1
     return 1 if failures else 0

@@ -2,7 +2,8 @@
 
 Latency names (p50, p90, p99, p999, max, mean) read `rtt_ms` unless prefixed:
 `server_p99`, `network_p50`, `ttfe_p99` (time to first event), `frame_p99`.
-Units: ms (default for latencies), s, us. Counters and rates are plain numbers.
+Units: ms (default for latencies), s, us. Counters and rates are plain numbers. Read
+from the run's typed `Summary`.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from app.core.errors import TargetError
+from app.core.report.model import Summary
 
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<=": operator.le,
@@ -32,21 +33,21 @@ _GROUPS = {
     "ttfe_": "time_to_first_event_ms",
     "frame_": "frame_latency_ms",
 }
-_COUNTERS = (
-    "sent",
-    "received",
-    "errors",
-    "dropped",
-    "timeouts",
-    "error_events",
-    "rate_per_s",
-    "fps_in",
-    "fps_out",
-    "frames_in",
-    "frames_out",
-    "events",
-    "duration_s",
-)
+_COUNTERS: dict[str, Callable[[Summary], float | None]] = {
+    "sent": lambda s: s.sent,
+    "received": lambda s: s.received,
+    "errors": lambda s: s.errors,
+    "dropped": lambda s: s.dropped,
+    "timeouts": lambda s: s.timeouts,
+    "error_events": lambda s: s.error_events,
+    "rate_per_s": lambda s: s.rate_per_s,
+    "fps_in": lambda s: None if s.frames is None else s.frames.fps_in,
+    "fps_out": lambda s: None if s.frames is None else s.frames.fps_out,
+    "frames_in": lambda s: None if s.frames is None else s.frames.frames_in,
+    "frames_out": lambda s: None if s.frames is None else s.frames.frames_out,
+    "events": lambda s: None if s.stream is None else s.stream.events,
+    "duration_s": lambda s: s.duration_s,
+}
 _ALIASES = {"rate": "rate_per_s", "timeout": "timeouts", "error": "errors"}
 _UNIT_MS = {"ms": 1.0, "us": 0.001, "s": 1000.0, None: 1.0}
 
@@ -59,22 +60,23 @@ class Threshold:
     value: float
     unit: str | None
 
-    def read(self, summary: dict[str, Any]) -> float | None:
+    def read(self, summary: Summary) -> float | None:
         for prefix, group in _GROUPS.items():
             if prefix and not self.name.startswith(prefix):
                 continue
             pct = self.name[len(prefix) :]
             if pct in _PCTS:
-                block = summary.get(group)
-                return None if not block or not block.get("count") else float(block[pct])
-        value = summary.get(_ALIASES.get(self.name, self.name))
+                block = summary.latency(group)
+                return None if block is None or not block.count else float(getattr(block, pct))
+        counter = _COUNTERS.get(_ALIASES.get(self.name, self.name))
+        value = None if counter is None else counter(summary)
         return None if value is None else float(value)
 
     @property
     def is_latency(self) -> bool:
         return any(self.name == p or self.name.endswith("_" + p) for p in _PCTS)
 
-    def check(self, summary: dict[str, Any]) -> str | None:
+    def check(self, summary: Summary) -> str | None:
         """None when it holds; else a one-line reason."""
         actual = self.read(summary)
         if actual is None:

@@ -7,12 +7,11 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from app.core.events import ErrorEvent, Event, Message, Sample, StateChange
 from app.core.report.csv import CsvSampleWriter
 from app.core.report.timeline import Timeline
-from app.core.summary import Aggregator
+from app.core.summary import Aggregator, Summary
 
 TIMELINE_CAPACITY = 100_000
 # every sample goes to a temporary CSV for "export CSV": ~70 bytes a row, so this caps the
@@ -60,7 +59,7 @@ class LiveRun:
         timeline.flush()
         return messages
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         return self.aggregator.summary()
 
     def export_csv(self, path: str | Path) -> None:

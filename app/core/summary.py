@@ -1,7 +1,8 @@
 """Folding the event stream into what a run measured: counters, percentiles, rates.
 
 Memory stays flat however long the run: histograms and counters only. Warm-up
-samples are counted as such and left out of everything else.
+samples are counted as such and left out of everything else. `Aggregator.summary()`
+gives the typed `Summary` (app/core/report/model.py) every report is written from.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from app.core.events import (
     StateChange,
     StatsSnapshot,
 )
-from app.core.metrics import LatencyHistogram
+from app.core.metrics import LatencyHistogram, Percentiles
+from app.core.report.model import FalTimings, FrameFigures, SessionLine, StreamFigures, Summary
+
+__all__ = ["Aggregator", "SessionTotals", "Summary"]
 
 MAX_ERROR_KINDS = 20
 MAX_SESSIONS_LISTED = 100
@@ -69,6 +73,7 @@ class Aggregator:
     frame_first_ns: dict[str, int] = field(default_factory=dict)
     frame_last_ns: dict[str, int] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
+    wire_bytes: dict[int, tuple[int, int]] = field(default_factory=dict)  # session: (out, in)
     started_wall: float = field(default_factory=time.time)
 
     def _session(self, index: int) -> SessionTotals:
@@ -100,6 +105,9 @@ class Aggregator:
         """The first snapshot describes the connection; later ones add set-up times and,
         at the end of a WebRTC session, the frames that never arrived."""
         values = event.values
+        wire_out, wire_in = values.get("bytes_out"), values.get("bytes_in")
+        if isinstance(wire_out, int) and isinstance(wire_in, int):
+            self.wire_bytes[event.session] = (wire_out, wire_in)  # running totals
         if not self.info:
             self.info = dict(values)
             return
@@ -157,9 +165,13 @@ class Aggregator:
 
     @property
     def duration_s(self) -> float:
-        if self.first_ns is None or self.last_ns is None:
+        """From the first to the last timed event: samples and frames alike, so a video run
+        without messages has its length too."""
+        firsts = [t for t in (self.first_ns, *self.frame_first_ns.values()) if t is not None]
+        lasts = [t for t in (self.last_ns, *self.frame_last_ns.values()) if t is not None]
+        if not firsts or not lasts:
             return 0.0
-        return max(0.0, (self.last_ns - self.first_ns) / 1e9)
+        return max(0.0, (max(lasts) - min(firsts)) / 1e9)
 
     def fps(self, direction: str) -> float:
         first, last = self.frame_first_ns.get(direction), self.frame_last_ns.get(direction)
@@ -168,72 +180,89 @@ class Aggregator:
             return 0.0
         return (n - 1) / ((last - first) / 1e9)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         t = self.totals()
-        measured = t.sent
         duration = self.duration_s
-        out: dict[str, Any] = {
-            "transport": self.transport,
-            "target": self.target,
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started_wall)),
-            "sessions": len(self.sessions),
-            "sent": measured,
-            "received": t.received,
-            "errors": t.errored,
-            "dropped": t.dropped,
-            "timeouts": t.timed_out,
-            "warmup": t.warmup,
-            "error_events": self.errors_seen,
-            "duration_s": round(duration, 6),
-            "rate_per_s": round(measured / duration, 3) if duration else 0.0,
-            "bytes_out": self.bytes_out,
-            "bytes_in": self.bytes_in,
-            "throughput_in_bytes_per_s": round(self.bytes_in / duration, 1) if duration else 0.0,
-            "rtt_ms": _pct(self.rtt),
-            "errors_by_message": dict(self.error_messages.most_common(MAX_ERROR_KINDS)),
-            "connection": self.info,
-        }
-        if self.fal_messages:
-            out["fal_messages"] = self.fal_messages
-            out["fal_timing_s"] = round(self.fal_timing_s, 6)
-        out["per_session"] = [
-            {
-                "session": i,
-                "state": t.state,
-                "sent": t.sent,
-                "received": t.received,
-                "errors": t.errored,
-                "dropped": t.dropped,
-                "timeouts": t.timed_out,
-            }
-            for i, t in sorted(self.sessions.items())[:MAX_SESSIONS_LISTED]
-        ]
+        # messages' own bytes, plus what transports that count the wire (getStats) reported
+        bytes_out = self.bytes_out + sum(out for out, _ in self.wire_bytes.values())
+        bytes_in = self.bytes_in + sum(in_ for _, in_ in self.wire_bytes.values())
+
+        def per_s(n: float, digits: int) -> float:
+            return round(n / duration, digits) if duration else 0.0
+
+        lag = None
         if self.send_lag.count and self.send_lag.percentile_ms(99) > 0.001:
-            # open loop: how late the client itself sent, already inside rtt_ms
-            out["send_lag_ms"] = _pct(self.send_lag)
-        if self.server.count:
-            out["server_ms"] = _pct(self.server)
-            out["network_ms"] = _pct(self.network)
-        if self.transport == "sse":
-            out["time_to_first_event_ms"] = _pct(self.first_event)
-            out["event_gap_ms"] = _pct(self.event_gap)
-            out["events"] = self.events_in
-            out["events_per_s"] = round(self.events_in / duration, 3) if duration else 0.0
-            out["client_backlogged_requests"] = self.backlogged
-        if self.transport == "webrtc" or self.frames_in or self.frames_out:
-            out["fps_out"] = round(self.fps("out"), 3)
-            out["fps_in"] = round(self.fps("in"), 3)
-            out["frames_out"] = self.frames_out
-            out["frames_in"] = self.frames_in
-            out["frames_lost"] = self.frames_lost
-            for key in ("time_to_connected_ms", "time_to_first_frame_ms"):
-                if key in self.info:
-                    out[key] = self.info[key]
-            out["frame_latency_ms"] = _pct(self.frame_latency)
-            out["frame_hold_ms"] = _pct(self.frame_hold)
-        return out
+            lag = _pct(self.send_lag)  # open loop: how late the client itself sent
+        return Summary(
+            transport=self.transport,
+            target=self.target,
+            started=time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(self.started_wall)),
+            sessions=len(self.sessions),
+            sent=t.sent,
+            received=t.received,
+            errors=t.errored,
+            dropped=t.dropped,
+            timeouts=t.timed_out,
+            warmup=t.warmup,
+            error_events=self.errors_seen,
+            duration_s=round(duration, 6),
+            rate_per_s=per_s(t.sent, 3),
+            bytes_out=bytes_out,
+            bytes_in=bytes_in,
+            throughput_in_bytes_per_s=per_s(bytes_in, 1),
+            rtt_ms=_pct(self.rtt),
+            errors_by_message=dict(self.error_messages.most_common(MAX_ERROR_KINDS)),
+            connection=dict(self.info),  # a copy: later snapshots add to info
+            per_session=tuple(
+                SessionLine(
+                    session=i,
+                    state=s.state,
+                    sent=s.sent,
+                    received=s.received,
+                    errors=s.errored,
+                    dropped=s.dropped,
+                    timeouts=s.timed_out,
+                )
+                for i, s in sorted(self.sessions.items())[:MAX_SESSIONS_LISTED]
+            ),
+            send_lag_ms=lag,
+            server_ms=_pct(self.server) if self.server.count else None,
+            network_ms=_pct(self.network) if self.server.count else None,
+            stream=self._stream(duration),
+            frames=self._frames(),
+            fal=FalTimings(self.fal_messages, round(self.fal_timing_s, 6))
+            if self.fal_messages
+            else None,
+            rtt_histogram=self.rtt.log_bins(),
+        )
+
+    def _stream(self, duration: float) -> StreamFigures | None:
+        if self.transport != "sse":
+            return None
+        return StreamFigures(
+            time_to_first_event_ms=_pct(self.first_event),
+            event_gap_ms=_pct(self.event_gap),
+            events=self.events_in,
+            events_per_s=round(self.events_in / duration, 3) if duration else 0.0,
+            client_backlogged_requests=self.backlogged,
+        )
+
+    def _frames(self) -> FrameFigures | None:
+        if not (self.transport == "webrtc" or self.frames_in or self.frames_out):
+            return None
+        return FrameFigures(
+            fps_out=round(self.fps("out"), 3),
+            fps_in=round(self.fps("in"), 3),
+            frames_out=self.frames_out,
+            frames_in=self.frames_in,
+            frames_lost=self.frames_lost,
+            frame_latency_ms=_pct(self.frame_latency),
+            frame_hold_ms=_pct(self.frame_hold),
+            time_to_connected_ms=self.info.get("time_to_connected_ms"),
+            time_to_first_frame_ms=self.info.get("time_to_first_frame_ms"),
+            latency_histogram=self.frame_latency.log_bins(),
+        )
 
 
-def _pct(h: LatencyHistogram) -> dict[str, float]:
-    s = h.summary()
-    return {k: round(v, 4) for k, v in s.as_dict().items() if k != "count"} | {"count": s.count}
+def _pct(h: LatencyHistogram) -> Percentiles:
+    return h.summary().rounded(4)

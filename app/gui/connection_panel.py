@@ -45,6 +45,7 @@ from app.gui.connection_settings import (
     to_spec,
 )
 from app.gui.counter_strip import CounterStrip
+from app.gui.counters import counter_texts
 from app.gui.inspector import MessageInspector
 from app.gui.plots import LivePlots
 from app.gui.video_pane import VideoPane
@@ -318,22 +319,7 @@ class ConnectionPanel(QFrame):
             self.inspector.add_messages(self._pending_messages)
             self._pending_messages = []
         s = self.live.summary()
-        rtt = s["rtt_ms"]
-        values = {
-            "state": "finished" if self.live.finished else self.live.state,
-            "sent": f"{s['sent']:,}",
-            "received": f"{s['received']:,}",
-            "errors": f"{s['errors']:,}",
-            "dropped": f"{s['dropped']:,}",
-            "timeouts": f"{s['timeouts']:,}",
-            "p50": f"{rtt['p50']:.3f} ms" if rtt["count"] else "–",
-            "p99": f"{rtt['p99']:.3f} ms" if rtt["count"] else "–",
-            "p99.9": f"{rtt['p999']:.3f} ms" if rtt["count"] else "–",
-            "rate": f"{s['rate_per_s']:.1f}/s",
-            "fps in/out": f"{s.get('fps_in', 0):.1f} / {s.get('fps_out', 0):.1f}"
-            if "fps_in" in s
-            else "–",
-        }
+        values = counter_texts(s, "finished" if self.live.finished else self.live.state)
         for name, text in values.items():
             self.counter_labels[name].setText(text)
         if self._webrtc_run:

@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 
 from app.core.live import LiveRun
+from app.core.metrics import LatencyHistogram
 
 BLUE, ORANGE, GREEN, RED, GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#888888"
 HIST_BINS_PER_DECADE = 20
@@ -134,7 +135,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
                     line.setValue(rtt.percentile_ms(p))
                 self._rtt_x.fit(float(t[-1]))
                 self._rtt_y.fit(float(rtt.percentile_ms(99.9)) * 1.2, float(ms.max()))
-                self._histogram(ms)
+                self._histogram(rtt)
         series = live.timeline.per_second()
         ts = series.get("t_s")
         if ts is not None and len(ts) > 1 and not live.finished:
@@ -173,15 +174,16 @@ class LivePlots(pg.GraphicsLayoutWidget):
         elif not shown and listed:
             self.rates_legend.removeItem(curve)
 
-    def _histogram(self, ms: np.ndarray) -> None:
-        logs = np.log10(np.maximum(ms, 1e-3))
-        lo, hi = np.floor(logs.min()), np.ceil(logs.max())
-        if hi <= lo:
-            hi = lo + 1
-        edges = np.linspace(lo, hi, int((hi - lo) * HIST_BINS_PER_DECADE) + 1)
-        counts, edges = np.histogram(logs, bins=edges)
-        self.hist_curve.setData(10.0**edges, counts)  # the axis is in log mode
-        self._hist_x.fit_span(float(lo), float(hi))
+    def _histogram(self, rtt: LatencyHistogram) -> None:
+        """The HDR histogram's own counters on log bins: the bars hold every sample of the
+        run and agree with the p50/p99 read from the same histogram."""
+        bins = rtt.log_bins(HIST_BINS_PER_DECADE)
+        if not bins.counts:
+            return
+        counts = np.asarray(bins.counts)
+        self.hist_curve.setData(np.asarray(bins.edges_ms), counts)  # the axis is in log mode
+        lo, hi = np.log10(bins.edges_ms[0]), np.log10(bins.edges_ms[-1])
+        self._hist_x.fit_span(float(np.round(lo)), float(np.round(hi)))
         self._hist_y.fit(float(counts.max()) * 1.1, float(counts.max()))
 
 

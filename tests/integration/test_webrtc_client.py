@@ -252,6 +252,12 @@ async def test_session_v2v_events_feed_the_aggregator(mock_base: str) -> None:
     assert summary["frame_hold_ms"]["count"] >= 0.8 * summary["frames_in"]
     assert summary["connection"]["signaling"] == "4b-msgpack"
     assert "time_to_connected_ms" in summary["connection"]
+    # a video run's shape: its length from the frames, bytes from getStats, frames accounted
+    assert summary.sent == 0 and summary.frames is not None
+    assert 1.0 < summary.duration_s < 5.0
+    assert summary.bytes_in > 10_000 and summary.bytes_out > 10_000
+    (table,) = summary.outcome_tables()
+    assert table.unit == "Frames" and table.accounted == table.total == summary.frames.frames_out
     snapshots = [e.values for e in events if isinstance(e, StatsSnapshot)]
     assert any("time_to_first_frame_ms" in v for v in snapshots)
     assert any("bitrate_in_kbps" in v for v in snapshots)

@@ -4,6 +4,7 @@ import csv
 import json
 import re
 import time
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,8 +13,12 @@ import pytest
 
 from app.core.events import ErrorEvent, Event, FrameSample, Sample, StateChange
 from app.core.report.csv import COLUMNS, CsvSampleWriter
-from app.core.report.html import MAX_DOTS, columns, fmt_count, fmt_ms, render_html, write_html
+from app.core.report.fmt import fmt_count, fmt_ms
+from app.core.report.html import render_html, write_html
 from app.core.report.jsonfile import write_json
+from app.core.report.model import Summary
+from app.core.report.plots import MAX_DOTS
+from app.core.report.svg import columns
 from app.core.report.timeline import OUTCOME_CODE, Timeline
 from app.core.summary import Aggregator
 
@@ -92,7 +97,7 @@ def make_events(n: int, seed: int = 1) -> list[Event]:
     return events
 
 
-def run(events: list[Event], target: str = "wss://example.test/app") -> tuple[dict, Timeline]:
+def run(events: list[Event], target: str = "wss://example.test/app") -> tuple[Summary, Timeline]:
     agg = Aggregator(transport="ws", target=target)
     tl = Timeline()
     for e in events:
@@ -107,7 +112,7 @@ def test_timeline_records_latency_failures_and_per_second_buckets() -> None:
     summary, tl = run(events)
     t, ms = tl.latency()
     ft, codes = tl.failures()
-    assert len(ms) == summary["received"] and len(ft) == summary["sent"] - summary["received"]
+    assert len(ms) == summary.received and len(ft) == summary.sent - summary.received
     assert tl.warmup == 3
     assert t[0] == pytest.approx(0.03)  # origin: the first (warm-up) send; 3 warm-ups at 100/s
     assert np.all(np.diff(t) > 0)
@@ -115,13 +120,14 @@ def test_timeline_records_latency_failures_and_per_second_buckets() -> None:
     assert ms[0] == pytest.approx(first.rtt_ns / 1e6)
     assert set(codes.tolist()) == {1, 2, 3}
     ps = tl.per_second()
-    assert ps["sent"].sum() == summary["sent"]
-    assert ps["received"].sum() == summary["received"]
-    assert ps["errored"].sum() == summary["errors"]
-    assert ps["timed_out"].sum() == summary["timeouts"]
-    assert ps["bytes_in"].sum() == summary["bytes_in"]
-    assert ps["bytes_out"].sum() == summary["bytes_out"]
-    assert ps["frames_in"].sum() == summary["frames_in"] == 250
+    assert ps["sent"].sum() == summary.sent
+    assert ps["received"].sum() == summary.received
+    assert ps["errored"].sum() == summary.errors
+    assert ps["timed_out"].sum() == summary.timeouts
+    assert ps["bytes_in"].sum() == summary.bytes_in
+    assert ps["bytes_out"].sum() == summary.bytes_out
+    assert summary.frames is not None
+    assert ps["frames_in"].sum() == summary.frames.frames_in == 250
     assert ps["error_events"].sum() == 1
     assert ps["t_s"][0] == 0 and np.all(np.diff(ps["t_s"]) == 1)
     assert ps["sent"][0] == 97  # the warm-ups are not counted
@@ -180,18 +186,22 @@ def assert_self_contained(doc: str) -> BalanceChecker:
 
 def test_html_is_self_contained_and_shows_the_summary(tmp_path: Path) -> None:
     summary, tl = run(make_events(3_000), target="https://fal.run/app?x=1&y=2")
-    summary["connection"] = {"extensions": ["permessage-deflate"], "remote": "http://h/<x>"}
+    summary = replace(
+        summary, connection={"extensions": ["permessage-deflate"], "remote": "http://h/<x>"}
+    )
     doc = render_html(summary, tl)
     p = assert_self_contained(doc)
     text = "".join(p.text)
     assert "https://fal.run/app?x=1&y=2" in text  # shown, as text, not a link
     for key in ("sent", "received", "errors", "dropped", "timeouts"):
-        assert f">{fmt_count(summary[key])}<" in doc, key
+        assert f">{fmt_count(getattr(summary, key))}<" in doc, key
     for block in ("rtt_ms", "server_ms", "network_ms", "frame_latency_ms"):
         for stat in ("p50", "p90", "p99", "p999", "max", "mean"):
-            assert f">{fmt_ms(summary[block][stat])}<" in doc, (block, stat)
+            assert f">{fmt_ms(getattr(summary.latency(block), stat))}<" in doc, (block, stat)
     assert "p99.9" in text and "Every sent message has exactly one outcome" in text
-    assert doc.count('<svg class="plot"') == 6  # RTT, frame latency, histogram, msgs, bytes, fps
+    assert "Every sent frame has exactly one outcome" in text  # ws carrying frames: both tables
+    # over time: RTT, frame latency; histograms: RTT, frame latency; per second: msgs, bytes, fps
+    assert doc.count('<svg class="plot"') == 7
     assert doc.count('stroke-linecap="round"') == 2  # ≤ MAX_DOTS: every sample (and frame) a dot
     path = tmp_path / "r.html"
     write_html(path, summary, tl)
@@ -201,19 +211,19 @@ def test_html_is_self_contained_and_shows_the_summary(tmp_path: Path) -> None:
 def test_html_escapes_hostile_text() -> None:
     events = make_events(200)
     summary, tl = run(events, target=HOSTILE)
-    summary["connection"] = {HOSTILE: HOSTILE}
+    summary = replace(summary, connection={HOSTILE: HOSTILE})
     doc = render_html(summary, tl)
     p = assert_self_contained(doc)
     assert "<img" not in doc and "onerror=alert" not in doc.replace("onerror=alert(2)&gt;", "")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in doc
     assert "&amp;amp;" in doc  # an entity in the input is shown, not interpreted
     assert HOSTILE in "".join(p.text)  # and reads back as the original text
-    assert summary["errors_by_message"] == {HOSTILE: 1}
+    assert summary.errors_by_message == {HOSTILE: 1}
 
 
 def test_html_accounting_mismatch_is_flagged() -> None:
     summary, tl = run(make_events(100))
-    summary["sent"] += 2
+    summary = replace(summary, sent=summary.sent + 2)
     doc = render_html(summary, tl)
     assert "Accounting mismatch" in doc and "+2 unaccounted" in doc
 
@@ -247,7 +257,7 @@ def test_million_samples_render_small_and_fast() -> None:
     tl = Timeline()
     tl.add_samples(intended, intended, intended + rtt, outcome, 64, 512)
     agg = Aggregator(transport="ws", target="wss://x.test")
-    summary = agg.summary() | {"sent": n, "received": int((outcome == 0).sum())}
+    summary = replace(agg.summary(), sent=n, received=int((outcome == 0).sum()))
     doc = render_html(summary, tl)
     elapsed = time.perf_counter() - started
     assert len(doc.encode()) < 2_000_000
@@ -347,7 +357,7 @@ def test_write_json_is_pretty_sorted_utf8(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     write_json(path, summary)
     text = path.read_text(encoding="utf-8")
-    assert json.loads(text) == json.loads(json.dumps(summary))
+    assert json.loads(text) == json.loads(json.dumps(summary.to_json()))
     assert "例え" in text and text.endswith("\n") and '\n  "bytes_in"' in text
     keys = list(json.loads(text))
     assert keys == sorted(keys)

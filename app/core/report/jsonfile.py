@@ -5,15 +5,19 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+
+from app.core.report.model import Summary
 
 
-def dumps(summary: dict[str, Any]) -> str:
+def dumps(summary: Summary) -> str:
     """Pretty and key-sorted so two runs diff line by line; odd values become strings."""
-    return json.dumps(summary, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    return (
+        json.dumps(summary.to_json(), indent=2, sort_keys=True, ensure_ascii=False, default=str)
+        + "\n"
+    )
 
 
-def write_json(path: str | os.PathLike[str], summary: dict[str, Any]) -> None:
+def write_json(path: str | os.PathLike[str], summary: Summary) -> None:
     """Write via a temporary file, so a reader never sees half a summary."""
     target = Path(path)
     tmp = target.with_name(target.name + ".tmp")
