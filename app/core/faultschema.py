@@ -93,7 +93,7 @@ class FaultConfig:
         0.0,
         unit="ms",
         bounds=(0.0, _MS_MAX),
-        help="uniform +- jitter around the latency (never below 0)",
+        help="uniform +- jitter around the latency, never below 0",
         label="jitter",
         gui=True,
     )
