@@ -233,9 +233,12 @@ def fault_names(schema: type[FaultConfig] | None = None) -> tuple[str, ...]:
 # -- one value -------------------------------------------------------------------------
 
 
-def _quoted(raw: str) -> str:
-    shown = repr(raw)  # repr escapes newlines: errors stay on one line
+def _short(shown: str) -> str:
     return shown if len(shown) <= _SHOWN_MAX else shown[: _SHOWN_MAX - 1] + "…"
+
+
+def _quoted(raw: str) -> str:
+    return _short(repr(raw))  # repr escapes newlines: errors stay on one line
 
 
 def _number(x: float) -> str:
@@ -286,7 +289,7 @@ def parse_value(f: FaultField, value: object) -> Value:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise FaultParamError(f.name, f"must be {wants}, not {_kind(value)}")
-    shown = _quoted(json.dumps(value)) if math.isfinite(value) else str(value)
+    shown = _short(json.dumps(value)) if math.isfinite(value) else str(value)
     if f.type is int:
         if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
             raise FaultParamError(f.name, f"must be {wants}", shown)
