@@ -15,9 +15,17 @@ from collections.abc import Callable, Mapping
 
 from app.core.faultschema import FaultConfig, FaultParamError, fault_names, is_active, with_query
 
-__all__ = ["FAULT_PARAMS", "FaultConfig", "FaultParamError", "Faults", "parse_overrides"]
+__all__ = [
+    "FAULT_PARAMS",
+    "INJECTED_ERROR",
+    "FaultConfig",
+    "FaultParamError",
+    "Faults",
+    "parse_overrides",
+]
 
 FAULT_PARAMS: tuple[str, ...] = fault_names()
+INJECTED_ERROR = "injected fault: error_rate"  # the reason every transport reports
 
 
 def parse_overrides(base: FaultConfig, query: Mapping[str, str]) -> FaultConfig:

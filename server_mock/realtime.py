@@ -20,7 +20,7 @@ from typing import Any, Literal
 import msgpack
 from starlette.websockets import WebSocket
 
-from server_mock.faults import Faults
+from server_mock.faults import INJECTED_ERROR, Faults
 from server_mock.outbox import Outbox
 
 log = logging.getLogger("server_mock")
@@ -170,7 +170,7 @@ class RealtimeSession:
         """
         if self.outbox.send(output) == "error":
             # as if the app raised: the session ends with INTERNAL_ERROR, then close 1000
-            raise AppError("injected fault: error_rate")
+            raise AppError(INJECTED_ERROR)
 
     def send_control(self, message: dict[str, Any]) -> None:
         """Queue a protocol message (e.g. signaling) that output faults must not touch."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from sse_starlette.sse import EventSourceResponse
 
-from server_mock.faults import Faults
+from server_mock.faults import INJECTED_ERROR, Faults
 from server_mock.outbox import Outbox
 
 log = logging.getLogger("server_mock")
@@ -26,7 +26,7 @@ class InjectedDisconnect(Exception):
     """Raised inside a response to cut the connection mid-stream (fault injection)."""
 
 
-ERROR_EVENT = {"data": json.dumps({"error": "injected fault: error_rate"})}
+ERROR_EVENT = {"data": json.dumps({"error": INJECTED_ERROR})}
 
 
 async def _pump(events: AsyncIterator[dict[str, Any]], outbox: Outbox[dict[str, str]]) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from server_mock.faults import Faults
+from server_mock.faults import INJECTED_ERROR, Faults
 from server_mock.outbox import Outbox
 
 log = logging.getLogger("server_mock")
@@ -25,7 +25,7 @@ async def serve_echo(ws: WebSocket, faults: Faults, max_message_bytes: int, labe
     error = {
         "type": "x-fal-error",
         "error": "INTERNAL_ERROR",
-        "reason": "injected fault: error_rate",
+        "reason": INJECTED_ERROR,
     }
     # an injected error is reported inline, in place of the echo, and the session goes on
     inline = {"type": "websocket.send", "text": json.dumps(error)}
