@@ -246,7 +246,7 @@ def _number(x: float) -> str:
 
 
 def _checked(f: FaultField, value: float, shown: str) -> float | int:
-    if not math.isfinite(value):
+    if isinstance(value, float) and not math.isfinite(value):
         raise FaultParamError(f.name, "is not a finite number", shown)
     out_low, out_high = value < f.low, f.high is not None and value > f.high
     if (out_low or out_high) and f.low == 0 and f.high == 1:
@@ -289,12 +289,17 @@ def parse_value(f: FaultField, value: object) -> Value:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise FaultParamError(f.name, f"must be {wants}, not {_kind(value)}")
-    shown = _short(json.dumps(value)) if math.isfinite(value) else str(value)
+    finite = isinstance(value, int) or math.isfinite(value)
+    shown = _short(json.dumps(value)) if finite else str(value)
     if f.type is int:
-        if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        if isinstance(value, float) and not (finite and value.is_integer()):
             raise FaultParamError(f.name, f"must be {wants}", shown)
         return int(_checked(f, value, shown))
-    return float(_checked(f, float(value), shown))
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        raise FaultParamError(f.name, "is not a finite number", shown) from None
+    return float(_checked(f, number, shown))
 
 
 # -- a whole configuration -------------------------------------------------------------

@@ -143,8 +143,12 @@ async def test_hostile_query_parameters(
         ({"seed": [1]}, "fault parameter seed must be a whole number or null, not a list"),
         ({"latency": 1}, "unknown fault parameter(s): latency (known: latency_ms, "),
         ({"x\ny": 1}, "unknown fault parameter(s): 'x\\ny' (known: "),
+        ({"latency_ms": 10**400}, "fault parameter latency_ms=1000000000000000000"),
+        ({"latency_ms": 10**400}, "is not a finite number"),
         (["drop"], "request body must be a JSON object, got list"),
         ("{drop", "request body is not valid JSON"),
+        ('{"drop": ' + "1" * 5000 + "}", "request body is not valid JSON"),
+        ("[" * 100_000, "request body is not valid JSON"),
     ],
 )
 async def test_hostile_puts_change_nothing(start_mock, body: object, detail: str) -> None:

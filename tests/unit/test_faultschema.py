@@ -103,6 +103,12 @@ def test_a_long_hostile_value_is_quoted_short() -> None:
         ("drop", 3, "drop=3 must be between 0 and 1"),
         ("latency_ms", -5.5, "latency_ms=-5.5 must not be negative"),
         ("latency_ms", math.inf, "latency_ms=inf is not a finite number"),
+        ("latency_ms", 10**400, f"latency_ms={str(10**400)[:39]}… is not a finite number"),
+        (
+            "disconnect_after",
+            10**400,
+            f"disconnect_after={str(10**400)[:39]}… must be at most 1000000000",
+        ),
         ("disconnect_after", 2.5, "disconnect_after=2.5 must be a whole number"),
         ("seed", "7", "seed must be a whole number or null, not a string"),
     ],
