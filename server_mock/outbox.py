@@ -52,6 +52,7 @@ class Outbox(Generic[F]):
         # (due on the monotonic clock, 0.0 for "now"; counted as an output; frame)
         self._queue: asyncio.Queue[tuple[float, bool, F] | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._taken = asyncio.Event()  # the sender took a frame off the queue
         self.aborted = False  # disconnect_after fired: the transport must not close politely
         self.stopped = False  # nothing more will be written
 
@@ -95,6 +96,13 @@ class Outbox(Generic[F]):
         if not self.stopped:
             self._queue.put_nowait((0.0, False, frame))
 
+    async def room(self, limit: int) -> None:
+        """Wait until fewer than `limit` frames are queued: a transport whose app should
+        go at the client's pace (SSE) calls this before asking its app for more."""
+        while self._queue.qsize() >= limit and not self.stopped:
+            self._taken.clear()
+            await self._taken.wait()
+
     def _due(self) -> float:
         delay = self.faults.delay_s()
         return time.monotonic() + delay if delay else 0.0
@@ -119,6 +127,7 @@ class Outbox(Generic[F]):
         faults = self.faults
         try:
             while (item := await self._queue.get()) is not None:
+                self._taken.set()
                 due, output, frame = item
                 if output and faults.active:
                     stall = faults.stall_s(faults.outputs)
@@ -139,3 +148,4 @@ class Outbox(Generic[F]):
             log.debug("%s: send failed, outbox stops: %s", self.label, exc)
         finally:
             self.stopped = True
+            self._taken.set()

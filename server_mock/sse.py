@@ -20,6 +20,7 @@ from server_mock.outbox import Outbox
 log = logging.getLogger("server_mock")
 
 KEEPALIVE_S = 15
+WINDOW = 32  # events the outbox may write ahead of what the response has sent
 
 
 class InjectedDisconnect(Exception):
@@ -35,6 +36,7 @@ async def _pump(events: AsyncIterator[dict[str, Any]], outbox: Outbox[dict[str, 
         async for event in events:
             if outbox.stopped:  # an injected disconnect
                 return
+            await outbox.room(WINDOW)  # the app goes at the client's pace
             if outbox.send({"data": json.dumps(event, separators=(",", ":"))}) == "error":
                 break
     except Exception as exc:  # an app failure mid-stream becomes an error event
@@ -46,21 +48,24 @@ async def _pump(events: AsyncIterator[dict[str, Any]], outbox: Outbox[dict[str, 
 async def _with_faults(
     events: AsyncIterator[dict[str, Any]], faults: Faults, label: str
 ) -> AsyncIterator[dict[str, str]]:
-    """The response body: what the outbox writes, one event at a time (the writer waits
-    until the response has taken each frame, so a slow client slows the stream)."""
+    """The response body: what the outbox writes. The writer waits while WINDOW frames
+    are not yet taken, so a slow client slows the stream, without a task switch per event."""
     frames: asyncio.Queue[dict[str, str] | None] = asyncio.Queue()
+    room = asyncio.Event()
 
     async def write(frame: dict[str, str]) -> None:
         frames.put_nowait(frame)
-        await frames.join()
+        while frames.qsize() >= WINDOW:
+            room.clear()
+            await room.wait()
 
     outbox = Outbox(faults, write, label=label, error_frame=ERROR_EVENT)
     outbox.start().add_done_callback(lambda _: frames.put_nowait(None))
     pump = asyncio.create_task(_pump(events, outbox))
     try:
         while (frame := await frames.get()) is not None:
+            room.set()
             yield frame
-            frames.task_done()
         if outbox.aborted:
             raise InjectedDisconnect(f"{label}: injected disconnect after {outbox.outputs} events")
     finally:

@@ -190,3 +190,13 @@ def test_sender_before_start_is_an_error() -> None:
     box: Outbox[object] = Outbox(Faults(FaultConfig()), Wire().write, label="idle")
     with pytest.raises(RuntimeError, match="start"):
         _ = box.sender
+
+
+async def test_room_waits_until_the_sender_has_taken_enough() -> None:
+    box, wire = make(FaultConfig(latency_ms=30))
+    for i in range(3):
+        box.send(i)
+    await asyncio.wait_for(box.room(2), WAIT_S)
+    assert wire.frames[:1] == [0]  # the first had to go out before the second was taken
+    await flushed(box)
+    await asyncio.wait_for(box.room(1), WAIT_S)  # a stopped outbox never blocks
