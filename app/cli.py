@@ -7,16 +7,11 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Callable
 from typing import NoReturn
 
 from app import __version__
-
-
-def _fraction(text: str) -> float:
-    value = _non_negative(text)
-    if value > 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1")
-    return value
+from app.core import faultschema
 
 
 def _non_negative(text: str) -> float:
@@ -74,38 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument(
         "--key", help="demand this key (Authorization: Key …) or a token issued for it"
     )
-    mock.add_argument(
-        "--latency-ms", type=_non_negative, default=0.0, help="added latency per output"
-    )
-    mock.add_argument(
-        "--jitter-ms", type=_non_negative, default=0.0, help="uniform jitter around the latency"
-    )
-    mock.add_argument(
-        "--drop", type=_fraction, default=0.0, help="probability an output is dropped"
-    )
-    mock.add_argument(
-        "--error-rate", type=_fraction, default=0.0, help="probability of an injected error"
-    )
-    mock.add_argument(
-        "--disconnect-after",
-        type=_count,
-        default=0,
-        metavar="N",
-        help="abruptly disconnect each session after N outputs",
-    )
-    mock.add_argument(
-        "--slow-start-ms", type=_non_negative, default=0.0, help="delay before accepting"
-    )
-    mock.add_argument(
-        "--stall-ms", type=_non_negative, default=0.0, help="SSE: stall this long mid-stream"
-    )
-    mock.add_argument(
-        "--stall-after", type=_count, default=1, metavar="N", help="SSE: stall after N events"
-    )
-    mock.add_argument(
-        "--frame-drop", type=_fraction, default=0.0, help="WebRTC: probability a frame is dropped"
-    )
-    mock.add_argument("--seed", type=int, help="random seed for repeatable faults")
+    _add_fault_flags(mock)
     mock.add_argument(
         "--max-message-bytes",
         type=_count,
@@ -136,8 +100,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_fault_flags(mock: argparse.ArgumentParser) -> None:
+    """One flag per field of the fault schema: --latency-ms, --drop, … (its help, unit,
+    bounds and default), checked by the same rules as the query and /_mock/faults."""
+    faults = mock.add_argument_group(
+        "faults", "the server's defaults; a connection's query may override each (?drop=0.1)"
+    )
+    units = {"ms": ("MS", "ms"), "probability": ("P", "0..1")}
+    for f in faultschema.fault_fields():
+        metavar, unit = units.get(f.unit, ("N", ""))  # counts say what they count in `help`
+        notes = [unit] if unit else []
+        if f.zero:
+            notes.append(f"0: {f.zero}")
+        if f.default is not None:
+            notes.append(f"default {f.default:g}")
+        faults.add_argument(
+            f.flag,
+            dest=f.name,
+            type=_fault_value(f),
+            default=f.default,
+            metavar=metavar if f.unit else f.name.upper(),
+            help=f.help + (f" ({'; '.join(notes)})" if notes else ""),
+        )
+
+
+def _fault_value(f: faultschema.FaultField) -> Callable[[str], float | int]:
+    def parse(text: str) -> float | int:
+        try:
+            return faultschema.parse_text(f, text)
+        except faultschema.FaultParamError as exc:
+            raise argparse.ArgumentTypeError(f"{exc.shown} {exc.problem}") from None
+
+    return parse
+
+
 def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
-    from server_mock import FaultConfig, MockConfig
+    from server_mock import MockConfig
 
     return MockConfig(
         host=args.host,
@@ -146,17 +144,8 @@ def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
         max_message_bytes=args.max_message_bytes,
         session_timeout_s=args.session_timeout,
         timings=args.timings,
-        faults=FaultConfig(
-            latency_ms=args.latency_ms,
-            jitter_ms=args.jitter_ms,
-            drop=args.drop,
-            error_rate=args.error_rate,
-            disconnect_after=args.disconnect_after,
-            slow_start_ms=args.slow_start_ms,
-            stall_ms=args.stall_ms,
-            stall_after=args.stall_after,
-            frame_drop=args.frame_drop,
-            seed=args.seed,
+        faults=faultschema.FaultConfig(
+            **{f.name: getattr(args, f.name) for f in faultschema.fault_fields()}
         ),
     )
 

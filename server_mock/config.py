@@ -4,26 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.core.faultschema import FaultConfig  # the one fault schema, kept in core
+
+__all__ = ["DEFAULT_MAX_MESSAGE_BYTES", "FaultConfig", "MockConfig"]
+
 DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024
-
-
-@dataclass
-class FaultConfig:
-    """Faults applied to every session unless a connection's query overrides them.
-
-    Probabilities are in 0..1; durations in milliseconds; 0 disables a fault.
-    """
-
-    latency_ms: float = 0.0  # added before each output / event / answer
-    jitter_ms: float = 0.0  # uniform +- jitter around latency_ms (never below 0)
-    drop: float = 0.0  # probability that an output is silently dropped
-    error_rate: float = 0.0  # probability that an output is replaced by an error
-    disconnect_after: int = 0  # abrupt disconnect after this many outputs
-    slow_start_ms: float = 0.0  # delay before a session is accepted
-    stall_ms: float = 0.0  # SSE: pause this long mid-stream ...
-    stall_after: int = 1  # ... after this many events
-    frame_drop: float = 0.0  # WebRTC: probability that a video frame is not sent
-    seed: int | None = None  # random seed, for repeatable fault patterns
 
 
 @dataclass

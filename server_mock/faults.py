@@ -1,45 +1,37 @@
-"""Fault injection, all of it: latency, jitter, drops, errors, disconnects, stalls.
+"""The fault decisions of one session: latency, jitter, drops, errors, disconnects, stalls.
 
-Server-wide defaults come from `FaultConfig`; each connection may override any of
-them with query parameters of the same name (`?latency_ms=20&drop=0.1`), so one
-mock process can serve a clean session beside a faulty one.
+Server-wide defaults come from `FaultConfig` (the schema in `app.core.faultschema`);
+each connection may override any of them with query parameters of the same name
+(`?latency_ms=20&drop=0.1`), so one mock process can serve a clean session beside a
+faulty one. Where the decisions are applied: `outbox.py` for every transport's
+outputs, `webrtc.py` for video frames.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import random
 from collections.abc import Callable, Mapping
 
-from server_mock.config import FaultConfig
+from app.core.faultschema import FaultConfig, FaultParamError, fault_names, is_active, with_query
 
-FAULT_PARAMS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(FaultConfig))
+__all__ = [
+    "FAULT_PARAMS",
+    "INJECTED_ERROR",
+    "FaultConfig",
+    "FaultParamError",
+    "Faults",
+    "parse_overrides",
+]
 
-
-class FaultParamError(ValueError):
-    """A fault query parameter that is not a number in range."""
+FAULT_PARAMS: tuple[str, ...] = fault_names()
+INJECTED_ERROR = "injected fault: error_rate"  # the reason every transport reports
 
 
 def parse_overrides(base: FaultConfig, query: Mapping[str, str]) -> FaultConfig:
-    """Return `base` with the fault parameters present in `query` applied."""
-    changes: dict[str, object] = {}
-    for f in dataclasses.fields(FaultConfig):
-        raw = query.get(f.name)
-        if raw is None:
-            continue
-        try:
-            value: float | int = (
-                int(raw) if f.name in ("disconnect_after", "stall_after", "seed") else float(raw)
-            )
-        except ValueError:
-            raise FaultParamError(f"fault parameter {f.name}={raw!r} is not a number") from None
-        if value < 0:
-            raise FaultParamError(f"fault parameter {f.name}={raw!r} must not be negative")
-        if f.name in ("drop", "error_rate", "frame_drop") and value > 1:
-            raise FaultParamError(f"fault parameter {f.name}={raw!r} must be between 0 and 1")
-        changes[f.name] = value
-    return dataclasses.replace(base, **changes) if changes else base  # type: ignore[arg-type]  # values typed per field above
+    """Return `base` with the fault parameters present in `query` applied (raises
+    FaultParamError, one line, for a value that is not a number in range)."""
+    return with_query(base, query)
 
 
 class Faults:
@@ -60,6 +52,7 @@ class Faults:
         self._query = query or {}
         self._rng = random.Random(config.seed)
         self.outputs = 0  # outputs that went out (drives disconnect_after)
+        self._active = (config, is_active(config))  # asked per message: cached per config
 
     @classmethod
     def for_session(cls, current: Callable[[], FaultConfig], query: Mapping[str, str]) -> Faults:
@@ -78,19 +71,11 @@ class Faults:
 
     @property
     def active(self) -> bool:
-        c = self.config
-        return any(
-            (
-                c.latency_ms,
-                c.jitter_ms,
-                c.drop,
-                c.error_rate,
-                c.disconnect_after,
-                c.slow_start_ms,
-                c.stall_ms,
-                c.frame_drop,
-            )
-        )
+        """Whether any fault is on; False lets the outbox skip every per-message step."""
+        config = self.config
+        if self._active[0] is not config:
+            self._active = (config, is_active(config))
+        return self._active[1]
 
     def delay_s(self) -> float:
         c = self.config
@@ -124,7 +109,7 @@ class Faults:
         return bool(n) and self.outputs >= n
 
     def stall_s(self, events_sent: int) -> float:
-        """Seconds to stall before the next SSE event, given how many went out."""
+        """Seconds to stall before the next output, given how many went out."""
         c = self.config
         if c.stall_ms and events_sent == c.stall_after:
             return c.stall_ms / 1000.0

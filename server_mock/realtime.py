@@ -2,10 +2,10 @@
 frames for `x-fal-error` / `x-fal-message`, `max_buffering` with oldest-dropped,
 idle `TIMEOUT`, and the unary, server-streaming and bidirectional modes.
 
-Apps only write handlers; everything protocol- and fault-related lives here and
-in `faults.py`. The frames themselves are the client's codecs, read from the other
-side (`app.core.codecs.realtime`, `app.core.codecs.fal_frames`), so the two ends
-cannot drift apart.
+Apps only write handlers; the protocol lives here, the faults in `outbox.py`. The
+frames themselves are the client's codecs, read from the other side
+(`app.core.codecs.realtime`, `app.core.codecs.fal_frames`), so the two ends cannot
+drift apart.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from starlette.websockets import WebSocket
 
 from app.core.codecs.fal_frames import error_frame, timings_frame
 from app.core.codecs.realtime import InputError, decode_input, encode_output
-from server_mock.faults import Faults
+from server_mock.faults import INJECTED_ERROR, Faults
+from server_mock.outbox import Outbox
 
 log = logging.getLogger("server_mock")
 
@@ -67,8 +68,8 @@ def parse_max_buffering(raw: str | None) -> int | None:
 class RealtimeSession:
     """One accepted realtime WebSocket, seen by an app as inputs in and outputs out.
 
-    Outputs pass through a sender task so injected latency delays them without
-    limiting throughput (like a slow network, not a slow app), in order.
+    Everything it sends goes through its `Outbox` (faults, order, injected latency
+    that delays outputs without limiting throughput).
     """
 
     def __init__(
@@ -91,15 +92,14 @@ class RealtimeSession:
         self.aborted = False
         self.started = time.monotonic()
         self._last_timing = self.started
-        self._outbox: asyncio.Queue[tuple[float, dict[str, Any] | str | bytes | None]] = (
-            asyncio.Queue()
+        self.outbox: Outbox[dict[str, Any] | str | bytes] = Outbox(
+            faults, self._write, label=label, on_disconnect=self._disconnected
         )
-        self._sender: asyncio.Task[None] | None = None
         self._ticker: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------
     async def start(self) -> None:
-        self._sender = asyncio.create_task(self._send_loop())
+        self.outbox.start()
         if self.timings:
             await self._raw_send(timings_frame(0.0))
             self._ticker = asyncio.create_task(self._timings_loop())
@@ -110,21 +110,17 @@ class RealtimeSession:
             return
         if error is not None:
             self.send_error(*error)
-        self._outbox.put_nowait((0.0, None))  # sentinel: close after what is queued
-        if self._sender is not None:
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(self._sender), timeout=10)
+        await self.outbox.close(timeout=10)
         if not self.aborted:
             await self._close(code)
 
     async def cancel(self) -> None:
-        for task in (self._sender, self._ticker):
-            if task is not None and not task.done():
-                task.cancel()
-        for task in (self._sender, self._ticker):
-            if task is not None:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        await self.outbox.cancel()
+        if self._ticker is not None and not self._ticker.done():
+            self._ticker.cancel()
+        if self._ticker is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._ticker
 
     # -- receiving -------------------------------------------------------------
     async def receive(self, timeout: float | None = None) -> dict[str, Any] | None:
@@ -161,44 +157,33 @@ class RealtimeSession:
 
         Raises AppError for an injected error, which ends the session as fal would.
         """
-        if self.faults.drop_output():
-            return
-        if self.faults.error_output():
+        if self.outbox.send(output) == "error":
             # as if the app raised: the session ends with INTERNAL_ERROR, then close 1000
-            raise AppError("injected fault: error_rate")
-        self._outbox.put_nowait((time.monotonic() + self.faults.delay_s(), output))
+            raise AppError(INJECTED_ERROR)
 
     def send_control(self, message: dict[str, Any]) -> None:
         """Queue a protocol message (e.g. signaling) that output faults must not touch."""
-        self._outbox.put_nowait((0.0, message))
+        self.outbox.send_control(message)
 
     def send_error(self, code: str, reason: str) -> None:
-        self._outbox.put_nowait((0.0, error_frame(code, reason)))
+        self.outbox.send_control(error_frame(code, reason))
 
     def send_text(self, payload: dict[str, Any]) -> None:
-        self._outbox.put_nowait((0.0, json.dumps(payload)))
+        self.outbox.send_control(json.dumps(payload))
 
-    async def _send_loop(self) -> None:
-        while True:
-            due, item = await self._outbox.get()
-            if item is None:
-                return
-            wait = due - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            if isinstance(item, dict):
-                if self.timings:
-                    await self._maybe_timing()
-                await self._raw_send(encode_output(item))
-                if self.faults.count_output():
-                    log.info(
-                        "%s: injected disconnect after %d outputs", self.label, self.faults.outputs
-                    )
-                    self.aborted = True
-                    self.closed = True
-                    return
-            else:
-                await self._raw_send(item)
+    async def _write(self, item: dict[str, Any] | str | bytes) -> None:
+        """The outbox's writer: maps (outputs, signaling) as msgpack, text frames as is."""
+        if isinstance(item, dict):
+            if self.timings:
+                await self._maybe_timing()
+            await self._raw_send(encode_output(item))
+        else:
+            await self._raw_send(item)
+
+    def _disconnected(self) -> None:
+        """An injected disconnect: no close frame, no more sends (the client sees 1006)."""
+        self.aborted = True
+        self.closed = True
 
     async def _raw_send(self, data: str | bytes) -> None:
         if self.closed:

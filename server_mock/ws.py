@@ -10,35 +10,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from typing import Any
 
 from starlette.websockets import WebSocket
 
 from app.core.codecs import webrtc as signaling
 from app.core.codecs.fal_frames import error_frame
-from server_mock.faults import Faults
+from server_mock.faults import INJECTED_ERROR, Faults
+from server_mock.outbox import Outbox
 
 log = logging.getLogger("server_mock")
 
 
 async def serve_echo(ws: WebSocket, faults: Faults, max_message_bytes: int, label: str) -> None:
-    """Echo frames; injected latency delays each one without limiting throughput."""
-    outbox: asyncio.Queue[tuple[float, dict[str, Any]] | None] = asyncio.Queue()
-    aborted = False
-
-    async def sender() -> None:
-        nonlocal aborted
-        while (item := await outbox.get()) is not None:
-            due, message = item
-            wait = due - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            await ws.send(message)
-            if faults.count_output():
-                log.info("%s: injected disconnect after %d frames", label, faults.outputs)
-                aborted = True
-                return
+    """Echo frames through the session's outbox (faults, order, disconnect_after)."""
+    # an injected error is reported inline, in place of the echo, and the session goes on
+    inline = {"type": "websocket.send", "text": error_frame("INTERNAL_ERROR", INJECTED_ERROR)}
+    outbox: Outbox[dict[str, Any]] = Outbox(faults, ws.send, label=label, error_frame=inline)
 
     async def receiver() -> None:
         while True:
@@ -54,32 +42,25 @@ async def serve_echo(ws: WebSocket, faults: Faults, max_message_bytes: int, labe
                 )
                 await ws.close(1009, f"frame of {size} bytes exceeds {max_message_bytes}")
                 return
-            if faults.drop_output():
-                continue
-            if faults.error_output():
-                error = error_frame("INTERNAL_ERROR", "injected fault: error_rate")
-                outbox.put_nowait((0.0, {"type": "websocket.send", "text": error}))
-                continue
             out: dict[str, Any] = (
                 {"type": "websocket.send", "bytes": data}
                 if data is not None
                 else {"type": "websocket.send", "text": text}
             )
-            outbox.put_nowait((time.monotonic() + faults.delay_s(), out))
+            outbox.send(out)
 
-    sending = asyncio.create_task(sender())
+    sending = outbox.start()
     receiving = asyncio.create_task(receiver())
     try:
         # ends when the client goes (receiver) or an injected disconnect fires (sender)
         await asyncio.wait({sending, receiving}, return_when=asyncio.FIRST_COMPLETED)
         if receiving.done() and not sending.done():
-            outbox.put_nowait(None)  # flush what is queued, then close
-            await asyncio.wait({sending}, timeout=5)
+            await outbox.close(timeout=5)  # flush what is queued, then close
     finally:
-        for task in (sending, receiving):
-            task.cancel()
-        await asyncio.gather(sending, receiving, return_exceptions=True)
-        if not aborted:
+        receiving.cancel()
+        await asyncio.gather(receiving, return_exceptions=True)
+        await outbox.cancel()
+        if not outbox.aborted:
             with contextlib.suppress(Exception):
                 await ws.close(1000)
 

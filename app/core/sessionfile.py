@@ -26,25 +26,12 @@ from typing import Any, TypeVar
 
 from app.core.credentials import KEY_SOURCES, REDACTED, load_key
 from app.core.errors import ProbeError
+from app.core.faultschema import FaultParamError, fault_names, values_from_json
 from app.core.targets import TRANSPORTS
 
 VERSION = 1
 VERSION_FIELD = "rtprobe_session"
 PAYLOAD_FORMATS = ("json", "msgpack", "text", "bytes")  # app.core.transports.ws.PayloadFormat
-# server_mock.config.FaultConfig's fields, spelled out: importing it would load the whole
-# mock server (starlette, uvicorn) just to read a file. A test keeps the two in step.
-FAULT_NAMES = (
-    "latency_ms",
-    "jitter_ms",
-    "drop",
-    "error_rate",
-    "disconnect_after",
-    "slow_start_ms",
-    "stall_ms",
-    "stall_after",
-    "frame_drop",
-    "seed",
-)
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 SECRET_HEADER_PARTS = ("key", "token", "secret", "auth", "password", "credential", "cookie")
 _MIN_SECRET = 8  # shorter "secrets" would mangle ordinary text when scrubbed
@@ -95,7 +82,8 @@ class MockSpec:
     enabled: bool = False  # start it when the session is opened
     port: int = 0  # 0: any free port
     timings: bool = False  # x-fal-message timings frames
-    faults: dict[str, float | int | None] = field(default_factory=dict)  # FaultConfig names
+    # the fault schema's names (app.core.faultschema); absent ones take the mock's default
+    faults: dict[str, float | int | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -141,6 +129,11 @@ def _connection_dict(c: ConnectionSpec) -> dict[str, Any]:
     }
 
 
+def _known_faults(faults: dict[str, float | int | None]) -> dict[str, float | int | None]:
+    names = fault_names()  # the fault schema's fields, in its order
+    return {k: faults[k] for k in names if k in faults}
+
+
 def dumps(session: Session, *, secrets: Iterable[str | None] = ()) -> str:
     """The file text. Any of `secrets` that still appears (say, a key pasted into a
     payload) is replaced by "***" as a last line of defence."""
@@ -151,7 +144,7 @@ def dumps(session: Session, *, secrets: Iterable[str | None] = ()) -> str:
             "enabled": session.mock.enabled,
             "port": session.mock.port,
             "timings": session.mock.timings,
-            "faults": {k: v for k, v in session.mock.faults.items() if k in FAULT_NAMES},
+            "faults": _known_faults(session.mock.faults),
         },
         "settings": session.settings,
     }
@@ -310,15 +303,11 @@ def _connection(r: _Reader) -> ConnectionSpec:
 def _mock(r: _Reader) -> MockSpec:
     d = MockSpec()
     raw = r.child("faults")
-    faults: dict[str, float | int | None] = {}
-    for name in FAULT_NAMES:  # unknown fault names are ignored like any unknown field
-        if name in raw.obj:
-            if name == "seed":
-                faults[name] = raw.optional_int(name, None, 0)
-            elif name in ("disconnect_after", "stall_after"):
-                faults[name] = raw.integer(name, 0)
-            else:
-                faults[name] = raw.number(name, 0.0)
+    try:  # checked by the fault schema; unknown names are ignored like any unknown field
+        faults = values_from_json(raw.obj, strict=False)
+    except FaultParamError as exc:
+        shown = f"={exc.shown}" if exc.shown is not None else ""
+        raw.fail(f"{raw.where}.{exc.name}{shown}", exc.problem)
     return MockSpec(
         enabled=r.boolean("enabled", d.enabled),
         port=r.integer("port", d.port),

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
+from app.core import faultschema
 from app.core.credentials import load_key, store_key
 from app.core.errors import ProbeError
 from app.core.sessionfile import MockSpec, Session, SessionFileError, load, save
@@ -35,13 +36,26 @@ from app.gui.connection_panel import (
 from app.gui.mock_control import MockControl
 
 PANELS_PER_ROW = 2
-FAULT_FIELDS = (
-    ("latency_ms", "latency", " ms", 0, 60_000, 1),
-    ("jitter_ms", "jitter", " ms", 0, 60_000, 1),
-    ("drop", "drop", "", 0, 1, 3),
-    ("error_rate", "errors", "", 0, 1, 3),
-    ("disconnect_after", "disconnect after", "", 0, 1_000_000, 0),
-)
+_SPIN_MAX = 2**31 - 1  # QSpinBox holds a C int
+
+
+def _fault_box(f: faultschema.FaultField) -> QDoubleSpinBox | QSpinBox:
+    """The editor of one fault setting, from the fault schema (unit, bounds, help)."""
+    box: QDoubleSpinBox | QSpinBox
+    if f.type is int:
+        box = QSpinBox()
+        box.setRange(int(f.low), min(int(f.high if f.high is not None else _SPIN_MAX), _SPIN_MAX))
+    else:
+        box = QDoubleSpinBox()
+        box.setDecimals(3 if f.unit == "probability" else 1)
+        box.setSingleStep(0.01 if f.unit == "probability" else 1)
+        box.setRange(f.low, f.high if f.high is not None else 1e9)
+    if f.zero:
+        box.setSpecialValueText(f.zero)
+    if f.unit == "ms":
+        box.setSuffix(" ms")
+    box.setToolTip(f"mock fault {f.name}: {f.help} (applies live to open sessions)")
+    return box
 
 
 class MainWindow(QMainWindow):
@@ -88,21 +102,11 @@ class MainWindow(QMainWindow):
         self.mock_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         bar.addWidget(self.mock_label)
         self.fault_inputs: dict[str, QDoubleSpinBox | QSpinBox] = {}
-        for name, label, suffix, lo, hi, decimals in FAULT_FIELDS:
-            bar.addWidget(QLabel(f" {label} "))
-            box: QDoubleSpinBox | QSpinBox
-            if decimals:
-                box = QDoubleSpinBox()
-                box.setDecimals(decimals)
-                box.setSingleStep(0.01 if hi == 1 else 1)
-            else:
-                box = QSpinBox()
-                box.setSpecialValueText("never")
-            box.setRange(lo, hi)
-            box.setSuffix(suffix)
-            box.setToolTip(f"mock fault: {name} (applies live to open sessions)")
-            bar.addWidget(box)
-            self.fault_inputs[name] = box
+        for f in faultschema.fault_fields():
+            if f.gui:
+                bar.addWidget(QLabel(f" {f.label} "))
+                self.fault_inputs[f.name] = _fault_box(f)
+                bar.addWidget(self.fault_inputs[f.name])
         self.apply_faults_action = QAction("Apply faults", self)
         self.apply_faults_action.triggered.connect(self.apply_faults)
         bar.addAction(self.apply_faults_action)
@@ -173,13 +177,10 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("mock server stopped")
 
     def apply_faults(self) -> None:
-        faults = {name: box.value() for name, box in self.fault_inputs.items()}
-        faults["disconnect_after"] = int(faults["disconnect_after"])
-        self.mock.set_faults(faults)
+        self.mock.set_faults({name: box.value() for name, box in self.fault_inputs.items()})
 
     def _faults_changed(self, faults: dict) -> None:
-        active = [f"{k}={v}" for k, v in faults.items() if v and k not in ("stall_after",)]
-        self.statusBar().showMessage("mock faults: " + (", ".join(active) or "none"))
+        self.statusBar().showMessage("mock faults: " + faultschema.describe(faults))
 
     # -- connections -----------------------------------------------------------------
     def add_connection_for(self, transport: str) -> ConnectionPanel:
@@ -267,7 +268,6 @@ class MainWindow(QMainWindow):
     # -- sessions ----------------------------------------------------------------------
     def session(self) -> Session:
         faults = {name: box.value() for name, box in self.fault_inputs.items()}
-        faults["disconnect_after"] = int(faults["disconnect_after"])
         return Session(
             connections=[to_spec(p.settings()) for p in self.panels],
             mock=MockSpec(enabled=self.mock.running or self.mock_action.isChecked(), faults=faults),

@@ -18,7 +18,7 @@ def test_query_overrides_only_what_it_names() -> None:
     [
         ({"drop": "1.5"}, "drop='1.5' must be between 0 and 1"),
         ({"latency_ms": "-1"}, "must not be negative"),
-        ({"disconnect_after": "2.5"}, "disconnect_after='2.5' is not a number"),
+        ({"disconnect_after": "2.5"}, "disconnect_after='2.5' is not a whole number"),
         ({"jitter_ms": "lots"}, "jitter_ms='lots' is not a number"),
     ],
 )

@@ -14,7 +14,6 @@ import pytest
 from app.core import credentials
 from app.core.credentials import forget_key, keyring_available, load_key, redact, store_key
 from app.core.sessionfile import (
-    FAULT_NAMES,
     PAYLOAD_FORMATS,
     ConnectionSpec,
     MockSpec,
@@ -197,7 +196,8 @@ def test_nulls_and_optional_numbers() -> None:
 
 def test_spelled_out_names_match_their_sources() -> None:
     assert set(PAYLOAD_FORMATS) == set(typing.get_args(PayloadFormat))
-    assert tuple(f.name for f in dataclasses.fields(FaultConfig)) == FAULT_NAMES
+    every_fault = dataclasses.asdict(FaultConfig())  # the mock's faults, all of them
+    assert loads(dumps(Session(mock=MockSpec(faults=every_fault)))).mock.faults == every_fault
 
 
 # -- credentials -------------------------------------------------------------------------
