@@ -53,7 +53,7 @@ class MockApp:
 
 
 def _webrtc_route(kind: str) -> RealtimeRoute:
-    """WebRTC signaling over the realtime protocol (PROTOCOLS.md 4b): a bidi session."""
+    """WebRTC signaling over the realtime protocol (docs/protocols.md, 4b): a bidi session."""
 
     async def handler(session: RealtimeSession) -> None:
         from server_mock import webrtc  # aiortc is heavy: load it on first use

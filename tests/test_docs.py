@@ -126,11 +126,6 @@ def test_markdown_links_reach_files_that_exist(path: Path) -> None:
     assert not broken, f"{path.relative_to(ROOT)} has broken links: {broken}"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="source comments still cite notes outside the repository; they are rewritten "
-    "to point at docs/ when the branches merge, then this mark goes",
-)
 def test_code_points_only_inside_the_repository() -> None:
     offenders = {
         str(path.relative_to(ROOT)): found

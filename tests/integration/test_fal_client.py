@@ -1,4 +1,4 @@
-"""The real fal-client package against the mock (PROTOCOLS.md 'compatibility suite')."""
+"""The real fal-client package against the mock (docs/protocols.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 
 def point_fal_client_at(monkeypatch: pytest.MonkeyPatch, base: str) -> None:
-    """PROTOCOLS.md: fal-client builds URLs from module constants."""
+    """fal-client builds URLs from module constants."""
     monkeypatch.setattr(fc, "REALTIME_URL_FORMAT", base.replace("http://", "ws://") + "/")
     monkeypatch.setattr(fc, "RUN_URL_FORMAT", base + "/")
     monkeypatch.setattr(fc, "REST_URL", base)
@@ -188,7 +188,7 @@ async def test_bad_key_refused_at_handshake(keyed: str) -> None:
 
 
 async def test_abrupt_disconnect_is_connection_closed(fal: fc.AsyncClient) -> None:
-    """PROTOCOLS.md: a dropped TCP connection is CONNECTION_CLOSED for fal-client."""
+    """A dropped TCP connection is CONNECTION_CLOSED for fal-client (docs/protocols.md, 1)."""
     got = []
     # use_jwt=False: fal-client would append "?fal_jwt_token" after our own query
     async with fal.realtime(

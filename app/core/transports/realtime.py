@@ -1,4 +1,4 @@
-"""fal's realtime protocol client: msgpack maps out, typed replies in (PROTOCOLS.md 1)."""
+"""fal's realtime protocol client: msgpack maps out, typed replies in (docs/protocols.md, 1)."""
 
 from __future__ import annotations
 
