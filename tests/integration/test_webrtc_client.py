@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from app.core.engine.config import RunConfig
-from app.core.engine.webrtc_session import WebRtcSession, cycle_actions
+from app.core.sessions.webrtc import WebRtcSession, cycle_actions
 from app.core.errors import AppError, ConnectError, ProbeError
 from app.core.events import Event, FrameSample, Message, Sample, StateChange, StatsSnapshot
 from app.core.media import SyntheticSource

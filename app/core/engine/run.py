@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 from app.core.engine.config import RunConfig
-from app.core.engine.session import Emit, MessageSession
+from app.core.sessions.messages import Emit, MessageSession
 from app.core.errors import TargetError
 from app.core.events import Event
 from app.core.summary import Aggregator
@@ -32,7 +32,7 @@ async def run(config: RunConfig, emit: Emit, stop: asyncio.Event | None = None) 
         raise TargetError("give a message count or a duration")
     stop = stop or asyncio.Event()
     if config.transport == "sse":
-        from app.core.engine.stream_session import StreamSession
+        from app.core.sessions.sse import StreamSession
 
         streams = [StreamSession(i, config, emit, stop) for i in range(config.concurrency)]
         await asyncio.gather(*(s.run() for s in streams))
@@ -46,7 +46,7 @@ async def run(config: RunConfig, emit: Emit, stop: asyncio.Event | None = None) 
 
 
 async def _run_webrtc(config: RunConfig, emit: Emit, stop: asyncio.Event) -> None:
-    from app.core.engine.webrtc_session import WebRtcSession, cycle_actions
+    from app.core.sessions.webrtc import WebRtcSession, cycle_actions
     from app.core.media import source_factory
     from app.core.transports.webrtc import WebRtcOptions
 

@@ -63,8 +63,8 @@ class EngineThread:
         return self.call(lambda: self._control(run_id, "pause", paused))
 
     async def _control(self, run_id: int, what: str, value: Any) -> None:
-        from app.core.engine.session import now_ns
-        from app.core.engine.webrtc_session import control
+        from app.core.sessions.messages import now_ns
+        from app.core.sessions.webrtc import control
 
         try:
             await control(self._stops.get(run_id), what, value)

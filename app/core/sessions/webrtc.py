@@ -48,7 +48,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.core.engine.config import RunConfig
-from app.core.engine.session import Emit, now_ns
+from app.core.sessions.messages import Emit, now_ns
 from app.core.errors import ClosedError, ProbeError, TargetError
 from app.core.events import (
     ErrorEvent,

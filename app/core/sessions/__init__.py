@@ -1,0 +1,1 @@
+"""Engine sessions, one module per transport; `registry` maps transport names to them."""
