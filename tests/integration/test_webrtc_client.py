@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from app.core.engine.config import RunConfig
-from app.core.sessions.webrtc import WebRtcSession, cycle_actions
 from app.core.errors import AppError, ConnectError, ProbeError
 from app.core.events import Event, FrameSample, Message, Sample, StateChange, StatsSnapshot
 from app.core.media import SyntheticSource
+from app.core.sessions.webrtc import WebRtcSession, cycle_actions
 from app.core.summary import Aggregator
 from app.core.targets import resolve
 from app.core.transports.loopback import loopback_candidates_active, sdp_candidate_addresses

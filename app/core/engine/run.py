@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Callable
 
 from app.core.engine.config import RunConfig
-from app.core.sessions.messages import Emit, MessageSession
 from app.core.errors import TargetError
 from app.core.events import Event
+from app.core.sessions.messages import Emit, MessageSession
 from app.core.summary import Aggregator
 from app.core.transports.base import MessageClient
 from app.core.transports.realtime import RealtimeClient
@@ -46,8 +46,8 @@ async def run(config: RunConfig, emit: Emit, stop: asyncio.Event | None = None) 
 
 
 async def _run_webrtc(config: RunConfig, emit: Emit, stop: asyncio.Event) -> None:
-    from app.core.sessions.webrtc import WebRtcSession, cycle_actions
     from app.core.media import source_factory
+    from app.core.sessions.webrtc import WebRtcSession, cycle_actions
     from app.core.transports.webrtc import WebRtcOptions
 
     p = config.webrtc

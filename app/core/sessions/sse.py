@@ -8,9 +8,9 @@ import json
 
 from app.core.codecs.sse import SseEvent
 from app.core.engine.config import RunConfig
-from app.core.sessions.messages import Emit, more_to_send, now_ns, sleep_until
 from app.core.errors import AuthError, ConnectError, ProbeTimeout, TargetError
 from app.core.events import ErrorEvent, Message, Sample, StateChange
+from app.core.sessions.messages import Emit, more_to_send, now_ns, sleep_until
 from app.core.transports.sse import SseClient, StreamResult
 
 

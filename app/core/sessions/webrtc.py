@@ -48,7 +48,6 @@ from collections.abc import Callable
 from typing import Any
 
 from app.core.engine.config import RunConfig
-from app.core.sessions.messages import Emit, now_ns
 from app.core.errors import ClosedError, ProbeError, TargetError
 from app.core.events import (
     ErrorEvent,
@@ -61,6 +60,7 @@ from app.core.events import (
     VideoFrame,
 )
 from app.core.media.sources import MarkedSource
+from app.core.sessions.messages import Emit, now_ns
 from app.core.transports.webrtc import (
     ActionResult,
     DataMessage,
