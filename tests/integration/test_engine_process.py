@@ -6,7 +6,7 @@ import time
 
 from app.core.engine.config import RunConfig
 from app.core.engine.process import EngineProcess
-from app.core.events import ErrorEvent, Sample
+from app.core.events import RunFinished, Sample
 from app.core.targets import resolve
 from tests.integration.engines import until_finished
 
@@ -53,6 +53,7 @@ def test_dead_engine_finishes_open_runs_with_an_error(mock_base: str) -> None:
     engine._proc.kill()
     engine._proc.join(5)
     events = until_finished(engine, {run_id})
-    errors = [e for _, e in events if isinstance(e, ErrorEvent)]
-    assert errors[-1].message == "the engine process ended unexpectedly"
+    finished = events[-1][1]
+    assert isinstance(finished, RunFinished) and finished.reason == "failed"
+    assert finished.error == "the engine process ended unexpectedly"
     engine.close()

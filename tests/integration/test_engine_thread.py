@@ -6,7 +6,7 @@ import time
 
 from app.core.engine.config import RunConfig
 from app.core.engine.thread import EngineThread
-from app.core.events import ErrorEvent, Sample
+from app.core.events import RunFinished, Sample
 from app.core.targets import resolve
 from tests.integration.engines import until_finished
 
@@ -49,12 +49,13 @@ def test_stop_ends_a_long_run(mock_base: str) -> None:
         engine.close()
 
 
-def test_bad_config_becomes_an_error_event() -> None:
+def test_bad_config_finishes_the_run_with_its_reason() -> None:
     engine = EngineThread()
     try:
         run_id = engine.submit(RunConfig(target=resolve("realtime", "a/b"), count=None))
         events = _wait_finished(engine, run_id)
-        errors = [e for e in events if isinstance(e, ErrorEvent)]
-        assert errors and errors[0].message == "give a message count or a duration"
+        assert events == [
+            RunFinished(events[-1].t_ns, "failed", "give a message count or a duration")
+        ]
     finally:
         engine.close()
