@@ -23,6 +23,7 @@ class Outbox:
     def __init__(self, limit: int = MAX_QUEUED) -> None:
         self.limit = limit
         self.overflowed = 0  # events discarded in all, since the start
+        self.finished = 0  # RunFinished events put, in all
         self._events: list[tuple[int, Event]] = []
         self._dropped: Counter[int] = Counter()  # per run, not yet reported
         self._lock = threading.Lock()
@@ -30,6 +31,7 @@ class Outbox:
     def put(self, run_id: int, event: Event) -> None:
         with self._lock:
             if isinstance(event, RunFinished):
+                self.finished += 1
                 self._report(run_id)
             elif len(self._events) >= self.limit:
                 self._dropped[run_id] += 1

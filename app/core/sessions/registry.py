@@ -5,8 +5,8 @@ The one place that knows the transport names. The engine builds every session wi
 `transport(name).<fact>`, never `name == "webrtc"`. A new transport is one module in
 `app/core/sessions/` and one row in `TRANSPORTS`.
 
-Session modules load on first use (`module:Class`), so importing the registry does not
-load aiortc or httpx.
+Session modules load on first use (`module:Class`), so importing the registry loads no
+session module (and not aiortc).
 """
 
 from __future__ import annotations
