@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from app.core.engine.config import RunConfig
 from app.core.engine.run import run_collect
+from app.core.sessions import registry
 from app.core.targets import resolve
 from server_mock.process import MockProcess
 
@@ -48,7 +49,7 @@ async def _tests(base: str, count: int, echo: Callable[[str], None]) -> int:
             target=resolve(transport, target, base_url=base), payload=payload, count=n, reconnects=0
         )
         summary = (await run_collect(cfg)).summary()
-        extra = "(time to first event)" if transport == "sse" else ""
+        extra = "(time to first event)" if registry.transport(transport).streams_events else ""
         if summary["received"] != n:
             failures += 1
             extra = f"only {summary['received']} of {n} answered: " + "; ".join(

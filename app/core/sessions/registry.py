@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from app.core.errors import TargetError
-from app.core.sessions.base import SessionFactory
+
+if TYPE_CHECKING:  # the registry stays light: `app.core.targets` reads its facts too
+    from app.core.sessions.base import SessionFactory
 
 
 @dataclass(frozen=True)
@@ -30,15 +32,17 @@ class Transport:
     streams_events: bool = False  # one message is one streaming request (first event, gaps)
     chooses_format: bool = False  # the payload's wire format is the user's (`ws_format`)
     takes_max_buffering: bool = False  # fal's `max_buffering` query parameter applies
+    over_http: bool = False  # http(s):// URLs; every other transport speaks ws(s)://
 
     def factory(self) -> SessionFactory:
+        """The session class (or function) that builds this transport's sessions."""
         if not isinstance(self.session, str):
             return self.session
         module, _, path = self.session.partition(":")
         found: object = importlib.import_module(module)
         for name in path.split("."):
             found = getattr(found, name)
-        return cast(SessionFactory, found)
+        return cast("SessionFactory", found)
 
 
 TRANSPORTS: dict[str, Transport] = {
@@ -57,7 +61,9 @@ TRANSPORTS: dict[str, Transport] = {
             chooses_format=True,
             takes_max_buffering=True,
         ),
-        Transport("sse", "app.core.sessions.sse:SseSession", "SSE", streams_events=True),
+        Transport(
+            "sse", "app.core.sessions.sse:SseSession", "SSE", streams_events=True, over_http=True
+        ),
         Transport(
             "webrtc",
             "app.core.sessions.webrtc:WebRtcSession.from_config",
