@@ -38,20 +38,24 @@ class SseSession:
     async def act(self, what: str, value: object) -> None:
         raise takes_no_actions(self.config.transport, what)
 
-    async def run(self) -> None:
+    def client(self) -> SseClient:
+        """The pooled client every request of this session goes through (tests swap it)."""
         cfg = self.config
-        payload = cfg.payload if cfg.sse_method == "POST" else None
-        if payload is not None and not isinstance(payload, dict):
-            raise TargetError("an SSE request body must be a JSON object")
-        on_event = self._on_event if cfg.record_messages else None
-        client = SseClient(
+        return SseClient(
             cfg.target,
             method=cfg.sse_method,
             headers=dict(cfg.ws.headers),
             key=cfg.ws.credentials.key,
             timeout_s=max(cfg.timeout_s, 0.001),
-            on_event=on_event,
+            on_event=self._on_event if cfg.record_messages else None,
         )
+
+    async def run(self) -> None:
+        cfg = self.config
+        payload = cfg.payload if cfg.sse_method == "POST" else None
+        if payload is not None and not isinstance(payload, dict):
+            raise TargetError("an SSE request body must be a JSON object")
+        client = self.client()
         deadline = self.deadline
         interval_ns = int(1e9 / self.rate) if self.rate else 0
         self.emit(StateChange(self.index, now_ns(), "connecting"))
