@@ -363,6 +363,24 @@ class WebRtcSession:
             reason = self.client.end_reason if self.client is not None else ""
             self.emit(StateChange(self.index, now_ns(), "closed", reason))
 
+    def new_client(self, source: MarkedSource | None) -> WebRtcClient:
+        """One connection's client, its hooks calling back into this session (tests
+        swap in an in-memory one)."""
+        cfg = self.config
+        return WebRtcClient(
+            cfg.target,
+            ws_options=cfg.ws,
+            options=self.options,
+            source=source,
+            hooks=Hooks(
+                on_frame=self._on_frame_in,
+                on_action=self._on_action,
+                on_signaling=self._on_signaling,
+                on_data=self._on_data,
+                on_problem=self._on_problem,
+            ),
+        )
+
     def _done(self, deadline: int | None) -> bool:
         if self.stop.is_set() or self._enough.is_set():
             return True
@@ -370,22 +388,9 @@ class WebRtcSession:
 
     async def _open(self) -> tuple[WebRtcClient | None, ProbeError | None]:
         """A new client (and source), connected; or the error that prevented it."""
-        cfg = self.config
         try:
             source = self.source_factory() if self.mode == "v2v" and self.source_factory else None
-            client = WebRtcClient(
-                cfg.target,
-                ws_options=cfg.ws,
-                options=self.options,
-                source=source,
-                hooks=Hooks(
-                    on_frame=self._on_frame_in,
-                    on_action=self._on_action,
-                    on_signaling=self._on_signaling,
-                    on_data=self._on_data,
-                    on_problem=self._on_problem,
-                ),
-            )
+            client = self.new_client(source)
         except ProbeError as exc:
             return None, exc
         self.client = client
