@@ -3,7 +3,8 @@
 The one place that knows the transport names. The engine builds every session with
 `session_factory(name)`; a view that shows something only some transports have asks
 `transport(name).<fact>`, never `name == "webrtc"`. A new transport is one module in
-`app/core/sessions/` and one row in `TRANSPORTS`.
+`app/core/sessions/` and one row in `TRANSPORTS` (plus its class in `_SHAPES`, so mypy
+checks its shape).
 
 Session modules load on first use (`module:Class`), so importing the registry loads no
 session module (and not aiortc).
@@ -19,6 +20,18 @@ from app.core.errors import TargetError
 
 if TYPE_CHECKING:  # the registry stays light: `app.core.targets` reads its facts too
     from app.core.sessions.base import SessionFactory
+    from app.core.sessions.realtime import RealtimeSession
+    from app.core.sessions.sse import SseSession
+    from app.core.sessions.webrtc import WebRtcSession
+    from app.core.sessions.ws import WsSession
+
+    # mypy checks here that every row's session has the shape the engine relies on
+    _SHAPES: tuple[SessionFactory, ...] = (
+        RealtimeSession,
+        WsSession,
+        SseSession,
+        WebRtcSession.from_config,
+    )
 
 
 @dataclass(frozen=True)
