@@ -80,3 +80,14 @@ def test_process_loop_counts_what_the_pipe_could_not_take(mock_base: str) -> Non
         commands_out.send(("close",))
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_the_bound_is_read_when_the_engine_starts(monkeypatch) -> None:
+    import app.core.engine.thread as engine_thread
+
+    monkeypatch.setattr(engine_thread, "MAX_QUEUED", 3)  # a GUI that falls far behind
+    engine = EngineThread()
+    try:
+        assert engine._outbox.limit == 3
+    finally:
+        engine.close()

@@ -163,7 +163,10 @@ def _child(commands: Connection, events: Connection, max_queued: int) -> None:
 
 # -- the parent ----------------------------------------------------------------------
 class EngineProcess:
-    def __init__(self, max_queued: int = MAX_QUEUED) -> None:
+    def __init__(self, max_queued: int | None = None) -> None:
+        """`max_queued`: events held for the GUI at most (default `MAX_QUEUED`, read at
+        call time so a test can lower it)."""
+        max_queued = MAX_QUEUED if max_queued is None else max_queued
         ctx = multiprocessing.get_context("spawn")  # never fork a process that runs Qt
         child_commands, self._commands = ctx.Pipe(duplex=False)
         self._events, child_events = ctx.Pipe(duplex=False)

@@ -24,7 +24,10 @@ from app.core.events import Event
 
 
 class EngineThread:
-    def __init__(self, max_queued: int = MAX_QUEUED) -> None:
+    def __init__(self, max_queued: int | None = None) -> None:
+        """`max_queued`: events held for the GUI at most (default `MAX_QUEUED`, read at
+        call time so a test can lower it)."""
+        max_queued = MAX_QUEUED if max_queued is None else max_queued
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._serve, name="rtprobe-engine", daemon=True)
         self._outbox = Outbox(max_queued)
