@@ -67,6 +67,7 @@ from app.core.sessions.base import Emit, Reconnect, deadline_of
 from app.core.transports.webrtc import (
     ActionResult,
     DataMessage,
+    Flavour,
     FrameInfo,
     Hooks,
     Mode,
@@ -74,7 +75,6 @@ from app.core.transports.webrtc import (
     WebRtcOptions,
     default_mode,
 )
-from app.core.transports.webrtc_parts import Flavour
 
 STATS_INTERVAL_S = 1.0
 END_GRACE_S = 0.5  # v2v: frames sent this recently may still be on their way at the end
