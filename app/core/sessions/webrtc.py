@@ -2,7 +2,8 @@
 
 What it emits (all on the engine's perf_counter clock):
 
-- `StateChange`: connecting, connected, then closed (or failed, with the error);
+- `StateChange`: connecting, connected, then closed (or failed, with the error), with
+  reconnecting, connecting, connected again for each reconnect;
 - `FrameSample` per frame: "out" for every frame the source hands to aiortc (frame_id =
   the marker id), "in" for every decoded frame (frame_id = the marker value, latency_ns
   for fresh v2v frames matched by id, hold_ns = aiortc's receive jitter-buffer hold);
@@ -12,7 +13,7 @@ What it emits (all on the engine's perf_counter clock):
   getStats figures every second (bitrates, packets lost, jitter, RTT, frames decoded/
   lost/duplicate, fps, and `action_latency_ms` for actions resolved in that second),
   then a final snapshot with the totals (`final: True`, frames lost including frames
-  still missing at the end);
+  still missing at the end), one per connection;
 - `Sample` per `action` (generated video): seq = action index, intended_ns = sent_ns =
   when it was sent, done_ns = receive time of the first frame whose marker carries it,
   outcome "received" or "timed_out" (none within `config.timeout_s`, or the run ended;
