@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from app.core.engine.build import RunSettings, build_config
 from app.core.engine.run import run_collect
+from app.core.sessions import registry
 from server_mock.process import MockProcess
 
 TESTS = (
@@ -47,7 +48,7 @@ async def _tests(base: str, count: int, echo: Callable[[str], None]) -> int:
             RunSettings(transport, target, payload=payload, count=n, reconnects=0, base_url=base)
         )
         summary = (await run_collect(cfg)).summary()
-        extra = "(time to first event)" if transport == "sse" else ""
+        extra = "(time to first event)" if registry.transport(transport).streams_events else ""
         if summary["received"] != n:
             failures += 1
             extra = f"only {summary['received']} of {n} answered: " + "; ".join(

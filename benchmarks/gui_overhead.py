@@ -23,7 +23,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from app.core.engine.config import RunConfig
 from app.core.engine.thread import EngineThread
-from app.core.events import StateChange
+from app.core.events import RunFinished
 from app.core.metrics import LatencyHistogram
 from app.core.summary import Aggregator
 from app.core.targets import resolve
@@ -59,7 +59,7 @@ def headless(base: str, seconds: float) -> LatencyHistogram:
         deadline = time.monotonic() + seconds + 30
         while len(finished) < len(aggs) and time.monotonic() < deadline:
             for run_id, event in engine.drain():
-                if isinstance(event, StateChange) and event.session == -1:
+                if isinstance(event, RunFinished):
                     finished.add(run_id)
                 else:
                     aggs[run_id].feed(event)

@@ -33,9 +33,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from app.core.engine.config import RunConfig  # noqa: E402
-from app.core.engine.webrtc_session import WebRtcSession  # noqa: E402
 from app.core.events import ErrorEvent, Event, FrameSample, StateChange, StatsSnapshot  # noqa: E402
 from app.core.media import SyntheticSource  # noqa: E402
+from app.core.sessions.webrtc import WebRtcSession  # noqa: E402
 from app.core.targets import resolve  # noqa: E402
 from app.core.transports.webrtc import WebRtcOptions  # noqa: E402
 from server_mock.process import MockProcess  # noqa: E402

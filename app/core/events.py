@@ -2,7 +2,9 @@
 report writers all consume the same way.
 
 Times are `time.perf_counter_ns()` values (`*_ns`) on the engine's clock; durations
-are nanoseconds. `session` numbers the concurrent sessions of a run from 0.
+are nanoseconds. `session` numbers the concurrent sessions of a run from 0. Every run
+ends with exactly one `RunFinished`; nothing of that run follows it but the ErrorEvent
+answering a control (an action, a pause) sent after the end.
 """
 
 from __future__ import annotations
@@ -70,9 +72,10 @@ class StateChange:
 
 @dataclass(frozen=True, slots=True)
 class ErrorEvent:
-    """An error a user should see, already a one-line message."""
+    """An error a user should see, already a one-line message. `session` is None for an
+    error of the run as a whole (an action no session could take, …)."""
 
-    session: int
+    session: int | None
     t_ns: int
     kind: str  # the ProbeError class name, e.g. "AuthError", "AppError"
     message: str
@@ -121,4 +124,37 @@ class VideoFrame:
     source_height: int = 0
 
 
-Event = Sample | Message | StateChange | ErrorEvent | FrameSample | StatsSnapshot | VideoFrame
+FinishReason = Literal["done", "stopped", "failed", "cancelled"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished:
+    """The last event of every run. `error` is the one-line reason a run failed as a
+    whole (a bad config, an engine bug, the engine process gone); the sessions' own
+    failures arrive before it as ErrorEvents and StateChanges."""
+
+    t_ns: int
+    reason: FinishReason
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class EventsDropped:
+    """`count` events of this run were discarded because the consumer (the GUI) did not
+    take them in time; sent after the drop, before the run's RunFinished."""
+
+    t_ns: int
+    count: int
+
+
+Event = (
+    Sample
+    | Message
+    | StateChange
+    | ErrorEvent
+    | FrameSample
+    | StatsSnapshot
+    | VideoFrame
+    | RunFinished
+    | EventsDropped
+)

@@ -8,7 +8,15 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from app.core.events import ErrorEvent, Event, Message, Sample, StateChange
+from app.core.events import (
+    ErrorEvent,
+    Event,
+    EventsDropped,
+    Message,
+    RunFinished,
+    Sample,
+    StateChange,
+)
 from app.core.report.csv import CsvSampleWriter
 from app.core.report.timeline import Timeline
 from app.core.summary import Aggregator, Summary
@@ -26,6 +34,7 @@ class LiveRun:
         self.state = "connecting"
         self.last_error = ""
         self.finished = False
+        self.dropped = 0  # events the engine could not hand over in time (EventsDropped)
         self.csv_truncated = False
         # every sample, streamed to a temporary CSV so "export CSV" has them all
         self._csv_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives with the run
@@ -42,8 +51,12 @@ class LiveRun:
             if isinstance(event, Message):
                 messages.append(event)
                 continue
-            if isinstance(event, StateChange) and event.session == -1:
-                self.finished = True  # the engine thread's end-of-run marker
+            if isinstance(event, RunFinished):
+                self.finished = True
+                self.last_error = event.error or self.last_error
+                continue
+            if isinstance(event, EventsDropped):
+                self.dropped += event.count
                 continue
             agg.feed(event)
             timeline.feed(event)

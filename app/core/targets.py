@@ -13,6 +13,7 @@ from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from app.core.errors import TargetError
+from app.core.sessions import registry
 
 Transport = Literal["realtime", "ws", "sse", "webrtc"]
 TRANSPORTS: tuple[Transport, ...] = ("realtime", "ws", "sse", "webrtc")
@@ -77,7 +78,7 @@ def resolve(
     else:
         netloc = host or DEFAULT_HOST
         token_url = f"{(rest_url or DEFAULT_REST).rstrip('/')}/tokens/"
-    if transport == "sse":
+    if registry.transport(transport).over_http:
         scheme = "https" if secure else "http"
     else:
         scheme = "wss" if secure else "ws"
@@ -89,7 +90,7 @@ def _normalize_url(transport: str, url: str) -> str:
     scheme = parts.scheme.lower()
     if not parts.netloc or not parts.hostname:
         raise TargetError(f"URL {url!r} has no host")
-    want_ws = transport != "sse"
+    want_ws = not registry.transport(transport).over_http
     if scheme in ("ws", "wss"):
         if not want_ws:
             scheme = "https" if scheme == "wss" else "http"

@@ -7,8 +7,8 @@ import time
 
 from PySide6.QtCore import Qt
 
-from app.core.engine.webrtc_session import PREVIEW_HZ
 from app.core.events import VideoFrame
+from app.core.sessions.webrtc import PREVIEW_HZ
 from app.gui.connection_panel import ConnectionPanel
 
 

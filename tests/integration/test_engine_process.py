@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
+
+import pytest
 
 from app.core.engine.config import RunConfig
 from app.core.engine.process import EngineProcess
-from app.core.events import ErrorEvent, Sample
+from app.core.events import RunFinished, Sample
 from app.core.targets import resolve
 from tests.integration.engines import until_finished
 
@@ -53,6 +58,29 @@ def test_dead_engine_finishes_open_runs_with_an_error(mock_base: str) -> None:
     engine._proc.kill()
     engine._proc.join(5)
     events = until_finished(engine, {run_id})
-    errors = [e for _, e in events if isinstance(e, ErrorEvent)]
-    assert errors[-1].message == "the engine process ended unexpectedly"
+    finished = events[-1][1]
+    assert isinstance(finished, RunFinished) and finished.reason == "failed"
+    assert finished.error == "the engine process ended unexpectedly"
     engine.close()
+
+
+def _threads(pid: int | str) -> int:
+    return len(list(Path(f"/proc/{pid}/task").iterdir()))
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_the_child_runs_its_loop_on_its_main_thread_alone() -> None:
+    # native libraries start threads of their own (OpenBLAS, for numpy): count those
+    # in a bare interpreter with the same imports, and expect nothing more
+    code = "import os, app.core.engine.process; print(len(os.listdir('/proc/self/task')))"
+    bare = int(
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+    )
+    engine = EngineProcess()
+    try:
+        assert engine._proc.pid is not None
+        assert _threads(engine._proc.pid) == bare
+    finally:
+        engine.close()

@@ -6,7 +6,7 @@ import time
 
 from app.core.engine.config import RunConfig
 from app.core.engine.thread import EngineThread
-from app.core.events import ErrorEvent, Sample
+from app.core.events import ErrorEvent, RunFinished, Sample
 from app.core.targets import resolve
 from tests.integration.engines import until_finished
 
@@ -49,12 +49,44 @@ def test_stop_ends_a_long_run(mock_base: str) -> None:
         engine.close()
 
 
-def test_bad_config_becomes_an_error_event() -> None:
+def test_bad_config_finishes_the_run_with_its_reason() -> None:
     engine = EngineThread()
     try:
         run_id = engine.submit(RunConfig(target=resolve("realtime", "a/b"), count=None))
         events = _wait_finished(engine, run_id)
+        assert events == [
+            RunFinished(events[-1].t_ns, "failed", "give a message count or a duration")
+        ]
+    finally:
+        engine.close()
+
+
+def test_controls_go_through_the_run_and_come_back_as_its_errors(mock_base: str) -> None:
+    engine = EngineThread()
+    try:
+        run_id = engine.submit(
+            RunConfig(
+                target=resolve("realtime", "mock/echo", base_url=mock_base),
+                count=None,
+                duration_s=30,
+                rate=50,
+            )
+        )
+        got: list = []
+        deadline = time.monotonic() + 10
+        while not any(isinstance(e, Sample) for e in got) and time.monotonic() < deadline:
+            got.extend(e for _, e in engine.drain())
+            time.sleep(0.01)
+        engine.send_action(run_id, "w u").result(5)
+        engine.stop(run_id)
+        events = got + _wait_finished(engine, run_id)
         errors = [e for e in events if isinstance(e, ErrorEvent)]
-        assert errors and errors[0].message == "give a message count or a duration"
+        assert [(e.session, e.message) for e in errors] == [
+            (None, "cannot send action: realtime sessions take no actions")
+        ]
+        assert events[-1].reason == "stopped"
+        engine.pause(run_id, True).result(5)  # after the end: answered, never raised
+        late = engine.drain()
+        assert [e.message for _, e in late] == ["cannot send pause: no connected realtime session"]
     finally:
         engine.close()

@@ -17,10 +17,18 @@ from typing import Any
 import pytest
 
 from app.core.engine.config import RunConfig
-from app.core.engine.webrtc_session import WebRtcSession, cycle_actions
 from app.core.errors import AppError, ConnectError, ProbeError
-from app.core.events import Event, FrameSample, Message, Sample, StateChange, StatsSnapshot
+from app.core.events import (
+    ErrorEvent,
+    Event,
+    FrameSample,
+    Message,
+    Sample,
+    StateChange,
+    StatsSnapshot,
+)
 from app.core.media import SyntheticSource
+from app.core.sessions.webrtc import WebRtcSession, cycle_actions
 from app.core.summary import Aggregator
 from app.core.targets import resolve
 from app.core.transports.loopback import loopback_candidates_active, sdp_candidate_addresses
@@ -312,21 +320,67 @@ async def test_session_stops_after_count_frames(mock_base: str) -> None:
     assert [e.state for e in events if isinstance(e, StateChange)][-1] == "closed"
 
 
-async def test_session_reports_a_failed_connect(mock_base: str) -> None:
+V2V_ARGS: dict[str, Any] = {
+    "source_factory": lambda: SyntheticSource(320, 240, 30),
+    "mode": "v2v",
+    "data_channel": False,
+    "actions": None,
+}
+
+
+async def test_session_reports_a_failed_connect() -> None:
     config = RunConfig(
         target=resolve("webrtc", f"ws://127.0.0.1:{free_port()}/mock/yolo/webrtc"),
         count=None,
         duration_s=1.0,
+        reconnects=0,
     )
-    events = await run_session(
-        {
-            "source_factory": lambda: SyntheticSource(320, 240, 30),
-            "mode": "v2v",
-            "data_channel": False,
-            "actions": None,
-        },
-        config,
-    )
+    events = await run_session(V2V_ARGS, config)
     assert [e.state for e in events if isinstance(e, StateChange)] == ["connecting", "failed"]
-    errors = [e for e in events if not isinstance(e, StateChange)]
-    assert len(errors) == 1 and errors[0].kind == "ConnectError"  # type: ignore[union-attr]
+    errors = [e for e in events if isinstance(e, ErrorEvent)]
+    assert len(errors) == len(events) - 2 == 1 and errors[0].kind == "ConnectError"
+
+
+async def test_session_retries_a_failed_connect_under_the_shared_policy() -> None:
+    config = RunConfig(
+        target=resolve("webrtc", f"ws://127.0.0.1:{free_port()}/mock/yolo/webrtc"),
+        count=None,
+        duration_s=20.0,
+        reconnects=2,
+    )
+    events = await run_session(V2V_ARGS, config)
+    states = [e.state for e in events if isinstance(e, StateChange)]
+    assert states == ["connecting", "reconnecting"] * 2 + ["connecting", "failed"]
+    assert [e.kind for e in events if isinstance(e, ErrorEvent)] == ["ConnectError"] * 3
+
+
+async def test_session_reconnects_when_the_server_ends_early(mock_base: str) -> None:
+    config = RunConfig(
+        target=resolve("webrtc", mock_base + "/mock/yolo/webrtc"), count=40, duration_s=20.0
+    )
+    events: list[Event] = []
+    ended: list[int] = []
+
+    def emit(event: Event) -> None:
+        events.append(event)
+        frames_in = sum(isinstance(e, FrameSample) and e.direction == "in" for e in events)
+        if not ended and frames_in == 10 and session.client is not None:
+            # the end a server causes when it closes the signaling socket, mid-run
+            ended.append(frames_in)
+            session.client._end(None, "the server closed the signaling socket")
+
+    session = WebRtcSession(0, config, emit, asyncio.Event(), **V2V_ARGS)
+    await asyncio.wait_for(session.run(), 30)
+    states = [e.state for e in events if isinstance(e, StateChange)]
+    assert states == [
+        "connecting",
+        "connected",
+        "reconnecting",
+        "connecting",
+        "connected",
+        "closed",
+    ]
+    frames_in = [e for e in events if isinstance(e, FrameSample) and e.direction == "in"]
+    assert len(frames_in) >= 40  # the count is the session's, over both connections
+    finals = [e for e in events if isinstance(e, StatsSnapshot) and e.values.get("final")]
+    assert len(finals) == 2

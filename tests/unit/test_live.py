@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import app.core.live as live_module
-from app.core.events import Message, Sample, StateChange
+from app.core.events import EventsDropped, Message, RunFinished, Sample, StateChange
 from app.core.live import LiveRun
 
 
@@ -20,6 +20,13 @@ def test_live_run_folds_events_and_streams_a_bounded_csv(tmp_path: Path, monkeyp
     live.export_csv(tmp_path / "s.csv")
     assert len((tmp_path / "s.csv").read_text().splitlines()) == 1 + 3
     assert live.csv_truncated
-    live.feed_many([StateChange(-1, 0, "closed", "run finished")])
-    assert live.finished
+    live.feed_many([EventsDropped(1, 7), RunFinished(2, "done")])
+    assert live.finished and live.dropped == 7 and live.last_error == ""
+    live.close()
+
+
+def test_a_failed_run_shows_its_reason() -> None:
+    live = LiveRun("realtime", "ws://h/x")
+    live.feed_many([RunFinished(1, "failed", "give a message count or a duration")])
+    assert live.finished and live.last_error == "give a message count or a duration"
     live.close()

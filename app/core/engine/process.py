@@ -3,84 +3,207 @@
 A thread was not enough: measured with benchmarks/gui_overhead.py (4 connections, 1,000
 messages/s in all), the GUI thread's painting held the GIL so often that the engine
 thread's p50 round trip went from 0.15 to 0.6 ms and p99 more than doubled. In its own
-process the engine has its own interpreter and GIL; events come back in pickled
-batches over a pipe, and the GUI drains them on its timer as before.
+process the engine has its own interpreter and GIL.
 
-Same interface as `EngineThread`: submit, stop, send_action, pause, drain, close.
+The child runs one asyncio loop on its main thread, nothing else: commands come in on
+one pipe, read by the loop (`add_reader`) as they arrive; every `FLUSH_S` the loop sends
+what the runs emitted as one pickled batch on a second pipe. That pipe is written
+without blocking (the measuring loop must never wait for the GUI): while the parent has
+not taken the previous batch, events stay in the child's bounded `Outbox`, which counts
+what it must drop; the count arrives as `EventsDropped` and in `overflowed`.
+
+Same interface as `EngineThread`: submit, stop, act (send_action, pause), drain, close.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import multiprocessing
+import os
+import pickle
+import select
+import signal
+import struct
 import time
 from multiprocessing.connection import Connection
 from typing import Any
 
 from app.core.engine.config import RunConfig
-from app.core.events import ErrorEvent, Event, StateChange
+from app.core.engine.host import RunHost
+from app.core.engine.outbox import MAX_QUEUED, Outbox
+from app.core.events import Event, EventsDropped, RunFinished, now_ns
 
-FLUSH_S = 0.01  # how often the child sends what its engine produced
+FLUSH_S = 0.01  # how often the child sends what its runs produced
 START_TIMEOUT_S = 30.0
+READ_CHUNK = 1 << 16
+MAX_READS = 4096  # per drain: at most 256 MB, so a drain always returns
+HEADER = struct.Struct("!I")  # a batch's length, then its pickle
 
 
-def _child(conn: Connection) -> None:
-    """The child's main thread: commands in, event batches out; the engine on its thread."""
-    from app.core.engine.thread import EngineThread
-
-    engine = EngineThread()
-    to_parent: dict[int, int] = {}  # the engine's run id -> the parent's
-    to_child: dict[int, int] = {}
-    conn.send("ready")
-    try:
-        while True:
-            while conn.poll(FLUSH_S):
-                command, *args = conn.recv()
-                if command == "close":
-                    return
-                if command == "submit":
-                    parent_id, config = args
-                    child_id = engine.submit(config)
-                    to_parent[child_id], to_child[parent_id] = parent_id, child_id
-                elif args and args[0] in to_child:
-                    child_id = to_child[args[0]]
-                    if command == "stop":
-                        engine.stop(child_id)
-                    elif command == "action":
-                        engine.send_action(child_id, args[1])
-                    elif command == "pause":
-                        engine.pause(child_id, args[1])
-            batch = engine.drain()
-            if batch:
-                conn.send([(to_parent.get(run_id, run_id), event) for run_id, event in batch])
-    except (EOFError, BrokenPipeError, OSError):
-        return  # the parent went away
-    finally:
-        engine.close()
+def frame(obj: object) -> bytes:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    return HEADER.pack(len(data)) + data
 
 
-class EngineProcess:
+class Unframer:
+    """Bytes from the pipe in, whole objects out (a frame may arrive in pieces)."""
+
     def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> list[Any]:
+        self._buf += data
+        out = []
+        while len(self._buf) >= HEADER.size:
+            (size,) = HEADER.unpack_from(self._buf)
+            end = HEADER.size + size
+            if len(self._buf) < end:
+                break
+            out.append(pickle.loads(self._buf[HEADER.size : end]))
+            del self._buf[:end]
+        return out
+
+
+# -- the child ------------------------------------------------------------------------
+class Child:
+    """The engine process's loop: commands in, batches out. Runs in the child; tests
+    may run it on a thread of their own."""
+
+    def __init__(self, commands: Connection, events: Connection, max_queued: int) -> None:
+        self.commands = commands
+        self.fd = events.fileno()
+        self._events = events  # kept open as long as we write to its fd
+        self.outbox = Outbox(max_queued)
+        self.host = RunHost(self.outbox)
+        self._unsent = bytearray()  # framed batches the pipe did not take yet
+        self._acting: set[asyncio.Task[None]] = set()
+        self._done: asyncio.Future[None] | None = None
+
+    async def serve(self, close_timeout_s: float = 5.0) -> None:
+        loop = asyncio.get_running_loop()
+        self._done = loop.create_future()
+        os.set_blocking(self.fd, False)
+        self._unsent += frame("ready")
+        loop.add_reader(self.commands.fileno(), self._on_commands)
+        flusher = asyncio.create_task(self._flush_every(FLUSH_S))
+        try:
+            await self._done
+        finally:
+            loop.remove_reader(self.commands.fileno())
+            await self.host.close(close_timeout_s)
+            flusher.cancel()
+            await asyncio.gather(flusher, return_exceptions=True)
+            self._finish_writing(close_timeout_s)
+
+    def _on_commands(self) -> None:
+        try:
+            while self.commands.poll():
+                self._command(*self.commands.recv())
+        except (EOFError, OSError):
+            self._stop_serving()  # the parent went away
+
+    def _command(self, command: str, *args: Any) -> None:
+        if command == "close":
+            self._stop_serving()
+        elif command == "submit":
+            self.host.start(*args)
+        elif command == "stop":
+            self.host.stop(*args)
+        elif command == "act":
+            task = asyncio.create_task(self.host.act(*args))
+            self._acting.add(task)
+            task.add_done_callback(self._acting.discard)
+
+    def _stop_serving(self) -> None:
+        if self._done is not None and not self._done.done():
+            self._done.set_result(None)
+
+    async def _flush_every(self, interval_s: float) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what the pipe takes; only when it took all, move the next batch in."""
+        self._write_some()
+        if not self._unsent:
+            batch = self.outbox.take()
+            if batch:
+                self._unsent += frame(batch)
+                self._write_some()
+
+    def _write_some(self) -> None:
+        if not self._unsent:
+            return
+        try:
+            written = os.write(self.fd, self._unsent)
+        except BlockingIOError:
+            return
+        except OSError:  # the parent went away
+            self._unsent.clear()
+            self._stop_serving()
+            return
+        del self._unsent[:written]
+
+    def _finish_writing(self, timeout_s: float) -> None:
+        """The last batches (every run's RunFinished), waiting at most `timeout_s`."""
+        deadline = time.monotonic() + timeout_s
+        self.flush()
+        while (self._unsent or len(self.outbox)) and time.monotonic() < deadline:
+            select.select([], [self.fd], [], 0.05)
+            self.flush()
+
+
+def _child(commands: Connection, events: Connection, max_queued: int) -> None:
+    # a terminal's Ctrl-C goes to the whole process group: the parent decides to stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    asyncio.run(Child(commands, events, max_queued).serve())
+
+
+# -- the parent ----------------------------------------------------------------------
+class EngineProcess:
+    def __init__(self, max_queued: int | None = None) -> None:
+        """`max_queued`: events held for the GUI at most (default `MAX_QUEUED`, read at
+        call time so a test can lower it)."""
+        max_queued = MAX_QUEUED if max_queued is None else max_queued
         ctx = multiprocessing.get_context("spawn")  # never fork a process that runs Qt
-        self._conn, child_conn = ctx.Pipe()
+        child_commands, self._commands = ctx.Pipe(duplex=False)
+        self._events, child_events = ctx.Pipe(duplex=False)
         self._proc = ctx.Process(
-            target=_child, args=(child_conn,), name="rtprobe-engine", daemon=True
+            target=_child,
+            args=(child_commands, child_events, max_queued),
+            name="rtprobe-engine",
+            daemon=True,
         )
         self._proc.start()
-        child_conn.close()
+        child_commands.close()
+        child_events.close()
+        self._fd = self._events.fileno()
+        os.set_blocking(self._fd, False)
+        self._unframer = Unframer()
         self._ids = itertools.count(1)
         self._active: set[int] = set()
         self._dead = False
-        self.overflowed = 0
-        if not self._conn.poll(START_TIMEOUT_S) or self._conn.recv() != "ready":
+        self.overflowed = 0  # events the child dropped because we did not drain in time
+        if not self._wait_ready(START_TIMEOUT_S):
             self.close()
             raise RuntimeError("the engine process did not start")
+
+    def _wait_ready(self, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        while not self._dead and time.monotonic() < deadline:
+            select.select([self._fd], [], [], min(0.1, max(0.0, deadline - time.monotonic())))
+            for obj in self._read():
+                if obj == "ready":
+                    return True
+        return False
 
     def _send(self, *command: Any) -> None:
         if self._dead:
             return
         try:
-            self._conn.send(command)
+            self._commands.send(command)
         except (BrokenPipeError, OSError):
             self._dead = True
 
@@ -93,41 +216,60 @@ class EngineProcess:
     def stop(self, run_id: int) -> None:
         self._send("stop", run_id)
 
+    def act(self, run_id: int, what: str, value: object) -> None:
+        """Steer a running run; what it cannot take arrives as the run's ErrorEvent."""
+        self._send("act", run_id, what, value)
+
     def send_action(self, run_id: int, action: str) -> None:
-        self._send("action", run_id, action)
+        self.act(run_id, "action", action)
 
     def pause(self, run_id: int, paused: bool) -> None:
-        self._send("pause", run_id, paused)
+        self.act(run_id, "pause", paused)
+
+    def _read(self) -> list[Any]:
+        """Every whole object the pipe holds now; marks the engine dead at its end."""
+        out: list[Any] = []
+        for _ in range(MAX_READS):
+            try:
+                data = os.read(self._fd, READ_CHUNK)
+            except BlockingIOError:
+                break
+            except OSError:
+                data = b""
+            if not data:
+                self._dead = True
+                break
+            out.extend(self._unframer.feed(data))
+        return out
 
     def drain(self) -> list[tuple[int, Event]]:
         out: list[tuple[int, Event]] = []
-        try:
-            while not self._dead and self._conn.poll():
-                out.extend(self._conn.recv())
-        except (EOFError, OSError):
-            self._dead = True
+        if not self._dead:
+            for batch in self._read():
+                if isinstance(batch, list):
+                    out.extend(batch)
         for run_id, event in out:
-            if isinstance(event, StateChange) and event.session == -1:
+            if isinstance(event, RunFinished):
                 self._active.discard(run_id)
+            elif isinstance(event, EventsDropped):
+                self.overflowed += event.count
         if self._dead and self._active:
             # never leave a view waiting for a run that can no longer finish
-            now = time.perf_counter_ns()
-            for run_id in sorted(self._active):
-                out.append(
-                    (
-                        run_id,
-                        ErrorEvent(-1, now, "ProbeError", "the engine process ended unexpectedly"),
-                    )
-                )
-                out.append((run_id, StateChange(-1, now, "closed", "engine process ended")))
+            gone = RunFinished(now_ns(), "failed", "the engine process ended unexpectedly")
+            out.extend((run_id, gone) for run_id in sorted(self._active))
             self._active.clear()
         return out
 
     def close(self, timeout_s: float = 5.0) -> None:
         self._send("close")
-        self._proc.join(timeout_s)
+        deadline = time.monotonic() + timeout_s
+        while self._proc.is_alive() and time.monotonic() < deadline:
+            if not self._dead:
+                self._read()  # the child's last batches, so its writes can finish
+            self._proc.join(0.05)
         if self._proc.is_alive():
             self._proc.terminate()
             self._proc.join(timeout_s)
         self._dead = True
-        self._conn.close()
+        self._commands.close()
+        self._events.close()

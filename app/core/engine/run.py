@@ -1,4 +1,9 @@
-"""Running a whole test: N concurrent sessions of one transport, events to one sink."""
+"""Running a whole test: N concurrent sessions of one transport, events to one sink.
+
+`run` builds the sessions through the registry (it never asks which transport it
+runs), runs them to the end and emits one `RunFinished` last. A `RunControl` is how the
+outside steers a running run: `stop()`, and `act(...)` to each of its live sessions.
+"""
 
 from __future__ import annotations
 
@@ -6,76 +11,97 @@ import asyncio
 from collections.abc import Callable
 
 from app.core.engine.config import RunConfig
-from app.core.engine.session import Emit, MessageSession
-from app.core.errors import TargetError
-from app.core.events import Event
+from app.core.errors import ClosedError, ProbeError, TargetError
+from app.core.events import Event, FinishReason, RunFinished, now_ns
+from app.core.sessions.base import Emit, Session
+from app.core.sessions.registry import session_factory
 from app.core.summary import Aggregator
-from app.core.transports.base import MessageClient
-from app.core.transports.realtime import RealtimeClient
-from app.core.transports.ws import WsClient
 
 
-def _connector(config: RunConfig) -> Callable[[], asyncio.Future[MessageClient]]:
-    target, ws = config.target, config.ws
-    if config.transport == "realtime":
-        return lambda: RealtimeClient.connect(target, ws, config.seq_field)  # type: ignore[return-value]
-    if config.transport == "ws":
-        return lambda: WsClient.connect(target, ws, config.ws_format, config.seq_field)  # type: ignore[return-value]
-    raise TargetError(f"the engine cannot run {config.transport!r} targets yet")
+class RunControl:
+    """One run's handle: its stop event and, while it runs, its sessions.
+
+    Lives on the engine loop; call its methods there (the engine thread and process
+    forward their `stop`, `send_action` and `pause` to it).
+    """
+
+    def __init__(self, stop: asyncio.Event | None = None) -> None:
+        self.stop_event = stop or asyncio.Event()
+        self.sessions: list[Session] = []
+
+    @property
+    def stopped(self) -> bool:
+        return self.stop_event.is_set()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+
+    async def act(self, what: str, value: object) -> None:
+        """Hand `what` (e.g. "action", "w u" or "pause", True) to every session. Raises
+        the first session's error when no session could take it (not connected yet, a
+        transport without actions); errors on the wire are emitted by the sessions."""
+        errors: list[ProbeError] = []
+        for session in list(self.sessions):
+            try:
+                await session.act(what, value)
+            except ProbeError as exc:
+                errors.append(exc)
+        if not self.sessions:
+            raise ClosedError(f"cannot send {what}: no connected session")
+        if len(errors) == len(self.sessions):
+            raise errors[0]
 
 
-async def run(config: RunConfig, emit: Emit, stop: asyncio.Event | None = None) -> None:
-    """Run to completion (or until `stop` is set), emitting every event to `emit`."""
+def check(config: RunConfig) -> None:
+    """What no transport can run; raises TargetError with a one-line message."""
     if config.concurrency < 1:
         raise TargetError("concurrency must be at least 1")
     if config.count is None and not config.duration_s:
         raise TargetError("give a message count or a duration")
-    stop = stop or asyncio.Event()
-    if config.transport == "sse":
-        from app.core.engine.stream_session import StreamSession
-
-        streams = [StreamSession(i, config, emit, stop) for i in range(config.concurrency)]
-        await asyncio.gather(*(s.run() for s in streams))
-        return
-    if config.transport == "webrtc":
-        await _run_webrtc(config, emit, stop)
-        return
-    connect = _connector(config)
-    sessions = [MessageSession(i, config, connect, emit, stop) for i in range(config.concurrency)]
-    await asyncio.gather(*(s.run() for s in sessions))
 
 
-async def _run_webrtc(config: RunConfig, emit: Emit, stop: asyncio.Event) -> None:
-    from app.core.engine.webrtc_session import WebRtcSession, cycle_actions
-    from app.core.media import source_factory
-    from app.core.transports.webrtc import WebRtcOptions
-
-    p = config.webrtc
-    factory = source_factory(p.source, p.width, p.height, p.fps)
-    actions = (
-        cycle_actions(p.action_every_s, config.duration_s or 3600) if p.action_every_s else None
-    )
-    sessions = [
-        WebRtcSession(
-            i,
-            config,
-            emit,
-            stop,
-            source_factory=factory,
-            mode=p.mode,  # type: ignore[arg-type]  # checked by the config builder
-            data_channel=p.data_channel,
-            actions=actions,
-            options=WebRtcOptions(flavour=p.signaling),  # type: ignore[arg-type]
-        )
-        for i in range(config.concurrency)
-    ]
-    await asyncio.gather(*(s.run() for s in sessions))
+async def run(
+    config: RunConfig, emit: Emit, control: RunControl | asyncio.Event | None = None
+) -> None:
+    """Run to completion (or until stopped), emitting every event to `emit`, then one
+    RunFinished. `control` may be a bare stop event, for callers that only stop.
+    Errors of the run as a whole are raised after the RunFinished that names them."""
+    if not isinstance(control, RunControl):
+        control = RunControl(control)
+    reason: FinishReason = "failed"
+    error = ""
+    try:
+        check(config)
+        factory = session_factory(config.transport)
+        control.sessions = [
+            factory(i, config, emit, control.stop_event) for i in range(config.concurrency)
+        ]
+        tasks = [asyncio.ensure_future(s.run()) for s in control.sessions]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:  # one session could not run: end the others, then say why
+            control.stop()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        reason = "stopped" if control.stopped else "done"
+    except ProbeError as exc:
+        error = str(exc)
+        raise
+    except asyncio.CancelledError:
+        reason = "cancelled"
+        raise
+    except Exception as exc:  # an engine bug: say so in one line, and let it propagate
+        error = f"internal error: {type(exc).__name__}: {exc}"
+        raise
+    finally:
+        control.sessions = []
+        emit(RunFinished(now_ns(), reason, error))
 
 
 async def run_collect(
     config: RunConfig,
     also: Callable[[Event], None] | None = None,
-    stop: asyncio.Event | None = None,
+    stop: RunControl | asyncio.Event | None = None,
 ) -> Aggregator:
     """Run and fold every event into an Aggregator (the CLI and tests use this)."""
     agg = Aggregator(transport=config.transport, target=config.target.display)

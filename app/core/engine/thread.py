@@ -1,8 +1,10 @@
-"""The engine on its own thread and asyncio loop, for the GUI.
+"""The engine on its own thread and asyncio loop, in this process.
 
 Measured here: a live 30 Hz plot on the measuring loop's thread raises p99 round trip
-from ~0.25 ms to ~1 ms. So the GUI never runs the engine itself: it submits runs
-here and drains batched events from a thread-safe queue on a timer.
+from ~0.25 ms to ~1 ms. So the GUI never runs the engine itself: it submits runs here
+and drains batched events from a bounded, thread-safe `Outbox` on a timer. The GUI
+normally uses `EngineProcess` (see app.core.engine.process); this is its in-process
+twin, with the same interface: submit, stop, send_action, pause, drain, close.
 """
 
 from __future__ import annotations
@@ -11,28 +13,32 @@ import asyncio
 import contextlib
 import itertools
 import threading
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from typing import Any
 
 from app.core.engine.config import RunConfig
-from app.core.errors import ProbeError
-from app.core.events import ErrorEvent, Event, StateChange
-
-MAX_QUEUED = 200_000  # events held for the GUI at most; older ones are counted, then dropped
+from app.core.engine.host import RunHost
+from app.core.engine.outbox import MAX_QUEUED, Outbox
+from app.core.events import Event
 
 
 class EngineThread:
-    def __init__(self) -> None:
+    def __init__(self, max_queued: int | None = None) -> None:
+        """`max_queued`: events held for the GUI at most (default `MAX_QUEUED`, read at
+        call time so a test can lower it)."""
+        max_queued = MAX_QUEUED if max_queued is None else max_queued
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._serve, name="rtprobe-engine", daemon=True)
-        self._events: deque[tuple[int, Event]] = deque()
-        self._lock = threading.Lock()
-        self._stops: dict[int, asyncio.Event] = {}
+        self._outbox = Outbox(max_queued)
+        self._host = RunHost(self._outbox)
         self._ids = itertools.count(1)
-        self.overflowed = 0  # events dropped because the GUI did not drain in time
         self._thread.start()
+
+    @property
+    def overflowed(self) -> int:
+        """Events dropped because the GUI did not drain in time, in all."""
+        return self._outbox.overflowed
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -42,79 +48,45 @@ class EngineThread:
     def submit(self, config: RunConfig) -> int:
         """Start a run; its events arrive through `drain()` tagged with the returned id."""
         run_id = next(self._ids)
-        asyncio.run_coroutine_threadsafe(self._run(run_id, config), self._loop)
+        self._loop.call_soon_threadsafe(self._host.start, run_id, config)
         return run_id
 
     def stop(self, run_id: int) -> None:
-        stop = self._stops.get(run_id)
-        if stop is not None:
-            self._loop.call_soon_threadsafe(stop.set)
+        self._loop.call_soon_threadsafe(self._host.stop, run_id)
 
-    def call(self, fn: Callable[[], Any]) -> Future[Any]:
-        """Run a coroutine function on the engine loop (e.g. send a WebRTC action)."""
+    def call(self, fn: Callable[[], Coroutine[Any, Any, Any]]) -> Future[Any]:
+        """Run a coroutine function on the engine loop."""
         return asyncio.run_coroutine_threadsafe(fn(), self._loop)
+
+    def act(self, run_id: int, what: str, value: object) -> Future[None]:
+        """Steer a running run (`"action", "w u"` / `"pause", True`); what it cannot take
+        arrives as the run's ErrorEvent."""
+        return self.call(lambda: self._host.act(run_id, what, value))
 
     def send_action(self, run_id: int, action: str) -> Future[None]:
         """WebRTC: send `action` ("w u") to a running run; failures arrive as ErrorEvents."""
-        return self.call(lambda: self._control(run_id, "action", action))
+        return self.act(run_id, "action", action)
 
     def pause(self, run_id: int, paused: bool) -> Future[None]:
         """WebRTC: pause or resume a running run's generated video (ErrorEvents on failure)."""
-        return self.call(lambda: self._control(run_id, "pause", paused))
-
-    async def _control(self, run_id: int, what: str, value: Any) -> None:
-        from app.core.engine.session import now_ns
-        from app.core.engine.webrtc_session import control
-
-        try:
-            await control(self._stops.get(run_id), what, value)
-        except ProbeError as exc:
-            self._emit(run_id, ErrorEvent(-1, now_ns(), type(exc).__name__, str(exc)))
+        return self.act(run_id, "pause", paused)
 
     def drain(self) -> list[tuple[int, Event]]:
-        with self._lock:
-            batch = list(self._events)
-            self._events.clear()
-        return batch
+        return self._outbox.take()
 
     def close(self, timeout_s: float = 5.0) -> None:
-        for run_id in list(self._stops):
-            self.stop(run_id)
-
         async def finish() -> None:
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            if tasks:
-                await asyncio.wait(tasks, timeout=timeout_s)
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._host.close(timeout_s)
+            # what the runs left behind (a peer connection's own tasks, …)
+            rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in rest:
+                task.cancel()
+            await asyncio.gather(*rest, return_exceptions=True)
 
         if self._thread.is_alive():
             with contextlib.suppress(Exception):
-                asyncio.run_coroutine_threadsafe(finish(), self._loop).result(timeout_s + 2)
+                self.call(finish).result(timeout_s + 2)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout_s)
         if not self._thread.is_alive():
             self._loop.close()
-
-    # -- on the engine thread --------------------------------------------------------
-    def _emit(self, run_id: int, event: Event) -> None:
-        with self._lock:
-            if len(self._events) >= MAX_QUEUED:
-                self._events.popleft()
-                self.overflowed += 1
-            self._events.append((run_id, event))
-
-    async def _run(self, run_id: int, config: RunConfig) -> None:
-        from app.core.engine.run import run
-
-        stop = self._stops[run_id] = asyncio.Event()
-        try:
-            await run(config, lambda e: self._emit(run_id, e), stop)
-        except ProbeError as exc:
-            self._emit(run_id, ErrorEvent(-1, 0, type(exc).__name__, str(exc)))
-        except Exception as exc:  # never let an engine bug vanish silently
-            self._emit(run_id, ErrorEvent(-1, 0, type(exc).__name__, f"internal error: {exc}"))
-        finally:
-            self._stops.pop(run_id, None)
-            self._emit(run_id, StateChange(-1, 0, "closed", "run finished"))

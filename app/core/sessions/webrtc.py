@@ -2,7 +2,8 @@
 
 What it emits (all on the engine's perf_counter clock):
 
-- `StateChange`: connecting, connected, then closed (or failed, with the error);
+- `StateChange`: connecting, connected, then closed (or failed, with the error), with
+  reconnecting, connecting, connected again for each reconnect;
 - `FrameSample` per frame: "out" for every frame the source hands to aiortc (frame_id =
   the marker id), "in" for every decoded frame (frame_id = the marker value, latency_ns
   for fresh v2v frames matched by id, hold_ns = aiortc's receive jitter-buffer hold);
@@ -12,7 +13,7 @@ What it emits (all on the engine's perf_counter clock):
   getStats figures every second (bitrates, packets lost, jitter, RTT, frames decoded/
   lost/duplicate, fps, and `action_latency_ms` for actions resolved in that second),
   then a final snapshot with the totals (`final: True`, frames lost including frames
-  still missing at the end);
+  still missing at the end), one per connection;
 - `Sample` per `action` (generated video): seq = action index, intended_ns = sent_ns =
   when it was sent, done_ns = receive time of the first frame whose marker carries it,
   outcome "received" or "timed_out" (none within `config.timeout_s`, or the run ended;
@@ -30,13 +31,15 @@ What it emits (all on the engine's perf_counter clock):
   both directions; it runs as a separate loop callback, after the frame's own timing
   and, for sent frames, while aiortc encodes it, so measured latencies do not include it.
 
-While a session is connected it is registered under its run's `stop` event, so a GUI can
-steer a running run: `control(stop, "action", "w u")` / `control(stop, "pause", True)`
-(the engine thread's `send_action` / `pause` call these on the engine loop).
+A running session is steered through `act("action", "w u")` / `act("pause", True)` (the
+run's `RunControl` calls it for each of its sessions); it raises ClosedError while the
+session is not connected.
 
 The session ends at `config.duration_s`, after `count` received frames (this session's
-share of `config.count`), on `stop`, or when the server ends it (`stream_exhausted`, the
-realtime TIMEOUT, closed socket or peer connection). It does not reconnect.
+share of `config.count`), or on `stop`. When the server ends it before that
+(`stream_exhausted`, the realtime TIMEOUT, closed socket or peer connection) it connects
+again under the shared reconnect policy (`sessions.base`; a connection that received a
+frame made progress), with a new source; scheduled actions go on where they were.
 """
 
 from __future__ import annotations
@@ -45,10 +48,9 @@ import asyncio
 import contextlib
 import itertools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from app.core.engine.config import RunConfig
-from app.core.engine.session import Emit, now_ns
 from app.core.errors import ClosedError, ProbeError, TargetError
 from app.core.events import (
     ErrorEvent,
@@ -59,11 +61,14 @@ from app.core.events import (
     StateChange,
     StatsSnapshot,
     VideoFrame,
+    now_ns,
 )
-from app.core.media.sources import MarkedSource
+from app.core.media.sources import MarkedSource, source_factory
+from app.core.sessions.base import Emit, Reconnect, deadline_of
 from app.core.transports.webrtc import (
     ActionResult,
     DataMessage,
+    Flavour,
     FrameInfo,
     Hooks,
     Mode,
@@ -79,28 +84,27 @@ PREVIEW_HZ = 15.0  # VideoFrame thumbnails per second and direction, at most
 PREVIEW_MAX_WIDTH = 320
 
 SourceFactory = Callable[[], MarkedSource]
-
-# connected sessions by their run's stop event: how a running run is steered from outside
-_LIVE: dict[asyncio.Event, list[WebRtcSession]] = {}
+Direction = Literal["out", "in"]
 
 
-async def control(stop: asyncio.Event | None, what: str, value: Any) -> None:
-    """Send an action (`what="action"`, value "w u") or a pause (`"pause"`, value bool) to
-    every connected session of the run owning `stop`; call on the engine loop.
+def _mode(value: str | None) -> Mode | None:
+    if value is None:
+        return None
+    if value == "v2v":
+        return "v2v"
+    if value == "generated":
+        return "generated"
+    raise TargetError(f"unknown WebRTC mode {value!r} (v2v or generated)")
 
-    Raises ClosedError when the run has no connected session; a failure on a session is
-    emitted by that session as an ErrorEvent, never raised.
-    """
-    sessions = list(_LIVE.get(stop, ())) if stop is not None else []
-    if not sessions:
-        raise ClosedError(f"cannot send {what}: no connected WebRTC session")
-    for session in sessions:
-        if what == "action":
-            await session.send_action(str(value))
-        elif what == "pause":
-            await session.set_paused(bool(value))
-        else:
-            raise TargetError(f"unknown WebRTC control {what!r}")
+
+def _flavour(value: str | None) -> Flavour | None:
+    if value is None:
+        return None
+    if value == "json":
+        return "json"
+    if value == "msgpack":
+        return "msgpack"
+    raise TargetError(f"unknown signaling flavour {value!r} (json or msgpack)")
 
 
 def thumbnail(frame: Any, max_width: int = PREVIEW_MAX_WIDTH) -> tuple[int, int, bytes]:
@@ -161,16 +165,40 @@ class WebRtcSession:
             use_server_ice=base.use_server_ice,
         )
         self.actions = sorted(actions or [])
+        self._next_action = 0  # index into `actions`: a reconnect goes on from here
+        self._actions_start: int | None = None  # the first frame of the first connection
         self.count, _ = config.share(index)
         self.client: WebRtcClient | None = None
+        self.connected = False  # `act` reaches the server only while this holds
         self.action_latencies_ms: list[float] = []  # since the last stats snapshot
         self.actions_unmeasured = 0  # sent while no frame had a readable marker
-        self._first_frame = asyncio.Event()
+        self._first_frame = asyncio.Event()  # of the current connection
         self._enough = asyncio.Event()
         self._frames_in = 0
         self.preview = config.webrtc.video_preview and index == 0
         self._preview_next = {"out": 0, "in": 0}  # ns: no thumbnail before this
         self._last_in_value: int | None = None
+
+    @classmethod
+    def from_config(
+        cls, index: int, config: RunConfig, emit: Emit, stop: asyncio.Event
+    ) -> WebRtcSession:
+        """The session a run's `config.webrtc` describes (how the registry builds it)."""
+        p = config.webrtc
+        actions = None
+        if p.action_every_s:
+            actions = cycle_actions(p.action_every_s, config.duration_s or 3600)
+        return cls(
+            index,
+            config,
+            emit,
+            stop,
+            source_factory=source_factory(p.source, p.width, p.height, p.fps),
+            mode=_mode(p.mode),
+            data_channel=p.data_channel,
+            actions=actions,
+            options=WebRtcOptions(flavour=_flavour(p.signaling)),
+        )
 
     # -- hooks (event loop, per frame: keep cheap) -----------------------------------
     def _on_frame_out(self, frame_id: int, t_ns: int) -> None:
@@ -214,7 +242,8 @@ class WebRtcSession:
         )
 
     def _on_signaling(self, direction: str, message: dict[str, Any], size: int) -> None:
-        self.emit(Message(self.index, direction, now_ns(), "signaling", size, message))  # type: ignore[arg-type]
+        way: Direction = "out" if direction == "out" else "in"
+        self.emit(Message(self.index, way, now_ns(), "signaling", size, message))
 
     def _on_data(self, m: DataMessage) -> None:
         if self.config.record_messages:
@@ -238,6 +267,7 @@ class WebRtcSession:
                     loop.call_soon(self._emit_preview, "out", frame, source.last_id)
                 return frame
 
+            # a tap on the frame path (see the docstring): the source has no pixel hook
             source.recv = recv_with_preview  # type: ignore[method-assign]
         on_frame = getattr(client, "_on_frame", None)
         if on_frame is not None:
@@ -247,16 +277,17 @@ class WebRtcSession:
                 if self._preview_due("in"):
                     loop.call_soon(self._emit_preview, "in", frame, self._last_in_value)
 
+            # the same tap on the client's per-frame handler, after the frame is timed
             client._on_frame = on_frame_with_preview  # type: ignore[method-assign]
 
-    def _preview_due(self, direction: str) -> bool:
+    def _preview_due(self, direction: Direction) -> bool:
         t = now_ns()
         if not self.preview or t < self._preview_next[direction]:
             return False
         self._preview_next[direction] = t + int(1e9 / PREVIEW_HZ)
         return True
 
-    def _emit_preview(self, direction: str, frame: Any, frame_id: int | None) -> None:
+    def _emit_preview(self, direction: Direction, frame: Any, frame_id: int | None) -> None:
         if not self.preview:
             return
         try:
@@ -268,7 +299,7 @@ class WebRtcSession:
         self.emit(
             VideoFrame(
                 self.index,
-                direction,  # type: ignore[arg-type]
+                direction,
                 now_ns(),
                 w,
                 h,
@@ -280,21 +311,20 @@ class WebRtcSession:
         )
 
     # -- control (engine loop; errors become ErrorEvents) ---------------------------------
-    async def send_action(self, action: str) -> None:
-        """An `action` now (e.g. "w u"); resolved like scheduled ones (a Sample)."""
-        if self.client is None:
-            return
+    async def act(self, what: str, value: object) -> None:
+        """`("action", "w u")` now, resolved like scheduled ones (a Sample), or `("pause",
+        bool)`, waiting for the server's acknowledgement (a signaling Message). A failure
+        on the wire is emitted; raises ClosedError while not connected."""
+        if what not in ("action", "pause"):
+            raise TargetError(f"unknown WebRTC control {what!r} (action or pause)")
+        client = self.client
+        if client is None or not self.connected:
+            raise ClosedError(f"cannot send {what}: session {self.index} is not connected")
         try:
-            await self.client.send_action(action)
-        except ProbeError as exc:
-            self._on_problem(exc)
-
-    async def set_paused(self, paused: bool) -> None:
-        """`pause`, waiting for the server's acknowledgement (a signaling Message)."""
-        if self.client is None:
-            return
-        try:
-            await self.client.pause(paused, timeout_s=min(5.0, self.config.timeout_s))
+            if what == "action":
+                await client.send_action(str(value))
+            else:
+                await client.pause(bool(value), timeout_s=min(5.0, self.config.timeout_s))
         except ProbeError as exc:
             self._on_problem(exc)
 
@@ -303,26 +333,69 @@ class WebRtcSession:
         cfg = self.config
         if self.count is None and not cfg.duration_s:
             raise TargetError("give a frame count or a duration")
+        deadline = deadline_of(cfg)
+        policy = Reconnect(self.index, cfg, self.emit, self.stop, deadline)
         self.emit(StateChange(self.index, now_ns(), "connecting"))
+        while True:
+            client, error = await self._open()
+            if client is None:
+                assert error is not None
+                self.emit(ErrorEvent(self.index, now_ns(), type(error).__name__, str(error)))
+                if not await policy.retry(error):
+                    break
+                self.emit(StateChange(self.index, now_ns(), "connecting"))
+                continue
+            frames = self._frames_in
+            await self._stream(client, deadline)
+            if client.error is not None:
+                exc = client.error
+                self.emit(ErrorEvent(self.index, now_ns(), type(exc).__name__, str(exc)))
+            if self._frames_in > frames:
+                policy.progress()
+            if self._done(deadline):
+                if client.error is not None:
+                    self.emit(StateChange(self.index, now_ns(), "failed", str(client.error)))
+                    return
+                break
+            if not await policy.retry(client.error):  # the server ended it early
+                break
+            self.emit(StateChange(self.index, now_ns(), "connecting"))
+        if not policy.gave_up:
+            reason = self.client.end_reason if self.client is not None else ""
+            self.emit(StateChange(self.index, now_ns(), "closed", reason))
+
+    def new_client(self, source: MarkedSource | None) -> WebRtcClient:
+        """One connection's client, its hooks calling back into this session (tests
+        swap in an in-memory one)."""
+        cfg = self.config
+        return WebRtcClient(
+            cfg.target,
+            ws_options=cfg.ws,
+            options=self.options,
+            source=source,
+            hooks=Hooks(
+                on_frame=self._on_frame_in,
+                on_action=self._on_action,
+                on_signaling=self._on_signaling,
+                on_data=self._on_data,
+                on_problem=self._on_problem,
+            ),
+        )
+
+    def _done(self, deadline: int | None) -> bool:
+        if self.stop.is_set() or self._enough.is_set():
+            return True
+        return deadline is not None and now_ns() >= deadline
+
+    async def _open(self) -> tuple[WebRtcClient | None, ProbeError | None]:
+        """A new client (and source), connected; or the error that prevented it."""
         try:
             source = self.source_factory() if self.mode == "v2v" and self.source_factory else None
-            client = WebRtcClient(
-                cfg.target,
-                ws_options=cfg.ws,
-                options=self.options,
-                source=source,
-                hooks=Hooks(
-                    on_frame=self._on_frame_in,
-                    on_action=self._on_action,
-                    on_signaling=self._on_signaling,
-                    on_data=self._on_data,
-                    on_problem=self._on_problem,
-                ),
-            )
+            client = self.new_client(source)
         except ProbeError as exc:
-            self._fail(exc)
-            return
+            return None, exc
         self.client = client
+        self._first_frame = asyncio.Event()
         if source is not None:
             source.on_frame = self._on_frame_out
         if self.preview:
@@ -330,25 +403,26 @@ class WebRtcSession:
         try:
             await client.connect()
         except ProbeError as exc:
-            self._fail(exc)
-            return
+            with contextlib.suppress(Exception):
+                await client.close()
+            return None, exc
+        return client, None
+
+    async def _stream(self, client: WebRtcClient, deadline: int | None) -> None:
+        """One connection, from connected until it ends; its final snapshot last."""
         self.emit(StateChange(self.index, now_ns(), "connected"))
         self.emit(StatsSnapshot(self.index, now_ns(), client.info()))
-        live = _LIVE.setdefault(self.stop, [])
-        live.append(self)
+        self.connected = True
         tasks = [
             asyncio.create_task(self._stats_loop()),
             asyncio.create_task(self._first_frame_stats()),
             asyncio.create_task(self._send_actions()),
         ]
         try:
-            await self._wait_end()
+            await self._wait_end(deadline)
             await self._settle_actions()
         finally:
-            live.remove(self)
-            if not live:
-                _LIVE.pop(self.stop, None)
-            self.preview = False
+            self.connected = False
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -358,19 +432,11 @@ class WebRtcSession:
             final.update(final=True, end_reason=client.end_reason or "done")
             if self.actions_unmeasured:
                 final["actions_unmeasured"] = self.actions_unmeasured
+                self.actions_unmeasured = 0
             await client.close()
             self.emit(StatsSnapshot(self.index, now_ns(), final))
-        if client.error is not None:
-            self._fail(client.error)
-        else:
-            self.emit(StateChange(self.index, now_ns(), "closed", client.end_reason))
 
-    def _fail(self, exc: ProbeError) -> None:
-        t = now_ns()
-        self.emit(ErrorEvent(self.index, t, type(exc).__name__, str(exc)))
-        self.emit(StateChange(self.index, t, "failed", str(exc)))
-
-    async def _wait_end(self) -> None:
+    async def _wait_end(self, deadline: int | None) -> None:
         """Until the duration passes, enough frames came, `stop` is set or the server ends."""
         assert self.client is not None
         waits = [
@@ -378,10 +444,9 @@ class WebRtcSession:
             asyncio.ensure_future(self.client.ended.wait()),
             asyncio.ensure_future(self._enough.wait()),
         ]
+        timeout = None if deadline is None else max(0.0, (deadline - now_ns()) / 1e9)
         try:
-            await asyncio.wait(
-                waits, timeout=self.config.duration_s, return_when=asyncio.FIRST_COMPLETED
-            )
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         finally:
             for w in waits:
                 w.cancel()
@@ -412,14 +477,17 @@ class WebRtcSession:
     async def _send_actions(self) -> None:
         """Scheduled actions, offsets from the first received frame."""
         assert self.client is not None
-        if not self.actions:
+        if self._next_action >= len(self.actions):
             return
         await self._first_frame.wait()
-        start = now_ns()
-        for offset_s, action in self.actions:
-            wait = start + int(offset_s * 1e9) - now_ns()
+        if self._actions_start is None:
+            self._actions_start = now_ns()
+        while self._next_action < len(self.actions):
+            offset_s, action = self.actions[self._next_action]
+            wait = self._actions_start + int(offset_s * 1e9) - now_ns()
             if wait > 0:
                 await asyncio.sleep(wait / 1e9)
+            self._next_action += 1
             try:
                 await self.client.send_action(action)
             except ProbeError as exc:
@@ -445,7 +513,6 @@ __all__ = [
     "PREVIEW_HZ",
     "SourceFactory",
     "WebRtcSession",
-    "control",
     "cycle_actions",
     "thumbnail",
 ]

@@ -1,5 +1,10 @@
-"""One message session (realtime or raw WebSocket): send on a schedule, match replies,
-reconnect when the connection ends early, and account for every message."""
+"""The message session shared by realtime and raw WebSocket: send on a schedule, match
+replies, reconnect (the shared policy of `sessions.base`), and account for every message:
+sent = received + errored + dropped + timed_out, per session.
+
+It talks to a `MessageClient` only, opened by a `Connect` function; `sessions.realtime` and
+`sessions.ws` give the two real ones, tests give an in-memory one.
+"""
 
 from __future__ import annotations
 
@@ -9,42 +14,24 @@ from collections.abc import Awaitable, Callable
 
 from app.core.engine.config import RunConfig
 from app.core.engine.matcher import Matcher, Pending, Resolved
-from app.core.errors import AuthError, ClosedError, ProbeError, TargetError
-from app.core.events import ErrorEvent, Event, Message, Sample, StateChange, StatsSnapshot, now_ns
+from app.core.errors import ClosedError, ProbeError
+from app.core.events import ErrorEvent, Message, Sample, StateChange, StatsSnapshot, now_ns
+from app.core.sessions.base import (
+    Emit,
+    Reconnect,
+    deadline_of,
+    more_to_send,
+    sleep_until,
+    takes_no_actions,
+)
 from app.core.transports.base import MessageClient, Reply
 
-Emit = Callable[[Event], None]
 Connect = Callable[[], Awaitable[MessageClient]]
-BACKOFF_S = (0.1, 0.3, 1.0, 2.0)
-
-
-SPIN_NS = 1_500_000
-
-
-def more_to_send(
-    stop: asyncio.Event, count: int | None, sent: int, deadline_ns: int | None
-) -> bool:
-    """A session sends until stopped, until `count` went out, or until the deadline."""
-    if stop.is_set():
-        return False
-    if count is not None:
-        return sent < count
-    return deadline_ns is not None and now_ns() < deadline_ns
-
-
-async def sleep_until(t_ns: int) -> None:
-    """Wake at `t_ns` within microseconds: epoll sleeps in whole milliseconds, so sleep
-    to just short of the mark, then yield to the loop until it passes."""
-    wait = t_ns - now_ns()
-    if wait > SPIN_NS:
-        await asyncio.sleep((wait - SPIN_NS + 500_000) / 1e9)
-    while now_ns() < t_ns:
-        await asyncio.sleep(0)
 
 
 class MessageSession:
     def __init__(
-        self, index: int, config: RunConfig, connect: Connect, emit: Emit, stop: asyncio.Event
+        self, index: int, config: RunConfig, emit: Emit, stop: asyncio.Event, connect: Connect
     ) -> None:
         self.index = index
         self.config = config
@@ -56,6 +43,7 @@ class MessageSession:
         self.timeout_ns = int(config.timeout_s * 1e9)
         self._waiter: asyncio.Future[None] | None = None  # woken when nothing is in flight
         self.seq = 0
+        self.replies = 0  # frames received, in all: a connection that got one made progress
         self.ending = False  # the server announced it will close this connection
 
     # -- bookkeeping ---------------------------------------------------------------
@@ -101,64 +89,54 @@ class MessageSession:
     def _more(self, deadline_ns: int | None) -> bool:
         return more_to_send(self.stop, self.count, self.seq, deadline_ns)
 
+    async def act(self, what: str, value: object) -> None:
+        raise takes_no_actions(self.config.transport, what)
+
     # -- the loops -----------------------------------------------------------------
     async def run(self) -> None:
-        cfg = self.config
-        deadline = now_ns() + int(cfg.duration_s * 1e9) if cfg.duration_s else None
+        deadline = deadline_of(self.config)
+        policy = Reconnect(self.index, self.config, self.emit, self.stop, deadline)
         start = now_ns()
-        attempts = 0
-        while self._more(deadline):
-            client = await self._connect(attempts)
-            if client is None:
-                return
-            attempts = 0
-            self.ending = False
-            receiver = asyncio.create_task(self._receive(client))
-            expirer = asyncio.create_task(self._expire())
-            try:
-                ended = await self._send_all(client, start, deadline, receiver)
-                if not ended:
-                    await self._drain(receiver)
-            finally:
-                expirer.cancel()
-                receiver.cancel()
-                await asyncio.gather(expirer, receiver, return_exceptions=True)
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(client.close(), 2)
-            # whatever is still pending after the connection went is lost with it
-            self._emit_resolved(self.matcher.resolve_all("errored", now_ns(), "connection ended"))
-            if self._more(deadline):
-                attempts += 1
-                if attempts > cfg.reconnects:
-                    self.emit(
-                        ErrorEvent(
-                            self.index,
-                            now_ns(),
-                            "ClosedError",
-                            f"gave up after {cfg.reconnects} reconnects",
-                        )
-                    )
-                    break
-                self.emit(StateChange(self.index, now_ns(), "reconnecting"))
-                await asyncio.sleep(BACKOFF_S[min(attempts, len(BACKOFF_S)) - 1])
-        self.emit(StateChange(self.index, now_ns(), "closed"))
-
-    async def _connect(self, attempts: int) -> MessageClient | None:
         self.emit(StateChange(self.index, now_ns(), "connecting"))
-        while True:
+        while self._more(deadline):
             try:
                 client = await self.connect()
             except ProbeError as exc:
                 self.emit(ErrorEvent(self.index, now_ns(), type(exc).__name__, str(exc)))
-                attempts += 1
-                if isinstance(exc, TargetError | AuthError) or attempts > self.config.reconnects:
-                    self.emit(StateChange(self.index, now_ns(), "failed", str(exc)))
-                    return None
-                await asyncio.sleep(BACKOFF_S[min(attempts, len(BACKOFF_S)) - 1])
+                if not await policy.retry(exc):
+                    break
+                self.emit(StateChange(self.index, now_ns(), "connecting"))
                 continue
             self.emit(StateChange(self.index, now_ns(), "connected"))
             self.emit(StatsSnapshot(self.index, now_ns(), dict(client.info)))
-            return client
+            replies = self.replies
+            await self._connection(client, start, deadline)
+            if self.replies > replies:
+                policy.progress()
+            if self._more(deadline):
+                if not await policy.retry():
+                    break
+                self.emit(StateChange(self.index, now_ns(), "connecting"))
+        if not policy.gave_up:
+            self.emit(StateChange(self.index, now_ns(), "closed"))
+
+    async def _connection(self, client: MessageClient, start: int, deadline: int | None) -> None:
+        """Send and receive on one connection until done or it ends under us."""
+        self.ending = False
+        receiver = asyncio.create_task(self._receive(client))
+        expirer = asyncio.create_task(self._expire())
+        try:
+            ended = await self._send_all(client, start, deadline, receiver)
+            if not ended:
+                await self._drain(receiver)
+        finally:
+            expirer.cancel()
+            receiver.cancel()
+            await asyncio.gather(expirer, receiver, return_exceptions=True)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.close(), 2)
+        # whatever is still pending after the connection went is lost with it
+        self._emit_resolved(self.matcher.resolve_all("errored", now_ns(), "connection ended"))
 
     async def _send_all(
         self, client: MessageClient, start: int, deadline: int | None, receiver: asyncio.Task[None]
@@ -226,6 +204,7 @@ class MessageSession:
                 self.emit(ErrorEvent(self.index, now_ns(), type(exc).__name__, str(exc)))
                 continue
             t = now_ns()
+            self.replies += 1
             if reply.closes:
                 self.ending = True
             if record:

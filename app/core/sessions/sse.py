@@ -1,5 +1,7 @@
-"""One SSE session: each message is one streaming request, measured from request to
-first event, between events, and to the end of the stream."""
+"""The SSE session: each message is one streaming request, measured from request to
+first event, between events, and to the end of the stream. Requests share one pooled
+client; one that gets no response at all counts as a failed connect for the shared
+reconnect policy (`sessions.base`), one that gets any response as progress."""
 
 from __future__ import annotations
 
@@ -8,36 +10,53 @@ import json
 
 from app.core.codecs.sse import SseEvent
 from app.core.engine.config import RunConfig
-from app.core.engine.session import Emit, more_to_send, now_ns, sleep_until
-from app.core.errors import AuthError, ConnectError, ProbeTimeout, TargetError
-from app.core.events import ErrorEvent, Message, Sample, StateChange
+from app.core.errors import AuthError, ConnectError, ProbeError, ProbeTimeout, TargetError
+from app.core.events import ErrorEvent, Message, Outcome, Sample, StateChange, now_ns
+from app.core.sessions.base import (
+    Emit,
+    Reconnect,
+    deadline_of,
+    more_to_send,
+    sleep_until,
+    takes_no_actions,
+)
 from app.core.transports.sse import SseClient, StreamResult
 
 
-class StreamSession:
+class SseSession:
     def __init__(self, index: int, config: RunConfig, emit: Emit, stop: asyncio.Event) -> None:
         self.index = index
         self.config = config
         self.emit = emit
         self.stop = stop
         self.count, self.rate = config.share(index)
-        self.failures = 0  # requests in a row that got no response at all
+        self.deadline = deadline_of(config)
+        self.policy = Reconnect(index, config, emit, stop, self.deadline)
+        self.unreached: ProbeError | None = None  # the last request got no response at all
+        self.reconnecting = False  # "connected" again at the next response
+
+    async def act(self, what: str, value: object) -> None:
+        raise takes_no_actions(self.config.transport, what)
+
+    def client(self) -> SseClient:
+        """The pooled client every request of this session goes through (tests swap it)."""
+        cfg = self.config
+        return SseClient(
+            cfg.target,
+            method=cfg.sse_method,
+            headers=dict(cfg.ws.headers),
+            key=cfg.ws.credentials.key,
+            timeout_s=max(cfg.timeout_s, 0.001),
+            on_event=self._on_event if cfg.record_messages else None,
+        )
 
     async def run(self) -> None:
         cfg = self.config
         payload = cfg.payload if cfg.sse_method == "POST" else None
         if payload is not None and not isinstance(payload, dict):
             raise TargetError("an SSE request body must be a JSON object")
-        on_event = self._on_event if cfg.record_messages else None
-        client = SseClient(
-            cfg.target,
-            method=cfg.sse_method,
-            headers=dict(cfg.ws.headers),
-            key=cfg.ws.credentials.key,
-            timeout_s=max(cfg.timeout_s, 0.001),
-            on_event=on_event,
-        )
-        deadline = now_ns() + int(cfg.duration_s * 1e9) if cfg.duration_s else None
+        client = self.client()
+        deadline = self.deadline
         interval_ns = int(1e9 / self.rate) if self.rate else 0
         self.emit(StateChange(self.index, now_ns(), "connecting"))
         in_flight: set[asyncio.Task[None]] = set()
@@ -45,6 +64,13 @@ class StreamSession:
             self.emit(StateChange(self.index, now_ns(), "connected"))
             start, seq = now_ns(), 0
             while more_to_send(self.stop, self.count, seq, deadline):
+                if self.unreached is not None:
+                    if not await self.policy.retry(self.unreached):
+                        break
+                    self.unreached, self.reconnecting = None, True
+                    if not more_to_send(self.stop, self.count, seq, deadline):
+                        break
+                    self.emit(StateChange(self.index, now_ns(), "connecting"))
                 if interval_ns:
                     intended = start + seq * interval_ns
                     await sleep_until(intended)
@@ -54,14 +80,12 @@ class StreamSession:
                 else:
                     await self._one(client, payload, seq, None)
                 seq += 1
-                if self.failures > cfg.reconnects:
-                    self.emit(StateChange(self.index, now_ns(), "failed", "no response"))
-                    break
             if in_flight:
                 await asyncio.wait(in_flight, timeout=cfg.timeout_s + 1)
                 for task in in_flight:
                     task.cancel()
-        self.emit(StateChange(self.index, now_ns(), "closed"))
+        if not self.policy.gave_up:
+            self.emit(StateChange(self.index, now_ns(), "closed"))
 
     async def _one(
         self, client: SseClient, payload: dict | None, seq: int, intended: int | None
@@ -75,20 +99,24 @@ class StreamSession:
 
     def _emit(self, r: StreamResult, seq: int, intended: int | None) -> None:
         error = r.error
-        outcome = "received"
+        outcome: Outcome = "received"
         if error is not None:
             outcome = "timed_out" if isinstance(error, ProbeTimeout) else "errored"
             self.emit(ErrorEvent(self.index, r.end_ns, type(error).__name__, str(error)))
             if isinstance(error, AuthError | TargetError):
                 self.stop.set()  # every further request would fail the same way
-        self.failures = (
-            self.failures + 1 if r.status == 0 and isinstance(error, ConnectError) else 0
-        )
+        if r.status == 0 and isinstance(error, ConnectError):
+            self.unreached = error
+        elif r.status != 0:
+            self.policy.progress()
+            if self.reconnecting:
+                self.reconnecting = False
+                self.emit(StateChange(self.index, now_ns(), "connected"))
         self.emit(
             Sample(
                 session=self.index,
                 seq=seq,
-                outcome=outcome,  # type: ignore[arg-type]
+                outcome=outcome,
                 intended_ns=r.start_ns if intended is None else intended,
                 sent_ns=r.start_ns,
                 done_ns=r.end_ns,

@@ -1,0 +1,102 @@
+"""Transport name -> its engine session and the facts the GUI, CLI and reports need.
+
+The one place that knows the transport names. The engine builds every session with
+`session_factory(name)`; a view that shows something only some transports have asks
+`transport(name).<fact>`, never `name == "webrtc"`. A new transport is one module in
+`app/core/sessions/` and one row in `TRANSPORTS` (plus its class in `_SHAPES`, so mypy
+checks its shape).
+
+Session modules load on first use (`module:Class`), so importing the registry loads no
+session module (and not aiortc).
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+from app.core.errors import TargetError
+
+if TYPE_CHECKING:  # the registry stays light: `app.core.targets` reads its facts too
+    from app.core.sessions.base import SessionFactory
+    from app.core.sessions.realtime import RealtimeSession
+    from app.core.sessions.sse import SseSession
+    from app.core.sessions.webrtc import WebRtcSession
+    from app.core.sessions.ws import WsSession
+
+    # mypy checks here that every row's session has the shape the engine relies on
+    _SHAPES: tuple[SessionFactory, ...] = (
+        RealtimeSession,
+        WsSession,
+        SseSession,
+        WebRtcSession.from_config,
+    )
+
+
+@dataclass(frozen=True)
+class Transport:
+    name: str
+    session: str | SessionFactory  # "module:Class", imported on first use, or the factory
+    label: str  # how a person calls it, in messages
+    takes_actions: bool = False  # `act("action"/"pause")` reaches the server (a video pane)
+    measures_frames: bool = False  # FrameSample events: fps, frame latency, video preview
+    paced_by_source: bool = False  # the media source sets the pace: no rate; runs for a time
+    streams_events: bool = False  # one message is one streaming request (first event, gaps)
+    chooses_format: bool = False  # the payload's wire format is the user's (`ws_format`)
+    takes_max_buffering: bool = False  # fal's `max_buffering` query parameter applies
+    over_http: bool = False  # http(s):// URLs; every other transport speaks ws(s)://
+
+    def factory(self) -> SessionFactory:
+        """The session class (or function) that builds this transport's sessions."""
+        if not isinstance(self.session, str):
+            return self.session
+        module, _, path = self.session.partition(":")
+        found: object = importlib.import_module(module)
+        for name in path.split("."):
+            found = getattr(found, name)
+        return cast("SessionFactory", found)
+
+
+TRANSPORTS: dict[str, Transport] = {
+    t.name: t
+    for t in (
+        Transport(
+            "realtime",
+            "app.core.sessions.realtime:RealtimeSession",
+            "realtime",
+            takes_max_buffering=True,
+        ),
+        Transport(
+            "ws",
+            "app.core.sessions.ws:WsSession",
+            "WebSocket",
+            chooses_format=True,
+            takes_max_buffering=True,
+        ),
+        Transport(
+            "sse", "app.core.sessions.sse:SseSession", "SSE", streams_events=True, over_http=True
+        ),
+        Transport(
+            "webrtc",
+            "app.core.sessions.webrtc:WebRtcSession.from_config",
+            "WebRTC",
+            takes_actions=True,
+            measures_frames=True,
+            paced_by_source=True,
+        ),
+    )
+}
+
+
+def transport(name: str) -> Transport:
+    """The registry entry for `name`; TargetError (one line) for a name it does not have."""
+    entry = TRANSPORTS.get(name)
+    if entry is None:
+        known = ", ".join(TRANSPORTS)
+        raise TargetError(f"unknown transport {name!r} (one of {known})")
+    return entry
+
+
+def session_factory(name: str) -> SessionFactory:
+    return transport(name).factory()
