@@ -23,6 +23,7 @@ from app.core.events import (
 )
 from app.core.metrics import LatencyHistogram, Percentiles
 from app.core.report.model import FalTimings, FrameFigures, SessionLine, StreamFigures, Summary
+from app.core.sessions import registry
 
 __all__ = ["Aggregator", "SessionTotals", "Summary"]
 
@@ -237,7 +238,7 @@ class Aggregator:
         )
 
     def _stream(self, duration: float) -> StreamFigures | None:
-        if self.transport != "sse":
+        if not registry.fact(self.transport, "streams_events"):
             return None
         return StreamFigures(
             time_to_first_event_ms=_pct(self.first_event),
@@ -248,7 +249,9 @@ class Aggregator:
         )
 
     def _frames(self) -> FrameFigures | None:
-        if not (self.transport == "webrtc" or self.frames_in or self.frames_out):
+        if not (
+            registry.fact(self.transport, "measures_frames") or self.frames_in or self.frames_out
+        ):
             return None
         return FrameFigures(
             fps_out=round(self.fps("out"), 3),

@@ -19,12 +19,6 @@ Transport = Literal["realtime", "ws", "sse", "webrtc"]
 TRANSPORTS: tuple[Transport, ...] = ("realtime", "ws", "sse", "webrtc")
 DEFAULT_HOST = "fal.run"
 DEFAULT_REST = "https://rest.fal.ai"
-DEFAULT_PATHS: dict[str, str] = {
-    "realtime": "realtime",
-    "ws": "",
-    "sse": "stream",
-    "webrtc": "webrtc",
-}
 NAMESPACES = ("workflows", "comfy")
 _SEGMENT = re.compile(r"^[A-Za-z0-9._~-]+$")
 
@@ -65,7 +59,7 @@ def resolve(
         return Target(transport, _normalize_url(transport, target))
     owner, alias, path, namespace = _parse_app_id(target)
     if not path:
-        path = DEFAULT_PATHS[transport]
+        path = registry.transport(transport).default_path
     prefix = f"{namespace}/" if namespace else ""
     app_path = f"{prefix}{owner}/{alias}" + (f"/{path}" if path else "")
     secure = base_url is None

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.errors import TargetError
+from app.core.sessions import registry
 from app.gui.connection_settings import EXAMPLES, ConnectionSettings, check_payload
 
 VIDEO_SIZES = ("320x240", "640x480", "1280x720")
@@ -58,7 +59,7 @@ class ConnectionForm(QWidget):
         form.setContentsMargins(0, 0, 0, 0)
         form.setVerticalSpacing(2)
         self.transport = QComboBox()
-        self.transport.addItems(["realtime", "ws", "sse", "webrtc"])
+        self.transport.addItems(list(registry.TRANSPORTS))
         self.transport.currentTextChanged.connect(self._transport_changed)
         self.target = QLineEdit()
         self.target.setPlaceholderText("fal app id (owner/alias[/path]) or ws:// / http:// URL")
@@ -197,12 +198,12 @@ class ConnectionForm(QWidget):
 
     def _show_transport(self, transport: str) -> None:
         """Only the fields this transport uses; WebRTC swaps payload for video."""
-        webrtc = transport == "webrtc"
-        self.payload_format.setEnabled(transport == "ws")
-        self.max_buffering.setEnabled(transport in ("realtime", "ws"))
+        facts = registry.transport(transport)
+        self.payload_format.setEnabled(facts.chooses_format)
+        self.max_buffering.setEnabled(facts.takes_max_buffering)
         for field_ in (self.payload, self.payload_error):
-            self.form.setRowVisible(field_, not webrtc)
-        self.form.setRowVisible(self.video_row, webrtc)
+            self.form.setRowVisible(field_, not facts.measures_frames)
+        self.form.setRowVisible(self.video_row, facts.measures_frames)
         self.sigTransportShown.emit(transport)
 
     def _load_payload_dialog(self) -> None:

@@ -33,6 +33,7 @@ from app.core.events import Event, Message, VideoFrame
 from app.core.live import MAX_CSV_ROWS, LiveRun
 from app.core.report.html import write_html
 from app.core.report.jsonfile import write_json
+from app.core.sessions import registry
 from app.gui.bridge import EngineBridge
 from app.gui.connection_form import GENERATED_TIP, VIDEO_SIZES, ConnectionForm, cameras
 from app.gui.connection_settings import (
@@ -213,10 +214,10 @@ class ConnectionPanel(QFrame):
 
     def _show_transport(self, transport: str) -> None:
         """The panel's part of showing a transport: WebRTC paces by fps and shows video."""
-        webrtc = transport == "webrtc"
-        self.rate.setEnabled(not webrtc)  # the source's fps sets the pace
-        self.views.setTabVisible(self.views.indexOf(self.video), webrtc)
-        self.views.setCurrentWidget(self.video if webrtc else self.plots)
+        facts = registry.transport(transport)
+        self.rate.setEnabled(not facts.paced_by_source)  # the source's fps sets the pace
+        self.views.setTabVisible(self.views.indexOf(self.video), facts.measures_frames)
+        self.views.setCurrentWidget(self.video if facts.measures_frames else self.plots)
 
     def _set_runnable(self, ok: bool) -> None:
         for button in (self.send_once, self.start_button, self.timed):
@@ -248,7 +249,7 @@ class ConnectionPanel(QFrame):
         if self.live is not None:
             self.live.close()
         self.live = LiveRun(config.transport, config.target.display)
-        self._webrtc_run = config.transport == "webrtc"
+        self._webrtc_run = registry.transport(config.transport).measures_frames
         self.video.reset()
         self.run_id = self.bridge.submit(config)
         self.video.running = self._webrtc_run

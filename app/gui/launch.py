@@ -11,6 +11,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app.assets import asset_path
+from app.core.sessions import registry
 
 
 def install_excepthook(window: object) -> None:
@@ -43,7 +44,7 @@ def run_gui(*, mock: bool = True, quit_after_s: float | None = None) -> int:
     window.restore_layout()
     window.restore_session()
     if not window.panels:
-        for transport in ("realtime", "ws", "sse", "webrtc"):
+        for transport in registry.TRANSPORTS:
             window.add_connection_for(transport)
     if mock:
         window.mock_action.setChecked(True)

@@ -21,6 +21,7 @@ from typing import Any, cast, get_args
 from app.core import inputs
 from app.core.engine.config import RunConfig, WebRtcParams
 from app.core.errors import TargetError
+from app.core.sessions import registry
 from app.core.targets import Target, resolve
 from app.core.transports.base import DEFAULT_SEQ_FIELD
 from app.core.transports.ws import PayloadFormat
@@ -28,10 +29,6 @@ from app.core.transports.wsbase import Credentials, WsOptions
 
 KEY_ENV = "FAL_KEY"
 DEFAULT_COUNT = 100
-# WebRTC counts frames it receives; a run of it is more naturally a length of time
-DEFAULT_DURATION_S: Mapping[str, float] = {"webrtc": 10.0}
-# transports whose input is one JSON object (a msgpack map, a POST body); raw ws sends any
-OBJECT_PAYLOAD = frozenset({"realtime", "sse"})
 PAYLOAD_FORMATS: tuple[str, ...] = get_args(PayloadFormat)
 SSE_METHODS = ("POST", "GET")
 VIDEO_MODES = ("v2v", "generated")
@@ -108,7 +105,7 @@ def build_config(s: RunSettings, labels: Mapping[str, str] | None = None) -> Run
     target = _target(s, name)
     count, duration = s.count, s.duration_s
     if count is None and duration is None:
-        duration = DEFAULT_DURATION_S.get(s.transport)
+        duration = registry.transport(s.transport).default_duration_s
         count = None if duration else DEFAULT_COUNT
     headers = s.headers.replace("\n", ";").split(";") if isinstance(s.headers, str) else s.headers
     ws = WsOptions(
@@ -236,8 +233,8 @@ def payload_of(s: RunSettings, labels: Mapping[str, str] | None = None) -> Any:
         value = s.payload
     if fmt == "bytes" and not isinstance(value, bytes | bytearray):
         raise TargetError(f"{label}: a bytes payload must be raw bytes, read from a file")
-    sends_body = (s.transport, s.sse_method) != ("sse", "GET")  # a GET stream drops it
-    if s.transport in OBJECT_PAYLOAD and sends_body and not isinstance(value, dict):
+    sends_body = s.sse_method != "GET"  # a GET stream (SSE only) drops the body
+    if registry.fact(s.transport, "object_payload") and sends_body and not isinstance(value, dict):
         raise TargetError(f"{label} must be a JSON object for {s.transport}, not {_kind(value)}")
     return value
 

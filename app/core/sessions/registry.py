@@ -46,6 +46,9 @@ class Transport:
     chooses_format: bool = False  # the payload's wire format is the user's (`ws_format`)
     takes_max_buffering: bool = False  # fal's `max_buffering` query parameter applies
     over_http: bool = False  # http(s):// URLs; every other transport speaks ws(s)://
+    default_path: str = ""  # the route an app id without a path gets (`/realtime`, …)
+    object_payload: bool = False  # the input must be one JSON object (msgpack map, POST body)
+    default_duration_s: float | None = None  # a run given no count or duration lasts this
 
     def factory(self) -> SessionFactory:
         """The session class (or function) that builds this transport's sessions."""
@@ -66,6 +69,8 @@ TRANSPORTS: dict[str, Transport] = {
             "app.core.sessions.realtime:RealtimeSession",
             "realtime",
             takes_max_buffering=True,
+            default_path="realtime",
+            object_payload=True,
         ),
         Transport(
             "ws",
@@ -75,7 +80,13 @@ TRANSPORTS: dict[str, Transport] = {
             takes_max_buffering=True,
         ),
         Transport(
-            "sse", "app.core.sessions.sse:SseSession", "SSE", streams_events=True, over_http=True
+            "sse",
+            "app.core.sessions.sse:SseSession",
+            "SSE",
+            streams_events=True,
+            over_http=True,
+            default_path="stream",
+            object_payload=True,
         ),
         Transport(
             "webrtc",
@@ -84,6 +95,9 @@ TRANSPORTS: dict[str, Transport] = {
             takes_actions=True,
             measures_frames=True,
             paced_by_source=True,
+            default_path="webrtc",
+            # it counts frames it receives; a run of it is more naturally a length of time
+            default_duration_s=10.0,
         ),
     )
 }
@@ -96,6 +110,13 @@ def transport(name: str) -> Transport:
         known = ", ".join(TRANSPORTS)
         raise TargetError(f"unknown transport {name!r} (one of {known})")
     return entry
+
+
+def fact(name: str, attribute: str) -> bool:
+    """`transport(name).<attribute>`, False for a name the registry does not have (an
+    Aggregator or a view made before its transport was known)."""
+    entry = TRANSPORTS.get(name)
+    return bool(getattr(entry, attribute)) if entry is not None else False
 
 
 def session_factory(name: str) -> SessionFactory:

@@ -103,10 +103,7 @@ async def test_run_control_reaches_every_session(memory_transport: RunConfig) ->
 
 # `transport == "sse"`, `s["transport"] != "webrtc"`, `transport in ("realtime", "ws")`
 NAME_CHECK = re.compile(r"""(?<!for )transport"?\]?\s*(==|!=|\bin\b|\bnot in\b)\s*[("'\[]""")
-# still branching on the name when this test was written; each is being reworked
-# elsewhere and should use a registry fact (`takes_actions`, `measures_frames`,
-# `paced_by_source`, `streams_events`, `chooses_format`, `takes_max_buffering`)
-NOT_YET = {"app/gui/connection_panel.py", "app/core/summary.py", "app/commands/run.py"}
+NOT_YET: set[str] = set()  # files allowed to branch on a name: none
 
 
 def test_nothing_outside_the_registry_branches_on_a_transport_name() -> None:
