@@ -288,3 +288,10 @@ def test_summary_is_bounded_and_one_line() -> None:
     for _ in range(5_000):  # no recursion error on absurd nesting
         deep = [deep]
     assert summarize(deep).startswith("[[[[")
+
+
+def test_msgpack_frame_shows_its_bytes_in_hex(inspector: MessageInspector) -> None:
+    # a realtime output: the Message holds the decoded map; Hex shows the frame itself
+    inspector.show_message(msg(0, {"a": 1}, size=4))
+    hexdump = tab_text(inspector, inspector.HEX)
+    assert "msgpack frame: 4 bytes" in hexdump and "81 a1 61 01" in hexdump
