@@ -73,6 +73,11 @@ class MainWindow(QMainWindow):
         self.mock.sigStopped.connect(self._mock_stopped)
         self.mock.sigError.connect(self.show_error)
         self.mock.sigFaults.connect(self._faults_changed)
+        self.dropped_label = QLabel()
+        self.dropped_label.setStyleSheet("color: #B00020")
+        self.dropped_label.hide()  # until the engine drops an event
+        self.statusBar().addPermanentWidget(self.dropped_label)
+        self.bridge.sigDropped.connect(self.show_dropped)
         self.statusBar().showMessage("ready")
 
     # -- toolbar -------------------------------------------------------------------
@@ -246,6 +251,16 @@ class MainWindow(QMainWindow):
 
     def show_error(self, message: str) -> None:
         self.statusBar().showMessage(message)
+
+    def show_dropped(self, count: int) -> None:
+        """Events the engine dropped because the GUI fell behind: counters, plots and
+        the log of the runs then miss them, so it stays in sight, not just a message."""
+        self.dropped_label.setText(f"  {count:,} events dropped  ")
+        self.dropped_label.setToolTip(
+            "The GUI did not drain the engine's events in time; runs shown miss these"
+        )
+        self.dropped_label.show()
+        self.statusBar().showMessage(f"{count:,} events dropped: the GUI fell behind the engine")
 
     # -- keys ------------------------------------------------------------------------
     def key(self) -> str | None:

@@ -90,7 +90,7 @@ def test_generated_video_keys_send_actions_and_pause(qtbot, window, mock_base: s
     _finish(qtbot, panel)
     assert panel.error.text() == ""
     # the run is over: a control sent anyway comes back as the run's error, not a raise
-    panel.bridge.engine.send_action(panel.run_id, "w u")
+    panel.bridge.send_action(panel.run_id, "w u")
     qtbot.waitUntil(lambda: "no connected WebRTC session" in panel.error.text(), timeout=5_000)
 
 
