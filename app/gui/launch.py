@@ -1,5 +1,7 @@
-"""Start the GUI: a qasync loop for the GUI's own async work, the engine on its own
-thread, the embedded mock in its own process."""
+"""Start the GUI: one qasync loop runs both Qt and the GUI's own async work (the
+embedded mock's process and HTTP, see app.gui.mock_control), the engine in its own
+process, the embedded mock in another. The window is built inside the loop, so a
+slot it fires while starting (the mock toggle) already has a running loop."""
 
 from __future__ import annotations
 
@@ -38,18 +40,18 @@ def run_gui(*, mock: bool = True, quit_after_s: float | None = None) -> int:
     icon = asset_path("rtprobe.png")
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
-    window = MainWindow()
-    install_excepthook(window)
-    window.restore_layout()
-    window.restore_session()
-    if not window.panels:
-        for transport in ("realtime", "ws", "sse", "webrtc"):
-            window.add_connection_for(transport)
-    if mock:
-        window.mock_action.setChecked(True)
-    window.show()
 
     async def main() -> None:
+        window = MainWindow()
+        install_excepthook(window)
+        window.restore_layout()
+        window.restore_session()
+        if not window.panels:
+            for transport in ("realtime", "ws", "sse", "webrtc"):
+                window.add_connection_for(transport)
+        if mock:
+            window.mock_action.setChecked(True)
+        window.show()
         closed = asyncio.Event()
         app.lastWindowClosed.connect(closed.set)
         try:

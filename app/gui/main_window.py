@@ -154,10 +154,10 @@ class MainWindow(QMainWindow):
 
     # -- mock ------------------------------------------------------------------------
     def _toggle_mock(self, on: bool) -> None:
-        if on and not self.mock.running:
+        if on and not self.mock.busy:
             self.mock_label.setText("  embedded mock server: starting…  ")
             self.mock.start()
-        elif not on and self.mock.running:
+        elif not on and self.mock.busy:
             self.mock.stop()
 
     def show_mock(self, base_url: str) -> None:
@@ -171,6 +171,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"mock server listening on {base_url}")
 
     def _mock_stopped(self) -> None:
+        self.mock_action.blockSignals(True)  # it may have ended by itself, or not started
+        self.mock_action.setChecked(False)
+        self.mock_action.blockSignals(False)
         self.mock_base = None
         self.mock_label.setText("  embedded mock server: off  ")
         for panel in self.panels:
@@ -396,7 +399,7 @@ class MainWindow(QMainWindow):
         for panel in list(self.panels):
             panel.close_down()
         self.bridge.close()
-        self.mock.stop()
+        self.mock.shutdown()  # now: the loop may end before a coroutine could run
 
     def closeEvent(self, event) -> None:
         self.shutdown()

@@ -1,22 +1,53 @@
-"""GUI fixtures: a real main window on a real mock, with settings kept out of $HOME."""
+"""GUI fixtures: a real main window on a real mock, with settings kept out of $HOME,
+and the GUI's async work on a qasync loop, as in the app."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import qasync
 from PySide6.QtCore import QSettings
 
 from app.gui.main_window import MainWindow
 
+LOOP_TEARDOWN_S = 10.0
+
 
 @pytest.fixture
-def window(qtbot, tmp_path: Path) -> Iterator[MainWindow]:
+def qasync_loop(qapp) -> Iterator[asyncio.AbstractEventLoop]:
+    """qasync's loop on the Qt loop pytest-qt drives (`already_running`), as
+    app.gui.launch runs it, so `@asyncSlot`s work while a test waits on a signal.
+    Let go after the test, so no later test inherits a running loop."""
+    loop = qasync.QEventLoop(qapp, already_running=True)  # also the running loop now
+    try:
+        yield loop
+    finally:
+        tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in tasks:
+            task.cancel()
+        deadline = time.monotonic() + LOOP_TEARDOWN_S
+        while any(not t.done() for t in tasks) and time.monotonic() < deadline:
+            qapp.processEvents()
+        asyncio.events._set_running_loop(None)
+        # qasync stops an already-running loop only with app.exit(), which would also
+        # end every nested Qt loop of the later tests; mark it stopped instead
+        loop._QEventLoop__is_running = False  # type: ignore[attr-defined]  # name-mangled
+        loop.close()
+
+
+@pytest.fixture
+def window(qtbot, qasync_loop, tmp_path: Path) -> Iterator[MainWindow]:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     w = MainWindow(settings=settings, autosave=False)
     qtbot.addWidget(w)
     w.resize(1400, 900)
     w.show()
     yield w
+    proc = w.mock.proc
     w.shutdown()
+    if proc is not None:  # reaped on the loop: wait for it before the loop goes
+        qtbot.waitUntil(lambda: proc.returncode is not None, timeout=15_000)
