@@ -7,8 +7,9 @@ one 1 MB message or a dict of 10,000 keys costs no more than the part shown.
 
 Hex shows what went over the wire. A `Message` carries the decoded frame, not its bytes,
 so for a structured message the frame is rebuilt: as msgpack (realtime and msgpack
-WebSocket frames, whose encoding round-trips exactly) or as compact JSON text, whichever
-has the frame's recorded size; failing both it is shown re-encoded as msgpack, and said so.
+WebSocket frames: packing the decoded map again gives the same bytes unless the sender
+chose wider numbers than needed) or as JSON text, whichever has the frame's recorded
+size. When neither has, it is shown re-encoded as msgpack, and the tab says so.
 """
 
 from __future__ import annotations
@@ -34,6 +35,11 @@ TEXT_CHARS = 256 * 1024  # characters in the Text tab
 HEX_BYTES = 64 * 1024  # bytes in the Hex tab, over all binary fields
 IMAGE_SCAN_DEPTH = 3  # root → "images" → [0] → "url" (the mock's diffusion app)
 IMAGE_SCAN_NODES = 256
+JSON_STYLES = (  # how servers write JSON text frames: compact, and Python's default
+    ((",", ":"), False),
+    ((", ", ": "), True),
+    ((", ", ": "), False),
+)
 
 
 def is_error_kind(kind: str) -> bool:
@@ -214,29 +220,28 @@ def hex_dump(data: bytes | bytearray | memoryview, offset: int = 0) -> list[str]
 def wire_bytes(data: Any, size: int | None = None) -> tuple[str, bytes, bool] | None:
     """The frame a structured message was decoded from, rebuilt: (what it is, its bytes,
     whether its length is the frame's recorded `size`). Tries msgpack first, then JSON
-    text as servers write it; None for text, raw bytes and things neither can encode."""
+    text as servers write it; else the msgpack re-encoding, said so. None for text, raw
+    bytes and what msgpack cannot encode."""
     if not isinstance(data, dict | list | tuple):
         return None
     packed: bytes | None = None
     with contextlib.suppress(TypeError, ValueError, OverflowError):
         packed = msgpack.packb(data, use_bin_type=True)
-    if packed is not None and (size is None or len(packed) == size):
-        return "msgpack frame", packed, size is not None
-    for separators, ascii_only in (
-        ((",", ":"), False),
-        ((", ", ": "), True),
-        ((", ", ": "), False),
-    ):
-        try:
-            text = json.dumps(data, separators=separators, ensure_ascii=ascii_only)
-        except (TypeError, ValueError, RecursionError):  # bytes in it: not a JSON frame
-            break
-        raw = text.encode("utf-8")
-        if len(raw) == size:
-            return "JSON text frame as UTF-8", raw, True
+    if size is not None:
+        if packed is not None and len(packed) == size:
+            return "msgpack frame", packed, True
+        for separators, ascii_only in JSON_STYLES:
+            try:
+                text = json.dumps(data, separators=separators, ensure_ascii=ascii_only)
+            except (TypeError, ValueError, RecursionError):  # bytes in it: not a JSON frame
+                break
+            raw = text.encode("utf-8")
+            if len(raw) == size:
+                return "JSON text frame as UTF-8", raw, True
     if packed is None:
         return None
-    return f"re-encoded as msgpack (the frame was {size:,} bytes)", packed, False
+    was = f" (the frame was {size:,} bytes)" if size is not None else ""
+    return f"re-encoded as msgpack{was}", packed, False
 
 
 def hex_text(data: Any, limit: int = HEX_BYTES, *, size: int | None = None) -> str:

@@ -54,6 +54,8 @@ def test_unknown_encoding_is_re_encoded_and_said_so() -> None:
     text = hex_text({"a": 1}, size=999)
     assert "re-encoded as msgpack (the frame was 999 bytes)" in text
     assert "81 a1 61 01" in text  # {"a": 1} in msgpack
+    assert wire_bytes({"a": 1}) == ("re-encoded as msgpack", b"\x81\xa1a\x01", False)
+    assert wire_bytes({"a": {1, 2}}, 5) is None  # neither msgpack nor JSON: no frame
 
 
 def test_hex_is_bounded_and_says_what_is_left_out() -> None:
