@@ -264,3 +264,28 @@ def test_mock_that_cannot_start_says_why_in_one_line(qtbot, window, monkeypatch)
     message = window.statusBar().currentMessage()
     assert message == "embedded mock server failed to start: by someone"
     assert not window.mock_action.isChecked() and not window.mock.busy
+
+
+def test_hex_shows_the_frames_bytes_of_a_real_run(qtbot, window, mock_base: str) -> None:
+    """Replies carry the decoded frame; Hex rebuilds the frame itself, of its size.
+    (Inputs carry the payload without the sequence tag the frame adds: Hex shows them
+    re-encoded, and says so.)"""
+    window.show_mock(mock_base)
+    realtime, ws = window.add_connection_for("realtime"), window.add_connection_for("ws")
+    realtime.start(count=2)
+    ws.start(count=2)
+    for panel in (realtime, ws):
+        _finish(qtbot, panel)
+    for panel, how in ((realtime, "msgpack frame"), (ws, "JSON text frame as UTF-8")):
+        inspector = panel.inspector
+        rows = [inspector.model.message(r) for r in range(inspector.model.rowCount())]
+        replies = [m for m in rows if m.direction == "in"]
+        assert len(replies) == 2
+        for message in rows:
+            inspector.show_message(message)
+            inspector.tabs.setCurrentIndex(inspector.HEX)
+            text = inspector.hex.toPlainText()
+            if message.direction == "in":
+                assert f"── {how}: {message.size:,} bytes ──" in text
+            else:
+                assert f"re-encoded as msgpack (the frame was {message.size:,} bytes)" in text
