@@ -37,6 +37,7 @@ def run_gui(*, mock: bool = True, quit_after_s: float | None = None) -> int:
     app.setApplicationName("rtprobe")
     app.setOrganizationName("rtprobe")
     app.setDesktopFileName("rtprobe")  # matches packaging/rtprobe.desktop
+    app.setQuitOnLastWindowClosed(False)  # main() ends the loop, after the mock is gone
     icon = asset_path("rtprobe.png")
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
@@ -61,6 +62,7 @@ def run_gui(*, mock: bool = True, quit_after_s: float | None = None) -> int:
                 await closed.wait()
         except TimeoutError:
             window.close()
+        await window.mock.closed()  # the mock's process and pipes, before the loop goes
 
     qasync.run(main())
     return 0

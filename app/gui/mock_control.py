@@ -46,7 +46,8 @@ class MockControl(QObject):
         self._generation = 0  # bumped by every stop: a start still under way gives up
         self._starting = False
         self._last_stderr = ""
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # pipe readers and exit watchers
+        self._ending: list[asyncio.subprocess.Process] = []  # terminated by shutdown()
 
     @property
     def running(self) -> bool:
@@ -91,18 +92,28 @@ class MockControl(QObject):
             )
         except OSError as exc:
             raise _StartFailed(str(exc)) from exc
+        first_line: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._spawn(self._read_stdout(proc, first_line))
+        stderr_read = self._spawn(self._read_stderr(proc))
+        if generation != self._generation:  # stopped (or the window closed) meanwhile
+            with contextlib.suppress(ProcessLookupError):
+                proc.terminate()
+            self._ending.append(proc)
+            return None
         self.proc = proc
-        self._spawn(self._read_stderr(proc))
         try:
-            assert proc.stdout is not None  # stdout=PIPE above
-            first = await asyncio.wait_for(proc.stdout.readline(), START_TIMEOUT_S)
-            match = LISTENING.search(first.decode("utf-8", "replace"))
-            if match is None:
-                await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)  # it is ending: why?
+            line = await asyncio.wait_for(first_line, START_TIMEOUT_S)
+            match = LISTENING.search(line)
+            if match is None:  # it is ending: its last words say why
+                await asyncio.wait([stderr_read], timeout=STOP_TIMEOUT_S)
                 raise _StartFailed(self._last_stderr or "it exited before listening")
             base = match.group(1)
             await self._check_health(base)
-        except (TimeoutError, httpx.HTTPError, _StartFailed) as exc:
+        except asyncio.CancelledError:  # the loop is ending: never leave it running
+            with contextlib.suppress(ProcessLookupError):
+                proc.terminate()
+            raise
+        except (TimeoutError, httpx.HTTPError, ValueError, _StartFailed) as exc:
             await self._end(proc)
             if isinstance(exc, _StartFailed):
                 raise
@@ -110,7 +121,7 @@ class MockControl(QObject):
         if generation != self._generation:  # stopped while starting
             await self._end(proc)
             return None
-        self._spawn(self._watch(proc, generation))
+        self._spawn(self._watch(proc, generation, stderr_read))
         return base
 
     async def _check_health(self, base: str) -> None:
@@ -130,15 +141,32 @@ class MockControl(QObject):
         self.sigStopped.emit()
 
     def shutdown(self) -> None:
-        """The window is closing and the loop may end before a coroutine could run:
-        terminate the process now (it exits cleanly on SIGTERM; the loop's child
-        watcher reaps it) and drop the tasks."""
+        """The window is closing: terminate the process now, without waiting (it exits
+        cleanly on SIGTERM); `closed()` then waits until it is gone."""
         proc = self._forget()
         if proc is not None and proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 proc.terminate()
-        for task in list(self._tasks):
-            task.cancel()
+            self._ending.append(proc)
+
+    @property
+    def pending(self) -> bool:
+        """A process of ours has not yet exited, or its pipes are not yet drained."""
+        return bool(self._tasks)
+
+    async def closed(self) -> None:
+        """Until every process this started has exited and its pipes are drained, so
+        the loop can close after (bounded: killed after STOP_TIMEOUT_S)."""
+        if self._tasks:
+            _, left = await asyncio.wait(list(self._tasks), timeout=STOP_TIMEOUT_S)
+            if left:
+                for proc in self._ending:
+                    with contextlib.suppress(ProcessLookupError):
+                        proc.kill()
+                _, left = await asyncio.wait(left, timeout=STOP_TIMEOUT_S)
+            for task in left:
+                task.cancel()
+        self._ending.clear()
 
     def _forget(self) -> asyncio.subprocess.Process | None:
         self._generation += 1
@@ -160,10 +188,23 @@ class MockControl(QObject):
             await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
 
     # -- while it runs -----------------------------------------------------------------
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _read_stdout(
+        self, proc: asyncio.subprocess.Process, first: asyncio.Future[str]
+    ) -> None:
+        """Its first line says where it listens; the rest is read to the end, so the
+        pipe is closed before the loop is."""
+        assert proc.stdout is not None  # stdout=PIPE above
+        async for raw in proc.stdout:
+            if not first.done():
+                first.set_result(raw.decode("utf-8", "replace"))
+        if not first.done():
+            first.set_result("")  # it ended without a word
 
     async def _read_stderr(self, proc: asyncio.subprocess.Process) -> None:
         """Keep the pipe drained (a chatty server must never block on it) and its last
@@ -174,9 +215,13 @@ class MockControl(QObject):
             if line:
                 self._last_stderr = line
 
-    async def _watch(self, proc: asyncio.subprocess.Process, generation: int) -> None:
+    async def _watch(
+        self, proc: asyncio.subprocess.Process, generation: int, stderr_read: asyncio.Task[None]
+    ) -> None:
         code = await proc.wait()
         if generation == self._generation:  # nobody stopped it: it ended by itself
+            await asyncio.wait([stderr_read], timeout=STOP_TIMEOUT_S)  # its last words
+        if generation == self._generation:
             self._forget()
             why = f": {self._last_stderr}" if self._last_stderr else ""
             self.sigStopped.emit()  # first: the error is the line that stays

@@ -47,7 +47,6 @@ def window(qtbot, qasync_loop, tmp_path: Path) -> Iterator[MainWindow]:
     w.resize(1400, 900)
     w.show()
     yield w
-    proc = w.mock.proc
     w.shutdown()
-    if proc is not None:  # reaped on the loop: wait for it before the loop goes
-        qtbot.waitUntil(lambda: proc.returncode is not None, timeout=15_000)
+    # the mock's process ends on the loop, as app.gui.launch awaits mock.closed()
+    qtbot.waitUntil(lambda: not w.mock.pending, timeout=15_000)
