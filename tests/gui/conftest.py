@@ -4,6 +4,7 @@ and the GUI's async work on a qasync loop, as in the app."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +16,25 @@ from PySide6.QtCore import QSettings
 from app.gui.main_window import MainWindow
 
 LOOP_TEARDOWN_S = 10.0
+
+
+@pytest.fixture(autouse=True)
+def qt_garbage_on_the_main_thread(qapp) -> Iterator[None]:
+    """Collect cycles only here, on the GUI thread, after the test's widgets are gone.
+
+    The shared mock serves from a thread of this process; a collection that runs
+    there and frees a Qt object's wrapper destroys the C++ object on that thread
+    while the GUI thread destroys others: seen once as a deadlock (two threads,
+    a Qt mutex and the GIL) in test_webrtc_pane."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        qapp.processEvents()  # deleteLater of the widgets pytest-qt closed
+        gc.collect()
+        if enabled:
+            gc.enable()
 
 
 @pytest.fixture
