@@ -1,8 +1,16 @@
-"""The one QObject between the engine thread and the widgets: drains batched events on
-a timer and hands each run's batch to whoever listens, then asks views to redraw."""
+"""The one QObject between the engine and the widgets.
+
+Widgets never hold the engine: they start, stop and steer runs through this bridge
+(`submit`, `stop`, `send_action`, `pause`) and listen to its `sig*` signals. A timer
+drains the engine's batched events and hands each run's batch to whoever listens,
+then asks views to redraw. When the engine had to drop events because the GUI did not
+drain in time (its `overflowed` counter), `sigDropped` says how many, so a view never
+shows a partial run as if it were whole.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -18,6 +26,7 @@ REDRAW_HZ = 30
 class EngineBridge(QObject):
     sigBatch = Signal(int, list)  # run id, events (in order)
     sigRedraw = Signal()  # after each drain: views redraw now, never per message
+    sigDropped = Signal(int)  # events the engine dropped so far, each time that grows
 
     def __init__(
         self, parent: QObject | None = None, hz: int = REDRAW_HZ, *, in_process: bool = False
@@ -25,6 +34,7 @@ class EngineBridge(QObject):
         """The engine runs in a child process (see app.core.engine.process for why);
         `in_process=True` keeps it on a thread of this process instead."""
         super().__init__(parent)
+        # the bridge's alone: widgets call the methods below (tests may look inside)
         self.engine: EngineThread | EngineProcess = (
             EngineThread() if in_process else EngineProcess()
         )
@@ -33,13 +43,36 @@ class EngineBridge(QObject):
         self.timer.timeout.connect(self.drain)
         self.timer.start()
         self.redraws = 0
+        self.dropped = 0  # the engine's `overflowed` as last reported
+        self.closed = False  # after close(), controls are ignored (a closing window's keys)
 
+    # -- controls ------------------------------------------------------------------
     def submit(self, config: RunConfig) -> int:
+        """Start a run; its events come back through `sigBatch` under the returned id."""
+        if self.closed:
+            raise RuntimeError("the engine is closed")
         return self.engine.submit(config)
 
     def stop(self, run_id: int) -> None:
-        self.engine.stop(run_id)
+        if not self.closed:
+            self.engine.stop(run_id)
 
+    def send_action(self, run_id: int, action: str) -> None:
+        """Send a WebRTC action ("w u") to a running run; a failure arrives as the run's
+        ErrorEvent, never as an exception here."""
+        if self.closed:
+            return
+        with contextlib.suppress(RuntimeError):  # the engine is shutting down
+            self.engine.send_action(run_id, action)
+
+    def pause(self, run_id: int, paused: bool) -> None:
+        """Pause (True) or resume a WebRTC run's generated video; failures as ErrorEvents."""
+        if self.closed:
+            return
+        with contextlib.suppress(RuntimeError):
+            self.engine.pause(run_id, paused)
+
+    # -- events --------------------------------------------------------------------
     def drain(self) -> None:
         batch = self.engine.drain()
         if batch:
@@ -48,9 +81,16 @@ class EngineBridge(QObject):
                 per_run[run_id].append(event)
             for run_id, events in per_run.items():
                 self.sigBatch.emit(run_id, events)
+        overflowed = self.engine.overflowed
+        if overflowed > self.dropped:
+            self.dropped = overflowed
+            self.sigDropped.emit(overflowed)
         self.redraws += 1
         self.sigRedraw.emit()
 
     def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
         self.timer.stop()
         self.engine.close()

@@ -298,12 +298,12 @@ class ConnectionPanel(QFrame):
         """The video pane's keys; the engine reports failures as ErrorEvents of the run."""
         if self.running and self.run_id is not None:
             with contextlib.suppress(RuntimeError):  # the engine is shutting down
-                self.bridge.engine.send_action(self.run_id, action)
+                self.bridge.send_action(self.run_id, action)
 
     def _send_pause(self, paused: bool) -> None:
         if self.running and self.run_id is not None:
             with contextlib.suppress(RuntimeError):
-                self.bridge.engine.pause(self.run_id, paused)
+                self.bridge.pause(self.run_id, paused)
 
     def _on_redraw(self) -> None:
         """Plots follow every redraw tick; the log and the counters, which people read

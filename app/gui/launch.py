@@ -1,5 +1,7 @@
-"""Start the GUI: a qasync loop for the GUI's own async work, the engine on its own
-thread, the embedded mock in its own process."""
+"""Start the GUI: one qasync loop runs both Qt and the GUI's own async work (the
+embedded mock's process and HTTP, see app.gui.mock_control), the engine in its own
+process, the embedded mock in another. The window is built inside the loop, so a
+slot it fires while starting (the mock toggle) already has a running loop."""
 
 from __future__ import annotations
 
@@ -36,21 +38,22 @@ def run_gui(*, mock: bool = True, quit_after_s: float | None = None) -> int:
     app.setApplicationName("rtprobe")
     app.setOrganizationName("rtprobe")
     app.setDesktopFileName("rtprobe")  # matches packaging/rtprobe.desktop
+    app.setQuitOnLastWindowClosed(False)  # main() ends the loop, after the mock is gone
     icon = asset_path("rtprobe.png")
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
-    window = MainWindow()
-    install_excepthook(window)
-    window.restore_layout()
-    window.restore_session()
-    if not window.panels:
-        for transport in registry.TRANSPORTS:
-            window.add_connection_for(transport)
-    if mock:
-        window.mock_action.setChecked(True)
-    window.show()
 
     async def main() -> None:
+        window = MainWindow()
+        install_excepthook(window)
+        window.restore_layout()
+        window.restore_session()
+        if not window.panels:
+            for transport in registry.TRANSPORTS:
+                window.add_connection_for(transport)
+        if mock:
+            window.mock_action.setChecked(True)
+        window.show()
         closed = asyncio.Event()
         app.lastWindowClosed.connect(closed.set)
         try:
@@ -60,6 +63,7 @@ def run_gui(*, mock: bool = True, quit_after_s: float | None = None) -> int:
                 await closed.wait()
         except TimeoutError:
             window.close()
+        await window.mock.closed()  # the mock's process and pipes, before the loop goes
 
     qasync.run(main())
     return 0

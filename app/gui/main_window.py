@@ -87,6 +87,11 @@ class MainWindow(QMainWindow):
         self.mock.sigStopped.connect(self._mock_stopped)
         self.mock.sigError.connect(self.show_error)
         self.mock.sigFaults.connect(self._faults_changed)
+        self.dropped_label = QLabel()
+        self.dropped_label.setStyleSheet("color: #B00020")
+        self.dropped_label.hide()  # until the engine drops an event
+        self.statusBar().addPermanentWidget(self.dropped_label)
+        self.bridge.sigDropped.connect(self.show_dropped)
         self.statusBar().showMessage("ready")
 
     # -- toolbar -------------------------------------------------------------------
@@ -153,10 +158,10 @@ class MainWindow(QMainWindow):
 
     # -- mock ------------------------------------------------------------------------
     def _toggle_mock(self, on: bool) -> None:
-        if on and not self.mock.running:
+        if on and not self.mock.busy:
             self.mock_label.setText("  embedded mock server: starting…  ")
             self.mock.start()
-        elif not on and self.mock.running:
+        elif not on and self.mock.busy:
             self.mock.stop()
 
     def show_mock(self, base_url: str) -> None:
@@ -170,6 +175,9 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"mock server listening on {base_url}")
 
     def _mock_stopped(self) -> None:
+        self.mock_action.blockSignals(True)  # it may have ended by itself, or not started
+        self.mock_action.setChecked(False)
+        self.mock_action.blockSignals(False)
         self.mock_base = None
         self.mock_label.setText("  embedded mock server: off  ")
         for panel in self.panels:
@@ -247,6 +255,16 @@ class MainWindow(QMainWindow):
 
     def show_error(self, message: str) -> None:
         self.statusBar().showMessage(message)
+
+    def show_dropped(self, count: int) -> None:
+        """Events the engine dropped because the GUI fell behind: counters, plots and
+        the log of the runs then miss them, so it stays in sight, not just a message."""
+        self.dropped_label.setText(f"  {count:,} events dropped  ")
+        self.dropped_label.setToolTip(
+            "The GUI did not drain the engine's events in time; runs shown miss these"
+        )
+        self.dropped_label.show()
+        self.statusBar().showMessage(f"{count:,} events dropped: the GUI fell behind the engine")
 
     # -- keys ------------------------------------------------------------------------
     def key(self) -> str | None:
@@ -381,7 +399,7 @@ class MainWindow(QMainWindow):
         for panel in list(self.panels):
             panel.close_down()
         self.bridge.close()
-        self.mock.stop()
+        self.mock.shutdown()  # now: the loop may end before a coroutine could run
 
     def closeEvent(self, event) -> None:
         self.shutdown()

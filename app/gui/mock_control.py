@@ -1,70 +1,252 @@
-"""The embedded mock server, seen from the GUI: start/stop it in its own process (so it
-never shares the GUI's thread or GIL with what it serves) and edit its faults live."""
+"""The embedded mock server, seen from the GUI: start and stop it in its own process
+(so it never shares the GUI's thread or GIL with what it serves), check it answers,
+and edit its faults live.
+
+A service object in the shape of qasync's examples: the async work (the child
+process, its pipes, HTTP with `httpx.AsyncClient`) runs as coroutines on the qasync
+loop the GUI runs on (see app.gui.launch), started by `@asyncSlot`s; results and
+one-line errors come back as signals. No threads, no blocking call on the GUI thread.
+"""
 
 from __future__ import annotations
 
-import threading
+import asyncio
+import contextlib
 from typing import Any
 
 import httpx
 from PySide6.QtCore import QObject, Signal
+from qasync import asyncSlot
 
-from server_mock.process import MockProcess
+from server_mock.process import LISTENING, mock_command
+
+START_TIMEOUT_S = 30.0  # a cold start imports the whole mock (uvicorn, av, numpy)
+STOP_TIMEOUT_S = 10.0
+HTTP_TIMEOUT_S = 5.0
+
+
+def _line(text: str) -> str:
+    return " ".join(text.split())  # the status bar holds one line
+
+
+class _StartFailed(Exception):
+    pass
 
 
 class MockControl(QObject):
-    sigStarted = Signal(str)  # base URL
+    sigStarted = Signal(str)  # base URL, once it answered /health
     sigStopped = Signal()
-    sigError = Signal(str)
+    sigError = Signal(str)  # one line
     sigFaults = Signal(dict)  # the server's fault settings after a change
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.process: MockProcess | None = None
+        self.proc: asyncio.subprocess.Process | None = None
         self.base_url: str | None = None
+        self._generation = 0  # bumped by every stop: a start still under way gives up
+        self._starting = False
+        self._last_stderr = ""
+        self._tasks: set[asyncio.Task[None]] = set()  # pipe readers and exit watchers
+        self._ending: list[asyncio.subprocess.Process] = []  # terminated by shutdown()
 
     @property
     def running(self) -> bool:
         return self.base_url is not None
 
-    def start(self) -> None:
-        if self.process is not None:
-            return
-        self.process = MockProcess()
-        threading.Thread(target=self._start, args=(self.process,), daemon=True).start()
+    @property
+    def busy(self) -> bool:
+        """Started and not yet answering, or answering: a second start does nothing."""
+        return self._starting or self.proc is not None
 
-    def _start(self, process: MockProcess) -> None:
+    # -- start / stop ----------------------------------------------------------------
+    @asyncSlot()
+    async def start(self) -> None:
+        """Start the server; `sigStarted` once it answers, else `sigStopped` and why."""
+        if self.busy:
+            return
+        self._starting = True
+        generation = self._generation
         try:
-            base = process.start()
-        except Exception as exc:
-            self.process = None
-            self.sigError.emit(f"embedded mock server failed to start: {exc}")
+            base = await self._start(generation)
+        except _StartFailed as exc:
+            if generation == self._generation:  # not stopped meanwhile: say why
+                self._forget()
+                self.sigStopped.emit()
+                self.sigError.emit(_line(f"embedded mock server failed to start: {exc}"))
             return
-        self.base_url = base
-        self.sigStarted.emit(base)
+        finally:
+            self._starting = False
+        if base is not None:
+            self.base_url = base
+            self.sigStarted.emit(base)
 
-    def stop(self) -> None:
-        process, self.process, self.base_url = self.process, None, None
-        if process is not None:
-            process.stop()
-            self.sigStopped.emit()
+    async def _start(self, generation: int) -> str | None:
+        """The base URL, or None when stopped meanwhile; _StartFailed says why not."""
+        self._last_stderr = ""
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *mock_command("--port", "0", "--log-level", "warning"),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+        except OSError as exc:
+            raise _StartFailed(str(exc)) from exc
+        first_line: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._spawn(self._read_stdout(proc, first_line))
+        stderr_read = self._spawn(self._read_stderr(proc))
+        if generation != self._generation:  # stopped (or the window closed) meanwhile
+            with contextlib.suppress(ProcessLookupError):
+                proc.terminate()
+            self._ending.append(proc)
+            return None
+        self.proc = proc
+        try:
+            line = await asyncio.wait_for(first_line, START_TIMEOUT_S)
+            match = LISTENING.search(line)
+            if match is None:  # it is ending: its last words say why
+                await asyncio.wait([stderr_read], timeout=STOP_TIMEOUT_S)
+                raise _StartFailed(self._last_stderr or "it exited before listening")
+            base = match.group(1)
+            await self._check_health(base)
+        except asyncio.CancelledError:  # the loop is ending: never leave it running
+            with contextlib.suppress(ProcessLookupError):
+                proc.terminate()
+            raise
+        except (TimeoutError, httpx.HTTPError, ValueError, _StartFailed) as exc:
+            await self._end(proc)
+            if isinstance(exc, _StartFailed):
+                raise
+            raise _StartFailed(str(exc) or f"no answer in {START_TIMEOUT_S:g} s") from exc
+        if generation != self._generation:  # stopped while starting
+            await self._end(proc)
+            return None
+        self._spawn(self._watch(proc, generation, stderr_read))
+        return base
 
-    def set_faults(self, faults: dict[str, Any]) -> None:
-        """PUT the faults in a worker thread; the answer or a one-line error comes back."""
+    async def _check_health(self, base: str) -> None:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_S) as client:
+            r = await client.get(f"{base}/health")
+        if r.status_code != 200 or r.json().get("status") != "ok":
+            raise _StartFailed(f"/health answered {r.status_code}")
+
+    @asyncSlot()
+    async def stop(self) -> None:
+        """Stop it, or give up a start still under way; `sigStopped` once it is gone."""
+        if not self.busy:
+            return
+        proc = self._forget()
+        if proc is not None:
+            await self._end(proc)
+        self.sigStopped.emit()
+
+    def shutdown(self) -> None:
+        """The window is closing: terminate the process now, without waiting (it exits
+        cleanly on SIGTERM); `closed()` then waits until it is gone."""
+        proc = self._forget()
+        if proc is not None and proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.terminate()
+            self._ending.append(proc)
+
+    @property
+    def pending(self) -> bool:
+        """A process of ours has not yet exited, or its pipes are not yet drained."""
+        return bool(self._tasks)
+
+    async def closed(self) -> None:
+        """Until every process this started has exited and its pipes are drained, so
+        the loop can close after (bounded: killed after STOP_TIMEOUT_S)."""
+        if self._tasks:
+            _, left = await asyncio.wait(list(self._tasks), timeout=STOP_TIMEOUT_S)
+            if left:
+                for proc in self._ending:
+                    with contextlib.suppress(ProcessLookupError):
+                        proc.kill()
+                _, left = await asyncio.wait(left, timeout=STOP_TIMEOUT_S)
+            for task in left:
+                task.cancel()
+        self._ending.clear()
+
+    def _forget(self) -> asyncio.subprocess.Process | None:
+        self._generation += 1
+        proc, self.proc, self.base_url = self.proc, None, None
+        return proc
+
+    async def _end(self, proc: asyncio.subprocess.Process) -> None:
+        if self.proc is proc:
+            self.proc = None
+        if proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
+
+    # -- while it runs -----------------------------------------------------------------
+    def _spawn(self, coro: Any) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _read_stdout(
+        self, proc: asyncio.subprocess.Process, first: asyncio.Future[str]
+    ) -> None:
+        """Its first line says where it listens; the rest is read to the end, so the
+        pipe is closed before the loop is."""
+        assert proc.stdout is not None  # stdout=PIPE above
+        async for raw in proc.stdout:
+            if not first.done():
+                first.set_result(raw.decode("utf-8", "replace"))
+        if not first.done():
+            first.set_result("")  # it ended without a word
+
+    async def _read_stderr(self, proc: asyncio.subprocess.Process) -> None:
+        """Keep the pipe drained (a chatty server must never block on it) and its last
+        line at hand, to say why the server ended."""
+        assert proc.stderr is not None  # stderr=PIPE above
+        async for raw in proc.stderr:
+            line = raw.decode("utf-8", "replace").strip()
+            if line:
+                self._last_stderr = line
+
+    async def _watch(
+        self, proc: asyncio.subprocess.Process, generation: int, stderr_read: asyncio.Task[None]
+    ) -> None:
+        code = await proc.wait()
+        if generation == self._generation:  # nobody stopped it: it ended by itself
+            await asyncio.wait([stderr_read], timeout=STOP_TIMEOUT_S)  # its last words
+        if generation == self._generation:
+            self._forget()
+            why = f": {self._last_stderr}" if self._last_stderr else ""
+            self.sigStopped.emit()  # first: the error is the line that stays
+            self.sigError.emit(_line(f"embedded mock server exited with code {code}{why}"))
+
+    # -- faults ------------------------------------------------------------------------
+    @asyncSlot(dict)
+    async def set_faults(self, faults: dict[str, Any]) -> None:
+        """PUT /_mock/faults; the server's answer comes back as `sigFaults`, a refusal
+        or a failure as one line on `sigError`."""
         base = self.base_url
         if base is None:
             self.sigError.emit("start the embedded mock server first")
             return
-
-        def put() -> None:
+        try:
+            async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_S) as client:
+                r = await client.put(f"{base}/_mock/faults", json=faults)
+        except httpx.HTTPError as exc:
+            self.sigError.emit(_line(f"mock faults not changed: {str(exc) or repr(exc)}"))
+            return
+        if r.status_code != 200:
             try:
-                r = httpx.put(f"{base}/_mock/faults", json=faults, timeout=5)
-            except httpx.HTTPError as exc:
-                self.sigError.emit(f"mock faults not changed: {exc}")
-                return
-            if r.status_code != 200:
-                self.sigError.emit(f"mock faults not changed: {r.json().get('detail', r.text)}")
-                return
-            self.sigFaults.emit(r.json())
-
-        threading.Thread(target=put, daemon=True).start()
+                detail = r.json().get("detail", r.text)
+            except ValueError:
+                detail = r.text
+            self.sigError.emit(_line(f"mock faults not changed: {detail}"))
+            return
+        self.sigFaults.emit(r.json())

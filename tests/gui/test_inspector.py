@@ -1,4 +1,5 @@
-"""The message log and inspector, fed `Message` events directly (no engine, no sockets)."""
+"""The message log (model, filter) and the inspector widget, fed `Message` events
+directly (no engine, no sockets)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,9 @@ from PySide6.QtCore import Qt
 
 from app.core.codecs.realtime import FalError
 from app.core.events import Message
-from app.gui.inspector import (
-    HEX_BYTES,
-    TREE_NODES,
-    Column,
-    MessageFilterProxy,
-    MessageInspector,
-    MessageLogModel,
-    find_image,
-    summarize,
-)
+from app.gui.inspector import MessageInspector
+from app.gui.message_format import HEX_BYTES, TREE_NODES, find_image, summarize
+from app.gui.message_log import Column, MessageFilterProxy, MessageLogModel
 from server_mock.images import encode_png, gradient_image
 
 MS = 1_000_000
@@ -288,3 +282,10 @@ def test_summary_is_bounded_and_one_line() -> None:
     for _ in range(5_000):  # no recursion error on absurd nesting
         deep = [deep]
     assert summarize(deep).startswith("[[[[")
+
+
+def test_msgpack_frame_shows_its_bytes_in_hex(inspector: MessageInspector) -> None:
+    # a realtime output: the Message holds the decoded map; Hex shows the frame itself
+    inspector.show_message(msg(0, {"a": 1}, size=4))
+    hexdump = tab_text(inspector, inspector.HEX)
+    assert "msgpack frame: 4 bytes" in hexdump and "81 a1 61 01" in hexdump

@@ -12,8 +12,21 @@ from app.gui.connection_panel import ConnectionPanel
 
 
 def _finish(qtbot, panel: ConnectionPanel, timeout_ms: int = 20_000) -> None:
-    qtbot.waitUntil(lambda: panel.live is not None and panel.live.finished, timeout=timeout_ms)
-    qtbot.wait(100)  # one more redraw after the last batch
+    """Until the run is over and the redraw after its last batch showed it: the
+    counters say "finished" only on that redraw, with the log and plots filled."""
+    qtbot.waitUntil(
+        lambda: (
+            panel.live is not None
+            and panel.live.finished
+            and panel.counter_labels["state"].text() == "finished"
+        ),
+        timeout=timeout_ms,
+    )
+
+
+def _count(panel: ConnectionPanel, name: str) -> int:
+    text = panel.counter_labels[name].text().replace(",", "")
+    return int(text) if text.isdigit() else 0  # "–" before the first redraw
 
 
 def test_each_transport_runs_and_is_shown(qtbot, window, mock_base: str) -> None:
@@ -124,11 +137,11 @@ def test_shortcut_starts_and_stops(qtbot, window, mock_base: str) -> None:
     panel.rate.setValue(100)
     panel.target.setFocus()
     qtbot.keyClick(window, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: panel.running, timeout=5000)
-    qtbot.wait(300)
+    qtbot.waitUntil(lambda: panel.running, timeout=5_000)
+    qtbot.waitUntil(lambda: _count(panel, "sent") > 5, timeout=20_000)  # however busy
     qtbot.keyClick(window, Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier)
     _finish(qtbot, panel)
-    assert int(panel.counter_labels["sent"].text()) > 5
+    assert panel.live.finished and _count(panel, "sent") > 5
 
 
 def test_embedded_mock_toggle_and_live_faults(qtbot, window) -> None:
@@ -203,3 +216,76 @@ def test_rate_legend_names_only_series_with_data(qtbot, window, mock_base: str) 
     _finish(qtbot, panel)
     assert legend.getLabel(panel.plots.recv_curve) is not None
     assert legend.getLabel(panel.plots.fps_in_curve) is None  # no video on a WebSocket
+
+
+def test_embedded_mock_runs_on_the_qasync_loop(qtbot, window) -> None:
+    """Start, fault change, stop and a refusal: coroutines on the GUI's loop, no
+    threads; errors are one line in the status bar."""
+    import threading
+
+    threads = threading.active_count()
+    with qtbot.waitSignal(window.mock.sigStarted, timeout=30_000):
+        window.mock_action.setChecked(True)
+    assert window.mock.busy and window.mock.running
+    with qtbot.waitSignal(window.mock.sigError, timeout=10_000) as refused:
+        window.mock.set_faults({"drop": 2})  # out of range: the server refuses it
+    message = refused.args[0]
+    assert message.startswith("mock faults not changed:") and "\n" not in message
+    assert window.statusBar().currentMessage() == message
+    with qtbot.waitSignal(window.mock.sigStopped, timeout=10_000):
+        window.mock_action.setChecked(False)
+    assert not window.mock.busy and window.mock_base is None
+    assert threading.active_count() <= threads + 1  # at most asyncio's child watcher
+
+
+def test_mock_that_ends_by_itself_is_shown_off(qtbot, window) -> None:
+    with qtbot.waitSignal(window.mock.sigStarted, timeout=30_000):
+        window.mock_action.setChecked(True)
+    with qtbot.waitSignals([window.mock.sigStopped, window.mock.sigError], timeout=15_000):
+        window.mock.proc.kill()
+    assert "embedded mock server exited with code" in window.statusBar().currentMessage()
+    assert not window.mock_action.isChecked() and "off" in window.mock_label.text()
+    with qtbot.waitSignal(window.mock.sigError, timeout=5_000) as blocker:
+        window.mock.set_faults({"latency_ms": 1})
+    assert blocker.args[0] == "start the embedded mock server first"
+
+
+def test_mock_that_cannot_start_says_why_in_one_line(qtbot, window, monkeypatch) -> None:
+    import sys
+
+    import app.gui.mock_control as mock_control
+
+    def failing(*_args: str) -> list[str]:
+        return [sys.executable, "-c", "import sys; sys.exit('port taken\\nby someone')"]
+
+    monkeypatch.setattr(mock_control, "mock_command", failing)
+    with qtbot.waitSignals([window.mock.sigStopped, window.mock.sigError], timeout=30_000):
+        window.mock_action.setChecked(True)
+    message = window.statusBar().currentMessage()
+    assert message == "embedded mock server failed to start: by someone"
+    assert not window.mock_action.isChecked() and not window.mock.busy
+
+
+def test_hex_shows_the_frames_bytes_of_a_real_run(qtbot, window, mock_base: str) -> None:
+    """Replies carry the decoded frame; Hex rebuilds the frame itself, of its size.
+    (Inputs carry the payload without the sequence tag the frame adds: Hex shows them
+    re-encoded, and says so.)"""
+    window.show_mock(mock_base)
+    realtime, ws = window.add_connection_for("realtime"), window.add_connection_for("ws")
+    realtime.start(count=2)
+    ws.start(count=2)
+    for panel in (realtime, ws):
+        _finish(qtbot, panel)
+    for panel, how in ((realtime, "msgpack frame"), (ws, "JSON text frame as UTF-8")):
+        inspector = panel.inspector
+        rows = [inspector.model.message(r) for r in range(inspector.model.rowCount())]
+        replies = [m for m in rows if m.direction == "in"]
+        assert len(replies) == 2
+        for message in rows:
+            inspector.show_message(message)
+            inspector.tabs.setCurrentIndex(inspector.HEX)
+            text = inspector.hex.toPlainText()
+            if message.direction == "in":
+                assert f"── {how}: {message.size:,} bytes ──" in text
+            else:
+                assert f"re-encoded as msgpack (the frame was {message.size:,} bytes)" in text

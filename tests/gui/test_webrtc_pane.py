@@ -13,8 +13,16 @@ from app.gui.connection_panel import ConnectionPanel
 
 
 def _finish(qtbot, panel: ConnectionPanel, timeout_ms: int = 20_000) -> None:
-    qtbot.waitUntil(lambda: panel.live is not None and panel.live.finished, timeout=timeout_ms)
-    qtbot.wait(100)  # one more redraw after the last batch
+    """Until the run is over and the redraw after its last batch showed it: the
+    counters say "finished" only on that redraw, with the log and plots filled."""
+    qtbot.waitUntil(
+        lambda: (
+            panel.live is not None
+            and panel.live.finished
+            and panel.counter_labels["state"].text() == "finished"
+        ),
+        timeout=timeout_ms,
+    )
 
 
 def _text(label) -> str:
@@ -90,7 +98,7 @@ def test_generated_video_keys_send_actions_and_pause(qtbot, window, mock_base: s
     _finish(qtbot, panel)
     assert panel.error.text() == ""
     # the run is over: a control sent anyway comes back as the run's error, not a raise
-    panel.bridge.engine.send_action(panel.run_id, "w u")
+    panel.bridge.send_action(panel.run_id, "w u")
     qtbot.waitUntil(lambda: "no connected WebRTC session" in panel.error.text(), timeout=5_000)
 
 
