@@ -32,6 +32,7 @@ from app.core.transports.webrtc import (
     WebRtcClient,
     WebRtcOptions,
 )
+from tests.waiting import async_wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -107,9 +108,11 @@ async def test_yolo_video_to_video(mock_base: str, path: str, flavour: str) -> N
         await stream(c, 2.5)
         stats = await c.stats()
     check_v2v(c, seen)
-    await asyncio.sleep(0.1)
-    leftover = asyncio.all_tasks() - {asyncio.current_task()}
-    assert not leftover, leftover
+
+    def no_leftover_tasks() -> bool:
+        return not asyncio.all_tasks() - {asyncio.current_task()}
+
+    await async_wait_until(no_leftover_tasks, 5, what="the session's tasks to end")
     assert sdp_candidate_addresses(c.offer_sdp) == {"127.0.0.1"}
     assert sdp_candidate_addresses(c.answer_sdp) == {"127.0.0.1"}
     assert seen.signaling[:3] == [("in", "ready"), ("out", "offer"), ("in", "answer")]

@@ -41,6 +41,7 @@ from server_mock.webrtc import (
     serve_world,
     serve_yolo,
 )
+from tests.waiting import async_wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -427,7 +428,9 @@ async def test_no_tasks_or_patch_left_after_a_session(serve: Serve) -> None:
     async with session(serve, send_video=serve is serve_yolo, datachannel=True) as client:
         await client.negotiate()
         await frames(await client.video(), 5)
-    async with asyncio.timeout(5):
-        while asyncio.all_tasks() - before - {asyncio.current_task()}:
-            await asyncio.sleep(0.05)
+
+    def no_new_tasks() -> bool:
+        return not asyncio.all_tasks() - before - {asyncio.current_task()}
+
+    await async_wait_until(no_new_tasks, 5, what="the session's tasks to end")
     assert not loopback_candidates_active()
