@@ -6,28 +6,32 @@ headless (the engine thread, events drained by a plain loop) and with the real m
 window plotting live offscreen (4 panels, inspector on). Rounds alternate the order.
 Prints the p99 round-trip ratio GUI/headless (target <= 1.25) and the plot redraw rate
 the window achieved (target >= 30 fps with 4 connections); `--json FILE` keeps them.
+A side that measured no round trips ends the run with exit status 1 and an `error:` line.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/gui_overhead.py --json out.json
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
-from app.core.engine.config import RunConfig
-from app.core.engine.thread import EngineThread
-from app.core.events import RunFinished
-from app.core.metrics import LatencyHistogram
-from app.core.summary import Aggregator
-from app.core.targets import resolve
-from server_mock.process import MockProcess
+from app.core.engine.config import RunConfig  # noqa: E402
+from app.core.engine.thread import EngineThread  # noqa: E402
+from app.core.events import RunFinished  # noqa: E402
+from app.core.metrics import LatencyHistogram  # noqa: E402
+from app.core.summary import Aggregator  # noqa: E402
+from app.core.targets import resolve  # noqa: E402
+from benchmarks import common  # noqa: E402
+from benchmarks.common import ratio  # noqa: E402
+from server_mock.process import MockProcess  # noqa: E402
 
 CONNECTIONS = 4
 RATE_EACH = 250.0
@@ -124,10 +128,9 @@ def with_gui(base: str, seconds: float) -> tuple[LatencyHistogram, float, list[i
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = common.parser(__doc__)
     parser.add_argument("--seconds", type=float, default=10.0, help="per measurement (default 10)")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds (default 2)")
-    parser.add_argument("--json", dest="json_out", help="write the results as JSON")
     args = parser.parse_args()
     head, gui = LatencyHistogram(), LatencyHistogram()
     fps: list[float] = []
@@ -148,6 +151,8 @@ def main() -> int:
                         f"GUI process CPU {cpu:.0%} of a core",
                         flush=True,
                     )
+    common.require_samples("headless round trips", head.count)
+    common.require_samples("GUI round trips", gui.count)
     hs, gs = head.summary(), gui.summary()
     result = {
         "connections": CONNECTIONS,
@@ -156,9 +161,9 @@ def main() -> int:
         "rounds": args.rounds,
         "headless_ms": hs.as_dict(),
         "gui_ms": gs.as_dict(),
-        "p50_ratio": round(gs.p50 / hs.p50, 3),
-        "p99_ratio": round(gs.p99 / hs.p99, 3),
-        "p999_ratio": round(gs.p999 / hs.p999, 3),
+        "p50_ratio": round(ratio(gs.p50, hs.p50), 3),
+        "p99_ratio": round(ratio(gs.p99, hs.p99), 3),
+        "p999_ratio": round(ratio(gs.p999, hs.p999), 3),
         "redraw_fps": round(min(fps), 2),
         "python": sys.version.split()[0],
     }
@@ -175,9 +180,9 @@ def main() -> int:
     )
     print(f"  redraw rate {result['redraw_fps']:.1f} fps per panel, slowest round (target >= 30)")
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps(result, indent=2) + "\n")
+        common.write_json(args.json_out, result)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(common.run(main))

@@ -12,17 +12,20 @@ of it that aiortc's receive jitter buffer held the frame on the client (`hold`) 
 the rest (`latency - hold`: encode, network, the server's own jitter buffer, processing,
 decode), the data channel detection latency (the server's side without our jitter
 buffer), time to connected and to first frame, and the CPU % of each process over the
-streaming window (100 % = one core).
+streaming window (100 % = one core). Ratios against what the same run sent: fps in/out,
+and the hold over one frame interval (aiortc releases a frame when the next one starts
+arriving, so ~1.0 is the expected hold). Percentiles come from core's HDR histogram
+(microsecond resolution). A run that received no frames, no per-frame latencies or no
+detections exits with status 1 and an `error:` line.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import math
 import os
 import platform
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -38,36 +41,29 @@ from app.core.media import SyntheticSource  # noqa: E402
 from app.core.sessions.webrtc import WebRtcSession  # noqa: E402
 from app.core.targets import resolve  # noqa: E402
 from app.core.transports.webrtc import WebRtcOptions  # noqa: E402
+from benchmarks import common  # noqa: E402
+from benchmarks.common import proc_cpu_s, ratio, self_cpu_s  # noqa: E402
 from server_mock.process import MockProcess  # noqa: E402
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 PATHS = {"json": "/mock/yolo/webrtc", "msgpack": "/mock/yolo/realtime"}
 
 
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return math.nan
-    s = sorted(values)
-    k = (len(s) - 1) * p / 100
-    lo, hi = math.floor(k), math.ceil(k)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
-def pcts(values: list[float]) -> dict[str, float]:
-    out = {f"p{p}": round(percentile(values, p), 2) for p in (50, 90, 99)}
-    out["count"] = len(values)
+def pcts(values_ms: list[float], round_name: str | None = None) -> dict[str, float]:
+    """p50/p90/p99 in ms; a `round_name` makes an empty list fail loudly (`NoSamples`)."""
+    if round_name is not None:
+        common.require_samples(round_name, len(values_ms))
+    h = common.histogram_of(v * 1e6 for v in values_ms)
+    out: dict[str, float] = {
+        f"p{p}": round(h.percentile_ms(p), 2) if h.count else float("nan") for p in (50, 90, 99)
+    }
+    out["count"] = len(values_ms)
     return out
 
 
-def proc_cpu_s(pid: int) -> float:
-    """utime + stime of a process, in seconds (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def self_cpu_s() -> float:
-    t = os.times()
-    return t.user + t.system
+def median_of(stats: list[dict[str, Any]], key: str) -> float:
+    """A side figure (bitrate) over the stats snapshots: NaN when getStats gave none."""
+    values = [s[key] for s in stats if key in s]
+    return round(statistics.median(values), 2) if values else float("nan")
 
 
 class Collector:
@@ -154,6 +150,7 @@ async def measure(base: str, server_pid: int, args: argparse.Namespace) -> dict[
 
     session._on_data = on_data  # type: ignore[method-assign]
     await asyncio.wait_for(session.run(), args.seconds + 60)
+    common.require_samples("frames received", len(collect.in_t))
     info = next((s for s in collect.stats if "time_to_connected_ms" in s), {})
     first = next((s for s in collect.stats if "time_to_first_frame_ms" in s), {})
     final = collect.stats[-1] if collect.stats else {}
@@ -172,10 +169,10 @@ async def measure(base: str, server_pid: int, args: argparse.Namespace) -> dict[
         "frames_lost": final.get("frames_lost"),
         "frames_duplicate": final.get("frames_duplicate"),
         "frames_unreadable": final.get("frames_unreadable"),
-        "latency_ms": pcts(collect.latency_ms),
+        "latency_ms": pcts(collect.latency_ms, "per-frame latency"),
         "hold_ms": pcts(collect.hold_ms),
         "latency_minus_hold_ms": pcts(collect.rest_ms),
-        "detection_latency_ms": pcts(detections_ms),
+        "detection_latency_ms": pcts(detections_ms, "detections on the data channel"),
         "time_to_connected_ms": info.get("time_to_connected_ms"),
         "ice_dtls_ms": info.get("ice_dtls_ms"),
         "time_to_first_frame_ms": first.get("time_to_first_frame_ms"),
@@ -186,14 +183,24 @@ async def measure(base: str, server_pid: int, args: argparse.Namespace) -> dict[
             if k in final
         },
         "bitrate_kbps": {
-            "in": pcts([s["bitrate_in_kbps"] for s in collect.stats if "bitrate_in_kbps" in s]),
-            "out": pcts([s["bitrate_out_kbps"] for s in collect.stats if "bitrate_out_kbps" in s]),
+            "in": {"p50": median_of(collect.stats, "bitrate_in_kbps")},
+            "out": {"p50": median_of(collect.stats, "bitrate_out_kbps")},
         },
         "errors": collect.errors,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
         },
+    }
+
+
+def ratios(r: dict[str, Any]) -> dict[str, float]:
+    """Against what this run sent: frames back per frame out, and the hold in frame
+    intervals (at the rate frames actually went out)."""
+    interval_ms = 1000 / r["fps_out"] if r["fps_out"] else float("nan")
+    return {
+        "fps in/out": ratio(r["fps_in"], r["fps_out"]),
+        "hold p50 / frame interval": ratio(r["hold_ms"]["p50"], interval_ms),
     }
 
 
@@ -229,17 +236,17 @@ def show(r: dict[str, Any]) -> None:
             f"  CPU      client {cpu['client_pct']} %   mock server {cpu['server_pct']} %"
             f"   (over {cpu['window_s']} s, 100 % = one core)"
         )
+    print("  " + common.ratio_line("ratios", r["ratios"]))
     if r["errors"]:
         print(f"  errors   {r['errors']}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main() -> int:
+    parser = common.parser(__doc__)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--size", default="640x480")
     parser.add_argument("--fps", type=float, default=30.0)
     parser.add_argument("--signaling", choices=sorted(PATHS), default="json")
-    parser.add_argument("--json", dest="json_out", metavar="FILE")
     args = parser.parse_args()
     mock = MockProcess()
     base = mock.start()
@@ -248,10 +255,12 @@ def main() -> None:
         result = asyncio.run(measure(base, mock.pid, args))
     finally:
         mock.stop()
+    result["ratios"] = ratios(result)
     show(result)
     if args.json_out:
-        Path(args.json_out).write_text(json.dumps(result, indent=2, default=str))
+        common.write_json(args.json_out, result)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(common.run(main))

@@ -3,11 +3,14 @@ or its GIL (`rtprobe run --mock`, `rtprobe calibrate`, benchmarks)."""
 
 from __future__ import annotations
 
+import collections
 import re
 import subprocess
 import sys
 import threading
+from collections.abc import Mapping, Sequence
 from types import TracebackType
+from typing import IO
 
 LISTENING = re.compile(r"listening on (http://\S+)")
 
@@ -19,22 +22,46 @@ def mock_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "app", "mock", *args]
 
 
-class MockProcess:
-    """`with MockProcess() as base_url:` runs `rtprobe mock --port 0` and stops it after."""
+def _discard(stream: IO[str]) -> None:
+    for _ in stream:
+        pass
 
-    def __init__(self, *args: str, start_timeout_s: float = 30.0) -> None:
+
+class MockProcess:
+    """`with MockProcess() as base_url:` runs `rtprobe mock --port 0` and stops it after.
+
+    `command` runs another server instead (a benchmark's baseline): any program that
+    prints `listening on http://HOST:PORT` as its first stdout line. `env` replaces the
+    child's environment. The last `STDERR_KEPT` stderr lines are kept (and counted), so a
+    caller can show why a server misbehaved after it stopped.
+    """
+
+    STDERR_KEPT = 20
+
+    def __init__(
+        self,
+        *args: str,
+        start_timeout_s: float = 30.0,
+        command: Sequence[str] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.args = ("--port", "0", "--log-level", "warning", *args)
         self.start_timeout_s = start_timeout_s
+        self.command = list(command) if command is not None else None
+        self.env = dict(env) if env is not None else None
         self.proc: subprocess.Popen[str] | None = None
         self.base_url = ""
+        self.stderr_tail: collections.deque[str] = collections.deque(maxlen=self.STDERR_KEPT)
+        self.stderr_lines = 0
 
     def start(self) -> str:
         self.proc = subprocess.Popen(
-            mock_command(*self.args),
+            self.command if self.command is not None else mock_command(*self.args),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             text=True,
+            env=self.env,
         )
         line: list[str] = []
         stdout = self.proc.stdout
@@ -53,16 +80,24 @@ class MockProcess:
         self.base_url = match.group(1)
         # keep draining stderr so a chatty server never blocks on a full pipe
         threading.Thread(target=self._drain, daemon=True).start()
+        # and stdout too: a server that prints more than its first line must not block
+        threading.Thread(target=_discard, args=(stdout,), daemon=True).start()
         return self.base_url
 
     def _drain(self) -> None:
         if self.proc is not None and self.proc.stderr is not None:
-            for _ in self.proc.stderr:
-                pass
+            for text in self.proc.stderr:
+                self.stderr_lines += 1
+                self.stderr_tail.append(text.rstrip("\n"))
 
     @property
     def pid(self) -> int | None:
         return self.proc.pid if self.proc else None
+
+    @property
+    def ws_base(self) -> str:
+        """`ws://HOST:PORT` of the running server."""
+        return self.base_url.replace("http://", "ws://", 1)
 
     def stop(self) -> None:
         if self.proc is None:

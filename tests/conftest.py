@@ -7,10 +7,16 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 
 import pytest
+from hypothesis import settings
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from server_mock import FaultConfig, MockConfig, MockServer
+
+# Hypothesis' per-example deadline is a wall-clock limit that fails correct tests on a
+# loaded machine; none applies here (pytest-timeout still bounds every test).
+settings.register_profile("rtprobe", deadline=None)
+settings.load_profile("rtprobe")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

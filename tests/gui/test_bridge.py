@@ -20,7 +20,9 @@ NOT_YET_THROUGH_THE_BRIDGE: set[str] = set()  # modules exempt from the rule: no
 def test_no_widget_reaches_the_engine_or_opens_sockets() -> None:
     gui = Path(app.gui.__file__).parent
     # `app.core.engine.build` / `.config` are data (settings -> RunConfig), not the engine
-    reach = re.compile(r"(?<!core)\.engine\b|EngineThread|EngineProcess|\bimport socket\b|websockets")
+    reach = re.compile(
+        r"(?<!core)\.engine\b|EngineThread|EngineProcess|\bimport socket\b|websockets"
+    )
     offenders = [
         f"{path.name}:{n}: {line.strip()}"
         for path in sorted(gui.glob("*.py"))

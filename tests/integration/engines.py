@@ -2,24 +2,52 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from typing import Any
 
-from app.core.events import Event, RunFinished
+from app.core.events import Event, RunFinished, Sample
+from tests.waiting import wait_until
+
+Drained = list[tuple[int, Event]]
+
+
+def is_run_end(event: Event) -> bool:
+    return isinstance(event, RunFinished)
+
+
+def drain_until(
+    engine: Any,
+    predicate: Callable[[Drained], bool],
+    timeout_s: float = 20,
+    *,
+    what: str = "the engine's events",
+    got: Drained | None = None,
+) -> Drained:
+    """Drain (run id, event) pairs into `got` until `predicate(got)` holds; returns `got`."""
+    got = [] if got is None else got
+
+    def ready() -> bool:
+        got.extend(engine.drain())
+        return predicate(got)
+
+    wait_until(ready, timeout_s, what=what, interval_s=0.02)
+    return got
 
 
 def until_finished(
-    engine: Any, run_ids: set[int], timeout_s: float = 20
-) -> list[tuple[int, Event]]:
-    """Every (run id, event) drained until each run's RunFinished arrived."""
-    got: list[tuple[int, Event]] = []
-    done: set[int] = set()
-    deadline = time.monotonic() + timeout_s
-    while done != run_ids and time.monotonic() < deadline:
-        for run_id, event in engine.drain():
-            got.append((run_id, event))
-            if isinstance(event, RunFinished):
-                done.add(run_id)
-        time.sleep(0.02)
-    assert done == run_ids, "runs did not finish"
-    return got
+    engine: Any, run_ids: set[int], timeout_s: float = 20, *, got: Drained | None = None
+) -> Drained:
+    """Every (run id, event) drained (after those already in `got`) until each run's
+    RunFinished arrived."""
+    return drain_until(
+        engine,
+        lambda g: {r for r, e in g if is_run_end(e)} >= run_ids,
+        timeout_s,
+        what="runs did not finish",
+        got=got,
+    )
+
+
+def samples_of(got: Drained, run_id: int) -> int:
+    """How many samples of `run_id` are in `got`."""
+    return sum(1 for r, e in got if r == run_id and isinstance(e, Sample))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from app.core.engine.config import RunConfig
 from app.core.engine.process import EngineProcess
 from app.core.events import RunFinished, Sample
 from app.core.targets import resolve
-from tests.integration.engines import until_finished
+from tests.integration.engines import drain_until, samples_of, until_finished
 
 
 def test_runs_in_a_child_process(mock_base: str) -> None:
@@ -34,9 +33,9 @@ def test_runs_in_a_child_process(mock_base: str) -> None:
                 rate=50,
             )
         )
-        time.sleep(0.5)
+        running = drain_until(engine, lambda got: samples_of(got, b) > 0, what="run b's samples")
         engine.stop(b)
-        events = until_finished(engine, {a, b})
+        events = until_finished(engine, {a, b}, got=running)
         received_a = [e for r, e in events if r == a and isinstance(e, Sample)]
         assert len(received_a) == 30 and all(s.outcome == "received" for s in received_a)
         assert any(r == b and isinstance(e, Sample) for r, e in events)
@@ -46,22 +45,24 @@ def test_runs_in_a_child_process(mock_base: str) -> None:
 
 def test_dead_engine_finishes_open_runs_with_an_error(mock_base: str) -> None:
     engine = EngineProcess()
-    run_id = engine.submit(
-        RunConfig(
-            target=resolve("ws", "mock/echo/ws", base_url=mock_base),
-            count=None,
-            duration_s=60,
-            rate=10,
+    try:
+        run_id = engine.submit(
+            RunConfig(
+                target=resolve("ws", "mock/echo/ws", base_url=mock_base),
+                count=None,
+                duration_s=60,
+                rate=10,
+            )
         )
-    )
-    time.sleep(0.3)
-    engine._proc.kill()
-    engine._proc.join(5)
-    events = until_finished(engine, {run_id})
-    finished = events[-1][1]
-    assert isinstance(finished, RunFinished) and finished.reason == "failed"
-    assert finished.error == "the engine process ended unexpectedly"
-    engine.close()
+        running = drain_until(engine, lambda got: samples_of(got, run_id) > 0, what="samples")
+        engine._proc.kill()
+        engine._proc.join(5)
+        events = until_finished(engine, {run_id}, got=running)
+        finished = events[-1][1]
+        assert isinstance(finished, RunFinished) and finished.reason == "failed"
+        assert finished.error == "the engine process ended unexpectedly"
+    finally:
+        engine.close()
 
 
 def _threads(pid: int | str) -> int:

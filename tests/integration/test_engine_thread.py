@@ -8,11 +8,13 @@ from app.core.engine.config import RunConfig
 from app.core.engine.thread import EngineThread
 from app.core.events import ErrorEvent, RunFinished, Sample
 from app.core.targets import resolve
-from tests.integration.engines import until_finished
+from tests.integration.engines import Drained, drain_until, samples_of, until_finished
 
 
-def _wait_finished(engine: EngineThread, run_id: int, timeout_s: float = 15) -> list:
-    return [e for _, e in until_finished(engine, {run_id}, timeout_s)]
+def _wait_finished(
+    engine: EngineThread, run_id: int, timeout_s: float = 15, got: Drained | None = None
+) -> list:
+    return [e for _, e in until_finished(engine, {run_id}, timeout_s, got=got)]
 
 
 def test_runs_and_batches(mock_base: str) -> None:
@@ -38,10 +40,12 @@ def test_stop_ends_a_long_run(mock_base: str) -> None:
                 rate=100,
             )
         )
-        time.sleep(0.3)
+        running = drain_until(
+            engine, lambda got: samples_of(got, run_id) > 5, what="the run's first samples"
+        )
         t0 = time.monotonic()
         engine.stop(run_id)
-        events = _wait_finished(engine, run_id, timeout_s=10)
+        events = _wait_finished(engine, run_id, timeout_s=10, got=running)
         assert time.monotonic() - t0 < 5
         samples = [e for e in events if isinstance(e, Sample)]
         assert 5 < len(samples) < 1000

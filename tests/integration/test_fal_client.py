@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import fal_client.client as fc
 import pytest
 
+from tests.waiting import async_wait_until
+
 
 def point_fal_client_at(monkeypatch: pytest.MonkeyPatch, base: str) -> None:
     """fal-client builds URLs from module constants."""
@@ -20,6 +22,24 @@ def point_fal_client_at(monkeypatch: pytest.MonkeyPatch, base: str) -> None:
 def fal(mock_base: str, monkeypatch: pytest.MonkeyPatch) -> fc.AsyncClient:
     point_fal_client_at(monkeypatch, mock_base)
     return fc.AsyncClient(key="anything")
+
+
+@pytest.fixture
+def app_inputs(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The `seq` of every input the echo app starts computing, in order. The mock runs in
+    a thread of this process, so a test can wait until the app is busy instead of
+    sleeping and hoping it is."""
+    import server_mock.apps.echo as echo
+
+    started: list[object] = []
+    compute = echo._compute
+
+    async def recording(data: dict) -> None:
+        started.append(data.get("seq"))
+        await compute(data)
+
+    monkeypatch.setattr(echo, "_compute", recording)
+    return started
 
 
 @pytest.fixture
@@ -85,11 +105,11 @@ async def test_server_streaming_ends_with_timeout_error(fal: fc.AsyncClient) -> 
     assert info.value.reason == "no inputs, reconnect when needed!"
 
 
-async def test_max_buffering_drops_oldest(fal: fc.AsyncClient) -> None:
+async def test_max_buffering_drops_oldest(fal: fc.AsyncClient, app_inputs: list) -> None:
     """A buffer of 4 and a burst of 10 while the app is busy: outputs 0, 1, 2, 6, 7, 8, 9."""
     async with fal.realtime("mock/echo", max_buffering=4) as conn:
         await conn.send({"seq": 0, "sleep_ms": 300})
-        await asyncio.sleep(0.05)  # the app is now busy with input 0
+        await async_wait_until(lambda: 0 in app_inputs, what="the app to be busy with input 0")
         for i in range(1, 10):
             await conn.send({"seq": i})
         seqs = []
@@ -98,10 +118,10 @@ async def test_max_buffering_drops_oldest(fal: fc.AsyncClient) -> None:
     assert seqs == [0, 1, 2, 6, 7, 8, 9]
 
 
-async def test_batching_answers_one_output_per_batch(fal: fc.AsyncClient) -> None:
+async def test_batching_answers_one_output_per_batch(fal: fc.AsyncClient, app_inputs: list) -> None:
     async with fal.realtime("mock/echo", path="/realtime-batch") as conn:
         await conn.send({"seq": 0, "sleep_ms": 200})
-        await asyncio.sleep(0.05)
+        await async_wait_until(lambda: 0 in app_inputs, what="the app to be busy with input 0")
         for i in range(1, 9):
             await conn.send({"seq": i})
         seen: list[int] = []

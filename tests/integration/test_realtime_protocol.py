@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import msgpack
 import pytest
 import websockets
 
 from tests.integration.wsutil import connect, decode, drain
+from tests.waiting import async_wait_until
 
 PACK = msgpack.packb
 
@@ -108,11 +110,11 @@ async def test_client_close_ends_session_quietly(mock_base: str, ws_base: str) -
         await ws.send(PACK({"i": 1}))
         await ws.recv()
     async with httpx.AsyncClient() as client:
-        for _ in range(100):  # bounded: 1 s
-            if (await client.get(f"{mock_base}/health")).json()["sessions"] == 0:
-                break
-            await asyncio.sleep(0.01)
-        assert (await client.get(f"{mock_base}/health")).json()["sessions"] == 0
+
+        async def no_sessions() -> bool:
+            return (await client.get(f"{mock_base}/health")).json()["sessions"] == 0
+
+        await async_wait_until(no_sessions, what="the mock to count no open session")
 
 
 async def test_timings_frames(ws_base: str) -> None:
@@ -152,11 +154,12 @@ async def test_bad_input_is_logged_in_one_line(
 ) -> None:
     caplog.set_level("WARNING", logger="server_mock")
     await _expect_internal_error(f"{ws_base}/mock/echo/realtime", PACK("just a string"))
-    for _ in range(100):  # bounded: the server logs on its own thread
-        if caplog.records:
-            break
-        await asyncio.sleep(0.01)
-    records = [r for r in caplog.records if r.name == "server_mock"]
+
+    def mock_records() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if r.name == "server_mock"]
+
+    # the server logs on its own thread
+    records = await async_wait_until(mock_records, what="the mock's log line")
     assert len(records) == 1
     message = records[0].getMessage()
     assert "bad input: expected a msgpack map, got str" in message

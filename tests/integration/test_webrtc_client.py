@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,7 @@ from app.core.transports.webrtc import (
     WebRtcClient,
     WebRtcOptions,
 )
+from tests.waiting import async_wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -80,10 +81,17 @@ async def client(
         await c.close()
 
 
-async def stream(c: WebRtcClient, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(c.ended.wait(), seconds)
-    assert c.error is None, c.error
+async def stream_until(
+    c: WebRtcClient, predicate: Callable[[], object], what: str, timeout_s: float = 20
+) -> None:
+    """Stream until `predicate()` holds (bounded), the session up all along: a count
+    is awaited, not guessed from a fixed streaming time."""
+
+    def ready() -> bool:
+        assert c.error is None, c.error
+        return bool(predicate())
+
+    await async_wait_until(ready, timeout_s, what=what, interval_s=0.02)
 
 
 def check_v2v(c: WebRtcClient, seen: Seen) -> None:
@@ -96,7 +104,7 @@ def check_v2v(c: WebRtcClient, seen: Seen) -> None:
     assert all(0 < f.latency_ns < 2e9 for f in timed)  # type: ignore[operator]
     held = [f for f in seen.frames if f.hold_ns is not None]
     assert c.hold_measured and len(held) >= 0.8 * counters.received
-    assert all(0 <= f.hold_ns < 1e9 for f in held)  # type: ignore[operator]
+    assert all(0 <= f.hold_ns < 1e9 for f in held), [f.hold_ns for f in held]  # type: ignore[operator]
     # the hold is part of the end-to-end latency of the same frame
     assert all(f.hold_ns <= f.latency_ns for f in timed if f.hold_ns is not None)  # type: ignore[operator]
     assert {(f.width, f.height) for f in seen.frames} == {(320, 240)}
@@ -112,12 +120,20 @@ async def test_yolo_video_to_video(mock_base: str, path: str, flavour: str) -> N
     async with client(mock_base, path, data_channel=True) as (c, seen):
         assert c.flavour == flavour and c.mode == "v2v"
         assert loopback_candidates_active()
-        await stream(c, 2.5)
+        await stream_until(
+            c,
+            lambda: (
+                c.counters.received > 30 and sum(m.latency_ns is not None for m in seen.data) > 20
+            ),
+            "30 frames back and 20 timed detections",
+        )
         stats = await c.stats()
     check_v2v(c, seen)
-    await asyncio.sleep(0.1)
-    leftover = asyncio.all_tasks() - {asyncio.current_task()}
-    assert not leftover, leftover
+
+    def no_leftover_tasks() -> bool:
+        return not asyncio.all_tasks() - {asyncio.current_task()}
+
+    await async_wait_until(no_leftover_tasks, 5, what="the session's tasks to end")
     assert sdp_candidate_addresses(c.offer_sdp) == {"127.0.0.1"}
     assert sdp_candidate_addresses(c.answer_sdp) == {"127.0.0.1"}
     assert seen.signaling[:3] == [("in", "ready"), ("out", "offer"), ("in", "answer")]
@@ -137,7 +153,7 @@ async def test_yolo_video_to_video(mock_base: str, path: str, flavour: str) -> N
 
 async def test_explicit_flavour_and_trickled_candidates(mock_base: str) -> None:
     async with client(mock_base, "/mock/yolo/webrtc", flavour="json", trickle=True) as (c, seen):
-        await stream(c, 1.5)
+        await stream_until(c, lambda: c.counters.received > 10, "10 frames back")
     assert c.counters.received > 10
     sent = [kind for direction, kind in seen.signaling if direction == "out"]
     assert sent[0] == "offer" and sent.count("icecandidate") >= 2
@@ -148,11 +164,11 @@ async def test_world_generated_video_actions_and_pause(mock_base: str) -> None:
     async with client(mock_base, "/mock/world/realtime", source=False) as (c, seen):
         assert c.mode == "generated" and c.flavour == "msgpack"
         assert c.ice_servers_offered == []
-        await stream(c, 0.7)
-        for action in ("w u", "a u", "q l"):
+        await stream_until(c, lambda: c.counters.received > 10, "the first frames")
+        for n, action in enumerate(("w u", "a u", "q l"), start=1):
             await c.send_action(action)
-            await stream(c, 0.5)
-        await stream(c, 0.5)
+            await stream_until(c, lambda n=n: len(seen.actions) == n, f"action {n} on a frame")
+        await stream_until(c, lambda: c.counters.received > 30, "30 frames")
         await c.pause(True)
         assert c.paused is True
         await c.pause(False)
@@ -173,10 +189,14 @@ async def test_world_generated_video_actions_and_pause(mock_base: str) -> None:
 
 async def test_bad_message_is_reported_and_the_session_goes_on(mock_base: str) -> None:
     async with client(mock_base, "/mock/yolo/realtime") as (c, seen):
-        await stream(c, 0.5)
+        await stream_until(c, lambda: c.counters.received > 5, "the first frames")
         before = c.counters.received
         await c.send_message({"type": "no-such-message"})
-        await stream(c, 1.0)
+        await stream_until(
+            c,
+            lambda: seen.problems and c.counters.received > before + 10,
+            "the error report and 10 more frames",
+        )
     assert len(seen.problems) == 1
     problem = seen.problems[0]
     assert isinstance(problem, AppError) and problem.code == "bad_message"
@@ -215,7 +235,9 @@ async def test_server_error_is_a_one_line_app_error(mock_base: str) -> None:
 async def test_frame_drop_fault_gives_fewer_frames_in_than_out(mock_base: str) -> None:
     path = "/mock/yolo/webrtc?frame_drop=0.3&seed=1"
     async with client(mock_base, path) as (c, seen):
-        await stream(c, 2.5)
+        await stream_until(
+            c, lambda: c.counters.received > 30 and c.counters.lost > 5, "30 frames and 6 lost"
+        )
     assert c.source is not None
     sent, received = c.source.frames_sent, c.counters.received
     assert 10 < received < 0.9 * sent, (received, sent)

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
-import time
+from types import SimpleNamespace
 
+import pytest
+
+from server_mock import auth
 from server_mock.auth import TokenStore
 
 
@@ -21,9 +24,13 @@ def test_key_store_checks_key_header_and_tokens() -> None:
     assert store.allows({}, {"fal_jwt_token": token})
 
 
-def test_tokens_expire() -> None:
+def test_tokens_expire(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the store's own clock, moved by hand: no sleep, and no load can reorder it."""
+    now = [1000.0]
+    monkeypatch.setattr(auth, "time", SimpleNamespace(monotonic=lambda: now[0]))
     store = TokenStore("k")
     token = store.issue(0.05)
+    now[0] += 0.049
     assert store.token_ok(token)
-    time.sleep(0.06)
+    now[0] += 0.002
     assert not store.token_ok(token)

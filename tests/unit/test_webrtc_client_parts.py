@@ -51,7 +51,7 @@ def test_hold_probe_times_the_wait_for_the_next_frame() -> None:
             if pts is not None:
                 released.append(pts)
             seq += 1
-        time.sleep(0.02)
+        time.sleep(0.02)  # the gap between frames, which the probe measures: not a wait
     # each frame leaves the buffer when the next frame's first packet arrives
     assert released == [0, 3000, 6000]
     holds = [probe.take(pts) for pts in released]
