@@ -1,5 +1,5 @@
 """The real message session against an in-memory client: matching, accounting,
-reconnects and stop, with no socket (the real-socket tests are in tests/integration)."""
+reconnects and stop, with no socket (real sockets: tests/core/engine, tests/core/transports)."""
 
 from __future__ import annotations
 

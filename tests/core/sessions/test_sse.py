@@ -1,5 +1,5 @@
 """The SSE session against an in-memory client: accounting and the shared reconnect
-policy, with no socket (the real-socket tests are in tests/integration)."""
+policy, with no socket (real sockets: tests/core/engine, tests/core/transports)."""
 
 from __future__ import annotations
 

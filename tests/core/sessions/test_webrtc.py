@@ -1,6 +1,6 @@
 """The WebRTC session against an in-memory client: the shared reconnect policy, counts
 over several connections, and steering; no aiortc (the real-socket tests are in
-tests/integration/test_webrtc_client.py)."""
+tests/core/transports/test_webrtc.py)."""
 
 from __future__ import annotations
 

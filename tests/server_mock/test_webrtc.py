@@ -43,7 +43,7 @@ from server_mock.webrtc import (
     serve_world,
     serve_yolo,
 )
-from tests.waiting import async_wait_until
+from tests.support.waiting import async_wait_until
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -10,8 +10,8 @@ import msgpack
 import pytest
 import websockets
 
-from tests.integration.wsutil import connect, decode, drain
-from tests.waiting import async_wait_until
+from tests.support.waiting import async_wait_until
+from tests.support.wsutil import connect, decode, drain
 
 PACK = msgpack.packb
 

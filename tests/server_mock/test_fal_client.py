@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import fal_client.client as fc
 import pytest
 
-from tests.waiting import async_wait_until
+from tests.support.waiting import async_wait_until
 
 
 def point_fal_client_at(monkeypatch: pytest.MonkeyPatch, base: str) -> None:

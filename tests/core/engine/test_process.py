@@ -12,7 +12,7 @@ from app.core.engine.config import RunConfig
 from app.core.engine.process import EngineProcess
 from app.core.events import RunFinished, Sample
 from app.core.targets import resolve
-from tests.integration.engines import drain_until, samples_of, until_finished
+from tests.support.engines import drain_until, samples_of, until_finished
 
 
 def test_runs_in_a_child_process(mock_base: str) -> None:

@@ -12,7 +12,7 @@ from websockets.sync.client import connect
 
 from benchmarks.common import REPO
 from server_mock.process import MockProcess
-from tests.waiting import wait_until
+from tests.support.waiting import wait_until
 
 
 def test_command_runs_the_benchmark_baseline_server() -> None:

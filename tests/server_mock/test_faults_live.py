@@ -16,7 +16,7 @@ from httpx_sse import aconnect_sse
 
 from server_mock import FaultConfig
 from server_mock.faults import Faults
-from tests.integration.wsutil import connect, decode, drain
+from tests.support.wsutil import connect, decode, drain
 
 PACK = msgpack.packb
 

@@ -40,7 +40,7 @@ from app.core.transports.webrtc import (
     WebRtcClient,
     WebRtcOptions,
 )
-from tests.waiting import async_wait_until
+from tests.support.waiting import async_wait_until
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -8,7 +8,7 @@ from app.core.engine.config import RunConfig
 from app.core.engine.thread import EngineThread
 from app.core.events import ErrorEvent, RunFinished, Sample
 from app.core.targets import resolve
-from tests.integration.engines import Drained, drain_until, samples_of, until_finished
+from tests.support.engines import Drained, drain_until, samples_of, until_finished
 
 
 def _wait_finished(

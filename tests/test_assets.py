@@ -9,7 +9,7 @@ import pytest
 
 from app.assets import asset_path, assets_dir
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_from_source() -> None:

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from tests.waiting import async_wait_until, wait_until
+from tests.support.waiting import async_wait_until, wait_until
 
 
 def test_wait_until_returns_the_first_truthy_value() -> None:

@@ -15,7 +15,7 @@ from app.core import faultschema
 from app.core.faultschema import FaultConfig, fault
 from app.core.sessionfile import MockSpec, Session, SessionFileError, dumps, loads
 from server_mock.faults import Faults
-from tests.integration.wsutil import connect
+from tests.support.wsutil import connect
 
 
 @dataclasses.dataclass(frozen=True)

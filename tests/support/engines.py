@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.core.events import Event, RunFinished, Sample
-from tests.waiting import wait_until
+from tests.support.waiting import wait_until
 
 Drained = list[tuple[int, Event]]
 

@@ -17,8 +17,8 @@ from app.core.transports.loopback import (
     sdp_candidate_addresses,
     use_loopback_candidates,
 )
-from tests.integration.test_webrtc_mock import MovingBar
-from tests.integration.wsutil import connect, decode, drain
+from tests.server_mock.test_webrtc import MovingBar
+from tests.support.wsutil import connect, decode, drain
 
 pytestmark = pytest.mark.timeout(60)
 

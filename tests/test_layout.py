@@ -1,0 +1,45 @@
+"""tests/ mirrors the source tree: every test folder names a source folder, so the tests
+of `app/core/codecs/ws.py` are found in one guess (`tests/core/codecs/test_ws.py`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests"
+# test folders that are not a source folder: shared helpers, and the bundle as shipped
+NOT_SOURCE = {"support", "packaging"}
+
+
+def source_of(folder: Path) -> Path:
+    parts = folder.relative_to(TESTS).parts
+    if parts[0] == "core":
+        return ROOT / "app" / Path(*parts)
+    if parts[0] in ("gui", "commands"):
+        return ROOT / "app" / Path(*parts)
+    return ROOT / Path(*parts)  # server_mock/..., benchmarks/...
+
+
+def test_every_test_folder_mirrors_a_source_folder() -> None:
+    folders = [
+        p
+        for p in TESTS.rglob("*")
+        if p.is_dir()
+        and p.name != "__pycache__"
+        and p.relative_to(TESTS).parts[0] not in NOT_SOURCE
+    ]
+    assert folders, "no test folders found"
+    missing = sorted(str(f.relative_to(ROOT)) for f in folders if not source_of(f).is_dir())
+    assert missing == [], f"test folders with no source folder of the same name: {missing}"
+
+
+def test_each_transport_is_found_in_one_guess_per_layer() -> None:
+    """codecs/T.py, transports/T.py, sessions/T.py and the codec's tests, for every T."""
+    from app.core.sessions import registry
+
+    for t in registry.TRANSPORTS:
+        for layer in ("codecs", "transports", "sessions"):
+            assert (ROOT / "app" / "core" / layer / f"{t}.py").is_file(), (layer, t)
+        assert (TESTS / "core" / "codecs" / f"test_{t}.py").is_file(), t
+        mock = ROOT / "server_mock" / t
+        assert mock.with_suffix(".py").is_file() or (mock / "__init__.py").is_file(), t
