@@ -24,12 +24,8 @@ What it emits (all on the engine's perf_counter clock):
 - `Message`: every signaling message (few; kind "signaling", data = the message) and,
   with `config.record_messages`, every data channel message (kind "datachannel");
 - `ErrorEvent`: fatal errors and non-fatal ones (the server's `bad_message`);
-- `VideoFrame`, only with `config.webrtc.video_preview` and only from session 0: an RGB
-  thumbnail (at most `PREVIEW_MAX_WIDTH` wide) of a sent and of a received frame, each
-  at most `PREVIEW_HZ` times a second. Converting one costs ~0.05 ms at 320x240 and
-  ~0.2-0.35 ms at 640x480-1280x720 (av's swscale), i.e. ~1 % of a core at 15 Hz in
-  both directions; it runs as a separate loop callback, after the frame's own timing
-  and, for sent frames, while aiortc encodes it, so measured latencies do not include it.
+- `VideoFrame`, only with `config.webrtc.video_preview` and only from session 0: a few
+  RGB thumbnails a second (`sessions.webrtc_preview`, off the measuring path).
 
 A running session is steered through `act("action", "w u")` / `act("pause", True)` (the
 run's `RunControl` calls it for each of its sessions); it raises ClosedError while the
@@ -60,11 +56,11 @@ from app.core.events import (
     Sample,
     StateChange,
     StatsSnapshot,
-    VideoFrame,
     now_ns,
 )
 from app.core.media.sources import MarkedSource, source_factory
 from app.core.sessions.base import Emit, Reconnect, deadline_of
+from app.core.sessions.webrtc_preview import PREVIEW_HZ, PreviewTap, thumbnail
 from app.core.transports.webrtc import (
     ActionResult,
     DataMessage,
@@ -80,8 +76,6 @@ from app.core.transports.webrtc import (
 STATS_INTERVAL_S = 1.0
 END_GRACE_S = 0.5  # v2v: frames sent this recently may still be on their way at the end
 DEFAULT_ACTIONS = ("w u", "a u", "q l", "q u")
-PREVIEW_HZ = 15.0  # VideoFrame thumbnails per second and direction, at most
-PREVIEW_MAX_WIDTH = 320
 
 SourceFactory = Callable[[], MarkedSource]
 Direction = Literal["out", "in"]
@@ -105,15 +99,6 @@ def _flavour(value: str | None) -> Flavour | None:
     if value == "msgpack":
         return "msgpack"
     raise TargetError(f"unknown signaling flavour {value!r} (json or msgpack)")
-
-
-def thumbnail(frame: Any, max_width: int = PREVIEW_MAX_WIDTH) -> tuple[int, int, bytes]:
-    """(width, height, RGB888 bytes) of an av frame scaled to at most `max_width` wide."""
-    w, h = frame.width, frame.height
-    tw = min(max_width, w)
-    th = max(2, round(h * tw / w))
-    rgb = frame.reformat(width=tw, height=th, format="rgb24").to_ndarray()
-    return tw, th, rgb.tobytes()
 
 
 def cycle_actions(
@@ -175,8 +160,7 @@ class WebRtcSession:
         self._first_frame = asyncio.Event()  # of the current connection
         self._enough = asyncio.Event()
         self._frames_in = 0
-        self.preview = config.webrtc.video_preview and index == 0
-        self._preview_next = {"out": 0, "in": 0}  # ns: no thumbnail before this
+        self.previews = PreviewTap(index, emit, config.webrtc.video_preview and index == 0)
         self._last_in_value: int | None = None
 
     @classmethod
@@ -251,64 +235,6 @@ class WebRtcSession:
 
     def _on_problem(self, exc: ProbeError) -> None:
         self.emit(ErrorEvent(self.index, now_ns(), type(exc).__name__, str(exc)))
-
-    # -- previews (only with video_preview) ---------------------------------------------
-    def _install_previews(self, client: WebRtcClient, source: MarkedSource | None) -> None:
-        """Tap the frames without touching the measuring path: the source's `recv` (sent
-        frames, after their send time is taken) and the client's per-frame handler
-        (received frames, after they are timed). Hooks carry no pixels, hence the taps."""
-        loop = asyncio.get_running_loop()
-        if source is not None:
-            recv = source.recv
-
-            async def recv_with_preview() -> Any:
-                frame = await recv()
-                if self._preview_due("out"):
-                    loop.call_soon(self._emit_preview, "out", frame, source.last_id)
-                return frame
-
-            # a tap on the frame path (see the docstring): the source has no pixel hook
-            source.recv = recv_with_preview  # type: ignore[method-assign]
-        on_frame = getattr(client, "_on_frame", None)
-        if on_frame is not None:
-
-            def on_frame_with_preview(frame: Any, t: int) -> None:
-                on_frame(frame, t)
-                if self._preview_due("in"):
-                    loop.call_soon(self._emit_preview, "in", frame, self._last_in_value)
-
-            # the same tap on the client's per-frame handler, after the frame is timed
-            client._on_frame = on_frame_with_preview  # type: ignore[method-assign]
-
-    def _preview_due(self, direction: Direction) -> bool:
-        t = now_ns()
-        if not self.preview or t < self._preview_next[direction]:
-            return False
-        self._preview_next[direction] = t + int(1e9 / PREVIEW_HZ)
-        return True
-
-    def _emit_preview(self, direction: Direction, frame: Any, frame_id: int | None) -> None:
-        if not self.preview:
-            return
-        try:
-            w, h, rgb = thumbnail(frame)
-        except Exception as exc:  # a preview must never end the measurement
-            self.preview = False
-            self.emit(ErrorEvent(self.index, now_ns(), "PreviewError", f"video preview off: {exc}"))
-            return
-        self.emit(
-            VideoFrame(
-                self.index,
-                direction,
-                now_ns(),
-                w,
-                h,
-                rgb,
-                frame_id,
-                frame.width,
-                frame.height,
-            )
-        )
 
     # -- control (engine loop; errors become ErrorEvents) ---------------------------------
     async def act(self, what: str, value: object) -> None:
@@ -398,8 +324,7 @@ class WebRtcSession:
         self._first_frame = asyncio.Event()
         if source is not None:
             source.on_frame = self._on_frame_out
-        if self.preview:
-            self._install_previews(client, source)
+        self.previews.install(client, source, lambda: self._last_in_value)
         try:
             await client.connect()
         except ProbeError as exc:
