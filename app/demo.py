@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from app.core.engine.build import RunSettings, build_config
 from app.core.engine.run import run_collect
+from app.core.report.model import Summary
 from app.core.sessions import registry
 from server_mock.process import MockProcess
 
@@ -28,15 +29,12 @@ TESTS = (
 )
 
 
-def _row(name: str, summary: dict, extra: str = "") -> str:
-    block = (
-        summary["time_to_first_event_ms"]
-        if "time_to_first_event_ms" in summary
-        else (summary["rtt_ms"])
-    )
+def _row(name: str, summary: Summary, extra: str = "") -> str:
+    # SSE: one message is one stream, so its first event is the latency that matters
+    block = summary.stream.time_to_first_event_ms if summary.stream else summary.rtt_ms
     return (
-        f"  {name:<28} n={summary['received']:<5} p50={block['p50']:7.3f} ms  "
-        f"p99={block['p99']:7.3f} ms  {extra}"
+        f"  {name:<28} n={summary.received:<5} p50={block.p50:7.3f} ms  "
+        f"p99={block.p99:7.3f} ms  {extra}"
     ).rstrip()
 
 
@@ -49,10 +47,10 @@ async def _tests(base: str, count: int, echo: Callable[[str], None]) -> int:
         )
         summary = (await run_collect(cfg)).summary()
         extra = "(time to first event)" if registry.transport(transport).streams_events else ""
-        if summary["received"] != n:
+        if summary.received != n:
             failures += 1
-            extra = f"only {summary['received']} of {n} answered: " + "; ".join(
-                summary["errors_by_message"]
+            extra = f"only {summary.received} of {n} answered: " + "; ".join(
+                summary.errors_by_message
             )
         echo(_row(name, summary, extra))
     return 1 if failures else 0

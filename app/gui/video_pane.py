@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from app.core.codecs.webrtc_marker import unpack_world
 from app.core.events import Event, Message, Sample, StatsSnapshot, VideoFrame
+from app.core.report.model import Summary
 
 MOVE_KEYS = {Qt.Key.Key_W: "w", Qt.Key.Key_A: "a", Qt.Key.Key_S: "s", Qt.Key.Key_D: "d"}
 LOOK_KEYS = {Qt.Key.Key_I: "i", Qt.Key.Key_J: "j", Qt.Key.Key_K: "k", Qt.Key.Key_L: "l"}
@@ -210,26 +211,26 @@ class VideoPane(QWidget):
                 self.paused = bool(e.data.get("paused"))
                 self._show_keys()
 
-    def redraw(self, summary: dict[str, Any]) -> None:
+    def redraw(self, summary: Summary) -> None:
         """Paint the newest thumbnails and figures (the bridge's redraw rate)."""
         if (f := self.newest.pop("out", None)) is not None:
             self.sent.show_frame(f)
         if (f := self.newest.pop("in", None)) is not None:
             self.received.show_frame(f)
-        s, st = summary, self.stats
-        fps_in = st.get("fps_in", s.get("fps_in"))
-        fps_out = st.get("fps_out", s.get("fps_out"))
+        frames, st = summary.frames, self.stats
+        fps_in = st.get("fps_in", frames.fps_in if frames else None)
+        fps_out = st.get("fps_out", frames.fps_out if frames else None)
         parts = [
             f"fps in {fps_in:.1f}" if isinstance(fps_in, int | float) else "fps in –",
         ]
         if not self.generated:
             parts.append(f"out {fps_out:.1f}" if isinstance(fps_out, int | float) else "out –")
-        lat, hold = s.get("frame_latency_ms") or {}, s.get("frame_hold_ms") or {}
-        if lat.get("count"):
-            parts.append(f"frame latency p50 {_ms(lat.get('p50'))}  p99 {_ms(lat.get('p99'))}")
-        if hold.get("count"):
-            parts.append(f"jitter-buffer hold p50 {_ms(hold.get('p50'))}")
-        frames_lost = s.get("frames_lost") or st.get("frames_lost")
+        if frames is not None and frames.frame_latency_ms.count:
+            lat = frames.frame_latency_ms
+            parts.append(f"frame latency p50 {_ms(lat.p50)}  p99 {_ms(lat.p99)}")
+        if frames is not None and frames.frame_hold_ms.count:
+            parts.append(f"jitter-buffer hold p50 {_ms(frames.frame_hold_ms.p50)}")
+        frames_lost = (frames.frames_lost if frames else 0) or st.get("frames_lost")
         if frames_lost:
             parts.append(f"frames lost {frames_lost}")
         self.figures.setText(_join(parts))
