@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 from collections.abc import Callable
 from typing import Any, Literal
@@ -139,15 +140,13 @@ class WebRtcSession:
         self.source_factory = source_factory
         self.mode: Mode = mode or (options.mode if options else None) or default_mode(config.target)
         base = options or WebRtcOptions()
-        self.options = WebRtcOptions(
+        # the caller's options, with what this session decided on top (never rebuilt field
+        # by field, so an option added to WebRtcOptions reaches the client by itself)
+        self.options = dataclasses.replace(
+            base,
             mode=self.mode,
-            flavour=base.flavour,
             data_channel=data_channel or base.data_channel,
-            data_channel_label=base.data_channel_label,
-            trickle=base.trickle,
             connect_timeout_s=config.timeout_s,
-            ice_servers=base.ice_servers,
-            use_server_ice=base.use_server_ice,
         )
         self.actions = sorted(actions or [])
         self._next_action = 0  # index into `actions`: a reconnect goes on from here
