@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from app.core.errors import TargetError
 from app.core.sessions import registry
 
-Transport = Literal["realtime", "ws", "sse", "webrtc"]
-TRANSPORTS: tuple[Transport, ...] = ("realtime", "ws", "sse", "webrtc")
+Transport = str  # a name in the session registry (`app.core.sessions.registry`)
+TRANSPORTS: tuple[Transport, ...] = tuple(registry.TRANSPORTS)
 DEFAULT_HOST = "fal.run"
 DEFAULT_REST = "https://rest.fal.ai"
 NAMESPACES = ("workflows", "comfy")

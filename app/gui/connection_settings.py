@@ -18,15 +18,11 @@ from app.core.engine.build import RunSettings
 from app.core.engine.config import RunConfig
 from app.core.errors import TargetError
 from app.core.sessionfile import ConnectionSpec
+from app.core.sessions import registry
 
+# (target, payload) a new connection of each transport starts with (the registry's)
 EXAMPLES: dict[str, tuple[str, str]] = {
-    "realtime": ("mock/echo", '{"prompt": "hello", "n": 1}'),
-    "ws": ("mock/echo/ws", '{"hello": "websocket"}'),
-    "sse": (
-        "mock/diffusion",
-        '{"prompt": "a cat", "steps": 8, "step_ms": 20, "width": 64, "height": 64}',
-    ),
-    "webrtc": ("mock/yolo/webrtc", "{}"),
+    name: (t.example_target, t.example_payload) for name, t in registry.TRANSPORTS.items()
 }
 FOREVER_S = 24 * 3600.0  # "Start": until Stop
 # what the form calls a field where its name in the builder would read oddly

@@ -1,10 +1,11 @@
 """Transport name -> its engine session and the facts the GUI, CLI and reports need.
 
-The one place that knows the transport names. The engine builds every session with
-`session_factory(name)`; a view that shows something only some transports have asks
-`transport(name).<fact>`, never `name == "webrtc"`. A new transport is one module in
-`app/core/sessions/` and one row in `TRANSPORTS` (plus its class in `_SHAPES`, so mypy
-checks its shape).
+The one place that knows the transport names: `app.core.targets.TRANSPORTS`, the
+CLI's choices, session files and the GUI's examples all read this table. The engine
+builds every session with `session_factory(name)`; a view that shows something only
+some transports have asks `transport(name).<fact>`, never `name == "webrtc"`. A new
+transport is one module in `app/core/sessions/` and one row in `TRANSPORTS` (plus its
+class in `_SHAPES`, so mypy checks its shape).
 
 Session modules load on first use (`module:Class`), so importing the registry loads no
 session module (and not aiortc).
@@ -49,6 +50,9 @@ class Transport:
     default_path: str = ""  # the route an app id without a path gets (`/realtime`, …)
     object_payload: bool = False  # the input must be one JSON object (msgpack map, POST body)
     default_duration_s: float | None = None  # a run given no count or duration lasts this
+    # a ready example against the embedded mock (the GUI's "+ T" and new connections)
+    example_target: str = ""
+    example_payload: str = "{}"
 
     def factory(self) -> SessionFactory:
         """The session class (or function) that builds this transport's sessions."""
@@ -71,6 +75,8 @@ TRANSPORTS: dict[str, Transport] = {
             takes_max_buffering=True,
             default_path="realtime",
             object_payload=True,
+            example_target="mock/echo",
+            example_payload='{"prompt": "hello", "n": 1}',
         ),
         Transport(
             "ws",
@@ -78,6 +84,8 @@ TRANSPORTS: dict[str, Transport] = {
             "WebSocket",
             chooses_format=True,
             takes_max_buffering=True,
+            example_target="mock/echo/ws",
+            example_payload='{"hello": "websocket"}',
         ),
         Transport(
             "sse",
@@ -87,6 +95,10 @@ TRANSPORTS: dict[str, Transport] = {
             over_http=True,
             default_path="stream",
             object_payload=True,
+            example_target="mock/diffusion",
+            example_payload=(
+                '{"prompt": "a cat", "steps": 8, "step_ms": 20, "width": 64, "height": 64}'
+            ),
         ),
         Transport(
             "webrtc",
@@ -98,6 +110,7 @@ TRANSPORTS: dict[str, Transport] = {
             default_path="webrtc",
             # it counts frames it receives; a run of it is more naturally a length of time
             default_duration_s=10.0,
+            example_target="mock/yolo/webrtc",
         ),
     )
 }
