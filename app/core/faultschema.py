@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from app.core.inputs import json_kind
+
 T = TypeVar("T")
 Value = float | int | None
 C = TypeVar("C", bound="FaultConfig")
@@ -270,25 +272,13 @@ def parse_text(f: FaultField, raw: str) -> float | int:
     return _checked(f, value, shown)
 
 
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"
-
-
 def parse_value(f: FaultField, value: object) -> Value:
     """A value decoded from JSON (`PUT /_mock/faults`, a session file)."""
     wants = ("a whole number" if f.type is int else "a number") + (" or null" if f.optional else "")
     if value is None and f.optional:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FaultParamError(f.name, f"must be {wants}, not {_kind(value)}")
+        raise FaultParamError(f.name, f"must be {wants}, not {json_kind(value)}")
     finite = isinstance(value, int) or math.isfinite(value)
     shown = _short(json.dumps(value)) if finite else str(value)
     if f.type is int:
