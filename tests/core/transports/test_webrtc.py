@@ -351,13 +351,18 @@ V2V_ARGS: dict[str, Any] = {
 }
 
 
-async def test_session_reports_a_failed_connect() -> None:
-    config = RunConfig(
+def _nobody_listening(duration_s: float, reconnects: int) -> RunConfig:
+    """A WebRTC run whose signaling port has no server: every connect is refused."""
+    return RunConfig(
         target=resolve("webrtc", f"ws://127.0.0.1:{free_port()}/mock/yolo/webrtc"),
         count=None,
-        duration_s=1.0,
-        reconnects=0,
+        duration_s=duration_s,
+        reconnects=reconnects,
     )
+
+
+async def test_session_reports_a_failed_connect() -> None:
+    config = _nobody_listening(duration_s=1.0, reconnects=0)
     events = await run_session(V2V_ARGS, config)
     assert [e.state for e in events if isinstance(e, StateChange)] == ["connecting", "failed"]
     errors = [e for e in events if isinstance(e, ErrorEvent)]
@@ -365,12 +370,7 @@ async def test_session_reports_a_failed_connect() -> None:
 
 
 async def test_session_retries_a_failed_connect_under_the_shared_policy() -> None:
-    config = RunConfig(
-        target=resolve("webrtc", f"ws://127.0.0.1:{free_port()}/mock/yolo/webrtc"),
-        count=None,
-        duration_s=20.0,
-        reconnects=2,
-    )
+    config = _nobody_listening(duration_s=20.0, reconnects=2)
     events = await run_session(V2V_ARGS, config)
     states = [e.state for e in events if isinstance(e, StateChange)]
     assert states == ["connecting", "reconnecting"] * 2 + ["connecting", "failed"]
