@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from app.core.inputs import json_kind
+
 T = TypeVar("T")
 Value = float | int | None
 C = TypeVar("C", bound="FaultConfig")
@@ -74,6 +76,23 @@ def fault(
     )
 
 
+def _ms(help: str, label: str, *, gui: bool = False) -> float:
+    """A duration fault in milliseconds, off at 0."""
+    return fault(0.0, unit="ms", bounds=(0.0, _MS_MAX), help=help, label=label, gui=gui)
+
+
+def _probability(help: str, label: str, *, gui: bool = False) -> float:
+    """A fault that happens with this probability per output, off at 0."""
+    return fault(0.0, unit="probability", bounds=(0.0, 1.0), help=help, label=label, gui=gui)
+
+
+def _outputs(default: int, help: str, label: str, **more: Any) -> int:
+    """A count of outputs (whole, from 0)."""
+    return fault(
+        default, type=int, unit="outputs", bounds=(0, _COUNT_MAX), help=help, label=label, **more
+    )
+
+
 @dataclass(frozen=True)
 class FaultConfig:
     """Faults applied to every session unless a connection's query overrides them.
@@ -81,77 +100,28 @@ class FaultConfig:
     Probabilities are in 0..1; durations in milliseconds; 0 disables a fault.
     """
 
-    latency_ms: float = fault(
-        0.0,
-        unit="ms",
-        bounds=(0.0, _MS_MAX),
-        help="added latency before each output, event or answer",
-        label="latency",
-        gui=True,
+    latency_ms: float = _ms(
+        "added latency before each output, event or answer", "latency", gui=True
     )
-    jitter_ms: float = fault(
-        0.0,
-        unit="ms",
-        bounds=(0.0, _MS_MAX),
-        help="uniform +- jitter around the latency, never below 0",
-        label="jitter",
-        gui=True,
+    jitter_ms: float = _ms(
+        "uniform +- jitter around the latency, never below 0", "jitter", gui=True
     )
-    drop: float = fault(
-        0.0,
-        unit="probability",
-        bounds=(0.0, 1.0),
-        help="probability that an output is silently dropped",
-        label="drop",
-        gui=True,
+    drop: float = _probability("probability that an output is silently dropped", "drop", gui=True)
+    error_rate: float = _probability(
+        "probability that an output is replaced by an injected error", "errors", gui=True
     )
-    error_rate: float = fault(
-        0.0,
-        unit="probability",
-        bounds=(0.0, 1.0),
-        help="probability that an output is replaced by an injected error",
-        label="errors",
-        gui=True,
-    )
-    disconnect_after: int = fault(
+    disconnect_after: int = _outputs(
         0,
-        type=int,
-        unit="outputs",
-        bounds=(0, _COUNT_MAX),
-        help="abruptly disconnect each session after this many outputs",
-        label="disconnect after",
+        "abruptly disconnect each session after this many outputs",
+        "disconnect after",
         gui=True,
         zero="never",
     )
-    slow_start_ms: float = fault(
-        0.0,
-        unit="ms",
-        bounds=(0.0, _MS_MAX),
-        help="delay before a session is accepted",
-        label="slow start",
-    )
-    stall_ms: float = fault(
-        0.0,
-        unit="ms",
-        bounds=(0.0, _MS_MAX),
-        help="pause the stream this long, once, after stall_after outputs",
-        label="stall",
-    )
-    stall_after: int = fault(
-        1,
-        type=int,
-        unit="outputs",
-        bounds=(0, _COUNT_MAX),
-        help="outputs sent before the stall",
-        label="stall after",
-        injects=False,
-    )
-    frame_drop: float = fault(
-        0.0,
-        unit="probability",
-        bounds=(0.0, 1.0),
-        help="WebRTC: probability that a video frame is not sent",
-        label="frame drop",
+    slow_start_ms: float = _ms("delay before a session is accepted", "slow start")
+    stall_ms: float = _ms("pause the stream this long, once, after stall_after outputs", "stall")
+    stall_after: int = _outputs(1, "outputs sent before the stall", "stall after", injects=False)
+    frame_drop: float = _probability(
+        "WebRTC: probability that a video frame is not sent", "frame drop"
     )
     seed: int | None = fault(
         None,
@@ -270,25 +240,13 @@ def parse_text(f: FaultField, raw: str) -> float | int:
     return _checked(f, value, shown)
 
 
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    return "a list" if isinstance(value, list) else "an object"
-
-
 def parse_value(f: FaultField, value: object) -> Value:
     """A value decoded from JSON (`PUT /_mock/faults`, a session file)."""
     wants = ("a whole number" if f.type is int else "a number") + (" or null" if f.optional else "")
     if value is None and f.optional:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FaultParamError(f.name, f"must be {wants}, not {_kind(value)}")
+        raise FaultParamError(f.name, f"must be {wants}, not {json_kind(value)}")
     finite = isinstance(value, int) or math.isfinite(value)
     shown = _short(json.dumps(value)) if finite else str(value)
     if f.type is int:

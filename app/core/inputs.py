@@ -35,6 +35,23 @@ def parse_headers(items: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def parse_header_text(text: str) -> dict[str, str]:
+    """Headers typed on one line or several: `Name: value; Other: value`."""
+    return parse_headers(text.replace("\n", ";").split(";"))
+
+
+def json_kind(value: object) -> str:
+    """What a JSON value is, in the words an error message uses ("a string", "null")."""
+    names: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    return names.get(type(value), type(value).__name__)
+
+
 def parse_size(text: str, what: str = "video size") -> tuple[int, int]:
     """`WIDTHxHEIGHT`, even and within 16..4096 (what video encoders accept)."""
     width, sep, height = text.strip().lower().partition("x")

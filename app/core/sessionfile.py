@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from app.core.credentials import KEY_SOURCES, REDACTED, load_key
 from app.core.errors import ProbeError
 from app.core.faultschema import FaultParamError, fault_names, values_from_json
+from app.core.inputs import json_kind
 from app.core.targets import TRANSPORTS
 
 VERSION = 1
@@ -181,17 +182,6 @@ def save(path: str | os.PathLike[str], session: Session) -> None:
 # -- reading -----------------------------------------------------------------------------
 
 
-def _type_name(value: Any) -> str:
-    names: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    return names.get(type(value), type(value).__name__)
-
-
 class _Reader:
     """Typed access to one JSON object; errors name the field (`connections[2].rate`)."""
 
@@ -199,7 +189,7 @@ class _Reader:
         self.where = where
         self.origin = origin
         if not isinstance(obj, dict):
-            self.fail(where, f"must be an object, not {_type_name(obj)}")
+            self.fail(where, f"must be an object, not {json_kind(obj)}")
         self.obj: dict[str, Any] = obj
 
     def fail(self, name: str, problem: str) -> None:
@@ -213,7 +203,7 @@ class _Reader:
             return default
         value = self.obj[key]
         if not check(value):
-            self.fail(self._name(key), f"must be {wants}, not {_type_name(value)}")
+            self.fail(self._name(key), f"must be {wants}, not {json_kind(value)}")
         return value
 
     def string(self, key: str, default: str, choices: tuple[str, ...] = ()) -> str:
@@ -254,14 +244,14 @@ class _Reader:
         value: dict[str, Any] = self.get(key, {}, lambda v: isinstance(v, dict), "an object")
         for name, item in value.items():
             if not isinstance(item, str):
-                self.fail(f"{self._name(key)}.{name}", f"must be a string, not {_type_name(item)}")
+                self.fail(f"{self._name(key)}.{name}", f"must be a string, not {json_kind(item)}")
         return dict(value)
 
     def string_list(self, key: str) -> list[str]:
         value: list[Any] = self.get(key, [], lambda v: isinstance(v, list), "a list")
         for i, item in enumerate(value):
             if not isinstance(item, str):
-                self.fail(f"{self._name(key)}[{i}]", f"must be a string, not {_type_name(item)}")
+                self.fail(f"{self._name(key)}[{i}]", f"must be a string, not {json_kind(item)}")
         return list(value)
 
 

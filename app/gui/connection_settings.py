@@ -101,7 +101,7 @@ def from_spec(spec: ConnectionSpec) -> ConnectionSettings:
 
 def parse_headers(text: str) -> dict[str, str]:
     """The form's one-line `Name: value; Other: value`."""
-    return inputs.parse_headers(text.replace("\n", ";").split(";"))
+    return inputs.parse_header_text(text)
 
 
 def run_settings(

@@ -10,26 +10,15 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-COUNTERS = (
-    "state",
-    "sent",
-    "received",
-    "errors",
-    "dropped",
-    "timeouts",
-    "p50",
-    "p99",
-    "p99.9",
-    "rate",
-    "fps in/out",
-)
-EMPTY = "–"
+from app.gui.counters import COUNTER_NAMES, NONE
 
 
 class CounterStrip(QWidget):
     """A row of name/value pairs and the error line; `labels[name].setText(...)`."""
 
-    def __init__(self, names: tuple[str, ...] = COUNTERS, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, names: tuple[str, ...] = COUNTER_NAMES, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -40,7 +29,7 @@ class CounterStrip(QWidget):
         for i, name in enumerate(names):
             head = QLabel(name)
             head.setStyleSheet("color: #666")
-            value = QLabel(EMPTY)
+            value = QLabel(NONE)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             grid.addWidget(head, 0, i)
             grid.addWidget(value, 1, i)
@@ -54,4 +43,4 @@ class CounterStrip(QWidget):
     def clear(self) -> None:
         self.error.setText("")
         for label in self.labels.values():
-            label.setText(EMPTY)
+            label.setText(NONE)

@@ -17,10 +17,11 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import httpx
 import pytest
+
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/stat").exists(), reason="reads processes and sockets from /proc"
@@ -29,8 +30,8 @@ pytestmark = pytest.mark.skipif(
 RTPROBE = [sys.executable, "-m", "app"]
 LISTENING = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
 STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM]
-T = TypeVar("T")
 EXIT_S = 15.0  # generous for a loaded machine; a clean stop takes well under a second
+START_S = 30.0  # likewise for a process to start and reach the mock
 
 
 def _ignore_sigint() -> None:
@@ -47,16 +48,6 @@ def start(*args: str) -> subprocess.Popen[str]:
         start_new_session=True,  # no terminal's Ctrl+C reaches it but ours
         preexec_fn=_ignore_sigint,
     )
-
-
-def wait_until(condition: Callable[[], T | None], what: str, timeout: float = 30.0) -> T:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
 
 
 def first_line(proc: subprocess.Popen[str], timeout: float = 30.0) -> str:
@@ -176,7 +167,7 @@ def test_run_stops_and_writes_its_reports(procs, start_mock, tmp_path: Path, sig
             "--csv",
             str(samples),
         )
-        wait_until(lambda: sessions(base) >= 1 or None, "the run's session on the mock")
+        wait_until(lambda: sessions(base) >= 1, START_S, what="the run's session on the mock")
         t0 = time.monotonic()
         code, out, err = stop_with(proc, sig)
     assert code == 128 + sig, err
@@ -211,10 +202,10 @@ def test_run_with_mock_child_leaves_no_orphan(procs, tmp_path: Path, sig) -> Non
                 return pid, port
         return None
 
-    child, port = wait_until(mock_child, "the mock child listening")
+    child, port = wait_until(mock_child, START_S, what="the mock child listening")
     base = f"http://127.0.0.1:{port}"
-    wait_until(lambda: sessions(base) >= 1 or None, "the run's session on its mock")
+    wait_until(lambda: sessions(base) >= 1, START_S, what="the run's session on its mock")
     code, _, err = stop_with(proc, sig)
     assert code == 128 + sig, err
     assert report.exists() and json.loads(report.read_text())["transport"] == "realtime"
-    wait_until(lambda: not alive(child) or None, f"mock child {child} to end", timeout=EXIT_S)
+    wait_until(lambda: not alive(child), EXIT_S, what=f"mock child {child} to end")

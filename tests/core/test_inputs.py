@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from app.core.errors import TargetError
-from app.core.inputs import parse_headers, parse_payload, parse_size
+from app.core.inputs import json_kind, parse_header_text, parse_headers, parse_payload, parse_size
 
 
 def test_payloads() -> None:
@@ -18,6 +18,27 @@ def test_headers() -> None:
     assert parse_headers(["X-A: 1", "  ", "X-B:two:parts"]) == {"X-A": "1", "X-B": "two:parts"}
     with pytest.raises(TargetError, match="header 'nocolon' must be Name: value"):
         parse_headers(["nocolon"])
+
+
+def test_header_text_splits_on_semicolons_and_newlines() -> None:
+    assert parse_header_text("X-A: 1; X-B: 2\nX-C: 3;") == {"X-A": "1", "X-B": "2", "X-C": "3"}
+    assert parse_header_text("") == {}
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        (None, "null"),
+        (True, "true/false"),
+        (3, "a number"),
+        (2.5, "a number"),
+        ("x", "a string"),
+        ([1], "a list"),
+        ({"a": 1}, "an object"),
+    ],
+)
+def test_json_kinds_as_errors_name_them(value: object, kind: str) -> None:
+    assert json_kind(value) == kind
 
 
 @pytest.mark.parametrize(

@@ -9,19 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from app.gui.connection_panel import ConnectionPanel
-
-
-def _finish(qtbot, panel: ConnectionPanel, timeout_ms: int = 20_000) -> None:
-    """Until the run is over and the redraw after its last batch showed it: the
-    counters say "finished" only on that redraw, with the log and plots filled."""
-    qtbot.waitUntil(
-        lambda: (
-            panel.live is not None
-            and panel.live.finished
-            and panel.counter_labels["state"].text() == "finished"
-        ),
-        timeout=timeout_ms,
-    )
+from tests.support.panels import wait_finished
 
 
 def _count(panel: ConnectionPanel, name: str) -> int:
@@ -37,7 +25,7 @@ def test_each_transport_runs_and_is_shown(qtbot, window, mock_base: str) -> None
     panels[1].start(duration_s=1.0)
     panels[2].start(count=3)
     for panel in panels:
-        _finish(qtbot, panel)
+        wait_finished(qtbot, panel)
     c = panels[0].counter_labels
     assert (c["sent"].text(), c["received"].text(), c["errors"].text()) == ("40", "40", "0")
     assert c["p50"].text().endswith(" ms") and c["state"].text() == "finished"
@@ -81,7 +69,7 @@ def test_app_error_frames_stand_out(qtbot, window, mock_base: str) -> None:
     panel = window.add_connection_for("realtime")
     panel.payload.setPlainText('{"fail": "no GPU today"}')
     panel.start(count=2)
-    _finish(qtbot, panel)
+    wait_finished(qtbot, panel)
     assert panel.counter_labels["errors"].text() == "2"
     assert "app error INTERNAL_ERROR: no GPU today" in panel.error.text()
     assert panel.inspector.model.kinds["x-fal-error"] == 2
@@ -120,7 +108,7 @@ def test_export_reports(qtbot, window, mock_base: str, tmp_path: Path) -> None:
     window.show_mock(mock_base)
     panel = window.add_connection_for("realtime")
     panel.start(count=25)
-    _finish(qtbot, panel)
+    wait_finished(qtbot, panel)
     panel.send_once.setFocus()
     for name in ("r.json", "r.csv", "r.html"):
         assert window.export_report(tmp_path / name)
@@ -140,7 +128,7 @@ def test_shortcut_starts_and_stops(qtbot, window, mock_base: str) -> None:
     qtbot.waitUntil(lambda: panel.running, timeout=5_000)
     qtbot.waitUntil(lambda: _count(panel, "sent") > 5, timeout=20_000)  # however busy
     qtbot.keyClick(window, Qt.Key.Key_Period, Qt.KeyboardModifier.ControlModifier)
-    _finish(qtbot, panel)
+    wait_finished(qtbot, panel)
     assert panel.live.finished and _count(panel, "sent") > 5
 
 
@@ -154,7 +142,7 @@ def test_embedded_mock_toggle_and_live_faults(qtbot, window) -> None:
     assert "latency_ms=30.0" in window.statusBar().currentMessage()
     panel = window.add_connection_for("realtime")
     panel.start(count=5)
-    _finish(qtbot, panel)
+    wait_finished(qtbot, panel)
     assert panel.live.aggregator.rtt.percentile_ms(50) >= 29
     with qtbot.waitSignal(window.mock.sigStopped, timeout=10_000):
         window.mock_action.setChecked(False)
@@ -213,7 +201,7 @@ def test_rate_legend_names_only_series_with_data(qtbot, window, mock_base: str) 
     assert legend.getLabel(panel.plots.recv_curve) is None  # nothing yet
     panel.rate.setValue(200)
     panel.start(duration_s=2.5)
-    _finish(qtbot, panel)
+    wait_finished(qtbot, panel)
     assert legend.getLabel(panel.plots.recv_curve) is not None
     assert legend.getLabel(panel.plots.fps_in_curve) is None  # no video on a WebSocket
 
@@ -275,7 +263,7 @@ def test_hex_shows_the_frames_bytes_of_a_real_run(qtbot, window, mock_base: str)
     realtime.start(count=2)
     ws.start(count=2)
     for panel in (realtime, ws):
-        _finish(qtbot, panel)
+        wait_finished(qtbot, panel)
     for panel, how in ((realtime, "msgpack frame"), (ws, "JSON text frame as UTF-8")):
         inspector = panel.inspector
         rows = [inspector.model.message(r) for r in range(inspector.model.rowCount())]

@@ -10,19 +10,7 @@ from PySide6.QtCore import Qt
 from app.core.events import VideoFrame
 from app.core.sessions.webrtc import PREVIEW_HZ
 from app.gui.connection_panel import ConnectionPanel
-
-
-def _finish(qtbot, panel: ConnectionPanel, timeout_ms: int = 20_000) -> None:
-    """Until the run is over and the redraw after its last batch showed it: the
-    counters say "finished" only on that redraw, with the log and plots filled."""
-    qtbot.waitUntil(
-        lambda: (
-            panel.live is not None
-            and panel.live.finished
-            and panel.counter_labels["state"].text() == "finished"
-        ),
-        timeout=timeout_ms,
-    )
+from tests.support.panels import wait_finished
 
 
 def _text(label) -> str:
@@ -53,7 +41,7 @@ def test_v2v_shows_sent_and_returned_video(qtbot, window, mock_base: str) -> Non
     pane.feed = counting
     t0 = time.monotonic()
     assert panel.start(duration_s=2.0)
-    _finish(qtbot, panel)
+    wait_finished(qtbot, panel)
     elapsed = time.monotonic() - t0
     for n in thumbnails.values():  # a few a second, never every frame
         assert 0 < n <= PREVIEW_HZ * elapsed + 1
@@ -95,7 +83,7 @@ def test_generated_video_keys_send_actions_and_pause(qtbot, window, mock_base: s
     qtbot.keyClick(pane, Qt.Key.Key_P)
     qtbot.waitUntil(lambda: not pane.paused, timeout=10_000)
     panel.stop()
-    _finish(qtbot, panel)
+    wait_finished(qtbot, panel)
     assert panel.error.text() == ""
     # the run is over: a control sent anyway comes back as the run's error, not a raise
     panel.bridge.send_action(panel.run_id, "w u")
@@ -108,7 +96,7 @@ def test_bad_video_file_is_a_one_line_error(qtbot, window, mock_base: str, tmp_p
     panel.set_video_source(f"file:{missing}")
     assert panel.settings().video_source == f"file:{missing}"
     assert panel.start(duration_s=2.0)
-    _finish(qtbot, panel)
+    wait_finished(qtbot, panel)
     text = panel.error.text()
     assert "does not exist" in text and "\n" not in text
     assert panel.video.received.image.isNull()

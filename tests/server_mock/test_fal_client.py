@@ -74,22 +74,25 @@ def test_sync_client_realtime(mock_base: str, monkeypatch: pytest.MonkeyPatch) -
         assert conn.recv()["hello"] == "world"
 
 
-async def test_realtime_app_error_raises_realtime_error(fal: fc.AsyncClient) -> None:
-    async with fal.realtime("mock/echo") as conn:
-        await conn.send({"fail": "boom"})
+async def _app_error(fal: fc.AsyncClient, app: str, message: dict) -> fc.RealtimeError:
+    """The RealtimeError fal's own client raises for the answer to `message`."""
+    async with fal.realtime(app) as conn:
+        await conn.send(message)
         with pytest.raises(fc.RealtimeError) as info:
             await asyncio.wait_for(conn.recv(), 5)
-    assert info.value.error == "INTERNAL_ERROR"
-    assert info.value.reason == "boom"
+    return info.value
+
+
+async def test_realtime_app_error_raises_realtime_error(fal: fc.AsyncClient) -> None:
+    error = await _app_error(fal, "mock/echo", {"fail": "boom"})
+    assert error.error == "INTERNAL_ERROR"
+    assert error.reason == "boom"
 
 
 async def test_validation_error_names_the_field(fal: fc.AsyncClient) -> None:
-    async with fal.realtime("mock/diffusion") as conn:
-        await conn.send({"width": "wide"})
-        with pytest.raises(fc.RealtimeError) as info:
-            await asyncio.wait_for(conn.recv(), 5)
-    assert info.value.error == "INTERNAL_ERROR"
-    assert "'width'" in info.value.reason
+    error = await _app_error(fal, "mock/diffusion", {"width": "wide"})
+    assert error.error == "INTERNAL_ERROR"
+    assert "'width'" in error.reason
 
 
 async def test_server_streaming_ends_with_timeout_error(fal: fc.AsyncClient) -> None:

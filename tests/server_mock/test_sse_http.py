@@ -6,21 +6,23 @@ import base64
 
 import httpx
 import pytest
-from httpx_sse import aconnect_sse
+from httpx_sse import ServerSentEvent, aconnect_sse
+
+
+async def _stream(url: str, body: dict) -> tuple[str, list[ServerSentEvent]]:
+    """POST `body` and read the whole event stream: its content type and its events."""
+    async with (
+        httpx.AsyncClient(timeout=10) as client,
+        aconnect_sse(client, "POST", url, json=body) as es,
+    ):
+        return es.response.headers["content-type"], [e async for e in es.aiter_sse()]
 
 
 async def test_diffusion_streams_progress_then_a_png(mock_base: str) -> None:
-    async with (
-        httpx.AsyncClient(timeout=10) as client,
-        aconnect_sse(
-            client,
-            "POST",
-            f"{mock_base}/mock/diffusion/stream",
-            json={"steps": 5, "step_ms": 1, "width": 40, "height": 30},
-        ) as es,
-    ):
-        assert es.response.headers["content-type"].startswith("text/event-stream")
-        events = [e async for e in es.aiter_sse()]
+    content_type, events = await _stream(
+        f"{mock_base}/mock/diffusion/stream", {"steps": 5, "step_ms": 1, "width": 40, "height": 30}
+    )
+    assert content_type.startswith("text/event-stream")
     assert all(e.event == "message" for e in events)
     data = [e.json() for e in events]
     assert [d["step"] for d in data[:-1]] == [1, 2, 3, 4, 5]
@@ -32,16 +34,10 @@ async def test_diffusion_streams_progress_then_a_png(mock_base: str) -> None:
 
 
 async def test_echo_stream_events_carry_server_timestamps(mock_base: str) -> None:
-    async with (
-        httpx.AsyncClient(timeout=10) as client,
-        aconnect_sse(
-            client,
-            "POST",
-            f"{mock_base}/mock/echo/stream",
-            json={"count": 3, "interval_ms": 1, "tag": "t"},
-        ) as es,
-    ):
-        data = [e.json() async for e in es.aiter_sse()]
+    _, events = await _stream(
+        f"{mock_base}/mock/echo/stream", {"count": 3, "interval_ms": 1, "tag": "t"}
+    )
+    data = [e.json() for e in events]
     assert [d["index"] for d in data] == [0, 1, 2]
     assert all(d["tag"] == "t" and d["server_send_ns"] >= d["server_recv_ns"] for d in data)
 

@@ -5,10 +5,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from app.core.engine.config import RunConfig
 from app.core.events import Event, RunFinished, Sample
+from app.core.targets import resolve
 from tests.support.waiting import wait_until
 
 Drained = list[tuple[int, Event]]
+ECHO = {"realtime": "mock/echo", "ws": "mock/echo/ws"}
+
+
+def open_ended(
+    mock_base: str, transport: str = "ws", *, rate: float, duration_s: float = 60
+) -> RunConfig:
+    """A run on the mock's echo at `rate` messages/s that lasts until it is stopped
+    (`duration_s` is only its ceiling): what tests of stopping and of dying engines need."""
+    return RunConfig(
+        target=resolve(transport, ECHO[transport], base_url=mock_base),
+        count=None,
+        duration_s=duration_s,
+        rate=rate,
+    )
 
 
 def is_run_end(event: Event) -> bool:

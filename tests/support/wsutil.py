@@ -9,6 +9,7 @@ from typing import Any
 import msgpack
 import websockets
 from websockets.asyncio.client import ClientConnection
+from websockets.http11 import Response
 
 
 def decode(frame: str | bytes) -> Any:
@@ -32,3 +33,13 @@ async def drain(
 
 def connect(url: str, **kwargs: Any):
     return websockets.connect(url, compression=None, open_timeout=5, **kwargs)
+
+
+async def refused(url: str, **kwargs: Any) -> Response:
+    """The HTTP answer to a WebSocket handshake the server refused (fails if it accepted)."""
+    try:
+        async with connect(url, **kwargs):
+            pass
+    except websockets.InvalidStatus as exc:
+        return exc.response
+    raise AssertionError(f"the handshake to {url} was accepted")

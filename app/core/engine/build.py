@@ -107,12 +107,12 @@ def build_config(s: RunSettings, labels: Mapping[str, str] | None = None) -> Run
     if count is None and duration is None:
         duration = registry.transport(s.transport).default_duration_s
         count = None if duration else DEFAULT_COUNT
-    headers = s.headers.replace("\n", ";").split(";") if isinstance(s.headers, str) else s.headers
+    read_headers = inputs.parse_header_text if isinstance(s.headers, str) else inputs.parse_headers
     ws = WsOptions(
         credentials=Credentials(key=s.key, use_jwt=s.use_jwt),
         max_buffering=s.max_buffering,
         compression=s.compression,
-        headers=_named(name("headers"), inputs.parse_headers, headers),
+        headers=_named(name("headers"), read_headers, s.headers),
         subprotocols=tuple(s.subprotocols),
         open_timeout_s=max(s.timeout_s, 1.0),
     )

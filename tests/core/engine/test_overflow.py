@@ -8,23 +8,16 @@ import multiprocessing
 import os
 import select
 import threading
-import time
 
 from app.core.engine.config import RunConfig
 from app.core.engine.process import Child, Unframer
 from app.core.engine.thread import EngineThread
 from app.core.events import Event, EventsDropped, RunFinished
 from app.core.targets import resolve
+from tests.support.waiting import wait_until
 
 COUNT = 20
 EVENTS = 4 + 3 * COUNT  # connecting, connected, info, closed; out, in, sample per message
-
-
-def _until(condition, timeout_s: float = 20) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
 
 
 def _config(mock_base: str, blob: int = 64) -> RunConfig:
@@ -46,7 +39,9 @@ def test_thread_counts_what_the_gui_did_not_drain(mock_base: str) -> None:
     engine = EngineThread(max_queued=10)
     try:
         engine.submit(_config(mock_base))
-        _until(lambda: engine._outbox.finished == 1)  # the run ended, nothing drained yet
+        wait_until(
+            lambda: engine._outbox.finished == 1, 20, what="the run to end"
+        )  # the run ended, nothing drained yet
         events = [e for _, e in engine.drain()]
         kept, dropped = _tally(events)
         assert kept == 10 and dropped == engine.overflowed == EVENTS - 10
@@ -64,15 +59,17 @@ def test_process_loop_counts_what_the_pipe_could_not_take(mock_base: str) -> Non
     try:
         # big frames: the pipe fills after a few, and nobody reads it until the run ended
         commands_out.send(("submit", 7, _config(mock_base, blob=40_000)))
-        _until(lambda: child.outbox.finished == 1)
+        wait_until(lambda: child.outbox.finished == 1, 20, what="the run to end")
         assert child.outbox.overflowed > 0
         unframer, got = Unframer(), []
-        deadline = time.monotonic() + 20
-        while not any(isinstance(e, RunFinished) for _, e in got):
-            assert time.monotonic() < deadline, "no RunFinished"
+
+        def read_to_the_end() -> bool:
             if select.select([events_in], [], [], 0.1)[0]:
                 for batch in unframer.feed(os.read(events_in.fileno(), 1 << 16)):
                     got.extend(batch if isinstance(batch, list) else [])
+            return any(isinstance(e, RunFinished) for _, e in got)
+
+        wait_until(read_to_the_end, 20, what="RunFinished through the pipe", interval_s=0)
         assert {run_id for run_id, _ in got} == {7}
         kept, dropped = _tally([e for _, e in got])
         assert dropped == child.outbox.overflowed and kept + dropped == EVENTS

@@ -12,7 +12,7 @@ from app.core.engine.config import RunConfig
 from app.core.engine.process import EngineProcess
 from app.core.events import RunFinished, Sample
 from app.core.targets import resolve
-from tests.support.engines import drain_until, samples_of, until_finished
+from tests.support.engines import drain_until, open_ended, samples_of, until_finished
 
 
 def test_runs_in_a_child_process(mock_base: str) -> None:
@@ -25,14 +25,7 @@ def test_runs_in_a_child_process(mock_base: str) -> None:
                 record_messages=True,
             )
         )
-        b = engine.submit(
-            RunConfig(
-                target=resolve("ws", "mock/echo/ws", base_url=mock_base),
-                count=None,
-                duration_s=30,
-                rate=50,
-            )
-        )
+        b = engine.submit(open_ended(mock_base, rate=50, duration_s=30))
         running = drain_until(engine, lambda got: samples_of(got, b) > 0, what="run b's samples")
         engine.stop(b)
         events = until_finished(engine, {a, b}, got=running)
@@ -46,14 +39,7 @@ def test_runs_in_a_child_process(mock_base: str) -> None:
 def test_dead_engine_finishes_open_runs_with_an_error(mock_base: str) -> None:
     engine = EngineProcess()
     try:
-        run_id = engine.submit(
-            RunConfig(
-                target=resolve("ws", "mock/echo/ws", base_url=mock_base),
-                count=None,
-                duration_s=60,
-                rate=10,
-            )
-        )
+        run_id = engine.submit(open_ended(mock_base, rate=10, duration_s=60))
         running = drain_until(engine, lambda got: samples_of(got, run_id) > 0, what="samples")
         engine._proc.kill()
         engine._proc.join(5)

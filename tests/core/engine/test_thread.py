@@ -8,7 +8,7 @@ from app.core.engine.config import RunConfig
 from app.core.engine.thread import EngineThread
 from app.core.events import ErrorEvent, RunFinished, Sample
 from app.core.targets import resolve
-from tests.support.engines import Drained, drain_until, samples_of, until_finished
+from tests.support.engines import Drained, drain_until, open_ended, samples_of, until_finished
 
 
 def _wait_finished(
@@ -32,14 +32,7 @@ def test_runs_and_batches(mock_base: str) -> None:
 def test_stop_ends_a_long_run(mock_base: str) -> None:
     engine = EngineThread()
     try:
-        run_id = engine.submit(
-            RunConfig(
-                target=resolve("ws", "mock/echo/ws", base_url=mock_base),
-                count=None,
-                duration_s=60,
-                rate=100,
-            )
-        )
+        run_id = engine.submit(open_ended(mock_base, rate=100, duration_s=60))
         running = drain_until(
             engine, lambda got: samples_of(got, run_id) > 5, what="the run's first samples"
         )
@@ -68,22 +61,13 @@ def test_bad_config_finishes_the_run_with_its_reason() -> None:
 def test_controls_go_through_the_run_and_come_back_as_its_errors(mock_base: str) -> None:
     engine = EngineThread()
     try:
-        run_id = engine.submit(
-            RunConfig(
-                target=resolve("realtime", "mock/echo", base_url=mock_base),
-                count=None,
-                duration_s=30,
-                rate=50,
-            )
+        run_id = engine.submit(open_ended(mock_base, "realtime", rate=50, duration_s=30))
+        running = drain_until(
+            engine, lambda got: samples_of(got, run_id) > 0, what="the run's first sample"
         )
-        got: list = []
-        deadline = time.monotonic() + 10
-        while not any(isinstance(e, Sample) for e in got) and time.monotonic() < deadline:
-            got.extend(e for _, e in engine.drain())
-            time.sleep(0.01)
         engine.send_action(run_id, "w u").result(5)
         engine.stop(run_id)
-        events = got + _wait_finished(engine, run_id)
+        events = _wait_finished(engine, run_id, got=running)
         errors = [e for e in events if isinstance(e, ErrorEvent)]
         assert [(e.session, e.message) for e in errors] == [
             (None, "cannot send action: realtime sessions take no actions")

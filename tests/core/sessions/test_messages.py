@@ -16,6 +16,7 @@ from app.core.events import ErrorEvent, Event, Sample, StateChange
 from app.core.sessions.messages import MessageSession
 from app.core.targets import resolve
 from tests.core.sessions.memory import CLOSE, Item, MemoryServer, app_error, reply
+from tests.support.sessions import RECONNECTED_ONCE, states
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -49,10 +50,6 @@ def samples(events: list[Event]) -> list[Sample]:
 
 def outcomes(events: list[Event]) -> dict[int, str]:
     return {s.seq: s.outcome for s in samples(events)}
-
-
-def states(events: list[Event]) -> list[str]:
-    return [e.state for e in events if isinstance(e, StateChange)]
 
 
 def check_accounting(events: list[Event], server: MemoryServer) -> None:
@@ -155,14 +152,7 @@ async def test_a_close_mid_run_loses_what_was_in_flight_and_reconnects() -> None
         4: "received",
         5: "received",
     }
-    assert states(events) == [
-        "connecting",
-        "connected",
-        "reconnecting",
-        "connecting",
-        "connected",
-        "closed",
-    ]
+    assert states(events) == RECONNECTED_ONCE
     assert len(server.connections) == 2
     check_accounting(events, server)
 

@@ -11,10 +11,11 @@ import pytest
 
 from app.core.engine.config import RunConfig
 from app.core.errors import AppError, AuthError, ConnectError, ProbeError, TargetError
-from app.core.events import ErrorEvent, Event, Sample, StateChange, now_ns
+from app.core.events import ErrorEvent, Event, Sample, now_ns
 from app.core.sessions.sse import SseSession
 from app.core.targets import resolve
 from app.core.transports.sse import StreamResult
+from tests.support.sessions import states
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -58,10 +59,6 @@ async def drive(script: Callable[[int], StreamResult], **kw: Any) -> tuple[list[
 
 def outcomes(events: list[Event]) -> list[str]:
     return [e.outcome for e in events if isinstance(e, Sample)]
-
-
-def states(events: list[Event]) -> list[str]:
-    return [e.state for e in events if isinstance(e, StateChange)]
 
 
 async def test_every_request_is_one_sample() -> None:

@@ -13,10 +13,11 @@ import pytest
 
 from app.core.engine.config import RunConfig
 from app.core.errors import ClosedError, ConnectError, ProbeError
-from app.core.events import ErrorEvent, Event, FrameSample, StateChange, StatsSnapshot, now_ns
+from app.core.events import ErrorEvent, Event, FrameSample, StatsSnapshot, now_ns
 from app.core.sessions.webrtc import WebRtcSession
 from app.core.targets import resolve
 from app.core.transports.webrtc import FrameInfo, Hooks
+from tests.support.sessions import RECONNECTED_ONCE, states
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -108,10 +109,6 @@ async def drive(script: Script, **kw: Any) -> list[Event]:
     return events
 
 
-def states(events: list[Event]) -> list[str]:
-    return [e.state for e in events if isinstance(e, StateChange)]
-
-
 def frames_in(events: list[Event]) -> int:
     return sum(isinstance(e, FrameSample) and e.direction == "in" for e in events)
 
@@ -120,14 +117,7 @@ async def test_an_early_end_reconnects_and_the_count_spans_connections() -> None
     script = Script(frames=[12, None])
     events = await drive(script, reconnects=1)
     assert len(script.clients) == 2 and frames_in(events) == 30
-    assert states(events) == [
-        "connecting",
-        "connected",
-        "reconnecting",
-        "connecting",
-        "connected",
-        "closed",
-    ]
+    assert states(events) == RECONNECTED_ONCE
     finals = [e.values for e in events if isinstance(e, StatsSnapshot) and e.values.get("final")]
     assert [f["end_reason"] for f in finals] == ["stream_exhausted", "done"]
 
