@@ -45,7 +45,7 @@ import contextlib
 import dataclasses
 import itertools
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, cast, get_args
 
 from app.core.engine.config import RunConfig
 from app.core.errors import ClosedError, ProbeError, TargetError
@@ -82,24 +82,11 @@ SourceFactory = Callable[[], MarkedSource]
 Direction = Literal["out", "in"]
 
 
-def _mode(value: str | None) -> Mode | None:
-    if value is None:
-        return None
-    if value == "v2v":
-        return "v2v"
-    if value == "generated":
-        return "generated"
-    raise TargetError(f"unknown WebRTC mode {value!r} (v2v or generated)")
-
-
-def _flavour(value: str | None) -> Flavour | None:
-    if value is None:
-        return None
-    if value == "json":
-        return "json"
-    if value == "msgpack":
-        return "msgpack"
-    raise TargetError(f"unknown signaling flavour {value!r} (json or msgpack)")
+def _choice(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
+    """`value` when it is one of `allowed` (None: the default); else one line naming it."""
+    if value is None or value in allowed:
+        return value
+    raise TargetError(f"unknown {what} {value!r} ({' or '.join(allowed)})")
 
 
 def cycle_actions(
@@ -177,10 +164,14 @@ class WebRtcSession:
             emit,
             stop,
             source_factory=source_factory(p.source, p.width, p.height, p.fps),
-            mode=_mode(p.mode),
+            mode=cast("Mode | None", _choice(p.mode, get_args(Mode), "WebRTC mode")),
             data_channel=p.data_channel,
             actions=actions,
-            options=WebRtcOptions(flavour=_flavour(p.signaling)),
+            options=WebRtcOptions(
+                flavour=cast(
+                    "Flavour | None", _choice(p.signaling, get_args(Flavour), "signaling flavour")
+                )
+            ),
         )
 
     # -- hooks (event loop, per frame: keep cheap) -----------------------------------
