@@ -88,6 +88,7 @@ class MockServer:
             timeout_graceful_shutdown=2,
         )
         self._server = uvicorn.Server(uv_config)
+        # the mock shares its process's signals with its owner (see _no_signal_capture)
         self._server.capture_signals = _no_signal_capture  # type: ignore[method-assign]
         logging.getLogger("uvicorn.error").addFilter(_LOG_FILTER)  # idempotent: one instance
         self._task = asyncio.create_task(self._server.serve(sockets=[self._sock]))

@@ -24,6 +24,7 @@ KEYRING_USER = "FAL_KEY"
 def _keyring() -> Any | None:
     """The `keyring` module when it is installed and has a real backend, else None."""
     try:
+        # keyring ships no type hints, and may be absent: either way the module is Any here
         import keyring  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
         backend = keyring.get_keyring()

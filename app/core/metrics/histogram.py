@@ -186,13 +186,3 @@ class LatencyHistogram:
         np.add.at(binned, index - first, counts)
         edges = 10.0 ** (np.arange(first, last + 1) / per_decade)
         return LogBins(tuple(edges.tolist()), tuple(binned.tolist()))
-
-    def to_hdrh(self):  # -> hdrh.histogram.HdrHistogram
-        """The same counts as an `hdrhistogram` object, to encode or share (slow: export only)."""
-        from hdrh.histogram import HdrHistogram
-
-        h = HdrHistogram(1, MAX_TRACKABLE_US, 3)
-        values, counts = self.buckets()
-        for value, count in zip(values.tolist(), counts.tolist(), strict=True):
-            h.record_value(max(1, value), count)
-        return h

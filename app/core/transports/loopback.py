@@ -62,7 +62,12 @@ def use_loopback_candidates() -> Iterator[None]:
             _users -= 1
             if _users == 0:
                 # Leave someone else's later patch alone.
-                if aioice.ice.get_host_addresses is _loopback_host_addresses:
+                if (
+                    aioice.ice.get_host_addresses is _loopback_host_addresses
+                    and _original is not None
+                ):
+                    # putting a module's function back: mypy types the module attribute as
+                    # that exact function, not as any callable of its shape
                     aioice.ice.get_host_addresses = _original  # type: ignore[assignment]
                 _original = None
 

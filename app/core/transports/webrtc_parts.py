@@ -66,7 +66,9 @@ class HoldProbe:
         self.installed = self.active  # stays True after uninstall(), for reports
         if not self.active:
             return
-        add, mapper = self._jb.add, self._mapper.map  # type: ignore[union-attr]
+        jb, timestamps = self._jb, self._mapper
+        assert jb is not None and timestamps is not None  # `active` checked both
+        add, mapper = jb.add, timestamps.map
         first, released = self._first, self._released
 
         def timed_add(packet: Any) -> Any:
@@ -88,8 +90,8 @@ class HoldProbe:
                         del released[stale]
             return pts
 
-        self._jb.add = timed_add  # type: ignore[union-attr]
-        self._mapper.map = timed_map  # type: ignore[union-attr]
+        jb.add = timed_add  # aiortc's private objects, found above with getattr (Any)
+        timestamps.map = timed_map
 
     def take(self, pts: int | None) -> tuple[int, int] | None:
         """(first packet ns, release ns) of the frame with this pts, once."""
