@@ -109,10 +109,8 @@ def build_config(s: RunSettings, labels: Mapping[str, str] | None = None) -> Run
         count = None if duration else DEFAULT_COUNT
     read_headers = inputs.parse_header_text if isinstance(s.headers, str) else inputs.parse_headers
     ws = WsOptions(
-        credentials=Credentials(key=s.key, use_jwt=s.use_jwt),
         max_buffering=s.max_buffering,
         compression=s.compression,
-        headers=_named(name("headers"), read_headers, s.headers),
         subprotocols=tuple(s.subprotocols),
         open_timeout_s=max(s.timeout_s, 1.0),
     )
@@ -125,6 +123,8 @@ def build_config(s: RunSettings, labels: Mapping[str, str] | None = None) -> Run
         concurrency=s.concurrency,
         warmup=s.warmup,
         timeout_s=s.timeout_s,
+        credentials=Credentials(key=s.key, use_jwt=s.use_jwt),
+        headers=_named(name("headers"), read_headers, s.headers),
         ws=ws,
         ws_format=cast(PayloadFormat, s.payload_format),
         seq_field=s.seq_field or None,

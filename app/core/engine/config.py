@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.targets import Target
 from app.core.transports.base import DEFAULT_SEQ_FIELD
 from app.core.transports.ws import PayloadFormat
-from app.core.transports.wsbase import WsOptions
+from app.core.transports.wsbase import Credentials, WsOptions
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,12 @@ class RunConfig:
     concurrency: int = 1
     warmup: int = 0  # messages per session left out of the statistics
     timeout_s: float = 10.0  # a message with no reply after this is timed out
+    # who we are and what every request carries, whatever the transport (SSE's POSTs, the
+    # WebSocket handshakes of realtime, ws and WebRTC signaling)
+    credentials: Credentials = field(default_factory=Credentials)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    # WebSocket-only settings (max_buffering, compression, subprotocols, limits); its own
+    # credentials and headers stay unset: `websocket_options()` adds the run's
     ws: WsOptions = field(default_factory=WsOptions)
     ws_format: PayloadFormat = "json"
     seq_field: str | None = DEFAULT_SEQ_FIELD
@@ -45,9 +53,20 @@ class RunConfig:
     record_messages: bool = False  # emit a Message event per frame (the GUI inspector)
     webrtc: WebRtcParams = field(default_factory=WebRtcParams)
 
+    def __post_init__(self) -> None:
+        if self.ws.credentials != Credentials() or self.ws.headers:
+            raise ValueError(
+                "RunConfig: credentials and headers belong to the run "
+                "(RunConfig.credentials/.headers), not to its WebSocket options"
+            )
+
     @property
     def transport(self) -> str:
         return self.target.transport
+
+    def websocket_options(self) -> WsOptions:
+        """The WebSocket settings with the run's credentials and headers, for a client."""
+        return dataclasses.replace(self.ws, credentials=self.credentials, headers=self.headers)
 
     def share(self, session: int) -> tuple[int | None, float | None]:
         """This session's message count and rate."""

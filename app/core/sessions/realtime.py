@@ -16,7 +16,9 @@ def connector(config: RunConfig) -> Connect:
     """Opens one realtime connection to the run's target."""
 
     async def connect() -> MessageClient:
-        return await RealtimeClient.connect(config.target, config.ws, config.seq_field)
+        return await RealtimeClient.connect(
+            config.target, config.websocket_options(), config.seq_field
+        )
 
     return connect
 

@@ -44,8 +44,8 @@ class SseSession:
         return SseClient(
             cfg.target,
             method=cfg.sse_method,
-            headers=dict(cfg.ws.headers),
-            key=cfg.ws.credentials.key,
+            headers=dict(cfg.headers),
+            key=cfg.credentials.key,
             timeout_s=max(cfg.timeout_s, 0.001),
             on_event=self._on_event if cfg.record_messages else None,
         )

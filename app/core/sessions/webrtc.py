@@ -286,7 +286,7 @@ class WebRtcSession:
         cfg = self.config
         return WebRtcClient(
             cfg.target,
-            ws_options=cfg.ws,
+            ws_options=cfg.websocket_options(),
             options=self.options,
             source=source,
             hooks=Hooks(

@@ -16,7 +16,9 @@ def connector(config: RunConfig) -> Connect:
     """Opens one raw WebSocket connection to the run's target."""
 
     async def connect() -> MessageClient:
-        return await WsClient.connect(config.target, config.ws, config.ws_format, config.seq_field)
+        return await WsClient.connect(
+            config.target, config.websocket_options(), config.ws_format, config.seq_field
+        )
 
     return connect
 

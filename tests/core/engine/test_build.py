@@ -122,7 +122,7 @@ def test_payload_file(tmp_path: Path) -> None:
 def test_headers_as_items_or_one_line() -> None:
     items = build_config(settings(headers=("X-A: 1", "X-B: 2")))
     line = build_config(settings(headers="X-A: 1; X-B: 2"))
-    assert dict(items.ws.headers) == dict(line.ws.headers) == {"X-A": "1", "X-B": "2"}
+    assert dict(items.headers) == dict(line.headers) == {"X-A": "1", "X-B": "2"}
 
 
 def test_payload_of_checks_as_the_build_does() -> None:
@@ -241,7 +241,7 @@ def test_gui_zero_means_off_and_mock_ids_need_the_mock() -> None:
     form = gui.ConnectionSettings(rate=0.0, max_buffering=0)
     cfg = gui.build_config(form, mock_base=BASE, key="k", count=1, duration_s=None)
     assert cfg.rate is None and cfg.ws.max_buffering is None
-    assert cfg.ws.credentials.key == "k"
+    assert cfg.credentials.key == "k"
     assert cfg.record_messages and cfg.webrtc.video_preview
     assert cfg.target.url.startswith("ws://127.0.0.1:9/")
     with pytest.raises(TargetError, match="need the embedded mock server"):

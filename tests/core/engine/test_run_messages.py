@@ -126,7 +126,7 @@ async def test_auth_failure_is_one_clear_error(start_mock) -> None:
         cfg = RunConfig(
             target=resolve("realtime", "mock/echo", base_url=base),
             count=5,
-            ws=WsOptions(credentials=Credentials(key="wrong")),
+            credentials=Credentials(key="wrong"),
         )
         s = (await run_collect(cfg, events.append)).summary()
         assert s["sent"] == 0
@@ -137,7 +137,7 @@ async def test_auth_failure_is_one_clear_error(start_mock) -> None:
         ok = RunConfig(
             target=resolve("realtime", "mock/echo", base_url=base),
             count=5,
-            ws=WsOptions(credentials=Credentials(key="right")),
+            credentials=Credentials(key="right"),
         )
         assert (await run_collect(ok)).summary()["received"] == 5
 
