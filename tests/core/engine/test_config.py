@@ -19,7 +19,9 @@ def test_websocket_options_carry_the_runs_credentials_and_headers() -> None:
     ws = cfg.websocket_options()
     assert ws.credentials == Credentials(key="sekrit-123", use_jwt=False)
     assert dict(ws.headers) == {"X-A": "1"} and ws.max_buffering == 4
-    assert "sekrit-123" not in repr(cfg) + repr(ws)  # the key never shows in a repr (logs, tracebacks)
+    assert "sekrit-123" not in repr(cfg) + repr(
+        ws
+    )  # the key never shows in a repr (logs, tracebacks)
 
 
 def test_credentials_in_the_websocket_options_are_refused() -> None:
