@@ -283,6 +283,8 @@ def format_summary(s: Summary) -> str:
     else:
         traffic = f"  {s.duration_s:.3f} s"  # video-to-video: no messages, the frames say it
     lines.append(traffic + f"  in {s.bytes_in} B  out {s.bytes_out} B")
+    if s.events_dropped:
+        lines.append(f"  {s.events_dropped} events never delivered: the figures above miss them")
     header = f"  {'':<22}{'p50':>10}{'p90':>10}{'p99':>10}{'p99.9':>10}{'max':>10}{'mean':>10}"
     table = [header]
     for label, key in _TABLE_ROWS:

@@ -57,6 +57,7 @@ class LiveRun:
                 continue
             if isinstance(event, EventsDropped):
                 self.dropped += event.count
+                agg.feed(event)  # the summary and its reports say so too
                 continue
             agg.feed(event)
             timeline.feed(event)

@@ -15,6 +15,7 @@ from typing import Any
 from app.core.events import (
     ErrorEvent,
     Event,
+    EventsDropped,
     FrameSample,
     Message,
     Sample,
@@ -63,6 +64,7 @@ class Aggregator:
     errors_seen: int = 0  # error events (connection, protocol, app), beyond per-message outcomes
     bytes_out: int = 0
     bytes_in: int = 0
+    events_dropped: int = 0  # EventsDropped: what a slow consumer never received
     events_in: int = 0  # SSE events
     frames_out: int = 0
     frames_in: int = 0
@@ -96,6 +98,8 @@ class Aggregator:
             self._frame(event)
         elif isinstance(event, StatsSnapshot):
             self._stats(event)
+        elif isinstance(event, EventsDropped):
+            self.events_dropped += event.count
         elif isinstance(event, Message) and event.kind == "x-fal-message":
             self.fal_messages += 1
             timing = event.data.get("timing") if isinstance(event.data, dict) else None
@@ -206,6 +210,7 @@ class Aggregator:
             timeouts=t.timed_out,
             warmup=t.warmup,
             error_events=self.errors_seen,
+            events_dropped=self.events_dropped,
             duration_s=round(duration, 6),
             rate_per_s=per_s(t.sent, 3),
             bytes_out=bytes_out,

@@ -30,6 +30,8 @@ def counter_texts(s: Summary, state: str) -> dict[str, str]:
     """One text per name in `COUNTER_NAMES`; "–" for what the run has not measured."""
     rtt = s.rtt_ms
     f = s.frames
+    if s.events_dropped:  # the engine could not hand these over: the figures miss them
+        state = f"{state} ({s.events_dropped:,} events lost)"
     return {
         "state": state,
         "sent": f"{s.sent:,}",

@@ -22,6 +22,8 @@ def test_live_run_folds_events_and_streams_a_bounded_csv(tmp_path: Path, monkeyp
     assert live.csv_truncated
     live.feed_many([EventsDropped(1, 7), RunFinished(2, "done")])
     assert live.finished and live.dropped == 7 and live.last_error == ""
+    summary = live.summary()  # the loss reaches the summary and so every report and counter
+    assert summary.events_dropped == 7 and summary.to_json()["events_dropped"] == 7
     live.close()
 
 

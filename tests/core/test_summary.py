@@ -35,6 +35,7 @@ BASE_KEYS = {
     "timeouts",
     "warmup",
     "error_events",
+    "events_dropped",
     "duration_s",
     "rate_per_s",
     "bytes_out",

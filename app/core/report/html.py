@@ -130,6 +130,7 @@ def _counters(s: Summary) -> str:
     extra = [
         ("Warm-up (excluded)", fmt_count(s.warmup)),
         ("Error events", fmt_count(s.error_events)),
+        *([("Events never delivered", fmt_count(s.events_dropped))] if s.events_dropped else []),
         ("Bytes out", fmt_bytes(s.bytes_out)),
         ("Bytes in", fmt_bytes(s.bytes_in)),
         ("Throughput in", fmt_bytes(s.throughput_in_bytes_per_s, "/s")),

@@ -122,6 +122,9 @@ class Summary:
     send_lag_ms: Percentiles | None = None  # open loop: how late the client itself sent
     server_ms: Percentiles | None = None
     network_ms: Percentiles | None = None
+    # events the engine discarded because its consumer (the GUI) fell behind: when this is
+    # not 0, the counters and plots above miss that many events
+    events_dropped: int = 0
     stream: StreamFigures | None = field(default=None, metadata=FLAT)
     frames: FrameFigures | None = field(default=None, metadata=FLAT)
     fal: FalTimings | None = field(default=None, metadata=FLAT)
