@@ -35,7 +35,7 @@ run: $(BIN)/.stamp-run sysdeps
 test: $(BIN)/.stamp-test sysdeps check
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## ruff, the layer contracts (import-linter, see pyproject.toml) and mypy on app/core and server_mock.
+## ruff, the layer contracts (import-linter, see pyproject.toml) and mypy on app and server_mock.
 check: $(BIN)/.stamp-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -16,7 +16,7 @@ import contextlib
 import signal
 from collections.abc import Awaitable
 from types import FrameType, TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 STOP_GRACE_S = 1.0  # after the first signal, how long the work may take to wind down
@@ -32,7 +32,7 @@ class StopSignals:
         self.stop = asyncio.Event()
         self.signum: int | None = None  # the first stop signal received
         self._loop = asyncio.get_running_loop()
-        self._task: asyncio.Future[object] | None = None
+        self._task: asyncio.Future[Any] | None = None
         self._installed: list[tuple[int, object]] = []  # (signal, what to restore)
 
     @property

@@ -11,6 +11,7 @@ and, for generated video, the keyboard as the controller.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -81,7 +82,8 @@ class ConnectionPanel(QFrame):
         super().__init__(parent)
         self.bridge = bridge
         self.mock_base: str | None = None
-        self.key_provider = lambda: None  # set by the window: FAL_KEY or the keyring
+        # set by the window: FAL_KEY or the keyring
+        self.key_provider: Callable[[], str | None] = lambda: None
         self.run_id: int | None = None
         self.live: LiveRun | None = None
         self._webrtc_run = False  # the current run shows video

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+from typing import cast
 
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
@@ -34,7 +35,7 @@ def run_gui(*, mock: bool = True, quit_after_s: float | None = None) -> int:
 
     from app.gui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))
     app.setApplicationName("rtprobe")
     app.setOrganizationName("rtprobe")
     app.setDesktopFileName("rtprobe")  # matches packaging/rtprobe.desktop

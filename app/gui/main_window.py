@@ -4,6 +4,7 @@ by side, status bar, shortcuts, and the layout restored on the next start."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from PySide6.QtCore import QSettings, QStandardPaths, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -218,7 +219,7 @@ class MainWindow(QMainWindow):
     def _reflow(self) -> None:
         """Lay the panels out again in order: rows of PANELS_PER_ROW, so four
         connections make a 2 x 2 grid instead of four slivers."""
-        rows: list[QSplitter] = [self.grid.widget(i) for i in range(self.grid.count())]
+        rows = [cast(QSplitter, self.grid.widget(i)) for i in range(self.grid.count())]
         needed = max(1, -(-len(self.panels) // PANELS_PER_ROW))
         while len(rows) < needed:
             row = QSplitter(Qt.Orientation.Horizontal)
@@ -285,7 +286,9 @@ class MainWindow(QMainWindow):
 
     # -- sessions ----------------------------------------------------------------------
     def session(self) -> Session:
-        faults = {name: box.value() for name, box in self.fault_inputs.items()}
+        faults: dict[str, float | int | None] = {
+            name: box.value() for name, box in self.fault_inputs.items()
+        }
         return Session(
             connections=[to_spec(p.settings()) for p in self.panels],
             mock=MockSpec(enabled=self.mock.running or self.mock_action.isChecked(), faults=faults),
@@ -302,7 +305,7 @@ class MainWindow(QMainWindow):
                 )
         for name, box in self.fault_inputs.items():
             value = session.mock.faults.get(name)
-            box.setValue(value or 0)
+            box.setValue(value or 0)  # type: ignore[arg-type]  # an int field has a QSpinBox
         if session.mock.enabled and not self.mock.running:
             self.mock_action.setChecked(True)
 

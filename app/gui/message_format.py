@@ -358,9 +358,8 @@ def _length(value: Any) -> int:
 def _tree_type(value: Any) -> str:
     if is_dataclass(value) and not isinstance(value, type):
         return type(value).__name__
-    return {dict: "object", list: "array", tuple: "array", str: "string"}.get(
-        type(value), type(value).__name__
-    )
+    names: dict[type, str] = {dict: "object", list: "array", tuple: "array", str: "string"}
+    return names.get(type(value), type(value).__name__)
 
 
 def _tree_value(value: Any) -> str:
