@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from app.core.codecs.ws import PAYLOAD_FORMATS
 from app.core.credentials import KEY_SOURCES, REDACTED, load_key
 from app.core.errors import ProbeError
 from app.core.faultschema import FaultParamError, fault_names, values_from_json
@@ -32,7 +33,6 @@ from app.core.targets import TRANSPORTS
 
 VERSION = 1
 VERSION_FIELD = "rtprobe_session"
-PAYLOAD_FORMATS = ("json", "msgpack", "text", "bytes")  # app.core.transports.ws.PayloadFormat
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
 SECRET_HEADER_PARTS = ("key", "token", "secret", "auth", "password", "credential", "cookie")
 _MIN_SECRET = 8  # shorter "secrets" would mangle ordinary text when scrubbed

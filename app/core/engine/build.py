@@ -16,20 +16,19 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast, get_args
+from typing import Any
 
 from app.core import inputs
+from app.core.codecs.ws import PAYLOAD_FORMATS
 from app.core.engine.config import RunConfig, WebRtcParams
 from app.core.errors import TargetError
 from app.core.sessions import registry
 from app.core.targets import Target, resolve
 from app.core.transports.base import DEFAULT_SEQ_FIELD
-from app.core.transports.ws import PayloadFormat
 from app.core.transports.wsbase import Credentials, WsOptions
 
 KEY_ENV = "FAL_KEY"
 DEFAULT_COUNT = 100
-PAYLOAD_FORMATS: tuple[str, ...] = get_args(PayloadFormat)
 SSE_METHODS = ("POST", "GET")
 VIDEO_MODES = ("v2v", "generated")
 SIGNALING = ("json", "msgpack")
@@ -126,7 +125,7 @@ def build_config(s: RunSettings, labels: Mapping[str, str] | None = None) -> Run
         credentials=Credentials(key=s.key, use_jwt=s.use_jwt),
         headers=_named(name("headers"), read_headers, s.headers),
         ws=ws,
-        ws_format=cast(PayloadFormat, s.payload_format),
+        ws_format=s.payload_format,  # checked against PAYLOAD_FORMATS above
         seq_field=s.seq_field or None,
         ordered=s.ordered,
         reconnects=s.reconnects,
