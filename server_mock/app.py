@@ -29,7 +29,6 @@ from server_mock.auth import DEFAULT_TOKEN_EXPIRATION_S, MAX_TOKEN_EXPIRATION_S,
 from server_mock.config import MockConfig
 from server_mock.faults import FaultParamError, Faults
 from server_mock.realtime import (
-    BadInput,
     RealtimeRoute,
     RealtimeSession,
     parse_max_buffering,
@@ -58,7 +57,7 @@ def _webrtc_route(kind: str) -> RealtimeRoute:
     async def handler(session: RealtimeSession) -> None:
         from server_mock import webrtc  # aiortc is heavy: load it on first use
 
-        channel = MsgpackChannel(session)
+        channel = webrtc.MsgpackChannel(session)
         serve = webrtc.serve_yolo if kind == "yolo" else webrtc.serve_world
         await serve(channel, session.faults)
         if channel.bad_input is not None:
@@ -91,24 +90,6 @@ APPS: dict[str, MockApp] = {
         description="WebRTC server-generated scene steered by actions (msgpack signaling)",
     ),
 }
-
-
-class MsgpackChannel:
-    """A SignalingChannel over a realtime session (msgpack maps in binary frames)."""
-
-    def __init__(self, session: RealtimeSession) -> None:
-        self.session = session
-        self.bad_input: BadInput | None = None
-
-    async def recv(self) -> dict[str, Any] | None:
-        try:
-            return await self.session.receive()
-        except BadInput as exc:
-            self.bad_input = exc
-            return None
-
-    async def send(self, message: dict[str, Any]) -> None:
-        self.session.send_control(message)
 
 
 # -- HTTP ------------------------------------------------------------------------------
@@ -292,7 +273,7 @@ async def ws_app(websocket: WebSocket) -> None:
         elif raw == "yolo":
             from server_mock import webrtc
 
-            await webrtc.serve_yolo(ws.JsonTextChannel(websocket, label), faults)
+            await webrtc.serve_yolo(webrtc.JsonTextChannel(websocket, label), faults)
             with contextlib.suppress(Exception):
                 await websocket.close(1000)
     finally:

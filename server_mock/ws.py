@@ -1,8 +1,7 @@
 """Raw WebSocket endpoints (`is_websocket=True` apps): the app defines its messages.
 
-`mock/echo/ws` echoes every frame as it came (text as text, binary as binary);
-`JsonTextChannel` carries WebRTC signaling as JSON text frames (4a), decoded by the
-client's own signaling codec (`app.core.codecs.webrtc`).
+`mock/echo/ws` echoes every frame as it came (text as text, binary as binary). WebRTC
+signaling over a raw socket (4a) is `server_mock.webrtc.channels.JsonTextChannel`.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
-from app.core.codecs import webrtc as signaling
 from app.core.codecs.fal_frames import error_frame
 from server_mock.faults import INJECTED_ERROR, Faults
 from server_mock.outbox import Outbox
@@ -63,37 +61,3 @@ async def serve_echo(ws: WebSocket, faults: Faults, max_message_bytes: int, labe
         if not outbox.aborted:
             with contextlib.suppress(Exception):
                 await ws.close(1000)
-
-
-class JsonTextChannel:
-    """A SignalingChannel over JSON text frames; bad frames are reported, not fatal."""
-
-    def __init__(self, ws: WebSocket, label: str) -> None:
-        self.ws = ws
-        self.label = label
-
-    async def recv(self) -> dict[str, Any] | None:
-        while True:
-            try:
-                message = await self.ws.receive()
-            except Exception:
-                return None
-            if message["type"] == "websocket.disconnect":
-                return None
-            text = message.get("text")
-            frame = text if text is not None else message.get("bytes") or b""
-            try:
-                return signaling.decode(frame, expect="json").message
-            except signaling.SignalingError as exc:
-                await self._complain(str(exc))
-
-    async def send(self, message: dict[str, Any]) -> None:
-        with contextlib.suppress(Exception):
-            text = signaling.encode(message, "json")
-            await self.ws.send({"type": "websocket.send", "text": text})
-
-    async def _complain(self, reason: str) -> None:
-        log.warning("%s: bad signaling frame: %s", self.label, reason)
-        await self.send(
-            {"type": "error", "error": signaling.error_text(signaling.BAD_MESSAGE, reason)}
-        )

@@ -1,8 +1,9 @@
 """The WebRTC side of the mock apps, independent of the socket that carries signaling.
 
 - `signaling`: the server side of a signaling session (`SignalingSession`) over any
-  `SignalingChannel`; `server_mock.app` wraps a WebSocket (JSON text, 4a) or a realtime
-  session (msgpack, 4b) in one, tests use `memory_channel_pair`;
+  `SignalingChannel`;
+- `channels`: the two it runs on, a WebSocket of JSON text frames (4a) and a realtime
+  session of msgpack maps (4b); tests use `memory_channel_pair`;
 - `yolo`: video-to-video, boxes drawn around moving and bright regions (`serve_yolo`);
 - `world`: a generated 640x352 scene steered by `action` messages (`serve_world`).
 
@@ -21,6 +22,7 @@ first WebRTC session only.
 from __future__ import annotations
 
 from app.core.codecs.webrtc import error_text, parse_candidate
+from server_mock.webrtc.channels import JsonTextChannel, MsgpackChannel
 from server_mock.webrtc.signaling import (
     MAX_PENDING_CANDIDATES,
     MemoryChannel,
@@ -56,7 +58,9 @@ __all__ = [
     "Action",
     "Box",
     "Detector",
+    "JsonTextChannel",
     "MemoryChannel",
+    "MsgpackChannel",
     "SignalingChannel",
     "SignalingSession",
     "WorldScene",
