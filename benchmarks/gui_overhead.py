@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from app.core.engine.config import RunConfig  # noqa: E402
+from app.core.config import RunConfig  # noqa: E402
 from app.core.engine.thread import EngineThread  # noqa: E402
 from app.core.events import RunFinished  # noqa: E402
 from app.core.metrics import LatencyHistogram  # noqa: E402

@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from app.core.engine.config import RunConfig  # noqa: E402
+from app.core.config import RunConfig  # noqa: E402
 from app.core.events import ErrorEvent, Event, FrameSample, StateChange, StatsSnapshot  # noqa: E402
 from app.core.media import SyntheticSource  # noqa: E402
 from app.core.sessions.webrtc import WebRtcSession  # noqa: E402

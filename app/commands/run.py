@@ -12,9 +12,9 @@ from typing import Any
 
 from app.commands.signals import StopSignals
 from app.core import assertions
+from app.core.config import RunConfig
 from app.core.engine import build
 from app.core.engine.build import RunSettings, key_from_env
-from app.core.engine.config import RunConfig
 from app.core.errors import ProbeError, TargetError
 from app.core.events import ErrorEvent, Event, Sample
 from app.core.report.fmt import fmt_ms

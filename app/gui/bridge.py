@@ -15,7 +15,7 @@ from collections import defaultdict
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.engine.process import EngineProcess
 from app.core.engine.thread import EngineThread
 from app.core.events import Event

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core import inputs
+from app.core.config import RunConfig
 from app.core.engine import build
 from app.core.engine.build import RunSettings
-from app.core.engine.config import RunConfig
 from app.core.errors import TargetError
 from app.core.sessionfile import ConnectionSpec
 from app.core.sessions import registry

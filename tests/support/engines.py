@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.events import Event, RunFinished, Sample
 from app.core.targets import resolve
 from tests.support.waiting import wait_until

@@ -20,7 +20,7 @@ from typing import Any
 
 from app.core import inputs
 from app.core.codecs.ws import PAYLOAD_FORMATS
-from app.core.engine.config import RunConfig, WebRtcParams
+from app.core.config import RunConfig, WebRtcParams
 from app.core.errors import TargetError
 from app.core.sessions import registry
 from app.core.targets import Target, resolve

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.engine.outbox import Outbox
 from app.core.engine.run import RunControl, run
 from app.core.errors import ClosedError, ProbeError

@@ -29,7 +29,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.engine.host import RunHost
 from app.core.engine.outbox import MAX_QUEUED, Outbox
 from app.core.events import Event, EventsDropped, RunFinished, now_ns

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.errors import ClosedError, ProbeError, TargetError
 from app.core.events import Event, FinishReason, RunFinished, now_ns
 from app.core.sessions.base import Emit, Session

@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from typing import Any
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.engine.host import RunHost
 from app.core.engine.outbox import MAX_QUEUED, Outbox
 from app.core.events import Event

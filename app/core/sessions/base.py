@@ -30,7 +30,7 @@ import contextlib
 from collections.abc import Callable
 from typing import Protocol
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.errors import AuthError, ProbeError, TargetError
 from app.core.events import ErrorEvent, Event, StateChange, now_ns
 

@@ -12,8 +12,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
-from app.core.engine.config import RunConfig
-from app.core.engine.matcher import Matcher, Pending, Resolved
+from app.core.config import RunConfig
 from app.core.errors import ClosedError, ProbeError
 from app.core.events import ErrorEvent, Message, Sample, StateChange, StatsSnapshot, now_ns
 from app.core.sessions.base import (
@@ -24,6 +23,7 @@ from app.core.sessions.base import (
     sleep_until,
     takes_no_actions,
 )
+from app.core.sessions.matcher import Matcher, Pending, Resolved
 from app.core.transports.base import MessageClient, Reply
 
 Connect = Callable[[], Awaitable[MessageClient]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.sessions.base import Emit
 from app.core.sessions.messages import Connect, MessageSession
 from app.core.transports.base import MessageClient

@@ -9,7 +9,7 @@ import asyncio
 import json
 
 from app.core.codecs.sse import SseEvent
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.errors import AuthError, ConnectError, ProbeError, ProbeTimeout, TargetError
 from app.core.events import ErrorEvent, Message, Outcome, Sample, StateChange, now_ns
 from app.core.sessions.base import (

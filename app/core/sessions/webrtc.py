@@ -47,7 +47,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any, Literal, cast, get_args
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.errors import ClosedError, ProbeError, TargetError
 from app.core.events import (
     ErrorEvent,

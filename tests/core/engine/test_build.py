@@ -11,6 +11,7 @@ import pytest
 
 from app.cli import build_parser
 from app.commands import run as run_command
+from app.core.config import RunConfig, WebRtcParams
 from app.core.engine.build import (
     DEFAULT_COUNT,
     RunSettings,
@@ -19,7 +20,6 @@ from app.core.engine.build import (
     label_of,
     payload_of,
 )
-from app.core.engine.config import RunConfig, WebRtcParams
 from app.core.errors import TargetError
 from app.gui import connection_settings as gui
 

@@ -9,7 +9,7 @@ import os
 import select
 import threading
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.engine.process import Child, Unframer
 from app.core.engine.thread import EngineThread
 from app.core.events import Event, EventsDropped, RunFinished

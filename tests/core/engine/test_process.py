@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.engine.process import EngineProcess
 from app.core.events import RunFinished, Sample
 from app.core.targets import resolve

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.engine.run import run_collect
 from app.core.events import ErrorEvent, Sample, StateChange
 from app.core.targets import resolve

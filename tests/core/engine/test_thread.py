@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.engine.thread import EngineThread
 from app.core.events import ErrorEvent, RunFinished, Sample
 from app.core.targets import resolve

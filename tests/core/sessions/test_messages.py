@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.errors import AuthError, ConnectError, ProbeError, TargetError
 from app.core.events import ErrorEvent, Event, Sample, StateChange
 from app.core.sessions.messages import MessageSession

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.core import targets
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.engine.run import RunControl, run
 from app.core.errors import ClosedError, TargetError
 from app.core.events import Event, RunFinished, Sample

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.errors import AppError, AuthError, ConnectError, ProbeError, TargetError
 from app.core.events import ErrorEvent, Event, Sample, now_ns
 from app.core.sessions.sse import SseSession

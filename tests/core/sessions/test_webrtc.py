@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.errors import ClosedError, ConnectError, ProbeError
 from app.core.events import ErrorEvent, Event, FrameSample, StatsSnapshot, now_ns
 from app.core.sessions.webrtc import WebRtcSession

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.errors import AppError, ConnectError, ProbeError
 from app.core.events import (
     ErrorEvent,

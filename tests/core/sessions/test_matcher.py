@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.engine.matcher import Matcher, Pending
+from app.core.sessions.matcher import Matcher, Pending
 
 
 def pending(seq: int, sent_ns: int = 0) -> Pending:

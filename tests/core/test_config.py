@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.engine.config import RunConfig
+from app.core.config import RunConfig
 from app.core.targets import resolve
 from app.core.transports.wsbase import Credentials, WsOptions
 
