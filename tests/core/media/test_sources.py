@@ -67,7 +67,9 @@ async def test_synthetic_paces_itself_at_60_fps() -> None:
     t0 = time.perf_counter()
     await take(source, 31)  # 30 intervals = 0.5 s
     elapsed = time.perf_counter() - t0
-    assert 0.4 < elapsed < 1.5, elapsed
+    # never faster than its rate (the property); the upper bound only catches a source
+    # that stalls (a busy machine stretches the wall clock, so it is generous)
+    assert 0.4 < elapsed < 5.0, elapsed
 
 
 def test_bad_sizes_and_rates_are_target_errors() -> None:
