@@ -152,8 +152,10 @@ def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
 
 
 async def _serve_mock(args: argparse.Namespace) -> int:
+    from app.core import lifeline
     from server_mock import MockServer
 
+    lifeline.from_env()  # started by rtprobe (run --mock, the GUI): end when it dies
     server = MockServer(_mock_config(args), log_level=args.log_level)
     try:
         base = await server.start()

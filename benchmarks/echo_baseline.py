@@ -45,6 +45,9 @@ async def serve_forever() -> None:
 
 
 def main() -> int:
+    from app.core import lifeline
+
+    lifeline.from_env()  # started by MockProcess: end when the benchmark dies
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_forever())
     return 0

@@ -199,6 +199,10 @@ async def _worker_loop(conn: Any, wid: int) -> None:
 
 
 def worker_main(conn: Any, wid: int) -> None:
+    from app.core import lifeline
+
+    # ends with the benchmark (Linux), even mid-step; elsewhere the pipe's end does it
+    lifeline.parent_death_signal()
     asyncio.run(_worker_loop(conn, wid))
 
 

@@ -1,5 +1,9 @@
 """The mock in its own process, so a measuring client does not share its event loop
-or its GIL (`rtprobe run --mock`, `rtprobe calibrate`, benchmarks)."""
+or its GIL (`rtprobe run --mock`, `rtprobe calibrate`, benchmarks).
+
+The child dies with its parent, however the parent dies: its stdin is a lifeline pipe
+(see app.core.lifeline) that only this process holds open.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import IO
+
+from app.core import lifeline
 
 LISTENING = re.compile(r"listening on (http://\S+)")
 
@@ -34,6 +40,10 @@ class MockProcess:
     prints `listening on http://HOST:PORT` as its first stdout line. `env` replaces the
     child's environment. The last `STDERR_KEPT` stderr lines are kept (and counted), so a
     caller can show why a server misbehaved after it stopped.
+
+    `start()` is `spawn()` then `wait_listening()`: a caller on an event loop spawns on its
+    main thread (where Linux's parent-death signal is safe, see app.core.lifeline) and
+    waits on a worker thread.
     """
 
     STDERR_KEPT = 20
@@ -55,14 +65,24 @@ class MockProcess:
         self.stderr_lines = 0
 
     def start(self) -> str:
+        self.spawn()
+        return self.wait_listening()
+
+    def spawn(self) -> None:
+        """Start the process; its stdin is the lifeline, held open until `stop()`."""
         self.proc = subprocess.Popen(
             self.command if self.command is not None else mock_command(*self.args),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             text=True,
-            env=self.env,
+            env=lifeline.child_env(self.env),
         )
+
+    def wait_listening(self) -> str:
+        """The base URL, once the process said where it listens (RuntimeError if not)."""
+        if self.proc is None:
+            raise RuntimeError("mock server process not started")
         line: list[str] = []
         stdout = self.proc.stdout
         assert stdout is not None  # stdout=PIPE above
@@ -109,6 +129,8 @@ class MockProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=10)
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()  # the lifeline: never written, closed once it ended
         self.proc = None
 
     def __enter__(self) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
+from app.commands.checkpoint import JSON_EVERY_S, Checkpoints, checkpoint_every
 from app.commands.signals import StopSignals
 from app.core import assertions
 from app.core.config import RunConfig
@@ -119,6 +120,14 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
     p.add_argument("--csv", dest="csv_out", metavar="FILE", help="write every sample as CSV")
     p.add_argument(
         "--html", dest="html_out", metavar="FILE", help="write a self-contained HTML report"
+    )
+    p.add_argument(
+        "--json-every",
+        type=checkpoint_every,
+        default=JSON_EVERY_S,
+        metavar="S",
+        help="while running, rewrite the --json file every S seconds (marked partial), so a "
+        f"killed run leaves a summary (default {JSON_EVERY_S:g}; 0: only at the end)",
     )
     p.add_argument(
         "--assert",
@@ -333,14 +342,19 @@ async def _execute(args: argparse.Namespace) -> tuple[Summary, list[str], int]:
             if args.mock:
                 from server_mock.process import MockProcess
 
-                # its own process: the mock must not share the measuring loop or the GIL
-                base_url = await asyncio.to_thread(stack.enter_context, MockProcess())
+                # its own process: the mock must not share the measuring loop or the GIL;
+                # spawned here, on the main thread, the thread its parent-death signal watches
+                mock = MockProcess()
+                stack.callback(mock.stop)
+                mock.spawn()
+                base_url = await asyncio.to_thread(mock.wait_listening)
             config = build_config(args, base_url)
             thresholds = [assertions.parse(a) for a in args.asserts]
             agg = Aggregator(transport=config.transport, target=config.target.display)
             progress = Progress(agg, enabled=sys.stderr.isatty() and not args.quiet)
             sinks: list[Callable[[Event], None]] = [agg.feed]
             timeline = None
+            writer = None
             if args.csv_out:
                 from app.core.report.csv import CsvSampleWriter
 
@@ -358,10 +372,13 @@ async def _execute(args: argparse.Namespace) -> tuple[Summary, list[str], int]:
                 if isinstance(event, Sample | ErrorEvent):
                     progress.tick()
 
+            checkpoints = Checkpoints(agg, writer, args.json_out, args.json_every)
+            checkpoints.start()  # what a kill -9 leaves: the CSV and a JSON checkpoint
             try:
                 if not stops.stop.is_set():
                     await stops.finish(run(config, emit, stops.stop))
             finally:
+                await checkpoints.stop()
                 progress.done()
             summary = agg.summary()
             if args.json_out:

@@ -18,6 +18,7 @@ import httpx
 from PySide6.QtCore import QObject, Signal
 from qasync import asyncSlot
 
+from app.core import lifeline
 from server_mock.process import LISTENING, mock_command
 
 START_TIMEOUT_S = 30.0  # a cold start imports the whole mock (uvicorn, av, numpy)
@@ -86,7 +87,9 @@ class MockControl(QObject):
         try:
             proc = await asyncio.create_subprocess_exec(
                 *mock_command("--port", "0", "--log-level", "warning"),
-                stdin=asyncio.subprocess.DEVNULL,
+                # the lifeline (app.core.lifeline): it ends when the GUI dies, even by SIGKILL
+                stdin=asyncio.subprocess.PIPE,
+                env=lifeline.child_env(),
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
             )

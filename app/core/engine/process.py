@@ -13,6 +13,10 @@ not taken the previous batch, events stay in the child's bounded `Outbox`, which
 what it must drop; the count arrives as `EventsDropped` and in `overflowed`.
 
 Same interface as `EngineThread`: submit, stop, act (send_action, pause), drain, close.
+
+The child dies with the GUI, however the GUI dies: the end of the command pipe (the
+kernel closes the parent's end when the parent dies) stops its loop, and on Linux the
+parent-death signal (app.core.lifeline) ends it even when its loop is stuck.
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ import pickle
 import select
 import signal
 import struct
+import threading
 import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from app.core import lifeline
 from app.core.config import RunConfig
 from app.core.engine.host import RunHost
 from app.core.engine.outbox import MAX_QUEUED, Outbox
@@ -155,9 +161,15 @@ class Child:
             self.flush()
 
 
-def _child(commands: Connection, events: Connection, max_queued: int) -> None:
+def _child(
+    commands: Connection, events: Connection, max_queued: int, death_signal: bool = False
+) -> None:
+    """`death_signal`: the parent started us from its main thread, which lives as long
+    as it does, so Linux's parent-death signal is safe to ask for."""
     # a terminal's Ctrl-C goes to the whole process group: the parent decides to stop
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if death_signal:
+        lifeline.parent_death_signal()
     asyncio.run(Child(commands, events, max_queued).serve())
 
 
@@ -172,7 +184,12 @@ class EngineProcess:
         self._events, child_events = ctx.Pipe(duplex=False)
         self._proc = ctx.Process(
             target=_child,
-            args=(child_commands, child_events, max_queued),
+            args=(
+                child_commands,
+                child_events,
+                max_queued,
+                threading.current_thread() is threading.main_thread(),
+            ),
             name="rtprobe-engine",
             daemon=True,
         )

@@ -1,9 +1,18 @@
-"""Every sample as a CSV row, streamed as it arrives: hours of samples, flat memory."""
+"""Every sample as a CSV row, streamed as it arrives: hours of samples, flat memory.
+
+Rows reach the file at least every `FLUSH_EVERY_S` (and whenever `FLUSH_BYTES` of them
+wait), each time as whole rows in one write: a run killed with SIGKILL leaves a file that
+holds every sample until its last second, and no half row (the operating system keeps
+what was written; only a machine that loses power may lose more).
+"""
 
 from __future__ import annotations
 
 import csv
+import io
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -27,6 +36,8 @@ COLUMNS = (
     "error",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FLUSH_EVERY_S = 1.0  # rows wait in memory at most this long (when more rows come)
+FLUSH_BYTES = 1 << 18  # or until this much text waits
 
 
 def _ms(ns: int | None) -> str:
@@ -44,20 +55,34 @@ class CsvSampleWriter:
     Times are milliseconds relative to the first sample's intended send time
     (warm-up included; later samples of other sessions may come out slightly
     negative). `first_event_ms` is the SSE time to first event from the intended
-    send time; empty cells mean "not measured". Nothing is kept in memory.
+    send time; empty cells mean "not measured". Nothing is kept in memory but the rows
+    of the last `flush_every_s`; a caller whose rows may stop coming calls `flush()` on
+    a timer (`rtprobe run` does, every second).
     """
 
-    def __init__(self, path: str | os.PathLike[str], origin_ns: int | None = None) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        origin_ns: int | None = None,
+        *,
+        flush_every_s: float = FLUSH_EVERY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.path = Path(path)
         self.origin_ns = origin_ns
         self.rows = 0
-        self._file: IO[str] | None = None
+        self.flush_every_s = flush_every_s
+        self._clock = clock
+        self._file: IO[bytes] | None = None
+        self._pending = io.StringIO()  # whole rows not yet written
         self._writer: Any = None
+        self._flushed_at = 0.0
 
     def __enter__(self) -> CsvSampleWriter:
-        self._file = self.path.open("w", encoding="utf-8", newline="")
-        self._writer = csv.writer(self._file)
+        self._file = self.path.open("wb", buffering=0)
+        self._writer = csv.writer(self._pending)
         self._writer.writerow(COLUMNS)
+        self.flush()
         return self
 
     def __exit__(
@@ -69,14 +94,27 @@ class CsvSampleWriter:
         self.close()
 
     def flush(self) -> None:
-        """Make what was written so far readable by others (e.g. a live export)."""
-        if self._file is not None:
-            self._file.flush()
+        """Write the waiting rows, whole, so others can read them (a live export) and a
+        killed process leaves them behind."""
+        self._flushed_at = self._clock()
+        if self._file is None or self._file.closed or not self._pending.tell():
+            return
+        data = memoryview(self._pending.getvalue().encode("utf-8"))
+        self._pending.seek(0)
+        self._pending.truncate()
+        while data:  # a regular file takes it all in one write; a short write loops
+            written = self._file.write(data)
+            if not written:
+                raise OSError(f"{self.path}: the file took no more rows")
+            data = data[written:]
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            try:
+                self.flush()
+            finally:
+                self._file.close()
+                self._file = None
 
     def feed(self, event: Any) -> None:
         """Take any engine event; only `Sample`s are written."""
@@ -109,3 +147,8 @@ class CsvSampleWriter:
             )
         )
         self.rows += 1
+        if (
+            self._pending.tell() >= FLUSH_BYTES
+            or self._clock() - self._flushed_at >= self.flush_every_s
+        ):
+            self.flush()
