@@ -320,3 +320,33 @@ def test_the_mock_logs_no_credential_at_debug(tmp_path: Path) -> None:
     log = "".join(lines) + out
     assert "authorization" in log.lower()  # the debug log did show the headers
     assert_clean(log, "the mock's debug log")
+
+
+@pytest.mark.parametrize(("transport", "path"), [("realtime", "/xfal"), ("ws", "/text")])
+async def test_the_guis_live_run_and_inspector_hold_no_secret(
+    transport: Transport, path: str, ws_port: int, tmp_path: Path
+) -> None:
+    """What the GUI shows is a LiveRun fed the engine's events: its last error, the
+    inspector's messages, its summary and its CSV export."""
+    from app.core.live import LiveRun
+    from app.core.report.jsonfile import write_json
+
+    target = Target(transport, f"ws://127.0.0.1:{ws_port}{path}")
+    events = await _events(_config(target, jwt=False))
+    live = LiveRun(transport, target.display)
+    try:
+        messages = live.feed_many(events)
+        assert messages, "the inspector got no message"
+        live.export_csv(tmp_path / "live.csv")
+        write_json(tmp_path / "live.json", live.summary())
+        shown = {
+            "last error": live.last_error,
+            "inspector": repr(messages),
+            "csv": (tmp_path / "live.csv").read_text(),
+            "summary": (tmp_path / "live.json").read_text(),
+        }
+    finally:
+        live.close()
+    for where, text in shown.items():
+        assert_clean(text, where)
+    assert "***" in shown["inspector"]
