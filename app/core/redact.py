@@ -169,8 +169,11 @@ class Redactor:
 
 def _changed(event: Any, **fields: Any) -> Any:
     """`event` with `fields` replaced, or `event` itself when none changed."""
-    if all(getattr(event, k) == v for k, v in fields.items()):
-        return event
+    try:
+        if all(getattr(event, k) == v for k, v in fields.items()):
+            return event
+    except Exception:  # a value whose == is not a bool (an array): replace, to be safe
+        pass
     return dataclasses.replace(event, **fields)
 
 
