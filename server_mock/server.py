@@ -16,6 +16,7 @@ from types import TracebackType
 
 import uvicorn
 
+from server_mock import logsafe
 from server_mock.app import create_app
 from server_mock.config import MockConfig
 from server_mock.sse import InjectedDisconnect
@@ -91,6 +92,7 @@ class MockServer:
         # the mock shares its process's signals with its owner (see _no_signal_capture)
         self._server.capture_signals = _no_signal_capture  # type: ignore[method-assign]
         logging.getLogger("uvicorn.error").addFilter(_LOG_FILTER)  # idempotent: one instance
+        logsafe.install(self.config.key)  # no credential in any log line, at any level
         self._task = asyncio.create_task(self._server.serve(sockets=[self._sock]))
         for _ in range(500):  # bounded: 5 s
             if self._server.started or self._task.done():

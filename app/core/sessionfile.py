@@ -29,12 +29,11 @@ from app.core.credentials import KEY_SOURCES, REDACTED, load_key
 from app.core.errors import ProbeError
 from app.core.faultschema import FaultParamError, fault_names, values_from_json
 from app.core.inputs import json_kind
+from app.core.redact import is_secret_header  # the one rule: secret headers
 from app.core.targets import TRANSPORTS
 
 VERSION = 1
 VERSION_FIELD = "rtprobe_session"
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key"})
-SECRET_HEADER_PARTS = ("key", "token", "secret", "auth", "password", "credential", "cookie")
 _MIN_SECRET = 8  # shorter "secrets" would mangle ordinary text when scrubbed
 
 T = TypeVar("T")
@@ -42,12 +41,6 @@ T = TypeVar("T")
 
 class SessionFileError(ProbeError):
     """A session file that cannot be read or is not a valid rtprobe session (one line)."""
-
-
-def is_secret_header(name: str) -> bool:
-    """Whether a header's value must never be written to a file."""
-    low = name.strip().lower()
-    return low in SECRET_HEADERS or any(part in low for part in SECRET_HEADER_PARTS)
 
 
 @dataclass

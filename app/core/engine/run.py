@@ -13,6 +13,7 @@ from collections.abc import Callable
 from app.core.config import RunConfig
 from app.core.errors import ClosedError, ProbeError, TargetError
 from app.core.events import Event, FinishReason, RunFinished, now_ns
+from app.core.redact import Redactor, active
 from app.core.sessions.base import Emit, Session
 from app.core.sessions.registry import session_factory
 from app.core.summary import Aggregator
@@ -28,6 +29,7 @@ class RunControl:
     def __init__(self, stop: asyncio.Event | None = None) -> None:
         self.stop_event = stop or asyncio.Event()
         self.sessions: list[Session] = []
+        self.redactor = Redactor()  # the run's, once it runs: masks what `act` raises
 
     @property
     def stopped(self) -> bool:
@@ -46,6 +48,7 @@ class RunControl:
                 await session.act(what, value)
             except ProbeError as exc:
                 errors.append(exc)
+                self.redactor.exception(exc)
         if not self.sessions:
             raise ClosedError(f"cannot send {what}: no connected session")
         if len(errors) == len(self.sessions):
@@ -65,9 +68,19 @@ async def run(
 ) -> None:
     """Run to completion (or until stopped), emitting every event to `emit`, then one
     RunFinished. `control` may be a bare stop event, for callers that only stop.
-    Errors of the run as a whole are raised after the RunFinished that names them."""
+    Errors of the run as a whole are raised after the RunFinished that names them.
+
+    Every event, and the error raised, passes the run's `Redactor` first: its key, its
+    secret header values and the tokens its clients fetch (`app.core.redact.register`)
+    never reach `emit`, whatever a server echoed back."""
     if not isinstance(control, RunControl):
         control = RunControl(control)
+    redactor = control.redactor = Redactor.for_run(config.credentials.key, config.headers)
+    with active(redactor):
+        await _run(config, redactor.emit(emit), control, redactor)
+
+
+async def _run(config: RunConfig, emit: Emit, control: RunControl, redactor: Redactor) -> None:
     reason: FinishReason = "failed"
     error = ""
     try:
@@ -85,13 +98,13 @@ async def run(
             raise
         reason = "stopped" if control.stopped else "done"
     except ProbeError as exc:
-        error = str(exc)
+        error = str(redactor.exception(exc))
         raise
     except asyncio.CancelledError:
         reason = "cancelled"
         raise
     except Exception as exc:  # an engine bug: say so in one line, and let it propagate
-        error = f"internal error: {type(exc).__name__}: {exc}"
+        error = f"internal error: {type(exc).__name__}: {redactor.exception(exc)}"
         raise
     finally:
         control.sessions = []

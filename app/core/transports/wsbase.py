@@ -16,6 +16,7 @@ import httpx
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from app.core import redact as redaction
 from app.core.errors import (
     AuthError,
     ClosedError,
@@ -77,10 +78,12 @@ async def fetch_token(target: Target, key: str, timeout_s: float = 10.0) -> str:
         data = r.json()
     except ValueError:
         raise ProtocolError("token service answered something that is not JSON") from None
-    if isinstance(data, str) and data:
-        return data
+    token = data if isinstance(data, str) else None
     if isinstance(data, dict) and isinstance(data.get("token"), str):
-        return data["token"]
+        token = data["token"]
+    if token:
+        redaction.register(token)  # the run's output masks it from now on
+        return token
     raise ProtocolError("token service answer has no token (expected a string or {'token': …})")
 
 
