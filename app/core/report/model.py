@@ -36,6 +36,7 @@ class SessionLine:
     errors: int
     dropped: int
     timeouts: int
+    unmatched: int = 0  # frames that arrived and answered no message
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,10 @@ class Summary:
     # events the engine discarded because its consumer (the GUI) fell behind: when this is
     # not 0, the counters and plots above miss that many events
     events_dropped: int = 0
+    # replies that matched no message (never counted as received, not part of `sent`),
+    # and why: late, duplicate, unknown, unsolicited (app/core/sessions/matcher.py)
+    unmatched: int = 0
+    unmatched_by_reason: Mapping[str, int] = field(default_factory=dict)
     stream: StreamFigures | None = field(default=None, metadata=FLAT)
     frames: FrameFigures | None = field(default=None, metadata=FLAT)
     fal: FalTimings | None = field(default=None, metadata=FLAT)
@@ -150,6 +155,16 @@ class Summary:
 
     def latency(self, name: str) -> Percentiles | None:
         return dict(self.latencies()).get(name)
+
+    def flood_warning(self) -> str | None:
+        """One line when more frames matched nothing than were replies: the server sends
+        what was not asked for (or answers twice), and the figures should be read so."""
+        if not self.unmatched or self.unmatched <= self.received:
+            return None
+        return (
+            f"flood: {self.unmatched:,} frames matched no message, more than the "
+            f"{self.received:,} replies received"
+        )
 
     @property
     def measured_frames(self) -> bool:
