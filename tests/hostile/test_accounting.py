@@ -185,3 +185,28 @@ async def test_rtprobe_run_reports_the_flood_in_its_summary_and_json(tmp_path: P
     assert data["unmatched"] == 27 and data["unmatched_by_reason"]["unsolicited"] == 27
     assert data["bytes_in"] == wire.bytes_out
     assert data["per_session"][0]["unmatched"] == 27
+
+
+async def test_a_webrtc_server_that_never_answers_times_out_in_plain_words() -> None:
+    """Finding 9's wording: the error was "no an answer within 5 s"."""
+    from app.core.errors import ProbeTimeout
+    from app.core.media import SyntheticSource
+    from app.core.transports.webrtc import WebRtcClient, WebRtcOptions
+
+    async def ready_then_silent(ws: ServerConnection) -> None:
+        await ws.send(json.dumps({"type": "ready"}))
+        async for _ in ws:  # reads the offer, never answers
+            pass
+
+    async with websocket_server(ready_then_silent) as base:
+        c = WebRtcClient(
+            resolve("webrtc", f"{base}/hostile/webrtc"),
+            options=WebRtcOptions(connect_timeout_s=0.5),
+            source=SyntheticSource(64, 64, 5),
+        )
+        try:
+            with pytest.raises(ProbeTimeout) as excinfo:
+                await asyncio.wait_for(c.connect(), 20)
+        finally:
+            await asyncio.wait_for(c.close(), 10)
+    assert str(excinfo.value).endswith(": gave up waiting for an answer after 0.5 s")
