@@ -9,8 +9,15 @@ import numpy as np
 import pytest
 
 from app.commands.run import format_summary
-from app.core.events import ErrorEvent, FrameSample, Message, Sample, StateChange, StatsSnapshot
-from app.core.events import Unmatched
+from app.core.events import (
+    ErrorEvent,
+    FrameSample,
+    Message,
+    Sample,
+    StateChange,
+    StatsSnapshot,
+    Unmatched,
+)
 from app.core.metrics import LatencyHistogram
 from app.core.report.html import render_html
 from app.core.report.jsonfile import dumps

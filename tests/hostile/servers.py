@@ -7,6 +7,7 @@ server's ws:// base URL; the server closes when the block ends, however it ends.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -21,10 +22,8 @@ async def websocket_server(handler: Handler) -> AsyncIterator[str]:
     """A WebSocket server on 127.0.0.1 whose connections `handler` serves."""
 
     async def serve(ws: ServerConnection) -> None:
-        try:
+        with contextlib.suppress(websockets.ConnectionClosed):  # the client went: fine
             await handler(ws)
-        except websockets.ConnectionClosed:
-            pass  # the client went: a hostile server does not care
 
     server = await websockets.serve(serve, "127.0.0.1", 0, compression=None, max_size=None)
     port = server.sockets[0].getsockname()[1]

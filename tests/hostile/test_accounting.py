@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import msgpack
 import pytest
@@ -62,10 +63,10 @@ def realtime_app(answer: Reply) -> tuple[Callable[[ServerConnection], Awaitable[
     return handler, wire
 
 
-async def measure(answer: Reply, **kw: object) -> tuple[Summary, Wire]:
+async def measure(answer: Reply, **kw: Any) -> tuple[Summary, Wire]:
     handler, wire = realtime_app(answer)
     async with websocket_server(handler) as base:
-        cfg = RunConfig(target=resolve("realtime", f"{base}/hostile/realtime"), **kw)  # type: ignore[arg-type]  # kw are RunConfig fields
+        cfg = RunConfig(target=resolve("realtime", f"{base}/hostile/realtime"), **kw)
         summary = (await asyncio.wait_for(run_collect(cfg), 30)).summary()
     assert summary.sent == summary.received + summary.errors + summary.dropped + summary.timeouts
     return summary, wire

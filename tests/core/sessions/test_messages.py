@@ -151,6 +151,7 @@ async def test_a_flood_of_unsolicited_frames_is_counted_never_matched(rate: floa
     assert outcomes(events) == dict.fromkeys(range(6), "received")
     assert {s.bytes_in for s in samples(events)} == {10}  # no flood frame took a reply's place
     assert unmatched_of(events) == ({"unsolicited": 10}, 9990)
+    assert session.matcher.echoes_ids and session.matcher.unmatched == 10
     s = summary_of(events)
     assert (s.received, s.unmatched, s.bytes_in) == (6, 10, 60 + 9990)
     assert s.sent == s.received + s.errors + s.dropped + s.timeouts
