@@ -157,12 +157,16 @@ class Summary:
         return dict(self.latencies()).get(name)
 
     def flood_warning(self) -> str | None:
-        """One line when more frames matched nothing than were replies: the server sends
-        what was not asked for (or answers twice), and the figures should be read so."""
-        if not self.unmatched or self.unmatched <= self.received:
+        """One line when frames that no input asked for (no id, or an id never sent)
+        outnumber the replies: the server sends what nobody asked for, and the figures
+        should be read so. Late and duplicate replies answer an input that was sent (a
+        server-streaming app's further outputs are duplicates), so they do not count."""
+        reasons = self.unmatched_by_reason
+        unasked = reasons.get("unsolicited", 0) + reasons.get("unknown", 0)
+        if not unasked or unasked <= self.received:
             return None
         return (
-            f"flood: {self.unmatched:,} frames matched no message, more than the "
+            f"flood: {unasked:,} frames that no input asked for, more than the "
             f"{self.received:,} replies received"
         )
 

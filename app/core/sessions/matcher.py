@@ -15,7 +15,8 @@ then in flight.
 
 A reply that matches nothing is counted `unmatched`, by reason: `late` (its input was
 already given up on: timed out, dropped or errored), `duplicate` (its input was already
-answered; told apart from late for the last `RECENT` ids), `unknown` (an id never sent)
+answered: a second copy, or a streaming app's further outputs; told apart from late for
+the last `RECENT` ids), `unknown` (an id never sent)
 or `unsolicited` (no id, when nothing is pending or the app echoes ids).
 """
 

@@ -155,7 +155,7 @@ async def test_a_flood_of_unsolicited_frames_is_counted_never_matched(rate: floa
     s = summary_of(events)
     assert (s.received, s.unmatched, s.bytes_in) == (6, 10, 60 + 9990)
     assert s.sent == s.received + s.errors + s.dropped + s.timeouts
-    assert s.flood_warning() is not None  # more frames matched nothing than were replies
+    assert s.flood_warning() is not None  # more frames nobody asked for than replies
     check_accounting(events, server)
 
 
