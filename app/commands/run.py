@@ -294,6 +294,11 @@ def format_summary(s: Summary) -> str:
     lines.append(traffic + f"  in {s.bytes_in} B  out {s.bytes_out} B")
     if s.events_dropped:
         lines.append(f"  {s.events_dropped} events never delivered: the figures above miss them")
+    if s.unmatched:  # frames that answered no message: never in the counts above
+        why = ", ".join(f"{r} {n}" for r, n in s.unmatched_by_reason.items() if n)
+        lines.append(f"  unmatched {s.unmatched}" + (f" ({why})" if why else ""))
+    if (flood := s.flood_warning()) is not None:
+        lines.append(f"  {flood}")
     header = f"  {'':<22}{'p50':>10}{'p90':>10}{'p99':>10}{'p99.9':>10}{'max':>10}{'mean':>10}"
     table = [header]
     for label, key in _TABLE_ROWS:

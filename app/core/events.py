@@ -63,6 +63,27 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class Unmatched:
+    """Frames that arrived and were no message's reply, tallied by a message session and
+    sent at most a few times a second (a flood of frames is not a flood of events).
+
+    `reasons` counts the replies that matched no pending message, by why (`late`,
+    `duplicate`, `unknown`, `unsolicited`: app/core/sessions/matcher.py). `bytes_in` is
+    the size of every frame since the last tally that no Sample carries: those replies,
+    and fal's notices (x-fal-message, the stream's end) and errors that ended no message.
+    """
+
+    session: int
+    t_ns: int
+    reasons: dict[str, int] = field(default_factory=dict)
+    bytes_in: int = 0
+
+    @property
+    def count(self) -> int:
+        return sum(self.reasons.values())
+
+
+@dataclass(frozen=True, slots=True)
 class StateChange:
     session: int
     t_ns: int
@@ -150,6 +171,7 @@ class EventsDropped:
 Event = (
     Sample
     | Message
+    | Unmatched
     | StateChange
     | ErrorEvent
     | FrameSample

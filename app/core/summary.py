@@ -21,10 +21,12 @@ from app.core.events import (
     Sample,
     StateChange,
     StatsSnapshot,
+    Unmatched,
 )
 from app.core.metrics import LatencyHistogram, Percentiles
 from app.core.report.model import FalTimings, FrameFigures, SessionLine, StreamFigures, Summary
 from app.core.sessions import registry
+from app.core.sessions.matcher import UNMATCHED_REASONS
 
 __all__ = ["Aggregator", "SessionTotals", "Summary"]
 
@@ -40,6 +42,7 @@ class SessionTotals:
     dropped: int = 0
     timed_out: int = 0
     warmup: int = 0
+    unmatched: int = 0  # replies that matched no message (not part of `sent`)
     state: str = "connecting"
 
     def add(self, outcome: str) -> None:
@@ -61,6 +64,7 @@ class Aggregator:
     send_lag: LatencyHistogram = field(default_factory=LatencyHistogram)  # sent - intended
     sessions: dict[int, SessionTotals] = field(default_factory=dict)
     error_messages: Counter[str] = field(default_factory=Counter)
+    unmatched_by_reason: Counter[str] = field(default_factory=Counter)
     errors_seen: int = 0  # error events (connection, protocol, app), beyond per-message outcomes
     bytes_out: int = 0
     bytes_in: int = 0
@@ -94,6 +98,10 @@ class Aggregator:
                 self.error_messages[event.message] += 1
         elif isinstance(event, StateChange):
             self._session(event.session).state = event.state
+        elif isinstance(event, Unmatched):
+            self._session(event.session).unmatched += event.count
+            self.unmatched_by_reason.update(event.reasons)
+            self.bytes_in += event.bytes_in
         elif isinstance(event, FrameSample):
             self._frame(event)
         elif isinstance(event, StatsSnapshot):
@@ -164,7 +172,15 @@ class Aggregator:
     def totals(self) -> SessionTotals:
         out = SessionTotals()
         for t in self.sessions.values():
-            for name in ("sent", "received", "errored", "dropped", "timed_out", "warmup"):
+            for name in (
+                "sent",
+                "received",
+                "errored",
+                "dropped",
+                "timed_out",
+                "warmup",
+                "unmatched",
+            ):
                 setattr(out, name, getattr(out, name) + getattr(t, name))
         return out
 
@@ -211,6 +227,8 @@ class Aggregator:
             warmup=t.warmup,
             error_events=self.errors_seen,
             events_dropped=self.events_dropped,
+            unmatched=t.unmatched,
+            unmatched_by_reason={r: self.unmatched_by_reason[r] for r in UNMATCHED_REASONS},
             duration_s=round(duration, 6),
             rate_per_s=per_s(t.sent, 3),
             bytes_out=bytes_out,
@@ -228,6 +246,7 @@ class Aggregator:
                     errors=s.errored,
                     dropped=s.dropped,
                     timeouts=s.timed_out,
+                    unmatched=s.unmatched,
                 )
                 for i, s in sorted(self.sessions.items())[:MAX_SESSIONS_LISTED]
             ),

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from app.commands.run import format_summary
-from app.core.events import ErrorEvent, FrameSample, Message, Sample, StateChange, StatsSnapshot
+from app.core.events import (
+    ErrorEvent,
+    FrameSample,
+    Message,
+    Sample,
+    StateChange,
+    StatsSnapshot,
+    Unmatched,
+)
 from app.core.metrics import LatencyHistogram
 from app.core.report.html import render_html
 from app.core.report.jsonfile import dumps
@@ -36,6 +44,8 @@ BASE_KEYS = {
     "warmup",
     "error_events",
     "events_dropped",
+    "unmatched",
+    "unmatched_by_reason",
     "duration_s",
     "rate_per_s",
     "bytes_out",
@@ -64,6 +74,7 @@ FRAME_KEYS = {
 }
 PCT_KEYS = {"count", "p50", "p90", "p99", "p999", "max", "mean", "min"}
 SESSION_KEYS = {"session", "state", "sent", "received", "errors", "dropped", "timeouts"}
+SESSION_KEYS |= {"unmatched"}
 
 
 def ws_run() -> Aggregator:
@@ -268,3 +279,47 @@ def test_counter_texts_have_sensible_precision() -> None:
     assert texts["fps in/out"] == "–"
     video = counter_texts(v2v_run(sessions=1).summary(), "finished")
     assert video["p50"] == "–" and video["fps in/out"] == "30.0 / 30.0"
+
+
+def test_unmatched_frames_are_counted_apart_from_sent_and_their_bytes_come_in() -> None:
+    agg = Aggregator(transport="realtime", target="t")
+    agg.feed(Sample(0, 0, "received", T0, T0, T0 + MS, bytes_out=5, bytes_in=10))
+    agg.feed(Unmatched(0, T0 + MS, {"duplicate": 2, "unsolicited": 1}, bytes_in=300))
+    agg.feed(Unmatched(1, T0 + 2 * MS, {"unknown": 1}, bytes_in=7))
+    agg.feed(Unmatched(1, T0 + 3 * MS, {}, bytes_in=40))  # a notice's bytes alone
+    s = agg.summary()
+    assert (s.sent, s.received, s.unmatched, s.bytes_in) == (1, 1, 4, 357)
+    assert s.unmatched_by_reason == {"late": 0, "duplicate": 2, "unknown": 1, "unsolicited": 1}
+    assert [line.unmatched for line in s.per_session] == [3, 1]
+    flood = "flood: 2 frames that no input asked for, more than the 1 replies received"
+    assert s.flood_warning() == flood
+    data = json.loads(dumps(s))
+    assert data["unmatched"] == 4 and data["unmatched_by_reason"]["duplicate"] == 2
+    assert Summary.from_json(data) == s
+    # a file written before these keys existed still reads, as nothing unmatched
+    old = {k: v for k, v in data.items() if not k.startswith("unmatched")}
+    old["per_session"] = [
+        {k: v for k, v in line.items() if k != "unmatched"} for line in old["per_session"]
+    ]
+    back = Summary.from_json(old)
+    assert back.unmatched == 0 and back.flood_warning() is None
+    # every view shows them, and the flood in one line
+    text = format_summary(s)
+    assert "  unmatched 4 (duplicate 2, unknown 1, unsolicited 1)" in text
+    assert text.count(flood) == 1
+    html = render_html(s, Timeline())
+    assert "Unmatched frames" in html and html.count(flood) == 1
+    assert "unmatched" in COUNTER_NAMES and counter_texts(s, "closed")["unmatched"] == "4 (flood)"
+    assert "unmatched" not in format_summary(back)
+
+
+def test_duplicates_beyond_the_replies_are_no_flood() -> None:
+    """A server-streaming app answers one input with many outputs: duplicates, not a flood."""
+    agg = Aggregator(transport="realtime", target="t")
+    agg.feed(Sample(0, 0, "received", T0, T0, T0 + MS, bytes_in=10))
+    agg.feed(Unmatched(0, T0 + MS, {"duplicate": 4, "late": 3}, bytes_in=70))
+    s = agg.summary()
+    assert s.unmatched == 7 and s.flood_warning() is None
+    assert "flood" not in format_summary(
+        s
+    ) and "unmatched 7 (late 3, duplicate 4)" in format_summary(s)

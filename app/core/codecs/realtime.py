@@ -66,7 +66,7 @@ def decode_frame(frame: Frame) -> ServerMessage:
     try:
         value = msgpack.unpackb(raw, raw=False)
     except Exception as exc:  # msgpack raises several unrelated types
-        raise DecodeError(f"server sent a binary frame that is not msgpack: {exc}") from None
+        raise DecodeError(f"server sent a binary frame that is not msgpack: {_why(exc)}") from None
     if not isinstance(value, dict):
         raise DecodeError(f"server sent msgpack {type(value).__name__}, expected a map")
     return Output(value, len(raw))
@@ -79,10 +79,26 @@ def decode_input(frame: Frame | None) -> dict[str, Any]:
     try:
         value = msgpack.unpackb(bytes(frame), raw=False)
     except Exception as exc:  # msgpack raises several unrelated types
-        raise InputError(f"invalid msgpack: {exc}") from None
+        raise InputError(f"invalid msgpack: {_why(exc)}") from None
     if not isinstance(value, dict):
         raise InputError(f"expected a msgpack map, got {type(value).__name__}")
     return value
+
+
+def _why(exc: Exception) -> str:
+    """msgpack's reason on one line; its FormatError (a byte that starts no msgpack
+    value, e.g. 0xc1) and StackError carry none, so say it for them."""
+    text = " ".join(str(exc).split())
+    if text:
+        return text
+    name = type(exc).__name__
+    return _SILENT_ERRORS.get(name, name)
+
+
+_SILENT_ERRORS = {
+    "FormatError": "a byte that starts no msgpack value",
+    "StackError": "nested too deeply",
+}
 
 
 def _decode_text(text: str) -> ServerMessage:

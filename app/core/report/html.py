@@ -131,6 +131,10 @@ def _counters(s: Summary) -> str:
         ("Warm-up (excluded)", fmt_count(s.warmup)),
         ("Error events", fmt_count(s.error_events)),
         *([("Events never delivered", fmt_count(s.events_dropped))] if s.events_dropped else []),
+        (
+            "Unmatched frames",
+            fmt_count(s.unmatched) + (f" ({s.flood_warning()})" if s.flood_warning() else ""),
+        ),
         ("Bytes out", fmt_bytes(s.bytes_out)),
         ("Bytes in", fmt_bytes(s.bytes_in)),
         ("Throughput in", fmt_bytes(s.throughput_in_bytes_per_s, "/s")),

@@ -36,6 +36,7 @@ class SessionLine:
     errors: int
     dropped: int
     timeouts: int
+    unmatched: int = 0  # frames that arrived and answered no message
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,10 @@ class Summary:
     # events the engine discarded because its consumer (the GUI) fell behind: when this is
     # not 0, the counters and plots above miss that many events
     events_dropped: int = 0
+    # replies that matched no message (never counted as received, not part of `sent`),
+    # and why: late, duplicate, unknown, unsolicited (app/core/sessions/matcher.py)
+    unmatched: int = 0
+    unmatched_by_reason: Mapping[str, int] = field(default_factory=dict)
     stream: StreamFigures | None = field(default=None, metadata=FLAT)
     frames: FrameFigures | None = field(default=None, metadata=FLAT)
     fal: FalTimings | None = field(default=None, metadata=FLAT)
@@ -150,6 +155,20 @@ class Summary:
 
     def latency(self, name: str) -> Percentiles | None:
         return dict(self.latencies()).get(name)
+
+    def flood_warning(self) -> str | None:
+        """One line when frames that no input asked for (no id, or an id never sent)
+        outnumber the replies: the server sends what nobody asked for, and the figures
+        should be read so. Late and duplicate replies answer an input that was sent (a
+        server-streaming app's further outputs are duplicates), so they do not count."""
+        reasons = self.unmatched_by_reason
+        unasked = reasons.get("unsolicited", 0) + reasons.get("unknown", 0)
+        if not unasked or unasked <= self.received:
+            return None
+        return (
+            f"flood: {unasked:,} frames that no input asked for, more than the "
+            f"{self.received:,} replies received"
+        )
 
     @property
     def measured_frames(self) -> bool:

@@ -2,6 +2,16 @@
 replies, reconnect (the shared policy of `sessions.base`), and account for every message:
 sent = received + errored + dropped + timed_out, per session.
 
+Every frame that arrives is accounted for too: a reply (or an error frame) that ends a
+message travels in that message's Sample, with its bytes; every other frame (a reply
+that matched nothing, fal's notices, an error with nothing pending) goes into a tally
+that is sent as one `Unmatched` event per expiry tick and at the end of a connection,
+so a flood costs the event stream a few events a second, not one per frame.
+
+A frame the transport cannot decode arrives as a reply carrying a ProtocolError: it is
+an error event and, as fal apps answer in order, ends the oldest pending message as
+errored instead of leaving it to wait out `--timeout`.
+
 It talks to a `MessageClient` only, opened by a `Connect` function; `sessions.realtime` and
 `sessions.ws` give the two real ones, tests give an in-memory one.
 """
@@ -14,7 +24,15 @@ from collections.abc import Awaitable, Callable
 
 from app.core.config import RunConfig
 from app.core.errors import ClosedError, ProbeError
-from app.core.events import ErrorEvent, Message, Sample, StateChange, StatsSnapshot, now_ns
+from app.core.events import (
+    ErrorEvent,
+    Message,
+    Sample,
+    StateChange,
+    StatsSnapshot,
+    Unmatched,
+    now_ns,
+)
 from app.core.sessions.base import (
     Emit,
     Reconnect,
@@ -45,12 +63,16 @@ class MessageSession:
         self.seq = 0
         self.replies = 0  # frames received, in all: a connection that got one made progress
         self.ending = False  # the server announced it will close this connection
+        self._tallied = dict(self.matcher.unmatched_by)  # unmatched already sent as events
+        self._untallied_bytes = 0  # bytes of frames no Sample carries, not yet sent
 
     # -- bookkeeping ---------------------------------------------------------------
     def _emit_resolved(self, items: list[Resolved], reply: Reply | None = None) -> None:
-        for r in items:
+        """One Sample per resolved message; `reply` answered the last of them (the others
+        were dropped on its evidence) and its bytes and server time go with that one."""
+        for i, r in enumerate(items):
             p = r.pending
-            got = r.outcome == "received" and reply is not None
+            got = reply is not None and i == len(items) - 1
             self.emit(
                 Sample(
                     session=self.index,
@@ -68,6 +90,23 @@ class MessageSession:
             )
         if not self.matcher.in_flight:
             self._wake()
+
+    def _answer(self, items: list[Resolved], reply: Reply) -> None:
+        """A frame that ended messages goes with them; one that ended none, in the tally."""
+        if items:
+            self._emit_resolved(items, reply)
+        else:
+            self._untallied_bytes += reply.size
+
+    def _flush_tally(self) -> None:
+        """Send what arrived unmatched since the last tally, if anything did."""
+        now = self.matcher.unmatched_by
+        reasons = {k: n - self._tallied[k] for k, n in now.items() if n > self._tallied[k]}
+        if not reasons and not self._untallied_bytes:
+            return
+        self.emit(Unmatched(self.index, now_ns(), reasons, self._untallied_bytes))
+        self._tallied = dict(now)
+        self._untallied_bytes = 0
 
     def _wake(self) -> None:
         waiter, self._waiter = self._waiter, None
@@ -132,6 +171,7 @@ class MessageSession:
         finally:
             expirer.cancel()
             receiver.cancel()
+            self._flush_tally()  # the receiver is cancelled: nothing more arrives here
             await asyncio.gather(expirer, receiver, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.close(), 2)
@@ -213,14 +253,13 @@ class MessageSession:
                 )
             if reply.error is not None:
                 self.emit(ErrorEvent(self.index, t, type(reply.error).__name__, str(reply.error)))
-                self._emit_resolved(self.matcher.error(t, str(reply.error)))
-            elif reply.kind == "x-fal-message":
-                if not record:  # shown, never dropped silently: they are rare
+                self._answer(self.matcher.error(t, str(reply.error)), reply)
+            elif reply.kind == "x-fal-message" or reply.end:
+                if reply.kind == "x-fal-message" and not record:  # rare: always shown
                     self.emit(Message(self.index, "in", t, reply.kind, reply.size, reply.data))
-            elif reply.end:
-                continue
+                self._untallied_bytes += reply.size
             else:
-                self._emit_resolved(self.matcher.reply(reply.seq, t), reply)
+                self._answer(self.matcher.reply(reply.seq, t), reply)
 
     async def _expire(self) -> None:
         tick = min(0.25, max(0.01, self.config.timeout_s / 4))
@@ -229,3 +268,4 @@ class MessageSession:
             expired = self.matcher.expire(now_ns(), self.timeout_ns)
             if expired:
                 self._emit_resolved(expired)
+            self._flush_tally()

@@ -50,8 +50,8 @@ class RealtimeClient:
         frame = await recv_frame(self.ws)
         try:
             message = decode_frame(frame)
-        except DecodeError as exc:
-            raise ProtocolError(str(exc)) from None
+        except DecodeError as exc:  # an error reply: it ends the oldest input (in order)
+            return Reply("binary", len(frame), None, error=ProtocolError(str(exc)))
         if isinstance(message, Output):
             return Reply(
                 "output",

@@ -305,7 +305,7 @@ class WebRtcClient:
             raise ProtocolError(
                 f"the answer was refused: {type(exc).__name__}: {one_line(exc)}"
             ) from None
-        await self._until(self._connected.wait(), "ICE/DTLS connection", opts.connect_timeout_s)
+        await self._until(self._connected.wait(), "the ICE/DTLS connection", opts.connect_timeout_s)
         self.timings.connected_ns = now_ns()
 
     async def _wait_ready(self) -> None:
@@ -341,7 +341,9 @@ class WebRtcClient:
             return result
         if self.ended.is_set():
             raise self.error or ClosedError(f"the session ended before {what}: {self.end_reason}")
-        raise ProbeTimeout(f"{self.target.display}: no {what} within {timeout_s:g} s")
+        raise ProbeTimeout(
+            f"{self.target.display}: gave up waiting for {what} after {timeout_s:g} s"
+        )
 
     # -- signaling after ready ---------------------------------------------------------
     async def _send(self, message: dict[str, Any]) -> None:

@@ -3,9 +3,10 @@ as httpx's MockTransport does for its client.
 
 A `MemoryServer` answers each frame the session sends with what its `rule(seq)`
 returns, in that order: `reply(k)` (a reply echoing id k, or None for none), `app_error`,
-`CLOSE` (the connection ends under the session). Returning nothing drops the frame;
-returning a reply for another id answers out of order. `refuse` lists connect failures
-to raise before connecting.
+`garbage` (a frame the transport could not decode), `CLOSE` (the connection ends under
+the session), `Later(s, item)` (the item arrives `s` seconds later). Returning nothing
+drops the frame; returning a reply for another id answers out of order. `refuse` lists
+connect failures to raise before connecting.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.errors import AppError, ClosedError, ProbeError
+from app.core.errors import AppError, ClosedError, ProbeError, ProtocolError
 from app.core.transports.base import MessageClient, Reply
 
 
@@ -26,7 +27,15 @@ class Close:
 
 
 CLOSE = Close()
-Item = Reply | Close
+
+
+@dataclass(frozen=True)
+class Later:
+    delay_s: float
+    item: Reply | Close
+
+
+Item = Reply | Close | Later
 Rule = Callable[[int], list[Item]]
 
 
@@ -36,6 +45,12 @@ def reply(seq: int | None, size: int = 10) -> Reply:
 
 def app_error(reason: str = "nope", closes: bool = False) -> Reply:
     return Reply("x-fal-error", 20, None, error=AppError("INTERNAL_ERROR", reason), closes=closes)
+
+
+def garbage(size: int = 7) -> Reply:
+    """What the realtime client makes of a binary frame that is not msgpack."""
+    error = ProtocolError("server sent a binary frame that is not msgpack: FormatError")
+    return Reply("binary", size, None, error=error)
 
 
 def echo(seq: int) -> list[Item]:
@@ -59,7 +74,11 @@ class MemoryClient:
         seq = json.loads(frame)["seq"]
         self.sent.append(seq)
         for item in self.server.rule(seq):
-            self.inbox.put_nowait(item)
+            if isinstance(item, Later):
+                loop = asyncio.get_running_loop()
+                loop.call_later(item.delay_s, self.inbox.put_nowait, item.item)
+            else:
+                self.inbox.put_nowait(item)
 
     async def receive(self) -> Reply:
         item = await self.inbox.get()

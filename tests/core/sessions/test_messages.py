@@ -12,10 +12,21 @@ import pytest
 
 from app.core.config import RunConfig
 from app.core.errors import AuthError, ConnectError, ProbeError, TargetError
-from app.core.events import ErrorEvent, Event, Sample, StateChange
+from app.core.events import ErrorEvent, Event, Sample, StateChange, Unmatched
+from app.core.report.model import Summary
 from app.core.sessions.messages import MessageSession
+from app.core.summary import Aggregator
 from app.core.targets import resolve
-from tests.core.sessions.memory import CLOSE, Item, MemoryServer, app_error, reply
+from app.core.transports.base import Reply
+from tests.core.sessions.memory import (
+    CLOSE,
+    Item,
+    Later,
+    MemoryServer,
+    app_error,
+    garbage,
+    reply,
+)
 from tests.support.sessions import RECONNECTED_ONCE, states
 
 pytestmark = pytest.mark.timeout(20)
@@ -63,6 +74,25 @@ def check_accounting(events: list[Event], server: MemoryServer) -> None:
     )
 
 
+def summary_of(events: list[Event]) -> Summary:
+    agg = Aggregator(transport="realtime", target="memory")
+    for event in events:
+        agg.feed(event)
+    return agg.summary()
+
+
+def unmatched_of(events: list[Event]) -> tuple[dict[str, int], int]:
+    """The Unmatched events' reasons and bytes, summed."""
+    reasons: Counter[str] = Counter()
+    size = 0
+    for e in events:
+        if isinstance(e, Unmatched):
+            assert all(e.reasons.values())  # only the reasons that occurred
+            reasons.update(e.reasons)
+            size += e.bytes_in
+    return dict(reasons), size
+
+
 async def test_in_order_replies_are_matched_by_id() -> None:
     server = MemoryServer()
     events, session = await drive(server, config())
@@ -97,10 +127,71 @@ async def test_out_of_order_replies_all_count_when_order_is_not_promised() -> No
 
 
 async def test_duplicates_count_once() -> None:
-    server = MemoryServer(lambda seq: [reply(seq), reply(seq)])
+    server = MemoryServer(lambda seq: [reply(seq), reply(seq, size=11)])
     events, session = await drive(server, config(count=4, rate=2000))
     assert outcomes(events) == dict.fromkeys(range(4), "received")
     assert session.matcher.unmatched == 4
+    assert unmatched_of(events) == ({"duplicate": 4}, 44)
+    assert {s.bytes_in for s in samples(events)} == {10}  # the first copy is the reply
+    s = summary_of(events)
+    assert (s.unmatched, s.unmatched_by_reason["duplicate"], s.bytes_in) == (4, 4, 84)
+    check_accounting(events, server)
+
+
+def _flood(seq: int) -> list[Item]:
+    """Input 0 is echoed (so the app is known to echo ids); after that two id-less
+    frames of 999 bytes arrive before each reply."""
+    return [reply(seq)] if seq == 0 else [reply(None, 999), reply(None, 999), reply(seq)]
+
+
+@pytest.mark.parametrize("rate", [None, 2000])
+async def test_a_flood_of_unsolicited_frames_is_counted_never_matched(rate: float) -> None:
+    server = MemoryServer(_flood)
+    events, session = await drive(server, config(count=6, rate=rate))
+    assert outcomes(events) == dict.fromkeys(range(6), "received")
+    assert {s.bytes_in for s in samples(events)} == {10}  # no flood frame took a reply's place
+    assert unmatched_of(events) == ({"unsolicited": 10}, 9990)
+    assert session.matcher.echoes_ids and session.matcher.unmatched == 10
+    s = summary_of(events)
+    assert (s.received, s.unmatched, s.bytes_in) == (6, 10, 60 + 9990)
+    assert s.sent == s.received + s.errors + s.dropped + s.timeouts
+    assert s.flood_warning() is not None  # more frames nobody asked for than replies
+    check_accounting(events, server)
+
+
+async def test_late_and_unknown_replies_are_unmatched() -> None:
+    def rule(seq: int) -> list[Item]:
+        if seq == 0:
+            return [Later(0.3, reply(0))]  # long after its timeout
+        return [reply(seq), reply(seq + 1000)] if seq % 2 else [reply(seq)]
+
+    server = MemoryServer(rule)
+    events, _ = await drive(server, config(count=10, rate=20, timeout_s=0.05, ordered=False))
+    assert outcomes(events) == {0: "timed_out", **dict.fromkeys(range(1, 10), "received")}
+    assert unmatched_of(events) == ({"late": 1, "unknown": 5}, 60)
+    assert summary_of(events).flood_warning() is None
+    check_accounting(events, server)
+
+
+async def test_a_garbage_reply_errors_the_oldest_input_at_once() -> None:
+    server = MemoryServer(lambda seq: [garbage()] if seq == 1 else [reply(seq)])
+    events, _ = await drive(server, config(count=3, timeout_s=5))
+    assert outcomes(events) == {0: "received", 1: "errored", 2: "received"}
+    bad = samples(events)[1]
+    assert bad.done_ns - bad.sent_ns < 1e9  # not waiting out --timeout
+    assert bad.error.startswith("server sent a binary frame that is not msgpack")
+    assert bad.bytes_in == 7
+    assert [e.kind for e in events if isinstance(e, ErrorEvent)] == ["ProtocolError"]
+    assert summary_of(events).bytes_in == 27
+    check_accounting(events, server)
+
+
+async def test_frames_that_are_no_reply_still_count_in_bytes_in() -> None:
+    notice = Reply("x-fal-message", 30, {"timing": 0.5})
+    server = MemoryServer(lambda seq: [notice, reply(seq)])
+    events, _ = await drive(server, config(count=3))
+    s = summary_of(events)
+    assert (s.received, s.unmatched, s.bytes_in) == (3, 0, 3 * 40)
     check_accounting(events, server)
 
 
@@ -138,6 +229,7 @@ async def test_app_errors_answer_the_oldest_input() -> None:
     assert outcomes(events) == {0: "received", 1: "received", 2: "errored", 3: "received"}
     errors = [e for e in events if isinstance(e, ErrorEvent)]
     assert [e.message for e in errors] == ["app error INTERNAL_ERROR: nope"]
+    assert samples(events)[2].bytes_in == 20  # the error frame was its answer
     check_accounting(events, server)
 
 
