@@ -100,7 +100,10 @@ async def test_stop_cuts_a_stream_mid_way_and_accounts_for_it(hostile) -> None:
     stop = asyncio.Event()
     task = asyncio.ensure_future(run_collect(cfg, events.append, stop))
 
-    await async_wait_until(lambda: seen, 20, what="a request streaming")
+    def streaming() -> bool:  # the stream was accepted: stop it mid-way
+        return any(getattr(e, "state", None) == "connected" for e in events)
+
+    await async_wait_until(lambda: seen and streaming(), 20, what="a request streaming")
     t0 = time.monotonic()
     stop.set()
     agg = await asyncio.wait_for(task, 20)
@@ -109,6 +112,7 @@ async def test_stop_cuts_a_stream_mid_way_and_accounts_for_it(hostile) -> None:
     assert s.sent >= 1 and s.timeouts == s.sent
     errors = [e.message for e in events if isinstance(e, ErrorEvent)]
     assert errors and all("the run was stopped" in m for m in errors), errors
+    assert all("stream cut" in m for m in errors)  # it was streaming, not waiting
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)

@@ -70,6 +70,7 @@ class SseSession:
             timeout_s=max(cfg.timeout_s, 0.001),
             deadline_s=max(cfg.timeout_s, 0.001),  # the whole stream, as a reply's timeout
             on_event=self._on_event if cfg.record_messages else None,
+            on_stream=self._reached,
         )
 
     async def run(self) -> None:
@@ -141,9 +142,8 @@ class SseSession:
             self.unreached = error
         elif r.status != 0:
             self.policy.progress()
-            if not self.connected and not isinstance(error, REFUSED):
-                self.connected = True
-                self.emit(StateChange(self.index, now_ns(), "connected"))
+            if not isinstance(error, REFUSED):
+                self._reached()
         self.emit(
             Sample(
                 session=self.index,
@@ -161,6 +161,12 @@ class SseSession:
                 backlogged=r.backlogged,
             )
         )
+
+    def _reached(self) -> None:
+        """A response that was not refused: "connected", once per connection."""
+        if not self.connected:
+            self.connected = True
+            self.emit(StateChange(self.index, now_ns(), "connected"))
 
     def _on_event(self, event: SseEvent, arrival_ns: int) -> None:
         try:

@@ -113,7 +113,8 @@ class SseClient:
     any error message. `timeout_s` bounds connecting and every wait for data (a
     keep-alive comment counts as data); `deadline_s`, when set, bounds a whole request.
     `on_event(event, arrival_ns)` sees each event as it is parsed (a live inspector);
-    an exception from it propagates, after the response is closed.
+    an exception from it propagates, after the response is closed. `on_stream()` is
+    called when a response was accepted and its events begin (before the first one).
     """
 
     def __init__(
@@ -126,6 +127,7 @@ class SseClient:
         timeout_s: float = 60.0,
         deadline_s: float | None = None,
         on_event: OnEvent | None = None,
+        on_stream: Callable[[], None] | None = None,
     ) -> None:
         parts = urlsplit(target.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -137,6 +139,7 @@ class SseClient:
         self.timeout_s = timeout_s
         self.deadline_s = deadline_s
         self.on_event = on_event
+        self.on_stream = on_stream  # called when a response starts streaming events
         self._headers = {
             "Accept": "text/event-stream",
             "Cache-Control": "no-cache",
@@ -244,6 +247,8 @@ class SseClient:
             if error is not None:
                 run.fail(error)
                 return
+            if self.on_stream is not None:
+                self.on_stream()
             await run.read(response)
         finally:
             run.bytes_in = response.num_bytes_downloaded
