@@ -7,8 +7,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
-# test folders that are not a source folder: shared helpers, and the bundle as shipped
-NOT_SOURCE = {"support", "packaging"}
+# test folders that are not a source folder: shared helpers, the bundle as shipped, and
+# hostile servers (tests/hostile: the whole program against servers that misbehave)
+NOT_SOURCE = {"support", "packaging", "hostile"}
 
 
 def source_of(folder: Path) -> Path:
