@@ -8,8 +8,10 @@ import sys
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from typing import Any
 
+from app.commands import outputs
 from app.commands.checkpoint import JSON_EVERY_S, Checkpoints, checkpoint_every
 from app.commands.signals import StopSignals
 from app.core import assertions
@@ -17,12 +19,20 @@ from app.core.config import RunConfig
 from app.core.engine import build
 from app.core.engine.build import RunSettings, key_from_env
 from app.core.errors import ProbeError, TargetError
-from app.core.events import ErrorEvent, Event, Sample
+from app.core.events import ErrorEvent, Event, Sample, StateChange
 from app.core.report.fmt import fmt_ms
 from app.core.summary import Aggregator, Summary
 from app.core.targets import TRANSPORTS
 
 PROGRESS_EVERY_S = 0.5
+REPORTS = (("--json", "json_out"), ("--csv", "csv_out"), ("--html", "html_out"))
+EXIT_CODES = (
+    "Exit codes, the same for every transport: 0 ok; 1 a failed --assert, a run that "
+    "could not reach its target (connection refused, TLS, credentials refused: no "
+    "session ever connected) or a report that could not be written at the end; 2 bad "
+    "arguments, all checked before anything is sent (report paths included); 130/143 "
+    "stopped by SIGINT/SIGTERM, after the summary and reports were written."
+)
 
 
 def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
@@ -32,9 +42,7 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
         description="Send traffic to a realtime endpoint and measure it. TARGET is a URL "
         "(ws://…/realtime, http://…/stream) or a fal app id that may carry a path "
         "(fal-ai/some-app, mock/echo/ws). The key comes from $FAL_KEY (never a flag value).",
-        epilog="Exit codes: 0 ok; 1 a failed --assert or a run that reached nothing; 2 bad "
-        "arguments (checked before connecting); 130/143 stopped by SIGINT/SIGTERM, after "
-        "the summary and reports were written.",
+        epilog=EXIT_CODES,
     )
     p.add_argument(
         "transport",
@@ -48,7 +56,11 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
     )
     p.add_argument("--count", type=types["count"], help="messages in all (default 100)")
     p.add_argument(
-        "--duration", type=types["seconds"], metavar="S", help="run for S seconds instead"
+        "--duration",
+        type=types["seconds"],
+        metavar="S",
+        help="run for S seconds instead (SSE: a stream still going at the end gets 1 s, "
+        "then is cut and timed out)",
     )
     p.add_argument(
         "--rate",
@@ -70,7 +82,8 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
         type=types["seconds"],
         default=10.0,
         metavar="S",
-        help="a message with no reply after S seconds is timed out (default 10)",
+        help="a message with no reply after S seconds is timed out; an SSE stream must be "
+        "complete within S (default 10)",
     )
     p.add_argument(
         "--mock",
@@ -337,10 +350,43 @@ def format_summary(s: Summary) -> str:
     return "\n".join(lines)
 
 
-async def _execute(args: argparse.Namespace) -> tuple[Summary, list[str], int]:
+class Reached:
+    """Whether any session ever connected: a run where none did could not reach its
+    target, whatever the transport (SSE says "connected" at its first response that was
+    not refused, as a WebSocket does once its handshake is accepted)."""
+
+    def __init__(self) -> None:
+        self.any = False
+
+    def feed(self, event: Event) -> None:
+        if isinstance(event, StateChange) and event.state == "connected":
+            self.any = True
+
+
+@dataclass
+class Outcome:
+    """What `_execute` hands back to `main`."""
+
+    summary: Summary
+    failures: list[str]  # failed assertions, one line each
+    write_errors: list[str]  # reports that could not be written at the end
+    reached: bool
+    interrupted: int  # 128 + the stop signal's number, or 0
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Every report path is writable, before the mock starts or anything is sent."""
+    for flag, attr in REPORTS:
+        path = getattr(args, attr)
+        if path is not None:
+            outputs.check(flag, path)
+
+
+async def _execute(args: argparse.Namespace) -> Outcome:
     """Run, write the reports asked for, and say which signal (if any) cut it short."""
     from app.core.engine.run import run
 
+    check_outputs(args)
     with StopSignals() as stops:  # first: a signal during the mock's start counts too
         async with AsyncExitStack() as stack:
             base_url = None
@@ -357,7 +403,8 @@ async def _execute(args: argparse.Namespace) -> tuple[Summary, list[str], int]:
             thresholds = [assertions.parse(a) for a in args.asserts]
             agg = Aggregator(transport=config.transport, target=config.target.display)
             progress = Progress(agg, enabled=sys.stderr.isatty() and not args.quiet)
-            sinks: list[Callable[[Event], None]] = [agg.feed]
+            reached = Reached()
+            sinks: list[Callable[[Event], None]] = [agg.feed, reached.feed]
             timeline = None
             writer = None
             if args.csv_out:
@@ -386,14 +433,7 @@ async def _execute(args: argparse.Namespace) -> tuple[Summary, list[str], int]:
                 await checkpoints.stop()
                 progress.done()
             summary = agg.summary()
-            if args.json_out:
-                from app.core.report.jsonfile import write_json
-
-                write_json(args.json_out, summary)
-            if args.html_out and timeline is not None:
-                from app.core.report.html import write_html
-
-                write_html(args.html_out, summary, timeline)
+            write_errors = _write_reports(args, summary, timeline, stops.name)
             failures = [r for t in thresholds if (r := t.check(summary))]
         if stops.signum is not None:
             print(
@@ -401,15 +441,37 @@ async def _execute(args: argparse.Namespace) -> tuple[Summary, list[str], int]:
                 "the run until then",
                 file=sys.stderr,
             )
-        return summary, failures, stops.exit_code
+        return Outcome(summary, failures, write_errors, reached.any, stops.exit_code)
+
+
+def _write_reports(
+    args: argparse.Namespace, summary: Summary, timeline: Any, interrupted: str
+) -> list[str]:
+    """Write the JSON and HTML reports (the CSV streamed during the run); one failing
+    does not stop the other, and neither loses the summary: the errors come back."""
+    errors = []
+    if args.json_out:
+        try:
+            outputs.write_json(args.json_out, summary, interrupted)
+        except OSError as exc:
+            errors.append(outputs.failed_write("--json", args.json_out, exc))
+    if args.html_out and timeline is not None:
+        from app.core.report.html import write_html
+
+        try:
+            write_html(args.html_out, summary, timeline)
+        except OSError as exc:
+            errors.append(outputs.failed_write("--html", args.html_out, exc))
+    return errors
 
 
 def main(args: argparse.Namespace) -> int:
-    """Exit codes: 0 ok; 1 a failed assertion or a run that reached nothing; 2 bad
+    """Exit codes, one policy for every transport (`EXIT_CODES`): 0 ok; 1 a failed
+    assertion, a run that could not reach its target or a report not written; 2 bad
     arguments; 128 + N when signal N (SIGINT 130, SIGTERM 143) ended the run early,
     after the summary and every requested report were written."""
     try:
-        summary, failures, interrupted = asyncio.run(_execute(args))
+        outcome = asyncio.run(_execute(args))
     except ProbeError as exc:
         print(f"rtprobe run: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, TargetError) else 1
@@ -419,11 +481,13 @@ def main(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    summary = outcome.summary
     print(format_summary(summary))
-    for failure in failures:
-        print(failure, file=sys.stderr)
-    if interrupted:
-        return interrupted
-    if summary.sent == 0 and summary.error_events:
+    for line in outcome.failures + outcome.write_errors:
+        print(line, file=sys.stderr)
+    if outcome.interrupted:
+        return outcome.interrupted
+    errored = bool(summary.error_events or summary.errors)
+    if errored and (summary.sent == 0 or not outcome.reached):
         return 1
-    return 1 if failures else 0
+    return 1 if outcome.failures or outcome.write_errors else 0

@@ -1,7 +1,19 @@
 """The SSE session: each message is one streaming request, measured from request to
 first event, between events, and to the end of the stream. Requests share one pooled
 client; one that gets no response at all counts as a failed connect for the shared
-reconnect policy (`sessions.base`), one that gets any response as progress."""
+reconnect policy (`sessions.base`), one that gets any response as progress.
+
+Time limits (a stream that trickles forever must not hold the run): each request must
+be complete within `--timeout` of its start, as a message's reply must over WebSocket;
+in a `--duration` run no request is sent after the end, and one still streaming then
+gets `END_GRACE_S` (never more than its own timeout) before it is cut; `stop` cuts
+every stream at once. A cut request is a sample like any other: timed out, with the
+events and bytes that had arrived, and an error line saying which limit cut it.
+
+"connected" means the target answered: the first response that was not refused
+(connection, TLS, auth, a gateway or a wrong URL), so a run that never reached its
+target never says it was connected.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +31,12 @@ from app.core.sessions.base import (
     more_to_send,
     sleep_until,
     takes_no_actions,
+    wait_stopped,
 )
 from app.core.transports.sse import SseClient, StreamResult
+
+END_GRACE_S = 1.0  # a duration run's streams still going at its end get this long
+REFUSED = (AuthError, TargetError, ConnectError)  # a response that means "not reached"
 
 
 class SseSession:
@@ -33,7 +49,12 @@ class SseSession:
         self.deadline = deadline_of(config)
         self.policy = Reconnect(index, config, emit, stop, self.deadline)
         self.unreached: ProbeError | None = None  # the last request got no response at all
-        self.reconnecting = False  # "connected" again at the next response
+        self.connected = False  # a response came that was not refused (see the docstring)
+        # the time every stream still going is cut: the end of a duration run, plus grace
+        self.cut_at_ns: int | None = None
+        if self.deadline is not None:
+            grace = min(END_GRACE_S, max(config.timeout_s, 0.001))
+            self.cut_at_ns = self.deadline + int(grace * 1e9)
 
     async def act(self, what: str, value: object) -> None:
         raise takes_no_actions(self.config.transport, what)
@@ -47,7 +68,9 @@ class SseSession:
             headers=dict(cfg.headers),
             key=cfg.credentials.key,
             timeout_s=max(cfg.timeout_s, 0.001),
+            deadline_s=max(cfg.timeout_s, 0.001),  # the whole stream, as a reply's timeout
             on_event=self._on_event if cfg.record_messages else None,
+            on_stream=self._reached,
         )
 
     async def run(self) -> None:
@@ -61,31 +84,41 @@ class SseSession:
         self.emit(StateChange(self.index, now_ns(), "connecting"))
         in_flight: set[asyncio.Task[None]] = set()
         async with client:
-            self.emit(StateChange(self.index, now_ns(), "connected"))
             start, seq = now_ns(), 0
             while more_to_send(self.stop, self.count, seq, deadline):
                 if self.unreached is not None:
                     if not await self.policy.retry(self.unreached):
                         break
-                    self.unreached, self.reconnecting = None, True
+                    self.unreached, self.connected = None, False
                     if not more_to_send(self.stop, self.count, seq, deadline):
                         break
                     self.emit(StateChange(self.index, now_ns(), "connecting"))
                 if interval_ns:
                     intended = start + seq * interval_ns
-                    await sleep_until(intended)
+                    if not await self._wait_for(intended):
+                        break
                     task = asyncio.create_task(self._one(client, payload, seq, intended))
                     in_flight.add(task)
                     task.add_done_callback(in_flight.discard)
                 else:
                     await self._one(client, payload, seq, None)
                 seq += 1
-            if in_flight:
-                await asyncio.wait(in_flight, timeout=cfg.timeout_s + 1)
+            if in_flight:  # each ends by its own limits; the wait is only a backstop
+                await asyncio.wait(in_flight, timeout=cfg.timeout_s + END_GRACE_S + 1)
                 for task in in_flight:
                     task.cancel()
         if not self.policy.gave_up:
             self.emit(StateChange(self.index, now_ns(), "closed"))
+
+    async def _wait_for(self, intended_ns: int) -> bool:
+        """Sleep to an open-loop send time; False when the run ends or stops first."""
+        if self.deadline is not None and intended_ns >= self.deadline:
+            return False
+        ahead_s = (intended_ns - now_ns()) / 1e9 - 0.002
+        if ahead_s > 0 and await wait_stopped(self.stop, ahead_s):
+            return False
+        await sleep_until(intended_ns)
+        return not self.stop.is_set()
 
     async def _one(
         self, client: SseClient, payload: dict | None, seq: int, intended: int | None
@@ -94,7 +127,7 @@ class SseSession:
         if self.config.record_messages:
             size = len(json.dumps(payload)) if payload is not None else 0
             self.emit(Message(self.index, "out", now_ns(), "request", size, payload, seq))
-        result = await client.request(payload)
+        result = await client.request(payload, cut_at_ns=self.cut_at_ns, stop=self.stop)
         self._emit(result, seq, intended)
 
     def _emit(self, r: StreamResult, seq: int, intended: int | None) -> None:
@@ -109,9 +142,8 @@ class SseSession:
             self.unreached = error
         elif r.status != 0:
             self.policy.progress()
-            if self.reconnecting:
-                self.reconnecting = False
-                self.emit(StateChange(self.index, now_ns(), "connected"))
+            if not isinstance(error, REFUSED):
+                self._reached()
         self.emit(
             Sample(
                 session=self.index,
@@ -129,6 +161,12 @@ class SseSession:
                 backlogged=r.backlogged,
             )
         )
+
+    def _reached(self) -> None:
+        """A response that was not refused: "connected", once per connection."""
+        if not self.connected:
+            self.connected = True
+            self.emit(StateChange(self.index, now_ns(), "connected"))
 
     def _on_event(self, event: SseEvent, arrival_ns: int) -> None:
         try:

@@ -38,7 +38,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -113,7 +113,8 @@ class SseClient:
     any error message. `timeout_s` bounds connecting and every wait for data (a
     keep-alive comment counts as data); `deadline_s`, when set, bounds a whole request.
     `on_event(event, arrival_ns)` sees each event as it is parsed (a live inspector);
-    an exception from it propagates, after the response is closed.
+    an exception from it propagates, after the response is closed. `on_stream()` is
+    called when a response was accepted and its events begin (before the first one).
     """
 
     def __init__(
@@ -126,6 +127,7 @@ class SseClient:
         timeout_s: float = 60.0,
         deadline_s: float | None = None,
         on_event: OnEvent | None = None,
+        on_stream: Callable[[], None] | None = None,
     ) -> None:
         parts = urlsplit(target.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -137,6 +139,7 @@ class SseClient:
         self.timeout_s = timeout_s
         self.deadline_s = deadline_s
         self.on_event = on_event
+        self.on_stream = on_stream  # called when a response starts streaming events
         self._headers = {
             "Accept": "text/event-stream",
             "Cache-Control": "no-cache",
@@ -173,28 +176,41 @@ class SseClient:
         if client is not None:
             await client.aclose()
 
-    async def request(self, payload: dict[str, Any] | None = None) -> StreamResult:
-        """Send one streaming request and read it to the end; see the module docstring."""
+    async def request(
+        self,
+        payload: dict[str, Any] | None = None,
+        *,
+        cut_at_ns: int | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> StreamResult:
+        """Send one streaming request and read it to the end; see the module docstring.
+
+        Three limits end it early, each as a `ProbeTimeout` with what had arrived so far
+        (the response closed, never left running): `deadline_s` after the request
+        started; `cut_at_ns` (a `perf_counter_ns()` time: the end of the caller's run);
+        and `stop`, set while it streams."""
         if self._client is None:
             raise RuntimeError("use `async with SseClient(...)` before request()")
         http_request = self._build(payload)
         run = _Run(self, time.perf_counter_ns())
+        cut = _Cut(run.start_ns, self.deadline_s, cut_at_ns)
         try:
-            if self.deadline_s is None:
-                await self._stream(http_request, run)
-            else:
-                async with asyncio.timeout(self.deadline_s):
-                    await self._stream(http_request, run)
+            await cut.run(self._stream(http_request, run), stop)
         except TimeoutError:
-            run.fail(self._deadline_error(run))
+            run.fail(self._deadline_error(run, cut.why))
         except httpx.HTTPError as exc:
             run.fail(self._errors.translate(exc, run.status, run.events))
         except OSError as exc:  # anything httpx did not wrap
             run.fail(self._errors.connect_error(exc))
         return run.result()
 
-    def _deadline_error(self, run: _Run) -> ProbeTimeout:
+    def _deadline_error(self, run: _Run, why: str = "deadline") -> ProbeTimeout:
         where, limit = self.target.display, self.deadline_s or self.timeout_s
+        when = {"end": "at the end of the run", "stop": "when the run was stopped"}.get(why)
+        if when is not None:
+            if not run.status:
+                return ProbeTimeout(f"{where}: no response yet {when}")
+            return ProbeTimeout(f"{where}: stream cut {when}, after {run.events} events")
         if not run.status:
             return ProbeTimeout(f"{where}: no response within {limit:g} s")
         return ProbeTimeout(
@@ -231,6 +247,8 @@ class SseClient:
             if error is not None:
                 run.fail(error)
                 return
+            if self.on_stream is not None:
+                self.on_stream()
             await run.read(response)
         finally:
             run.bytes_in = response.num_bytes_downloaded
@@ -251,6 +269,43 @@ class SseClient:
 
     def _redact(self, text: str) -> str:
         return self._errors.redact(text)
+
+
+class _Cut:
+    """The limits of one request: the earliest of its own deadline and the caller's cut
+    time, brought forward to now by `stop`; `why` says which one ended it."""
+
+    def __init__(self, start_ns: int, deadline_s: float | None, cut_at_ns: int | None) -> None:
+        self.why = "deadline"
+        self.at_ns: int | None = None
+        if deadline_s is not None:
+            self.at_ns = start_ns + int(deadline_s * 1e9)
+        if cut_at_ns is not None and (self.at_ns is None or cut_at_ns < self.at_ns):
+            self.at_ns, self.why = cut_at_ns, "end"
+
+    async def run(self, work: Awaitable[None], stop: asyncio.Event | None) -> None:
+        """Await `work`; TimeoutError when a limit passes first (the work is cancelled)."""
+        loop = asyncio.get_running_loop()
+        when = None
+        if self.at_ns is not None:
+            when = loop.time() + (self.at_ns - time.perf_counter_ns()) / 1e9
+        if stop is not None and stop.is_set():
+            self.why, when = "stop", loop.time()
+        async with asyncio.timeout_at(when) as scope:
+            watcher = None
+            if stop is not None and self.why != "stop":
+
+                async def on_stop() -> None:
+                    await stop.wait()
+                    self.why = "stop"
+                    scope.reschedule(loop.time())
+
+                watcher = asyncio.ensure_future(on_stop())
+            try:
+                await work
+            finally:
+                if watcher is not None:
+                    watcher.cancel()
 
 
 class _Run:

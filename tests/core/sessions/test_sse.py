@@ -34,6 +34,7 @@ class MemorySse:
     def __init__(self, script: Callable[[int], StreamResult]) -> None:
         self.script = script
         self.requests = 0
+        self.cuts: list[int | None] = []  # the cut time each request was given
 
     async def __aenter__(self) -> MemorySse:
         return self
@@ -41,7 +42,14 @@ class MemorySse:
     async def __aexit__(self, *exc: object) -> None:
         return None
 
-    async def request(self, payload: dict[str, Any] | None = None) -> StreamResult:
+    async def request(
+        self,
+        payload: dict[str, Any] | None = None,
+        *,
+        cut_at_ns: int | None = None,
+        stop: asyncio.Event | None = None,
+    ) -> StreamResult:
+        self.cuts.append(cut_at_ns)
         self.requests += 1
         return self.script(self.requests - 1)
 
@@ -70,9 +78,8 @@ async def test_every_request_is_one_sample() -> None:
 async def test_unreachable_server_is_retried_then_given_up() -> None:
     events, requests = await drive(lambda k: UNREACHED, count=10, reconnects=2)
     assert requests == 3 and outcomes(events) == ["errored"] * 3
-    assert states(events) == [
+    assert states(events) == [  # never "connected": no request reached the server
         "connecting",
-        "connected",
         "reconnecting",
         "connecting",
         "reconnecting",
@@ -94,6 +101,32 @@ async def test_auth_error_stops_the_run_at_once() -> None:
     events, requests = await drive(lambda k: result(AuthError("refused the key"), status=401))
     assert requests == 1 and outcomes(events) == ["errored"]
     assert [e.kind for e in events if isinstance(e, ErrorEvent)] == ["AuthError"]
+    assert states(events) == ["connecting", "closed"]  # refused: the target was not reached
+
+
+async def test_connected_at_the_first_response_that_was_not_refused() -> None:
+    def script(k: int) -> StreamResult:
+        return result(ConnectError("HTTP 503"), status=503) if k == 0 else result()
+
+    events, _ = await drive(script, count=3)
+    assert states(events) == ["connecting", "connected", "closed"]
+    first_state = next(i for i, e in enumerate(events) if getattr(e, "state", "") == "connected")
+    assert outcomes(events[:first_state]) == ["errored"]  # after the 503's sample
+
+
+async def test_duration_runs_cut_streams_after_the_grace() -> None:
+    from app.core.sessions.sse import END_GRACE_S
+
+    fake = MemorySse(lambda k: result())
+    cfg = RunConfig(
+        target=resolve("sse", "a/b"), payload={}, count=None, duration_s=0.05, timeout_s=5
+    )
+    session = SseSession(0, cfg, lambda e: None, asyncio.Event())
+    session.client = lambda: fake
+    assert session.deadline is not None
+    await asyncio.wait_for(session.run(), 10)
+    assert fake.requests >= 1
+    assert set(fake.cuts) == {session.deadline + int(END_GRACE_S * 1e9)}
 
 
 async def test_an_sse_session_takes_no_actions() -> None:
