@@ -47,6 +47,7 @@ class SseSession:
             headers=dict(cfg.headers),
             key=cfg.credentials.key,
             timeout_s=max(cfg.timeout_s, 0.001),
+            max_event_bytes=cfg.max_event_bytes,
             on_event=self._on_event if cfg.record_messages else None,
         )
 
