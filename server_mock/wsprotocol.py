@@ -10,12 +10,20 @@ It also frees the failed parse at once. websockets keeps the exception in
 `parser_exc`, and its traceback holds the frames of the parse — for a compressed
 frame, the inflated bytes (up to the cap). That is a reference cycle, so without this
 each oversized compressed frame kept ~the cap in memory until a full GC ran: ~33 MB a
-frame with a 32 MiB cap, seen as RSS that never came back.
+frame with a 32 MiB cap, seen as RSS that never came back. Freed, an inflated frame
+still stays with glibc's allocator (its large-allocation thresholds rise after the
+first big free, so later ones land on the heap and are not given back): after an
+oversized input we ask it to return free memory (`malloc_trim`, glibc only; elsewhere
+the memory stays reusable by the process but is not returned).
 """
 
 from __future__ import annotations
 
+import asyncio
+import ctypes
+import ctypes.util
 import logging
+from collections.abc import Callable
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import PayloadTooBig
@@ -24,6 +32,24 @@ from websockets.frames import Frame, Opcode
 from app.core.codecs.fal_frames import error_frame
 
 log = logging.getLogger("server_mock")
+
+
+def _malloc_trim() -> Callable[[], None] | None:
+    """glibc's malloc_trim(0), or None where there is none (macOS, Windows, musl)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+
+    def release() -> None:
+        trim(0)
+
+    return release
+
+
+RELEASE_MEMORY = _malloc_trim()
 
 
 def oversized_reason(exc: PayloadTooBig) -> str:
@@ -50,3 +76,6 @@ class CappedWebSocketProtocol(WebSocketsSansIOProtocol):
             exc.__context__ = None
         super().handle_parser_exception()
         self.conn.parser_exc = None
+        if isinstance(exc, PayloadTooBig) and RELEASE_MEMORY is not None:
+            # after this callback returns, the parse's buffers are garbage: give them back
+            asyncio.get_running_loop().call_soon(RELEASE_MEMORY)
