@@ -17,7 +17,14 @@ from app.core.codecs.sse import SseParser, SseTooLarge
 from app.core.errors import MAX_MESSAGE_FLAG, TooLargeError
 from app.core.targets import resolve
 from app.core.transports.sse import SseClient
-from tests.hostile.servers import SSE_HEAD, read_http_request, tcp_server, ws_server
+from app.core.transports.wsbase import WsOptions, closed_error, open_websocket, recv_frame
+from tests.hostile.servers import (
+    SSE_HEAD,
+    accept_websocket,
+    read_http_request,
+    tcp_server,
+    ws_server,
+)
 
 CAP = 1024 * 1024  # the client's cap in these tests
 HUGE = 4 * CAP  # what the hostile servers send
@@ -180,6 +187,49 @@ async def test_rtprobe_run_ws_closes_1009_on_a_huge_frame_and_reconnects(tmp_pat
     _accounted(summary)
     assert took < 30, f"took {took:.1f} s"
     assert code == 0, err
+
+
+async def test_a_1_tib_frame_from_a_server_that_ignores_our_close_ends_in_bounded_time() -> None:
+    """The header claims 2**40 bytes, then data flows regardless of our 1009 close."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await accept_websocket(reader, writer)
+        writer.write(b"\x82\x7f" + (1 << 40).to_bytes(8, "big"))
+        for _ in range(HUGE // CHUNK):
+            writer.write(b"\0" * CHUNK)
+            await writer.drain()
+        await asyncio.sleep(30)
+
+    async with tcp_server(handle) as url:
+        ws = await open_websocket(
+            resolve("ws", url.replace("http", "ws", 1)), WsOptions(max_size=CAP)
+        )
+        t0 = time.monotonic()
+        with pytest.raises(TooLargeError) as caught:
+            await asyncio.wait_for(recv_frame(ws), 15)
+        took = time.monotonic() - t0
+    assert caught.value.code == 1009 and caught.value.limit == CAP
+    assert f"a frame of {1 << 40:,} bytes" in str(caught.value)
+    assert took < 5, f"took {took:.1f} s"
+
+
+def test_a_1009_close_from_the_server_is_its_own_limit_not_ours() -> None:
+    from websockets.exceptions import ConnectionClosedError
+    from websockets.frames import Close
+
+    theirs = ConnectionClosedError(Close(1009, "too big"), Close(1009, "too big"), True)
+    error = closed_error(theirs)
+    assert not isinstance(error, TooLargeError) and error.code == 1009
+    assert "code 1009: too big" in str(error)
+    ours = ConnectionClosedError(
+        None, Close(1009, "frame with 5000 bytes exceeds limit of 2048 bytes")
+    )
+    mine = closed_error(ours)
+    assert isinstance(mine, TooLargeError) and mine.limit == 2048
+    assert str(mine) == (
+        "server sent a WebSocket message over the 2,048-byte limit (a frame of 5,000 bytes);"
+        " raise it with --max-message-bytes"
+    )
 
 
 def test_the_flag_is_checked_before_connecting() -> None:

@@ -32,6 +32,30 @@ from app.core.targets import Target
 from app.core.text import redact
 
 TOKEN_EXPIRATION_S = 120
+CLOSE_TIMEOUT_S = 2.0  # a closing handshake is one round trip; a hostile peer gets no more
+
+
+class _Connection(ClientConnection):
+    """websockets' client connection, with its close timeout enforced on the read side too.
+
+    When websockets fails a connection while reading (a frame over `max_size`, a protocol
+    error) it sends a close frame and waits for the server to close TCP, but it enforces
+    `close_timeout` only inside send()/close(): a server that keeps streaming, or holds
+    the socket open, would leave `recv()` waiting forever. Here the socket is aborted at
+    that deadline, so `recv()` raises within `close_timeout`.
+    """
+
+    _abort_at: asyncio.TimerHandle | None = None
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.close_deadline is not None and self._abort_at is None:
+            self._abort_at = self.loop.call_at(self.close_deadline, self.transport.abort)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._abort_at is not None:
+            self._abort_at.cancel()
+        super().connection_lost(exc)
 
 
 @dataclass(frozen=True)
@@ -131,6 +155,8 @@ async def open_websocket(target: Target, options: WsOptions) -> ClientConnection
             open_timeout=options.open_timeout_s,
             max_size=options.max_size,
             ping_interval=None,
+            close_timeout=CLOSE_TIMEOUT_S,
+            create_connection=_Connection,
         )
     except Exception as exc:
         raise translate_connect_error(exc, target, options.open_timeout_s, secrets) from None
