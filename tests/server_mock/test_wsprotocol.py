@@ -68,3 +68,24 @@ async def test_the_reason_names_the_size_when_the_frame_header_tells_it(start_mo
     assert code == 1009
     reason = json.loads(json.dumps(frames[0]))["reason"]
     assert reason == f"input of {2 * LIMIT} bytes exceeds the limit of {LIMIT} bytes"
+
+
+@pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+def test_the_echo_endpoint_answers_the_same_way_behind_a_server_without_the_cap() -> None:
+    """Behind an ASGI server that does not enforce the size (here Starlette's test client),
+    the echo's own check gives the same x-fal-error and 1009."""
+    from starlette.testclient import TestClient
+    from starlette.websockets import WebSocketDisconnect
+
+    from server_mock.app import create_app
+    from server_mock.config import MockConfig
+
+    client = TestClient(create_app(MockConfig(max_message_bytes=1024)))
+    with client, client.websocket_connect("/mock/echo/ws") as ws:
+        ws.send_bytes(b"\0" * 2048)
+        error = json.loads(ws.receive_text())
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_bytes()
+    assert error["type"] == "x-fal-error"
+    assert error["reason"] == "input of 2048 bytes exceeds the limit of 1024 bytes"
+    assert closed.value.code == 1009
