@@ -20,6 +20,7 @@ from server_mock import logsafe
 from server_mock.app import create_app
 from server_mock.config import MockConfig
 from server_mock.sse import InjectedDisconnect
+from server_mock.wsprotocol import CappedWebSocketProtocol
 
 log = logging.getLogger("server_mock")
 
@@ -82,9 +83,10 @@ class MockServer:
             log_level=self.log_level,
             access_log=self.log_level == "debug",
             lifespan="off",
-            ws="websockets-sansio",
-            # Our own limit answers with an x-fal-error; uvicorn's is the hard stop.
-            ws_max_size=self.config.max_message_bytes * 2 + 1024,
+            # websockets enforces the limit while reading (nothing oversized is buffered);
+            # CappedWebSocketProtocol answers it with an x-fal-error, then close 1009
+            ws=CappedWebSocketProtocol,
+            ws_max_size=self.config.max_message_bytes,
             ws_ping_interval=None,
             timeout_graceful_shutdown=2,
         )

@@ -34,11 +34,11 @@ async def serve_echo(ws: WebSocket, faults: Faults, max_message_bytes: int, labe
             data = message.get("bytes")
             text = message.get("text")
             size = len(data) if data is not None else len((text or "").encode())
-            if size > max_message_bytes:
-                log.warning(
-                    "%s: frame of %d bytes over the %d-byte limit", label, size, max_message_bytes
-                )
-                await ws.close(1009, f"frame of {size} bytes exceeds {max_message_bytes}")
+            if size > max_message_bytes:  # CappedWebSocketProtocol refuses these first
+                reason = f"input of {size} bytes exceeds the limit of {max_message_bytes} bytes"
+                log.warning("%s: %s", label, reason)
+                await ws.send_text(error_frame("INTERNAL_ERROR", reason))
+                await ws.close(1009, reason)
                 return
             out: dict[str, Any] = (
                 {"type": "websocket.send", "bytes": data}

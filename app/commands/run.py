@@ -128,6 +128,12 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
         help="the app may answer out of order: do not infer drops from later replies",
     )
     p.add_argument("--reconnects", type=types["count"], default=3, help="per session (default 3)")
+    p.add_argument(
+        "--max-message-bytes",
+        type=types["count"],
+        metavar="N",
+        help="largest incoming WebSocket message, SSE line or SSE event (default 64 MiB)",
+    )
     p.add_argument("--method", choices=["POST", "GET"], default="POST", help="SSE request method")
     p.add_argument("--json", dest="json_out", metavar="FILE", help="write the summary as JSON")
     p.add_argument("--csv", dest="csv_out", metavar="FILE", help="write every sample as CSV")
@@ -194,6 +200,7 @@ LABELS = {
     "headers": "--header",
     "max_buffering": "--max-buffering",
     "reconnects": "--reconnects",
+    "max_message_bytes": "--max-message-bytes",
     "sse_method": "--method",
     "video_source": "--source",
     "video_size": "--size",
@@ -226,6 +233,7 @@ def settings_from_args(args: argparse.Namespace, base_url: str | None) -> RunSet
         seq_field=args.seq_field,
         ordered=not args.unordered,
         reconnects=args.reconnects,
+        max_message_bytes=args.max_message_bytes,
         sse_method=args.method,
         key=key_from_env(),
         use_jwt=not args.no_jwt,

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.core.errors import DEFAULT_MAX_MESSAGE_BYTES
 from app.core.targets import Target
 from app.core.transports.base import DEFAULT_SEQ_FIELD
 from app.core.transports.ws import PayloadFormat
@@ -50,6 +51,7 @@ class RunConfig:
     ordered: bool = True  # the app answers in order, so a later reply proves a drop
     reconnects: int = 3  # per session, after the connection ends early
     sse_method: str = "POST"
+    max_event_bytes: int = DEFAULT_MAX_MESSAGE_BYTES  # SSE: longest line, largest event
     record_messages: bool = False  # emit a Message event per frame (the GUI inspector)
     webrtc: WebRtcParams = field(default_factory=WebRtcParams)
 

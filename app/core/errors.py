@@ -51,3 +51,23 @@ class ClosedError(ProbeError):
 
 class ProbeTimeout(ProbeError):
     pass
+
+
+DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # generous: a 4K frame as PNG is ~25 MB
+MAX_MESSAGE_FLAG = "--max-message-bytes"  # the setting that raises the caps below
+
+
+class TooLargeError(ClosedError, ProtocolError):
+    """The server sent a message (WebSocket) or a line/event (SSE) over the run's size cap.
+
+    Both a protocol violation (our limit) and, on a WebSocket, the end of the connection
+    (we closed it with 1009), so the session's reconnect policy applies as to any close.
+    """
+
+    def __init__(self, what: str, limit: int, detail: str = "", code: int | None = 1009) -> None:
+        self.limit = limit
+        extra = f" ({detail})" if detail else ""
+        super().__init__(
+            f"{what} over the {limit:,}-byte limit{extra}; raise it with {MAX_MESSAGE_FLAG}",
+            code,
+        )

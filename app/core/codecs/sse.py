@@ -11,6 +11,11 @@ and the events come out the same as if it were fed whole — a CR at the end of 
 chunk and an LF at the start of the next are one line end, and a UTF-8 character
 may be split anywhere. Kept lean because at ~75k events/s the client parser, not
 the server, is the bottleneck (measured on a 2-core machine).
+
+Bounded: a line longer than `max_size`, or an event whose data lines add up to more,
+raises `SseTooLarge` before the parser holds more than that (a server streaming bytes
+with no newline cannot fill our memory). Sizes count decoded characters, which is
+bytes for ASCII and never more than the bytes received.
 """
 
 from __future__ import annotations
@@ -22,6 +27,16 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_KEPT_COMMENTS = 1000  # a bound, so a consumer that never takes them cannot leak
+DEFAULT_MAX_SIZE = 64 * 1024 * 1024  # longest line, largest event: generous
+
+
+class SseTooLarge(ValueError):
+    """A line or an event over the parser's `max_size`; the stream cannot go on."""
+
+    def __init__(self, what: str, limit: int) -> None:
+        self.what = what  # "line" | "event"
+        self.limit = limit
+        super().__init__(f"SSE {what} over the {limit:,}-byte limit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,19 +69,27 @@ class SseParser:
     __slots__ = (
         "_after_cr",
         "_data",
+        "_data_size",
         "_decoder",
         "_event",
         "_kept",
         "_pending",
+        "_pending_size",
         "_retry",
         "comments",
         "last_event_id",
+        "max_size",
         "retry",
     )
 
-    def __init__(self, *, keep_comments: bool = False) -> None:
+    def __init__(self, *, keep_comments: bool = False, max_size: int = DEFAULT_MAX_SIZE) -> None:
+        if max_size < 1:
+            raise ValueError("max_size must be at least 1")
         self._decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
         self._pending: list[str] = []  # text of the current, unterminated line
+        self._pending_size = 0  # its length
+        self._data_size = 0  # characters in `_data`
+        self.max_size = max_size
         self._after_cr = False  # the last text ended in CR: drop an LF that follows
         self._data: list[str] = []  # data buffer, one item per `data` line
         self._event = ""  # event type buffer
@@ -75,6 +98,11 @@ class SseParser:
         self.last_event_id = ""
         self.retry: int | None = None  # the reconnection time in ms, once a server set one
         self.comments = 0
+
+    @property
+    def buffered(self) -> int:
+        """Characters held for the line and the event not yet complete (at most `max_size` each)."""
+        return self._pending_size + self._data_size
 
     @property
     def pending(self) -> bool:
@@ -96,17 +124,28 @@ class SseParser:
             self._after_cr = text[-1] == "\r"
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         if "\n" not in text:
-            self._pending.append(text)
+            self._hold(text)
             return []
         if self._pending:
             self._pending.append(text)
             text = "".join(self._pending)
             self._pending.clear()
+            self._pending_size = 0
         lines = text.split("\n")
         tail = lines.pop()
+        if len(text) > self.max_size and max(map(len, lines)) > self.max_size:
+            raise SseTooLarge("line", self.max_size)
         if tail:
-            self._pending.append(tail)
+            self._hold(tail)
         return self._lines(lines)
+
+    def _hold(self, text: str) -> None:
+        """Keep the start of a line, refusing it once it is longer than `max_size`."""
+        size = self._pending_size + len(text)
+        if size > self.max_size:
+            raise SseTooLarge("line", self.max_size)
+        self._pending.append(text)
+        self._pending_size = size
 
     def close(self) -> list[SseEvent]:
         """End of stream: per spec an unterminated event is discarded, so never any events.
@@ -116,6 +155,7 @@ class SseParser:
         self._decoder.decode(b"", final=True)
         self._decoder.reset()
         self._pending.clear()
+        self._pending_size = self._data_size = 0
         self._after_cr = False
         self._data.clear()
         self._event = ""
@@ -148,6 +188,9 @@ class SseParser:
             if colon and value[:1] == " ":
                 value = value[1:]
             if name == "data":
+                self._data_size += len(value) + 1
+                if self._data_size > self.max_size + 1:
+                    raise SseTooLarge("event", self.max_size)
                 data.append(value)
             elif name == "event":
                 self._event = value
@@ -167,4 +210,5 @@ class SseParser:
             return None
         data = self._data[0] if len(self._data) == 1 else "\n".join(self._data)
         self._data.clear()
+        self._data_size = 0
         return SseEvent(data, event or "message", self.last_event_id, retry)

@@ -21,7 +21,7 @@ from typing import Any
 from app.core import inputs
 from app.core.codecs.ws import PAYLOAD_FORMATS
 from app.core.config import RunConfig, WebRtcParams
-from app.core.errors import TargetError
+from app.core.errors import DEFAULT_MAX_MESSAGE_BYTES, TargetError
 from app.core.sessions import registry
 from app.core.targets import Target, resolve
 from app.core.transports.base import DEFAULT_SEQ_FIELD
@@ -35,6 +35,7 @@ SIGNALING = ("json", "msgpack")
 VIDEO_SOURCES = ("synthetic", "sample", "file", "camera")
 MAX_BUFFERING = (1, 60)
 FPS = (1.0, 120.0)
+MIN_MESSAGE_BYTES = 1024  # a smaller cap would refuse fal's own control frames
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class RunSettings:
     seq_field: str | None = DEFAULT_SEQ_FIELD  # "" or None: add none
     ordered: bool = True
     reconnects: int = 3
+    # largest incoming WebSocket message, SSE line or SSE event (bytes); None: the default
+    max_message_bytes: int | None = None
     sse_method: str = "POST"
     key: str | None = None  # `key_from_env()` on the command line, the keyring in the GUI
     use_jwt: bool = True
@@ -107,7 +110,9 @@ def build_config(s: RunSettings, labels: Mapping[str, str] | None = None) -> Run
         duration = registry.transport(s.transport).default_duration_s
         count = None if duration else DEFAULT_COUNT
     read_headers = inputs.parse_header_text if isinstance(s.headers, str) else inputs.parse_headers
+    cap = s.max_message_bytes or DEFAULT_MAX_MESSAGE_BYTES
     ws = WsOptions(
+        max_size=cap,
         max_buffering=s.max_buffering,
         compression=s.compression,
         subprotocols=tuple(s.subprotocols),
@@ -130,6 +135,7 @@ def build_config(s: RunSettings, labels: Mapping[str, str] | None = None) -> Run
         ordered=s.ordered,
         reconnects=s.reconnects,
         sse_method=s.sse_method,
+        max_event_bytes=cap,
         record_messages=s.record_messages,
         webrtc=webrtc_params(s, labels),
     )
@@ -174,7 +180,13 @@ def webrtc_params(s: RunSettings, labels: Mapping[str, str] | None = None) -> We
 def _check_numbers(s: RunSettings, name: Callable[[str], str]) -> None:
     """Counts are whole and at least 1 (warm-up and reconnects at least 0); durations,
     rates and timeouts finite and above 0. Zero is refused, not read as 'default'."""
-    at_least = {"count": 1, "concurrency": 1, "warmup": 0, "reconnects": 0}
+    at_least = {
+        "count": 1,
+        "concurrency": 1,
+        "warmup": 0,
+        "reconnects": 0,
+        "max_message_bytes": MIN_MESSAGE_BYTES,
+    }
     for field, low in at_least.items():
         value = getattr(s, field)
         if value is None:

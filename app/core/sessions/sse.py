@@ -69,6 +69,7 @@ class SseSession:
             key=cfg.credentials.key,
             timeout_s=max(cfg.timeout_s, 0.001),
             deadline_s=max(cfg.timeout_s, 0.001),  # the whole stream, as a reply's timeout
+            max_event_bytes=cfg.max_event_bytes,
             on_event=self._on_event if cfg.record_messages else None,
             on_stream=self._reached,
         )

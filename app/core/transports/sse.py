@@ -45,12 +45,14 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from app.core.codecs.sse import SseEvent, SseParser
+from app.core.codecs.sse import SseEvent, SseParser, SseTooLarge
 from app.core.errors import (
+    DEFAULT_MAX_MESSAGE_BYTES,
     ProbeError,
     ProbeTimeout,
     ProtocolError,
     TargetError,
+    TooLargeError,
 )
 from app.core.targets import Target
 from app.core.text import REDACTED
@@ -115,6 +117,8 @@ class SseClient:
     `on_event(event, arrival_ns)` sees each event as it is parsed (a live inspector);
     an exception from it propagates, after the response is closed. `on_stream()` is
     called when a response was accepted and its events begin (before the first one).
+    A line or an event longer than `max_event_bytes` ends that request with a
+    TooLargeError (the parser never holds more), and the next request goes on.
     """
 
     def __init__(
@@ -126,6 +130,7 @@ class SseClient:
         key: str | None = None,
         timeout_s: float = 60.0,
         deadline_s: float | None = None,
+        max_event_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
         on_event: OnEvent | None = None,
         on_stream: Callable[[], None] | None = None,
     ) -> None:
@@ -138,6 +143,7 @@ class SseClient:
         self.method = method.upper()
         self.timeout_s = timeout_s
         self.deadline_s = deadline_s
+        self.max_event_bytes = max_event_bytes
         self.on_event = on_event
         self.on_stream = on_stream  # called when a response starts streaming events
         self._headers = {
@@ -313,7 +319,7 @@ class _Run:
 
     def __init__(self, client: SseClient, start_ns: int) -> None:
         self.client = client
-        self.parser = SseParser()
+        self.parser = SseParser(max_size=client.max_event_bytes)
         self.start_ns = start_ns
         self.headers_ns = 0
         self.status = 0
@@ -355,12 +361,21 @@ class _Run:
         next_sample = 0
         async for chunk in chunks:
             now = time.perf_counter_ns()
-            events = self.parser.feed(chunk)
+            try:
+                events = self.parser.feed(chunk)
+            except SseTooLarge as exc:
+                self.fail(self._too_large(exc))
+                return
             if events:
                 self._take(events, now)
             if queued is not None and now >= next_sample and self.events:
                 next_sample = now + QUEUE_SAMPLE_NS
                 self._sample_queue(queued(), response.num_bytes_downloaded)
+
+    def _too_large(self, exc: SseTooLarge) -> TooLargeError:
+        where = self.client.target.display
+        what = f"{where}: server sent an SSE {exc.what}"
+        return TooLargeError(what, exc.limit, f"after {self.events} events", code=None)
 
     def _sample_queue(self, waiting: int | None, bytes_so_far: int) -> None:
         """Bytes unread in the socket → events, at the average event size so far."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import ssl
 from collections.abc import Mapping
@@ -18,6 +19,7 @@ from websockets.asyncio.client import ClientConnection
 
 from app.core import redact as redaction
 from app.core.errors import (
+    DEFAULT_MAX_MESSAGE_BYTES,
     AuthError,
     ClosedError,
     ConnectError,
@@ -25,11 +27,36 @@ from app.core.errors import (
     ProbeTimeout,
     ProtocolError,
     TargetError,
+    TooLargeError,
 )
 from app.core.targets import Target
 from app.core.text import redact
 
 TOKEN_EXPIRATION_S = 120
+CLOSE_TIMEOUT_S = 2.0  # a closing handshake is one round trip; a hostile peer gets no more
+
+
+class _Connection(ClientConnection):
+    """websockets' client connection, with its close timeout enforced on the read side too.
+
+    When websockets fails a connection while reading (a frame over `max_size`, a protocol
+    error) it sends a close frame and waits for the server to close TCP, but it enforces
+    `close_timeout` only inside send()/close(): a server that keeps streaming, or holds
+    the socket open, would leave `recv()` waiting forever. Here the socket is aborted at
+    that deadline, so `recv()` raises within `close_timeout`.
+    """
+
+    _abort_at: asyncio.TimerHandle | None = None
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self.close_deadline is not None and self._abort_at is None:
+            self._abort_at = self.loop.call_at(self.close_deadline, self.transport.abort)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._abort_at is not None:
+            self._abort_at.cancel()
+        super().connection_lost(exc)
 
 
 @dataclass(frozen=True)
@@ -51,7 +78,9 @@ class WsOptions:
     headers: Mapping[str, str] = field(default_factory=dict)
     subprotocols: tuple[str, ...] = ()
     open_timeout_s: float = 10.0
-    max_size: int | None = None  # fal-client uses None
+    # largest incoming message: websockets reads a frame's length before its payload and
+    # closes with 1009 past this, so a hostile frame never reaches memory (fal-client: None)
+    max_size: int | None = DEFAULT_MAX_MESSAGE_BYTES
 
 
 async def fetch_token(target: Target, key: str, timeout_s: float = 10.0) -> str:
@@ -129,6 +158,8 @@ async def open_websocket(target: Target, options: WsOptions) -> ClientConnection
             open_timeout=options.open_timeout_s,
             max_size=options.max_size,
             ping_interval=None,
+            close_timeout=CLOSE_TIMEOUT_S,
+            create_connection=_Connection,
         )
     except Exception as exc:
         raise translate_connect_error(exc, target, options.open_timeout_s, secrets) from None
@@ -177,12 +208,24 @@ def _body_detail(body: bytes) -> str:
 
 
 def closed_error(exc: websockets.ConnectionClosed) -> ClosedError:
-    """fal-client's view: a close without a close frame, or not 1000, is CONNECTION_CLOSED."""
-    rcvd = exc.rcvd
+    """fal-client's view: a close without a close frame, or not 1000, is CONNECTION_CLOSED.
+
+    A close we started with 1009 means the server's message was over our `max_size`:
+    that is a TooLargeError naming the limit and how to raise it."""
+    sent, rcvd = exc.sent, exc.rcvd
+    if sent is not None and sent.code == 1009 and exc.rcvd_then_sent is not True:
+        return _too_large(sent.reason)
     if rcvd is None:
         return ClosedError("connection closed abruptly (no close frame, 1006)", 1006)
     reason = f": {rcvd.reason}" if rcvd.reason else ""
     return ClosedError(f"connection closed by the server with code {rcvd.code}{reason}", rcvd.code)
+
+
+def _too_large(reason: str) -> TooLargeError:
+    """websockets' reason reads "frame [with N bytes] … exceeds limit of M bytes"."""
+    size, limit = re.search(r"with (\d+) bytes", reason), re.search(r"limit of (\d+)", reason)
+    detail = f"a frame of {int(size[1]):,} bytes" if size else ""
+    return TooLargeError("server sent a WebSocket message", int(limit[1]) if limit else 0, detail)
 
 
 def negotiated_extensions(ws: ClientConnection) -> list[str]:

@@ -1,0 +1,81 @@
+"""The mock's WebSocket protocol: uvicorn's sans-I/O one, with the size cap answered fal's way.
+
+The cap is enforced by websockets while it reads: a frame's length is checked before
+its payload is read, and a compressed frame is inflated only up to the cap, so an
+oversized input never reaches memory. uvicorn would then close with a bare 1009; this
+class first sends an `x-fal-error` text frame naming the limit (as the mock does for
+any input it refuses), then the 1009 close.
+
+It also frees the failed parse at once. websockets keeps the exception in
+`parser_exc`, and its traceback holds the frames of the parse — for a compressed
+frame, the inflated bytes (up to the cap). That is a reference cycle, so without this
+each oversized compressed frame kept ~the cap in memory until a full GC ran: ~33 MB a
+frame with a 32 MiB cap, seen as RSS that never came back. Freed, an inflated frame
+still stays with glibc's allocator (its large-allocation thresholds rise after the
+first big free, so later ones land on the heap and are not given back): after an
+oversized input we ask it to return free memory (`malloc_trim`, glibc only; elsewhere
+the memory stays reusable by the process but is not returned).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import logging
+from collections.abc import Callable
+
+from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.exceptions import PayloadTooBig
+from websockets.frames import Frame, Opcode
+
+from app.core.codecs.fal_frames import error_frame
+
+log = logging.getLogger("server_mock")
+
+
+def _malloc_trim() -> Callable[[], None] | None:
+    """glibc's malloc_trim(0), or None where there is none (macOS, Windows, musl)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):
+        return None
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+
+    def release() -> None:
+        trim(0)
+
+    return release
+
+
+RELEASE_MEMORY = _malloc_trim()
+
+
+def oversized_reason(exc: PayloadTooBig) -> str:
+    """The x-fal-error reason for an input over the limit (the size when it is known)."""
+    size = f"of {exc.size} bytes " if exc.size is not None else ""
+    return f"input {size}exceeds the limit of {exc.max_size} bytes"
+
+
+class CappedWebSocketProtocol(WebSocketsSansIOProtocol):
+    """uvicorn's WebSocket protocol; an oversized input gets x-fal-error, then close 1009."""
+
+    def handle_parser_exception(self) -> None:
+        exc = self.conn.parser_exc
+        if isinstance(exc, PayloadTooBig) and self.handshake_complete and not self.close_sent:
+            reason = oversized_reason(exc)
+            path = self.scope.get("path", "") if hasattr(self, "scope") else ""
+            log.warning("ws %s: %s", path, reason)
+            # the close frame websockets queued is still unsent: the error goes before it,
+            # uncompressed (allowed with permessage-deflate), server frames unmasked
+            text = error_frame("INTERNAL_ERROR", reason).encode()
+            self.transport.write(Frame(Opcode.TEXT, text).serialize(mask=False))
+        if exc is not None:
+            exc.__traceback__ = None  # break the cycle that kept the parse's buffers
+            exc.__context__ = None
+        super().handle_parser_exception()
+        self.conn.parser_exc = None
+        if isinstance(exc, PayloadTooBig) and RELEASE_MEMORY is not None:
+            # after this callback returns, the parse's buffers are garbage: give them back
+            asyncio.get_running_loop().call_soon(RELEASE_MEMORY)
