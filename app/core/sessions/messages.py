@@ -164,15 +164,16 @@ class MessageSession:
         self.ending = False
         receiver = asyncio.create_task(self._receive(client))
         expirer = asyncio.create_task(self._expire())
+        waker = asyncio.create_task(self._wake_on_stop())
         try:
             ended = await self._send_all(client, start, deadline, receiver)
             if not ended:
                 await self._drain(receiver)
         finally:
-            expirer.cancel()
-            receiver.cancel()
+            for task in (expirer, receiver, waker):
+                task.cancel()
             self._flush_tally()  # the receiver is cancelled: nothing more arrives here
-            await asyncio.gather(expirer, receiver, return_exceptions=True)
+            await asyncio.gather(expirer, receiver, waker, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.close(), 2)
         # whatever is still pending after the connection went is lost with it
@@ -216,13 +217,23 @@ class MessageSession:
                 self.emit(Message(self.index, "out", sent, "input", size, cfg.payload, seq))
         return False
 
+    async def _wake_on_stop(self) -> None:
+        """A stop wakes a sender waiting for a reply, so a stopped run ends at once and
+        still accounts for what was in flight (instead of being cancelled with it)."""
+        await self.stop.wait()
+        self._wake()
+
     async def _drain(self, receiver: asyncio.Task[None]) -> None:
-        """Wait for in-flight replies until they arrive, time out, or the socket ends."""
-        if not receiver.done():
+        """Wait for in-flight replies until they arrive, time out, or the socket ends; a
+        stopped run waits for none: what is in flight then is timed out, and says why."""
+        if not receiver.done() and not self.stop.is_set():
             await self._wait_idle(self.config.timeout_s + 1)
-        self._emit_resolved(
-            self.matcher.resolve_all("timed_out", now_ns(), "no reply before the end")
+        why = (
+            "the run was stopped before a reply"
+            if self.stop.is_set()
+            else "no reply before the end"
         )
+        self._emit_resolved(self.matcher.resolve_all("timed_out", now_ns(), why))
 
     async def _receive(self, client: MessageClient) -> None:
         try:

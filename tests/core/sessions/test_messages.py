@@ -309,6 +309,23 @@ async def test_stop_ends_an_open_loop_run_with_every_message_accounted() -> None
     check_accounting(events, server)
 
 
+async def test_stop_while_waiting_for_a_reply_accounts_for_it_at_once() -> None:
+    """A server that never answers, closed loop, a 60 s timeout: stop ends the run now,
+    with the message in flight timed out and saying why (not cancelled and lost)."""
+    silent = MemoryServer(rule=lambda seq: [])
+    loop = asyncio.get_running_loop()
+
+    def stop_once_sent(event: Event, stop: asyncio.Event) -> None:
+        if isinstance(event, StateChange) and event.state == "connected":
+            loop.call_later(0.05, stop.set)
+
+    events, _ = await drive(silent, config(count=3, timeout_s=60), on_event=stop_once_sent)
+    (sample,) = samples(events)
+    assert sample.outcome == "timed_out" and sample.error == "the run was stopped before a reply"
+    assert states(events)[-1] == "closed"
+    check_accounting(events, silent)
+
+
 async def test_stop_cuts_a_reconnect_wait_short() -> None:
     def stop_when_reconnecting(event: Event, stop: asyncio.Event) -> None:
         if isinstance(event, StateChange) and event.state == "reconnecting":
