@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 TEST_EXAMPLES = 100  # per target in `make test` (~15 s of CPU in all); tools/fuzz.py goes deep
-EXAMPLE_LIMIT_S = 2.0  # one example slower than this is a hang (generous for a loaded box)
+EXAMPLE_LIMIT_S = 5.0  # one example slower than this is a hang (generous: the box is shared)
 
 
 @dataclass(frozen=True)
