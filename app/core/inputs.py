@@ -20,6 +20,8 @@ def parse_payload(text: str, fmt: str, where: str = "payload") -> Any:
         raise TargetError(
             f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
         ) from None
+    except RecursionError:  # Python's parser gives up on very deep nesting
+        raise TargetError(f"{where} is JSON nested too deeply to read") from None
 
 
 def parse_headers(items: Iterable[str]) -> dict[str, str]:
@@ -55,9 +57,9 @@ def json_kind(value: object) -> str:
 def parse_size(text: str, what: str = "video size") -> tuple[int, int]:
     """`WIDTHxHEIGHT`, even and within 16..4096 (what video encoders accept)."""
     width, sep, height = text.strip().lower().partition("x")
-    if not sep or not width.isdigit() or not height.isdigit():
+    if not sep or not width.isdecimal() or not height.isdecimal():  # what int() reads
         raise TargetError(f"{what} {text!r} must be WIDTHxHEIGHT, e.g. 640x480")
     w, h = int(width), int(height)
     if not (16 <= w <= 4096 and 16 <= h <= 4096) or w % 2 or h % 2:
-        raise TargetError(f"{what} {text}: width and height must be even, 16..4096")
+        raise TargetError(f"{what} {text.strip()}: width and height must be even, 16..4096")
     return w, h

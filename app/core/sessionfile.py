@@ -307,6 +307,8 @@ def loads(text: str, origin: str = "session file") -> Session:
         raise SessionFileError(
             f"{origin}: not JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
         ) from None
+    except RecursionError:  # Python's parser gives up on very deep nesting
+        raise SessionFileError(f"{origin}: not JSON we can read (nested too deeply)") from None
     if not isinstance(doc, dict) or VERSION_FIELD not in doc:
         raise SessionFileError(f'{origin}: not an rtprobe session file (no "{VERSION_FIELD}")')
     version = doc[VERSION_FIELD]

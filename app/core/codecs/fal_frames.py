@@ -79,7 +79,7 @@ def parse_text(text: str) -> FalError | FalMessage | None:
         return None  # the common case costs one substring search, not a JSON parse
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply to parse
         return None
     return parse(value, len(text.encode()))
 

@@ -105,7 +105,7 @@ def _decode_text(text: str) -> ServerMessage:
     size = len(text.encode())
     try:
         payload = json.loads(text)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply to parse
         return TextMessage({"type": "text", "payload": text}, size)
     if not isinstance(payload, dict):
         return TextMessage({"type": "text", "payload": payload}, size)

@@ -55,7 +55,10 @@ class SseEvent:
 
     def json(self) -> Any:
         """The data as JSON (raises ValueError when it is not)."""
-        return json.loads(self.data)
+        try:
+            return json.loads(self.data)
+        except RecursionError:  # nested too deeply for Python's parser: not JSON to us
+            raise ValueError("event data is JSON nested too deeply to parse") from None
 
 
 class SseParser:

@@ -72,7 +72,7 @@ def decode(
     if isinstance(frame, str):
         try:
             value = json.loads(frame)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply to parse
             raise SignalingError(
                 f"signaling text frame is not JSON: {frame[:MAX_QUOTED]!r}"
             ) from None
@@ -223,7 +223,7 @@ def split_error(text: object) -> tuple[str, str]:
     """`"<phase>:<ExceptionClass>:<message>"` -> (phase, "ExceptionClass: message")."""
     parts = str(text).split(":", 2)
     if len(parts) == 3:
-        return parts[0], f"{parts[1]}: {one_line(parts[2])}"
+        return one_line(parts[0]), f"{one_line(parts[1])}: {one_line(parts[2])}"
     return "error", one_line(str(text))
 
 

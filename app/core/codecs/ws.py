@@ -51,7 +51,7 @@ def decode_payload(frame: str | bytes) -> tuple[FrameKind, Any]:
     if isinstance(frame, str):
         try:
             return "text", json.loads(frame)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply to parse
             return "text", frame
     try:
         return "binary", msgpack.unpackb(frame, raw=False)
