@@ -172,6 +172,6 @@ class SseSession:
     def _on_event(self, event: SseEvent, arrival_ns: int) -> None:
         try:
             data: object = json.loads(event.data)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past what json reads
             data = event.data
         self.emit(Message(self.index, "in", arrival_ns, "event", len(event.data), data))

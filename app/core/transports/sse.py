@@ -403,7 +403,7 @@ class _Run:
     def _check_error_event(self, event: SseEvent) -> None:
         try:
             data = json.loads(event.data)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to read
             return
         if isinstance(data, dict) and "error" in data:
             self.fail(app_error(data["error"], self.client._redact))
@@ -437,7 +437,7 @@ def _decode(event: SseEvent | None) -> Any:
         return None
     try:
         return json.loads(event.data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return event.data
 
 

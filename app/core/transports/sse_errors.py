@@ -130,7 +130,7 @@ async def read_detail(response: httpx.Response) -> str:
         return ""
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read
         return one_line(body.decode(errors="replace"))[:MAX_DETAIL]
     if isinstance(value, dict) and "detail" in value:
         value = value["detail"]

@@ -240,7 +240,7 @@ class FrameTracker:
         value: Any = data
         frame_id = latency = None
         if isinstance(data, str):
-            with contextlib.suppress(ValueError):
+            with contextlib.suppress(ValueError, RecursionError):  # not JSON, or too deep
                 value = json.loads(data)
         frame = value.get("frame") if isinstance(value, dict) else None
         if isinstance(frame, int) and not isinstance(frame, bool):

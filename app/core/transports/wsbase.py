@@ -105,7 +105,7 @@ async def fetch_token(target: Target, key: str, timeout_s: float = 10.0) -> str:
         raise ConnectError(f"token service answered HTTP {r.status_code}: {_detail(r)}")
     try:
         data = r.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ProtocolError("token service answered something that is not JSON") from None
     token = data if isinstance(data, str) else None
     if isinstance(data, dict) and isinstance(data.get("token"), str):
@@ -119,7 +119,7 @@ async def fetch_token(target: Target, key: str, timeout_s: float = 10.0) -> str:
 def _detail(r: httpx.Response) -> str:
     try:
         body = r.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return r.text[:200].replace("\n", " ") or r.reason_phrase
     if isinstance(body, dict) and "detail" in body:
         return str(body["detail"])[:200]
@@ -200,7 +200,7 @@ def _body_detail(body: bytes) -> str:
         return ""
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return body[:200].decode(errors="replace").strip().replace("\n", " ")
     if isinstance(value, dict) and "detail" in value:
         return str(value["detail"])[:200]
