@@ -21,7 +21,7 @@ import msgpack
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-TEST_EXAMPLES = 100  # per target in `make test` (~15 s of CPU in all); tools/fuzz.py goes deep
+TEST_EXAMPLES = 250  # per target in make test ("a few hundred", ~25 s CPU); tools/fuzz.py goes deep
 EXAMPLE_LIMIT_S = 5.0  # one example slower than this is a hang (generous: the box is shared)
 
 
