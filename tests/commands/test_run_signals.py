@@ -8,7 +8,6 @@ in a session of its own), so no test depends on what pytest itself inherited.
 from __future__ import annotations
 
 import json
-import os
 import re
 import selectors
 import signal
@@ -21,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.procs import alive, children, listening_ports
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(
@@ -57,49 +57,6 @@ def first_line(proc: subprocess.Popen[str], timeout: float = 30.0) -> str:
         if not sel.select(timeout):
             raise AssertionError(f"no line on stdout within {timeout:g} s")
     return proc.stdout.readline()
-
-
-def alive(pid: int) -> bool:
-    """Running (a zombie waiting to be reaped does not count)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] != "Z"
-
-
-def children(pid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            out.append(int(stat.parent.name))
-    return out
-
-
-def listening_port(pid: int) -> int | None:
-    """The TCP port `pid` listens on, from its socket inodes and /proc/net/tcp."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").glob("*"):
-        try:
-            link = os.readlink(fd)
-        except OSError:
-            continue
-        if link.startswith("socket:["):
-            inodes.add(link[8:-1])
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            rows = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            cols = row.split()
-            if cols[3] == "0A" and cols[9] in inodes:  # 0A: LISTEN
-                return int(cols[1].rpartition(":")[2], 16)
-    return None
 
 
 def sessions(base: str) -> int:
@@ -197,9 +154,9 @@ def test_run_with_mock_child_leaves_no_orphan(procs, tmp_path: Path, sig) -> Non
 
     def mock_child() -> tuple[int, int] | None:
         for pid in children(proc.pid):
-            port = listening_port(pid)
-            if port:
-                return pid, port
+            ports = listening_ports(pid)
+            if ports:
+                return pid, min(ports)
         return None
 
     child, port = wait_until(mock_child, START_S, what="the mock child listening")

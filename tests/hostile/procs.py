@@ -20,6 +20,10 @@ from pathlib import Path
 
 import pytest
 
+# the hostile tests read these as procs.alive / procs.listening: re-exported on purpose
+from tests.support.procs import alive as alive
+from tests.support.procs import listening as listening
+from tests.support.procs import listening_ports, parent
 from tests.support.waiting import wait_until
 
 MARKER_ENV = "RTPROBE_TEST_MARKER"
@@ -40,26 +44,6 @@ def marked_env(marker: str, **extra: str) -> dict[str, str]:
     env = {**os.environ, MARKER_ENV: marker, **extra}
     env.pop("RTPROBE_LIFELINE", None)  # a test's process is started by no rtprobe
     return env
-
-
-def state(pid: int) -> str | None:
-    """The process's state letter (R, S, Z, …), None once it is gone."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except (OSError, IndexError):
-        return None
-
-
-def alive(pid: int) -> bool:
-    """Running (a zombie waiting to be reaped does not count)."""
-    return state(pid) not in (None, "Z")
-
-
-def parent(pid: int) -> int | None:
-    try:
-        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def cmdline(pid: int) -> str:
@@ -89,36 +73,6 @@ def marked(marker: str) -> list[int]:
 
 def children(pid: int, marker: str) -> list[int]:
     return [p for p in marked(marker) if parent(p) == pid]
-
-
-def listening_ports(pid: int) -> set[int]:
-    """TCP ports `pid` listens on, from its socket inodes and /proc/net/tcp."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").glob("*"):
-        with contextlib.suppress(OSError):
-            link = os.readlink(fd)
-            if link.startswith("socket:["):
-                inodes.add(link[8:-1])
-    return {port for port, inode in _listeners() if inode in inodes}
-
-
-def listening(port: int) -> bool:
-    """Something on this machine still listens on `port`."""
-    return any(p == port for p, _ in _listeners())
-
-
-def _listeners() -> list[tuple[int, str]]:
-    out = []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            rows = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for row in rows:
-            cols = row.split()
-            if len(cols) > 9 and cols[3] == "0A":  # 0A: LISTEN
-                out.append((int(cols[1].rpartition(":")[2], 16), cols[9]))
-    return out
 
 
 def mock_child(pid: int, marker: str) -> tuple[int, int] | None:
