@@ -54,6 +54,7 @@ from app.core.errors import (
     TargetError,
     TooLargeError,
 )
+from app.core.redact import is_secret_header  # the one rule, shared with session files
 from app.core.targets import Target
 from app.core.text import REDACTED
 from app.core.transports.sse_errors import SseErrors, app_error, read_detail
@@ -157,7 +158,7 @@ class SseClient:
                 del self._headers[name]
             self._headers["Authorization"] = f"Key {key}"
         self._secrets = tuple(
-            s for s in (key, *(v for k, v in self._headers.items() if _is_secret(k))) if s
+            s for s in (key, *(v for k, v in self._headers.items() if is_secret_header(k))) if s
         )
         self._errors = SseErrors(target.display, target.url, timeout_s, self._secrets)
         self._client: httpx.AsyncClient | None = None
@@ -471,7 +472,3 @@ def _queue_probe(response: httpx.Response) -> Callable[[], int | None] | None:
         return buffer[0]
 
     return waiting
-
-
-def _is_secret(header: str) -> bool:
-    return header.lower() in ("authorization", "proxy-authorization", "x-fal-key", "cookie")
