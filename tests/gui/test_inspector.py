@@ -235,7 +235,7 @@ def test_data_url_shows_in_image_tab(inspector: MessageInspector) -> None:
     inspector.tabs.setCurrentIndex(inspector.IMAGE)
     inspector.show_message(msg(0, event, kind="event"))
     assert not inspector.image.source.isNull()
-    assert not inspector.image.pixmap().isNull()
+    assert not inspector.image.picture.pixmap().isNull()
     assert inspector.image_caption.text().startswith("images[0].url: PNG 32×24")
     inspector.show_message(msg(1, {"type": "progress"}, kind="event"))
     assert inspector.image.source.isNull()
