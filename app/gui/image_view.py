@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QStandardPaths, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPixmap, QShortcut, QWheelEvent
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QStandardPaths, Qt, Signal
+from PySide6.QtGui import QImageWriter, QKeySequence, QPixmap, QShortcut, QWheelEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -228,8 +228,10 @@ class ImageView(QWidget):
         if not target.parent.is_dir():
             self.sigError.emit(f"cannot save image: folder {str(target.parent)!r} does not exist")
             return None
-        if not self.source.toImage().save(str(target), b"PNG"):
-            self.sigError.emit(f"cannot save image to {str(target)!r}: not writable")
+        writer = QImageWriter(str(target), QByteArray(b"png"))
+        if not writer.write(self.source.toImage()):
+            why = writer.errorString() or "not writable"
+            self.sigError.emit(f"cannot save image to {str(target)!r}: {why}")
             return None
         folder = str(target.parent)
         self.last_dir = folder
