@@ -278,7 +278,8 @@ def test_counter_texts_have_sensible_precision() -> None:
     assert texts["p50"] == "178 ms" and texts["sent"] == "10"
     assert texts["fps in/out"] == "–"
     video = counter_texts(v2v_run(sessions=1).summary(), "finished")
-    assert video["p50"] == "–" and video["fps in/out"] == "30.0 / 30.0"
+    assert video["p50"] == "60.0 ms" and video["fps in/out"] == "30.0 / 30.0"  # per frame
+    assert video["sent"] == "90" and video["received"] == "85" and video["dropped"] == "3"
 
 
 def test_unmatched_frames_are_counted_apart_from_sent_and_their_bytes_come_in() -> None:
