@@ -302,5 +302,6 @@ class LivePlots(pg.GraphicsLayoutWidget):
         counts = np.asarray(bins.counts)
         self.hist_curve.setData(np.asarray(bins.edges_ms), counts)  # the axis is in log mode
         lo, hi = np.log10(bins.edges_ms[0]), np.log10(bins.edges_ms[-1])
-        self._hist_x.fit_span(float(np.floor(lo)), float(np.ceil(hi)))
+        # half decades with room at both ends: an edge's label would not fit the axis
+        self._hist_x.fit_span(float(np.floor(lo * 2 - 0.2) / 2), float(np.ceil(hi * 2 + 0.2) / 2))
         self._hist_y.fit(float(counts.max()) * 1.1, float(counts.max()))

@@ -6,7 +6,8 @@ The figures are getStats snapshots (about one a second, `Timeline.stats_series`)
 each received frame's hold (`Timeline.frame_hold`), of session 0 — the session whose
 video the Video tab shows. As in `LivePlots`: curves created once, setData per redraw,
 and only when a new snapshot or frame came; y ranges to p99 x 1.2 (`show_all` for
-every point), time following the data.
+every point), time following the data. While the widget is hidden (another tab is
+shown) a redraw only notes the run; showing it draws at once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QShowEvent
 
 from app.core.live import LiveRun
 from app.gui.log_axis import FittingLabelAxis
@@ -58,6 +60,7 @@ class StatsPlots(pg.GraphicsLayoutWidget):
         self.show_all = False
         self.redraws = 0
         self._seen = (-1, -1)
+        self._live: LiveRun | None = None
         first: pg.PlotItem | None = None
         for row, panel in enumerate(PANELS):
             axes = {"left": FittingLabelAxis("left"), "bottom": FittingLabelAxis("bottom")}
@@ -85,16 +88,26 @@ class StatsPlots(pg.GraphicsLayoutWidget):
         assert first is not None
         self._x = StickyRange(first, "x")
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._live is not None:
+            self.redraw(self._live)
+
     def clear_data(self) -> None:
         for curve in self.curves.values():
             curve.setData([], [])
         self._seen = (-1, -1)
+        self._live = None
         self._x.reset()
         for sticky in self._y.values():
             sticky.reset()
 
     def redraw(self, live: LiveRun) -> None:
-        """Draw the newest figures; nothing to do until a snapshot or frame came."""
+        """Draw the newest figures; nothing to do until a snapshot or frame came, or
+        while hidden."""
+        self._live = live
+        if not self.isVisible():
+            return
         self.redraws += 1
         tl = live.timeline
         seen = (tl.stats_total, live.aggregator.frame_hold.count)
