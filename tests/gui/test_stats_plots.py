@@ -14,6 +14,11 @@ MS = 1_000_000
 S = 1_000_000_000
 
 
+def _points(curve) -> int:
+    xs = curve.getData()[0]
+    return 0 if xs is None else len(xs)
+
+
 def _snapshot(i: int) -> StatsSnapshot:
     jitter = 150.0 if i == 1 else 2.0 + 0.01 * i  # one start-up spike
     values = {
@@ -56,7 +61,7 @@ def test_stats_plots_draw_each_figure_over_time(qtbot) -> None:
         plots.redraw(live)  # nothing new: nothing redrawn
         assert plots.redraws == redraws_before + 1 and plots.curves["rtt_ms"] is curve
         plots.clear_data()
-        assert len(plots.curves["rtt_ms"].getData()[0] or []) == 0
+        assert _points(plots.curves["rtt_ms"]) == 0
     finally:
         live.close()
 
@@ -81,9 +86,29 @@ def test_a_webrtc_run_fills_counters_plots_and_stats(qtbot, window, mock_base: s
     stats = StatsPlots()
     qtbot.addWidget(stats)
     stats.redraw(panel.live)  # hidden (another tab): nothing drawn yet
-    assert len(stats.curves["bitrate_in_kbps"].getData()[0] or []) == 0
+    assert _points(stats.curves["bitrate_in_kbps"]) == 0
     stats.show()  # shown: drawn at once
     bitrate = stats.curves["bitrate_in_kbps"].getData()[1]
     assert bitrate is not None and len(bitrate) >= 1 and float(np.max(bitrate)) > 0
     hold = stats.curves["hold_ms"].getData()[1]
     assert hold is not None and len(hold) > 0
+
+
+def test_the_panel_shows_webrtc_stats_in_its_own_tab(qtbot, window, mock_base: str) -> None:
+    """Wiring in ConnectionPanel: the tab and the column names follow the transport."""
+    window.show_mock(mock_base)
+    panel = window.add_connection_for("webrtc")
+    tab = panel.views.indexOf(panel.stats_plots)
+    assert panel.views.isTabVisible(tab)
+    assert panel.counters.heads["sent"].text() == "frames sent"
+    panel.target.setText("mock/yolo/webrtc")
+    panel.video_size.setCurrentText("320x240")
+    panel.views.setCurrentIndex(tab)
+    assert panel.start(duration_s=2.5)
+    qtbot.waitUntil(
+        lambda: _points(panel.stats_plots.curves["bitrate_in_kbps"]) > 0,
+        timeout=20_000,
+    )
+    wait_finished(qtbot, panel)
+    panel.transport.setCurrentText("ws")
+    assert not panel.views.isTabVisible(tab) and panel.counters.heads["sent"].text() == "sent"
