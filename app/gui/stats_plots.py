@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QShowEvent
+from PySide6.QtGui import QAction, QShowEvent
 
 from app.core.live import LiveRun
 from app.gui.log_axis import FittingLabelAxis
@@ -57,7 +57,7 @@ class StatsPlots(pg.GraphicsLayoutWidget):
         self.plots: dict[str, pg.PlotItem] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._y: dict[str, StickyRange] = {}
-        self.show_all = False
+        self._show_all = False
         self.redraws = 0
         self._seen = (-1, -1)
         self._live: LiveRun | None = None
@@ -87,6 +87,30 @@ class StatsPlots(pg.GraphicsLayoutWidget):
             self._y[panel.key] = StickyRange(plot, "y")
         assert first is not None
         self._x = StickyRange(first, "x")
+        self.show_all_action = QAction("Show all (include spikes)", self)
+        self.show_all_action.setCheckable(True)
+        self.show_all_action.setToolTip("Fit each y axis to every point, not to p99 × 1.2")
+        self.show_all_action.toggled.connect(self._show_all_toggled)
+        for plot in self.plots.values():
+            plot.vb.menu.addSeparator()
+            plot.vb.menu.addAction(self.show_all_action)
+
+    @property
+    def show_all(self) -> bool:
+        """True: each y range includes every point; False: p99 x 1.2 of what is shown."""
+        return self._show_all
+
+    @show_all.setter
+    def show_all(self, on: bool) -> None:
+        self.show_all_action.setChecked(on)
+
+    def _show_all_toggled(self, on: bool) -> None:
+        self._show_all = on
+        self._seen = (-1, -1)
+        for sticky in self._y.values():
+            sticky.reset()
+        if self._live is not None:
+            self.redraw(self._live)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -128,7 +152,7 @@ class StatsPlots(pg.GraphicsLayoutWidget):
                 self.curves[key].setData(t, values)
                 if len(t):
                     last = max(last, float(t[-1]))
-                    peak = max(peak, data_top(values) if self.show_all else robust_top(values))
+                    peak = max(peak, data_top(values) if self._show_all else robust_top(values))
             if peak > 0:
                 self._y[panel.key].fit(peak, peak)
         if last > 0:

@@ -133,3 +133,11 @@ def test_axis_titles_fit_a_small_plot(qtbot, live) -> None:
     axis = small.rtt_left
     assert QFontMetricsF(axis.label.font()).horizontalAdvance(axis.title) <= axis.size().height()
     assert axis.title != "round trip (ms)"  # the short one, not a cut long one
+
+
+def test_equal_p50_and_p99_tags_do_not_cover_each_other(qtbot, plots: LivePlots, live) -> None:
+    live.feed_many(Sample(0, i, "received", i * MS, i * MS, i * MS + 5 * MS) for i in range(500))
+    plots.redraw(live)
+    qtbot.waitUntil(lambda: len(plots.markers.tags) == 2, timeout=3_000)
+    (a, _, _), (b, _, _) = plots.markers.tags
+    assert not a.intersects(b)

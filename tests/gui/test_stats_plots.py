@@ -53,6 +53,11 @@ def test_stats_plots_draw_each_figure_over_time(qtbot) -> None:
         assert len(loss_x) == 119 and float(np.max(loss)) > 0  # per interval, the first has none
         jitter_top = plots.plots["jitter"].viewRange()[1][1]
         assert jitter_top < 10  # the 150 ms start-up spike does not flatten the rest
+        plots.show_all = True  # the plots' context menu holds the same checkable action
+        assert plots.plots["jitter"].viewRange()[1][1] >= 150
+        assert plots.show_all_action in plots.plots["rtt"].vb.menu.actions()
+        plots.show_all = False
+        assert plots.plots["jitter"].viewRange()[1][1] < 10
         x_hi = plots.plots["bitrate"].viewRange()[0][1]
         assert 119 < x_hi < 119 * 1.2  # shared time axis, ending near the data
         assert [p.key for p in PANELS] == list(plots.plots)
