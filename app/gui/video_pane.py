@@ -268,7 +268,7 @@ class VideoPane(QWidget):
         if self.last_action:
             parts.append(f"last action “{self.last_action}”")
         if self.action_latency_ms is not None:
-            parts.append(f"action → frame {self.action_latency_ms:.1f} ms")
+            parts.append(f"action → frame {_ms(self.action_latency_ms)}")
         if self.pause_wanted != self.paused:
             parts.append("pausing…" if self.pause_wanted else "resuming…")
         elif self.paused:
