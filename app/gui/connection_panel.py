@@ -50,6 +50,7 @@ from app.gui.counter_strip import CounterStrip
 from app.gui.counters import counter_texts
 from app.gui.inspector import MessageInspector
 from app.gui.plots import LivePlots
+from app.gui.stats_plots import StatsPlots
 from app.gui.video_pane import VideoPane
 
 __all__ = [
@@ -147,8 +148,11 @@ class ConnectionPanel(QFrame):
         self.views = QTabWidget()
         self.views.addTab(self.plots, "Plots")
         self.views.addTab(self.video, "Video")
+        self.stats_plots = StatsPlots()
+        self.views.addTab(self.stats_plots, "WebRTC stats")
         self.views.addTab(self.inspector, "Messages")
         self.views.setTabVisible(1, False)
+        self.views.setTabVisible(2, False)
         outer.addWidget(self.views, 1)
         # connected last: the form's first signals find every widget they touch
         self.form.sigValid.connect(self._set_runnable)
@@ -219,6 +223,8 @@ class ConnectionPanel(QFrame):
         facts = registry.transport(transport)
         self.rate.setEnabled(not facts.paced_by_source)  # the source's fps sets the pace
         self.views.setTabVisible(self.views.indexOf(self.video), facts.measures_frames)
+        self.views.setTabVisible(self.views.indexOf(self.stats_plots), facts.measures_frames)
+        self.counters.set_transport(transport)
         self.views.setCurrentWidget(self.video if facts.measures_frames else self.plots)
 
     def _set_runnable(self, ok: bool) -> None:
@@ -265,6 +271,7 @@ class ConnectionPanel(QFrame):
     def clear(self) -> None:
         self._pending_messages = []
         self.plots.clear_data()
+        self.stats_plots.clear_data()
         self.video.clear()
         self.inspector.clear()
         self.error.setText("")
@@ -316,6 +323,8 @@ class ConnectionPanel(QFrame):
         slow_tick = self._ticks % 3 == 0 or self.live.finished
         self._dirty = not slow_tick  # keep ticking until the slow parts caught up
         self.plots.redraw(self.live)
+        if self._webrtc_run:
+            self.stats_plots.redraw(self.live)  # draws only while its tab is shown
         if not slow_tick:
             return
         if self._pending_messages:
