@@ -222,3 +222,27 @@ def test_secrets_are_absent_from_the_raw_database_bytes(tmp_path: Path) -> None:
         raw += journal.read_bytes()
     assert SECRET.encode() not in raw
     assert b"visible" in raw  # the non-secret header is kept: the check reads real bytes
+
+
+def test_damaged_rows_are_one_line_and_the_rest_stays_readable(
+    store: HistoryStore, tmp_path: Path
+) -> None:
+    good = store.add(record(100)[0])
+    bad = store.add(record(100)[0])
+    db = sqlite3.connect(tmp_path / "h.sqlite3")
+    db.execute("UPDATE runs SET summary='{not json' WHERE id=?", (bad,))
+    db.execute("UPDATE histograms SET counts=x'00ff' WHERE run_id=? AND metric='rtt'", (bad,))
+    db.execute("UPDATE histograms SET count=count+1 WHERE run_id=? AND metric='server'", (bad,))
+    db.commit()
+    db.close()
+    for read, says in (
+        (lambda: store.get(bad), f"cannot read run {bad}: damaged data"),
+        (lambda: store.histogram(bad, "rtt"), "do not decompress"),
+        (lambda: store.histogram(bad, "server"), "add up to"),
+    ):
+        with pytest.raises(HistoryError, match=says) as caught:
+            read()
+        assert "\n" not in str(caught.value)
+    assert [r.id for r in store.list()] == [bad, good]
+    assert store.get(good).summary.sent == 100
+    assert store.delete(bad) == 1
