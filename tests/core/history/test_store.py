@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +29,17 @@ def store(tmp_path: Path):
 def test_tests_never_use_the_real_user_data_dir() -> None:
     assert os.environ.get(ENV_PATH)
     assert default_path() == Path(os.environ[ENV_PATH])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG_DATA_HOME is the Linux data dir")
+def test_without_the_variable_the_file_is_in_the_user_data_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(ENV_PATH)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # platformdirs on Linux
+    assert default_path() == tmp_path / "rtprobe" / "history.sqlite3"
+    monkeypatch.setenv(ENV_PATH, "  ")
+    assert default_path() == tmp_path / "rtprobe" / "history.sqlite3"
 
 
 def test_round_trip_is_exact(store: HistoryStore) -> None:
