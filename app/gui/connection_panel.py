@@ -365,7 +365,9 @@ class ConnectionPanel(QFrame):
         self.summary_card.show_run(final, summary, self._verdicts, problem(self.thresholds.text()))
         if final.state == "failed" and not self.error.text():
             self.error.setText(final.reason)
-        line = f"{self.live.aggregator.transport} {self.live.aggregator.target}: {final.text}"
+        target = self.live.aggregator.target
+        said = final.text.replace(f"{target}: ", "", 1)  # the line names the target once
+        line = f"{self.live.aggregator.transport} {target}: {said}"
         if self._verdicts:
             passed = sum(v.passed for v in self._verdicts)
             line += f" · assertions {passed}/{len(self._verdicts)} pass"
