@@ -25,6 +25,7 @@ from app.core.metrics import LatencyHistogram
 from app.core.redact import Redactor, is_secret_header
 from app.core.report.model import Summary
 from app.core.report.timeline import Timeline
+from app.core.sessions import registry
 from app.core.summary import Aggregator
 
 # stored histogram name -> the Aggregator's field holding it
@@ -123,7 +124,7 @@ def settings_of(config: RunConfig) -> dict[str, Any]:
         "reconnects": config.reconnects,
         "sse_method": config.sse_method,
     }
-    if config.transport == "webrtc":
+    if registry.transport(config.transport).measures_frames:  # a video run
         settings["webrtc"] = {
             "source": w.source,
             "size": f"{w.width}x{w.height}",
