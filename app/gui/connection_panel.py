@@ -368,6 +368,9 @@ class ConnectionPanel(QFrame):
         summary = self.live.summary()
         self._verdicts = judge(self.thresholds.thresholds(), summary)
         self._refresh_slow()
+        if self.live.plan.count == 1:  # Send once: show its reply, as a request tool does
+            self.views.setCurrentWidget(self.inspector)
+            self.inspector.select_latest("in")
         self.progress.finish()
         self.summary_card.show_run(final, summary, self._verdicts, problem(self.thresholds.text()))
         if final.state == "failed" and not self.error.text():

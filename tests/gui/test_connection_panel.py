@@ -9,6 +9,7 @@ import socket
 from pathlib import Path
 
 from app.gui.connection_panel import ConnectionPanel
+from app.gui.message_log import MessageRole
 from tests.support.panels import wait_ended
 
 RUN_S = 30_000  # a ceiling for runs that reconnect before they give up
@@ -169,6 +170,11 @@ def test_send_once_shows_its_reply_at_once_and_no_rate(qtbot, window, mock_base:
     assert panel.counter_labels["received"].text() == "1"
     assert panel.counter_labels["rate"].text() == "–"
     assert "rate –" in panel.summary_card.figures.text()
+    # the reply itself is on show, selected in the log, as a request tool shows it
+    assert panel.views.currentWidget() is panel.inspector
+    rows = panel.inspector.table.selectionModel().selectedRows()
+    assert len(rows) == 1
+    assert rows[0].data(MessageRole).direction == "in"
 
 
 def test_a_timed_run_shows_rising_progress_and_the_time_left(qtbot, window, mock_base) -> None:
