@@ -1,0 +1,206 @@
+"""Compare runs (A/B): latency CDFs and histograms overlaid, rates side by side, and a
+table of the figures with their change against the first run.
+
+A run to compare is a `CompareRun` (label, HDR histogram, per-second series, summary),
+whether it was read back from the history store or is a live connection's `LiveRun`, so
+the view never cares where a run came from. Curves are made once per slot and fed with
+`setData`; the colours are the Okabe-Ito palette, told apart with colour blindness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.live import LiveRun
+from app.gui import compare_figures
+from app.gui.compare_figures import CompareRun
+
+# Okabe-Ito, yellow last: it is faint on white
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
+HIST_BINS_PER_DECADE = 20
+EMPTY_TEXT = "Pick two or more runs (History) or connections to compare them here."
+
+__all__ = ["PALETTE", "CompareRun", "CompareView", "colour", "run_from_live"]
+
+
+def colour(index: int) -> str:
+    return PALETTE[index % len(PALETTE)]
+
+
+def run_from_live(label: str, live: LiveRun) -> CompareRun:
+    """A live connection as a run to compare: what it has measured so far."""
+    agg = live.aggregator
+    histogram = agg.rtt if agg.rtt.count or not agg.frame_latency.count else agg.frame_latency
+    return CompareRun(label, histogram, live.timeline.per_second(), live.summary())
+
+
+def _pen(hex_colour: str) -> object:
+    pen = pg.mkPen(hex_colour, width=2)
+    pen.setCosmetic(True)
+    return pen
+
+
+@dataclass
+class _Slot:
+    """The curves of one compared run, made once and reused for whatever run sits there."""
+
+    cdf: pg.PlotDataItem
+    hist: pg.PlotDataItem
+    rate: pg.PlotDataItem
+    fps: pg.PlotDataItem
+
+
+class CompareView(QWidget):
+    """Two or more runs overlaid; `set_runs` replaces what is shown."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Compare runs")
+        self.runs: list[CompareRun] = []
+        self._slots: list[_Slot] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.message = QLabel(EMPTY_TEXT)
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setBackground("w")
+        self.cdf = self.plots.addPlot(row=0, col=0)
+        self.cdf.setLabel("left", "percentile")
+        self.cdf.setLabel("bottom", "latency, ms (log)")
+        self.cdf.setLogMode(x=True, y=False)
+        self.cdf.setYRange(0, 100, padding=0.02)
+        self.cdf.showGrid(x=True, y=True, alpha=0.2)
+        self.legend = self.cdf.addLegend(offset=(10, 10), labelTextSize="9pt")
+        self.hist = self.plots.addPlot(row=0, col=1)
+        self.hist.setLabel("left", "share of samples (%)")
+        self.hist.setLabel("bottom", "latency, ms (log)")
+        self.hist.setLogMode(x=True, y=False)
+        self.rate = self.plots.addPlot(row=1, col=0)
+        self.rate.setLabel("left", "received per second")
+        self.rate.setLabel("bottom", "time since start (s)")
+        self.fps = self.plots.addPlot(row=1, col=1)
+        self.fps.setLabel("left", "frames in per second")
+        self.fps.setLabel("bottom", "time since start (s)")
+        for plot in (self.cdf, self.hist, self.rate, self.fps):
+            for side in ("left", "bottom"):
+                plot.getAxis(side).enableAutoSIPrefix(False)  # no "(x0.001)" on ms axes
+
+        self.table = QTableWidget(0, 0)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setToolTip("Each run's figures; Δ columns: change against the first run")
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.plots)
+        splitter.addWidget(self.table)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout.addWidget(splitter, 1)
+
+    # -- feeding -------------------------------------------------------------------
+    def set_runs(self, runs: Sequence[CompareRun]) -> None:
+        """Show these runs; the first is the baseline the changes are measured against."""
+        self.runs = list(runs)
+        while len(self._slots) < len(self.runs):
+            self._slots.append(self._new_slot())
+        for index, slot in enumerate(self._slots):
+            run = self.runs[index] if index < len(self.runs) else None
+            self._draw(slot, run, index)
+        if len(self.runs) < 2:
+            self.message.setText(EMPTY_TEXT)
+        else:
+            self.message.setText("Compared against " + self.runs[0].label)
+        self.fps.setVisible(any(np.any(r.per_second.get("frames_in", ())) for r in self.runs))
+        self._fill_table()
+
+    def _new_slot(self) -> _Slot:
+        pen = _pen(colour(len(self._slots)))
+        slot = _Slot(
+            cdf=self.cdf.plot(pen=pen),
+            hist=self.hist.plot(pen=pen, stepMode="center"),
+            rate=self.rate.plot(pen=pen, symbol="o", symbolSize=4, symbolPen=pen),
+            fps=self.fps.plot(pen=pen, symbol="o", symbolSize=4, symbolPen=pen),
+        )
+        self.legend.removeItem(slot.cdf)  # named when a run sits in the slot
+        return slot
+
+    def _draw(self, slot: _Slot, run: CompareRun | None, index: int) -> None:
+        if self.legend.getLabel(slot.cdf) is not None:
+            self.legend.removeItem(slot.cdf)
+        if run is None:
+            for curve in (slot.cdf, slot.hist, slot.rate, slot.fps):
+                curve.setData([], [])
+            return
+        self.legend.addItem(slot.cdf, run.label)
+        x, y = compare_figures.cdf_points(run.histogram)
+        slot.cdf.setData(x, y)
+        bins = run.histogram.log_bins(HIST_BINS_PER_DECADE)
+        if bins.counts:
+            share = np.asarray(bins.counts, dtype=np.float64) * 100.0 / bins.total
+            slot.hist.setData(np.asarray(bins.edges_ms), share)
+        else:
+            slot.hist.setData([], [])
+        t = np.asarray(run.per_second.get("t_s", ()), dtype=np.float64)
+        slot.rate.setData(t, np.asarray(run.per_second.get("received", ()), dtype=np.float64))
+        slot.fps.setData(t, np.asarray(run.per_second.get("frames_in", ()), dtype=np.float64))
+
+    def _fill_table(self) -> None:
+        rows = compare_figures.table_rows(self.runs)
+        headers = ["figure"]
+        for index, run in enumerate(self.runs):
+            headers.append(run.label)
+            if index:
+                headers.append(f"Δ {run.label}")
+        self.table.clear()
+        self.table.setColumnCount(len(headers))
+        self.table.setHorizontalHeaderLabels(headers)
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            cells = [row.name]
+            for index, value in enumerate(row.values):
+                cells.append(compare_figures.three_sig(value))
+                if index:
+                    cells.append(compare_figures.change_text(row.changes[index]))
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c:
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.table.setItem(r, c, item)
+
+    # -- reading (tests, export) ---------------------------------------------------
+    def rows_text(self) -> list[list[str]]:
+        """The table as text, header row first, as a user reads it."""
+        t = self.table
+        cols = range(t.columnCount())
+        header = [_text(t.horizontalHeaderItem(c)) for c in cols]
+        return [header] + [[_text(t.item(r, c)) for c in cols] for r in range(t.rowCount())]
+
+    def cell(self, figure: str, column: str) -> str:
+        """The table's text for a figure (row name) and a column header."""
+        header, *rows = self.rows_text()
+        for row in rows:
+            if row[0] == figure:
+                return row[header.index(column)]
+        raise KeyError(figure)
+
+
+def _text(item: QTableWidgetItem | None) -> str:
+    return "" if item is None else item.text()

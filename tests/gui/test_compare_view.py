@@ -1,0 +1,96 @@
+"""The compare view on runs measured for real: a mock that answers at once against one
+that adds 5 ms. The table's changes are what the two histograms say."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.core.live import LiveRun
+from app.gui.compare_figures import change_percent, three_sig
+from app.gui.compare_view import PALETTE, CompareView, run_from_live
+from tests.support.runs import measured_run
+
+
+@pytest.fixture(scope="module")
+def fast_and_slow(mock_base: str):
+    from server_mock import FaultConfig, MockConfig, MockServer
+
+    fast = measured_run(mock_base, "ws", count=60)
+    with MockServer.in_thread(MockConfig(faults=FaultConfig(latency_ms=5))) as slow_base:
+        slow = measured_run(slow_base, "ws", count=30)
+    yield fast, slow
+    fast.close()
+    slow.close()
+
+
+def _row(view: CompareView, figure: str) -> list[str]:
+    for r in range(view.table.rowCount()):
+        if view.table.item(r, 0).text() == figure:
+            return [view.table.item(r, c).text() for c in range(view.table.columnCount())]
+    raise AssertionError(f"no row {figure!r}")
+
+
+def test_table_changes_are_the_histograms_changes(qtbot, fast_and_slow) -> None:
+    fast, slow = fast_and_slow
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.set_runs([run_from_live("fast", fast), run_from_live("slow", slow)])
+    headers = [view.table.horizontalHeaderItem(c).text() for c in range(view.table.columnCount())]
+    assert headers == ["figure", "fast", "slow", "Δ slow"]
+    a, b = fast.aggregator.rtt, slow.aggregator.rtt
+    for figure, p in (("p50 (ms)", 50), ("p90 (ms)", 90), ("p99 (ms)", 99), ("p99.9 (ms)", 99.9)):
+        base, value = a.percentile_ms(p), b.percentile_ms(p)
+        change = (value - base) / base * 100
+        assert _row(view, figure) == [
+            figure,
+            three_sig(base),
+            three_sig(value),
+            f"+{three_sig(change)} %",
+        ]
+    assert value >= 5.0  # the slow mock's 5 ms are in its percentiles
+    assert _row(view, "errors")[1:] == ["0", "0", "±0 %"]
+    max_change = change_percent(a.summary().max, b.summary().max)
+    assert max_change is not None and view.cell("max (ms)", "Δ slow").startswith("+")
+    assert view.cell("max (ms)", "Δ slow") == f"+{three_sig(max_change)} %"
+    assert "fast" in view.message.text()
+
+
+def test_curves_overlay_each_run_in_its_own_colour(qtbot, fast_and_slow) -> None:
+    fast, slow = fast_and_slow
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.set_runs([run_from_live("fast", fast), run_from_live("slow", slow)])
+    first_cdf = view._slots[0].cdf
+    for index, (slot, live) in enumerate(zip(view._slots, (fast, slow), strict=True)):
+        x, y = slot.cdf.getOriginalDataset()
+        assert y[-1] == pytest.approx(100.0) and np.all(np.diff(y) >= 0)
+        assert x[-1] == pytest.approx(live.aggregator.rtt.summary().max, rel=2e-3)
+        _hx, hy = slot.hist.getOriginalDataset()
+        assert hy.sum() == pytest.approx(100.0)  # shares of every sample of the run
+        assert slot.cdf.opts["pen"].color().name() == PALETTE[index].lower()
+        _t, rate = slot.rate.getData()
+        assert rate.sum() == live.summary().received
+    assert view.legend.getLabel(first_cdf).text == "fast"
+    assert not view.fps.isVisible()  # no run measured frames
+    # the same curves are reused when the runs change, and an empty slot is cleared
+    view.set_runs([run_from_live("slow", slow)])
+    assert view._slots[0].cdf is first_cdf
+    assert view._slots[1].cdf.getData()[0] is None or not len(view._slots[1].cdf.getData()[0])
+    assert view.legend.getLabel(view._slots[1].cdf) is None
+    assert "two or more" in view.message.text()
+
+
+def test_a_live_connection_compares_as_it_runs(qtbot, mock_base: str) -> None:
+    """A run with nothing measured yet gives dashes, never a division by zero."""
+    empty = LiveRun("ws", "mock/echo/ws")
+    done = measured_run(mock_base, "ws", count=10)
+    try:
+        view = CompareView()
+        qtbot.addWidget(view)
+        view.set_runs([run_from_live("new", empty), run_from_live("done", done)])
+        assert _row(view, "p50 (ms)")[1] == "0" and _row(view, "p50 (ms)")[3] == "–"
+        assert view._slots[0].cdf.getData()[0] is None or not len(view._slots[0].cdf.getData()[0])
+    finally:
+        empty.close()
+        done.close()
