@@ -1,0 +1,383 @@
+"""Run history in the window: every stored run (GUI and `rtprobe run`), filtered by
+target, transport and date, reopened, compared, exported or deleted.
+
+The view reads the same SQLite store as `rtprobe runs` (`app.core.history`). A store that
+cannot be used (not a database, locked, unwritable) is one line in the view and on the
+status bar, never a traceback; the runs in the window are not affected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time
+from pathlib import Path
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.errors import ProbeError
+from app.core.history import HistoryError, HistoryStore, RunRow
+from app.core.sessions import registry
+from app.gui.compare_figures import three_sig
+from app.gui.compare_view import CompareView
+from app.gui.history_runs import compare_run, export_run, run_title
+
+COLUMNS: tuple[str, ...] = ("when", "source", "transport", "target", "state")
+COLUMNS += ("p50 (ms)", "p99 (ms)", "sent", "errors", "rate (msg/s)")
+EMPTY_TEXT = "No runs yet. Run a connection or `rtprobe run …`; runs appear here."
+NO_MATCH_TEXT = "No stored run matches these filters."
+ANY_TRANSPORT = "any transport"
+NO_DATE = QDate(2000, 1, 1)  # the date edits' minimum, shown as "any"
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+class HistoryView(QWidget):
+    """The stored runs, newest first. Emits one-line messages on `sigStatus`."""
+
+    sigStatus = Signal(str)
+
+    def __init__(self, path: Path | str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Run history")
+        self.path = path  # None: $RTPROBE_HISTORY or the user's data directory
+        self._store: HistoryStore | None = None
+        self.rows: list[RunRow] = []
+        self.opened: list[QWidget] = []  # windows of reopened runs, kept alive
+        self.compare_view: CompareView | None = None
+        # asked before deleting / for an export file; tests and scripts replace them
+        self.confirm: Callable[[str], bool] = self._ask_yes_no
+        self.ask_export_path: Callable[[str], Path | None] = self._ask_path
+        self._build()
+
+    # -- layout --------------------------------------------------------------------
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        filters = QHBoxLayout()
+        self.target_filter = QLineEdit()
+        self.target_filter.setPlaceholderText("target contains…")
+        self.target_filter.setToolTip("Show runs whose target contains this text")
+        self.target_filter.setClearButtonEnabled(True)
+        self.transport_filter = QComboBox()
+        self.transport_filter.addItems([ANY_TRANSPORT, *registry.TRANSPORTS])
+        self.transport_filter.setToolTip("Show runs of one transport")
+        self.date_from = self._date_edit("Show runs started on or after this day")
+        self.date_to = self._date_edit("Show runs started on or before this day")
+        filters.addWidget(self.target_filter, 2)
+        filters.addWidget(self.transport_filter)
+        filters.addWidget(QLabel("from"))
+        filters.addWidget(self.date_from)
+        filters.addWidget(QLabel("to"))
+        filters.addWidget(self.date_to)
+        layout.addLayout(filters)
+
+        self.message = QLabel(EMPTY_TEXT)
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COLUMNS.index("target"), QHeaderView.ResizeMode.Stretch)
+        self.table.doubleClicked.connect(lambda _index: self.open_selected())
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        layout.addWidget(self.table, 1)
+
+        buttons = QHBoxLayout()
+        self.open_button = self._button(
+            "Open", "Reopen the selected runs' plots", self.open_selected
+        )
+        self.compare_button = self._button(
+            "Compare", "Compare the selected runs (two or more)", self.compare_selected
+        )
+        self.export_button = self._button(
+            "Export…", "Write the selected run as a report (JSON, CSV)", self.export_selected
+        )
+        self.delete_button = self._button(
+            "Delete…", "Delete the selected runs from the history", self.delete_selected
+        )
+        self.refresh_button = self._button("Refresh", "Read the history again", self.refresh)
+        for b in (self.open_button, self.compare_button, self.export_button, self.delete_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.refresh_button)
+        layout.addLayout(buttons)
+
+        self.target_filter.textChanged.connect(lambda _t: self.refresh())
+        self.transport_filter.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.date_from.dateChanged.connect(lambda _d: self.refresh())
+        self.date_to.dateChanged.connect(lambda _d: self.refresh())
+        self._selection_changed()
+
+    def _date_edit(self, tip: str) -> QDateEdit:
+        edit = QDateEdit()
+        edit.setCalendarPopup(True)
+        edit.setMinimumDate(NO_DATE)
+        edit.setSpecialValueText("any")  # shown at the minimum: no bound
+        edit.setDate(NO_DATE)
+        edit.setDisplayFormat("yyyy-MM-dd")
+        edit.setToolTip(tip + " (its lowest value, “any”, sets no bound)")
+        return edit
+
+    def _button(self, text: str, tip: str, slot: Callable[[], object]) -> QPushButton:
+        button = QPushButton(text)
+        button.setToolTip(tip)
+        button.clicked.connect(lambda: slot())
+        return button
+
+    # -- the store -----------------------------------------------------------------
+    def store(self) -> HistoryStore:
+        """The open store; opened (and created or migrated) on first use."""
+        if self._store is None:
+            self._store = HistoryStore(self.path)
+        return self._store
+
+    def close_store(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def _fail(self, exc: ProbeError) -> None:
+        """A store that cannot be used: one line here and on the status bar."""
+        line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        self.message.setText(line)
+        self.sigStatus.emit(line)
+        if isinstance(exc, HistoryError):
+            self.close_store()  # opened again on the next try: the file may be fixed
+
+    # -- filters and the list ------------------------------------------------------
+    def filters(self) -> dict[str, object]:
+        """What `HistoryStore.list` is asked for, from the filter widgets."""
+        transport = self.transport_filter.currentText()
+        since = until = None
+        if self.date_from.date() != NO_DATE:
+            since = datetime.combine(_day(self.date_from.date()), time.min)
+        if self.date_to.date() != NO_DATE:
+            until = datetime.combine(_day(self.date_to.date()), time.max)
+        return {
+            "target": self.target_filter.text().strip() or None,
+            "transport": None if transport == ANY_TRANSPORT else transport,
+            "since": since,
+            "until": until,
+        }
+
+    def refresh(self) -> None:
+        """Read the list again with the filters as set."""
+        wanted = self.filters()
+        try:
+            rows = self.store().list(**wanted)  # type: ignore[arg-type]  # the filters' types
+        except ProbeError as exc:
+            self.rows = []
+            self.table.setRowCount(0)
+            self._fail(exc)
+            self._selection_changed()
+            return
+        self.rows = rows
+        self._fill(rows)
+        if rows:
+            self.message.setText(f"{len(rows):,} runs")
+        else:
+            filtered = any(v is not None for v in wanted.values())
+            self.message.setText(NO_MATCH_TEXT if filtered else EMPTY_TEXT)
+        self._selection_changed()
+
+    def _fill(self, rows: list[RunRow]) -> None:
+        self.table.setSortingEnabled(False)
+        self.table.clearContents()
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            state = row.state + (f": {row.reason}" if row.reason else "")
+            cells = (
+                row.started.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+                row.source,
+                row.transport,
+                row.target,
+                state,
+                three_sig(row.p50),
+                three_sig(row.p99),
+                f"{row.sent:,}",
+                f"{row.errors:,}",
+                three_sig(row.rate),
+            )
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(ID_ROLE, row.id)
+                if c >= COLUMNS.index("p50 (ms)"):
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                if c == COLUMNS.index("state"):
+                    item.setToolTip(state)
+                self.table.setItem(r, c, item)
+
+    def selected_ids(self) -> list[int]:
+        """The selected runs' ids, in the list's order (newest first)."""
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        return [self.rows[r].id for r in rows if r < len(self.rows)]
+
+    def select_ids(self, ids: list[int]) -> None:
+        self.table.clearSelection()
+        mode = self.table.selectionMode()
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+        for r, row in enumerate(self.rows):
+            if row.id in ids:
+                self.table.selectRow(r)
+        self.table.setSelectionMode(mode)
+
+    def _selection_changed(self) -> None:
+        n = len(self.selected_ids()) if self.rows else 0
+        self.open_button.setEnabled(n >= 1)
+        self.export_button.setEnabled(n == 1)
+        self.delete_button.setEnabled(n >= 1)
+        self.compare_button.setEnabled(n >= 2)
+
+    # -- actions -------------------------------------------------------------------
+    def open_selected(self) -> list[QWidget]:
+        """A window per selected run with its plots, figures and verdicts."""
+        windows: list[QWidget] = []
+        for run_id in self.selected_ids():
+            try:
+                view = RunView(self.store(), run_id)
+            except (ProbeError, KeyError) as exc:
+                self._fail(_as_probe_error(exc))
+                break
+            view.setParent(self, Qt.WindowType.Window)
+            view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            view.destroyed.connect(lambda _o=None, v=view: self._forget(v))
+            view.resize(1000, 700)
+            view.show()
+            self.opened.append(view)
+            windows.append(view)
+        return windows
+
+    def _forget(self, view: QWidget) -> None:
+        if view in self.opened:
+            self.opened.remove(view)
+
+    def compare_selected(self) -> CompareView | None:
+        """The selected runs (two or more) in the compare view, oldest first as the
+        baseline: "did the new run get slower than the one before?"."""
+        ids = list(reversed(self.selected_ids()))
+        if len(ids) < 2:
+            self.sigStatus.emit("select two or more runs to compare")
+            return None
+        try:
+            runs = [compare_run(self.store(), run_id) for run_id in ids]
+        except (ProbeError, KeyError) as exc:
+            self._fail(_as_probe_error(exc))
+            return None
+        if self.compare_view is None:
+            self.compare_view = CompareView()
+            self.compare_view.setParent(self, Qt.WindowType.Window)
+            self.compare_view.resize(1100, 800)
+        self.compare_view.set_runs(runs)
+        self.compare_view.show()
+        self.compare_view.raise_()
+        return self.compare_view
+
+    def delete_selected(self) -> int:
+        ids = self.selected_ids()
+        if not ids:
+            return 0
+        what = f"run #{ids[0]}" if len(ids) == 1 else f"{len(ids)} runs"
+        if not self.confirm(f"Delete {what} from the history? This cannot be undone."):
+            return 0
+        try:
+            removed = self.store().delete(*ids)
+        except ProbeError as exc:
+            self._fail(exc)
+            return 0
+        self.refresh()
+        self.sigStatus.emit(f"deleted {removed} run{'s' if removed != 1 else ''} from the history")
+        return removed
+
+    def export_selected(self) -> Path | None:
+        ids = self.selected_ids()
+        if len(ids) != 1:
+            self.sigStatus.emit("select one run to export")
+            return None
+        path = self.ask_export_path(f"run-{ids[0]}.json")
+        if path is None:
+            return None
+        try:
+            export_run(self.store(), ids[0], path)
+        except (ProbeError, KeyError, OSError) as exc:
+            self._fail(_as_probe_error(exc))
+            return None
+        self.sigStatus.emit(f"run #{ids[0]} written to {path}")
+        return path
+
+    # -- dialogs -------------------------------------------------------------------
+    def _ask_yes_no(self, text: str) -> bool:
+        answer = QMessageBox.question(self, "Delete runs", text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _ask_path(self, suggested: str) -> Path | None:
+        name, _filter = QFileDialog.getSaveFileName(
+            self, "Export run", suggested, "JSON (*.json);;CSV per second (*.csv)"
+        )
+        return Path(name) if name else None
+
+    def closeEvent(self, event: object) -> None:
+        self.close_store()
+        super().closeEvent(event)  # type: ignore[arg-type]  # a QCloseEvent
+
+
+class RunView(QWidget):
+    """One stored run reopened: what it was, how it ended, its verdicts and its plots
+    (latency CDF and histogram from its HDR histogram, per-second rates)."""
+
+    def __init__(self, store: HistoryStore, run_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        stored = store.get(run_id)
+        run = compare_run(store, run_id)
+        self.run_id = run_id
+        self.setWindowTitle(run_title(stored.row))
+        layout = QVBoxLayout(self)
+        lines = [run_title(stored.row)]
+        state = stored.row.state + (f": {stored.row.reason}" if stored.row.reason else "")
+        lines.append(f"state: {state}")
+        for v in stored.verdicts:
+            lines.append(
+                ("pass  " if v.passed else "FAIL  ")
+                + v.expression
+                + (f" ({v.detail})" if v.detail else "")
+            )
+        self.header = QLabel("\n".join(lines))
+        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.header)
+        self.plots = CompareView()
+        self.plots.set_runs([run])
+        self.plots.message.setVisible(False)
+        layout.addWidget(self.plots, 1)
+
+
+def _day(d: QDate) -> date:
+    return date(d.year(), d.month(), d.day())
+
+
+def _as_probe_error(exc: BaseException) -> ProbeError:
+    if isinstance(exc, ProbeError):
+        return exc
+    if isinstance(exc, KeyError):
+        return ProbeError(f"run {exc.args[0]} is no longer in the history (refresh the list)")
+    return ProbeError(f"{type(exc).__name__}: {exc}")
