@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.core import assertions
 from app.core.assertions import Threshold
+from app.core.config import RunConfig
 from app.core.errors import ProbeError, TargetError
 from app.core.history import HistoryStore, new_run
 from app.core.live import LiveRun
@@ -30,7 +31,10 @@ SOURCE = "gui"
 
 
 class FinishedPanel(Protocol):
-    """What the recorder reads of a connection panel whose run has ended."""
+    """What the recorder needs of a connection panel whose run has ended. It also reads,
+    when the panel has them: `final_state` (a `FinalState`: how the run ended),
+    `last_config` (the `RunConfig` the run was started with) and `thresholds` (the
+    assertions field, whose `thresholds()` are the parsed `--assert` expressions)."""
 
     live: LiveRun | None
     key_provider: Callable[[], str | None]
@@ -89,45 +93,54 @@ class RunRecorder(QObject):
 
     def record(self, panel: FinishedPanel) -> int | None:
         """Store the panel's ended run; its id, or None (nothing to store, or a failure
-        already said on `sigStatus`)."""
+        already said on `sigStatus`). Connect it to the panel's end-of-run signal."""
         live = panel.live
-        if live is None or not live.finished or live in self._recorded:
+        if live is None or live in self._recorded:
             return None
+        final = getattr(panel, "final_state", None)  # set by the panel when the run ended
+        if final is None and not live.finished:
+            return None  # still running
+        state, reason = (str(final.state), str(final.reason)) if final else final_state(live)
         settings = panel.settings()
-        state, reason = final_state(live)
-        expressions = getattr(settings, "assertions", ())
-        if isinstance(expressions, str):
-            expressions = [expressions]
+        config = getattr(panel, "last_config", None)
+        field = getattr(panel, "thresholds", None)
+        if field is not None and callable(getattr(field, "thresholds", None)):
+            thresholds = list(field.thresholds())
+        else:
+            thresholds = thresholds_of(_split(getattr(settings, "thresholds", "")))
         return self.record_live(
             live,
-            settings,
+            config=config if isinstance(config, RunConfig) else None,
+            settings=None if isinstance(config, RunConfig) else settings,
             state=state,
             reason=reason,
-            thresholds=thresholds_of(expressions),
-            secrets=[panel.key_provider()],
+            thresholds=thresholds,
+            secrets=[panel.key_provider(), *_secret_header_values(settings)],
         )
 
     def record_live(
         self,
         live: LiveRun,
-        settings: ConnectionSettings,
         *,
         state: str,
         reason: str = "",
+        config: RunConfig | None = None,
+        settings: ConnectionSettings | None = None,
         thresholds: Iterable[Threshold] = (),
         secrets: Iterable[str | None] = (),
     ) -> int | None:
-        """Store one ended run, explicit about how it ended."""
-        secrets = [*secrets, *_secret_header_values(settings)]
+        """Store one ended run, explicit about how it ended. Its settings are the run's
+        `config` (as `rtprobe run` stores them) or, without one, the form's `settings`."""
         try:
             record = new_run(
                 live.aggregator,
                 source=SOURCE,
                 state=state,
                 reason=reason,
+                config=config,
                 timeline=live.timeline,
                 thresholds=thresholds,
-                settings=stored_settings(settings),
+                settings=None if settings is None else stored_settings(settings),
                 secrets=secrets,
             )
             with HistoryStore(self.path) as store:
@@ -140,6 +153,13 @@ class RunRecorder(QObject):
         self.last_error = ""
         self.sigRecorded.emit(run_id)
         return run_id
+
+
+def _split(text: object) -> list[str]:
+    """A form's assertions line ("p99<50ms, errors==0") as expressions."""
+    if not isinstance(text, str):
+        return []
+    return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
 
 
 def _secret_header_values(s: ConnectionSettings) -> list[str]:

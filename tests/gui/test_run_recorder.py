@@ -8,7 +8,7 @@ from pathlib import Path
 
 from app.core.history import HistoryStore
 from app.gui.connection_settings import ConnectionSettings
-from app.gui.run_recorder import RunRecorder, stored_settings
+from app.gui.run_recorder import RunRecorder, stored_settings, thresholds_of
 from tests.support.panels import wait_finished
 
 SECRET = "sk-live-0123456789abcdef"
@@ -89,3 +89,28 @@ def test_stored_settings_blank_secret_headers() -> None:
     assert out["headers"] == {"X-Api-Key": "", "Accept": "json"}
     assert SECRET not in repr(out) and "extra" not in out
     assert stored_settings(ConnectionSettings(headers="no colon here"))["headers"] == {}
+
+
+def test_verdicts_and_how_the_run_ended_are_stored(
+    qtbot, window, mock_base: str, tmp_path: Path
+) -> None:
+    panel = _finished_panel(qtbot, window, mock_base, count=10)
+    path = tmp_path / "history.sqlite3"
+    recorder = RunRecorder(path)
+    run_id = recorder.record_live(
+        panel.live,
+        settings=panel.settings(),
+        state="stopped",
+        reason="stopped by the user",
+        thresholds=thresholds_of(["p99<60s", "errors>0", "not an expression"]),
+        secrets=[SECRET],
+    )
+    assert run_id is not None
+    with HistoryStore(path) as store:
+        stored = store.get(run_id)
+    assert (stored.row.state, stored.row.reason) == ("stopped", "stopped by the user")
+    assert [(v.expression, v.passed) for v in stored.verdicts] == [
+        ("p99<60s", True),
+        ("errors>0", False),
+    ]
+    assert stored.verdicts[1].detail and not stored.passed
