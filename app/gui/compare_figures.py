@@ -1,18 +1,20 @@
 """The numbers of the compare view, without Qt: CDF points from HDR buckets, the table's
 rows with their change against the first run, and three-significant-figure text.
 
-Kept apart from the widget so the figures can be tested on their own and so the table
-reads the same rows as `rtprobe runs diff` once those live in the history package.
+The rows and changes are the history package's (`app.core.history.compare`), so the
+table says what `rtprobe runs diff` prints; this module adds how the GUI writes them.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from app.core.history import compare
+from app.core.history.compare import Compared, Comparison, Row
 from app.core.metrics import LatencyHistogram
 from app.core.report.model import Summary
 
@@ -30,63 +32,30 @@ class CompareRun:
     summary: Summary
 
 
-@dataclass(frozen=True)
-class FigureRow:
-    """One figure across the runs; `changes[i]` is run i against run 0 in percent (None
-    where it has no meaning: the baseline itself, or a baseline of 0 with a change)."""
-
-    name: str
-    values: tuple[float, ...]
-    changes: tuple[float | None, ...]
-
-
-def _latency(p: float) -> Callable[[CompareRun], float]:
-    return lambda r: r.histogram.percentile_ms(p) if r.histogram.count else 0.0
-
-
-FIGURES: tuple[tuple[str, Callable[[CompareRun], float]], ...] = (
-    ("p50 (ms)", _latency(50)),
-    ("p90 (ms)", _latency(90)),
-    ("p99 (ms)", _latency(99)),
-    ("p99.9 (ms)", _latency(99.9)),
-    ("max (ms)", lambda r: r.histogram.summary().max),
-    ("errors", lambda r: float(r.summary.errors)),
-    ("throughput (msg/s)", lambda r: r.summary.rate_per_s),
-)
-
-
-def change_percent(base: float, value: float) -> float | None:
-    """(value - base) / base in percent; 0 when both are 0, None from a baseline of 0."""
-    if base == 0:
-        return 0.0 if value == 0 else None
-    return (value - base) / base * 100.0
-
-
-def table_rows(runs: Sequence[CompareRun]) -> list[FigureRow]:
-    if not runs:
+def table_rows(runs: Sequence[CompareRun]) -> list[Row]:
+    """The rows `rtprobe runs diff` prints for these runs (the first is the baseline);
+    one run alone gets its figures with no changes."""
+    compared = tuple(Compared.of(r.label, r.summary) for r in runs)
+    if len(compared) >= 2:
+        return list(Comparison(compared).rows)
+    if not compared:
         return []
-    rows = []
-    for name, read in FIGURES:
-        values = tuple(float(read(r)) for r in runs)
-        changes = (None, *(change_percent(values[0], v) for v in values[1:]))
-        rows.append(FigureRow(name, values, changes))
-    return rows
+    pair = Comparison((compared[0], compared[0]))  # the same names, labels and order
+    return [Row(row.name, row.label, row.values[:1], (None,)) for row in pair.rows]
 
 
 def cdf_points(histogram: LatencyHistogram) -> tuple[np.ndarray, np.ndarray]:
-    """(latency ms, percentile) at every non-empty HDR counter: the share of samples at or
-    below each value, so the curve ends at 100 at the run's maximum."""
-    values_us, counts = histogram.buckets()
-    if not len(counts):
-        return np.zeros(0), np.zeros(0)
-    cumulative = np.cumsum(counts).astype(np.float64)
-    return values_us / 1000.0, cumulative * 100.0 / cumulative[-1]
+    """(latency ms, percentile 0..100) from the HDR counters, for the CDF overlay."""
+    x, fraction = compare.cdf_points(histogram)
+    return x, fraction * 100.0
 
 
-def three_sig(value: float) -> str:
+def three_sig(value: float | None) -> str:
     """A figure with three significant digits: "178", "2.35", "0.0123", "12,300"."""
-    if not math.isfinite(value):
+    if value is None or math.isnan(value):
         return NONE
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
     if value == 0:
         return "0"
     magnitude = math.floor(math.log10(abs(value)))

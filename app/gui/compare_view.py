@@ -172,7 +172,7 @@ class CompareView(QWidget):
         self.table.setHorizontalHeaderLabels(headers)
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            cells = [row.name]
+            cells = [row.label]
             for index, value in enumerate(row.values):
                 cells.append(compare_figures.three_sig(value))
                 if index:

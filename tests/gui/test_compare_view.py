@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from app.core.history.compare import change_pct
 from app.core.live import LiveRun
-from app.gui.compare_figures import change_percent, three_sig
+from app.gui.compare_figures import three_sig
 from app.gui.compare_view import PALETTE, CompareView, run_from_live
 from tests.support.runs import measured_run
 
@@ -39,7 +40,12 @@ def test_table_changes_are_the_histograms_changes(qtbot, fast_and_slow) -> None:
     headers = [view.table.horizontalHeaderItem(c).text() for c in range(view.table.columnCount())]
     assert headers == ["figure", "fast", "slow", "Δ slow"]
     a, b = fast.aggregator.rtt, slow.aggregator.rtt
-    for figure, p in (("p50 (ms)", 50), ("p90 (ms)", 90), ("p99 (ms)", 99), ("p99.9 (ms)", 99.9)):
+    for figure, p in (
+        ("round trip p50 (ms)", 50),
+        ("round trip p90 (ms)", 90),
+        ("round trip p99 (ms)", 99),
+        ("round trip p99.9 (ms)", 99.9),
+    ):
         base, value = a.percentile_ms(p), b.percentile_ms(p)
         change = (value - base) / base * 100
         assert _row(view, figure) == [
@@ -50,9 +56,9 @@ def test_table_changes_are_the_histograms_changes(qtbot, fast_and_slow) -> None:
         ]
     assert value >= 5.0  # the slow mock's 5 ms are in its percentiles
     assert _row(view, "errors")[1:] == ["0", "0", "±0 %"]
-    max_change = change_percent(a.summary().max, b.summary().max)
-    assert max_change is not None and view.cell("max (ms)", "Δ slow").startswith("+")
-    assert view.cell("max (ms)", "Δ slow") == f"+{three_sig(max_change)} %"
+    max_change = change_pct(a.summary().max, b.summary().max)
+    assert max_change is not None and view.cell("round trip max (ms)", "Δ slow").startswith("+")
+    assert view.cell("round trip max (ms)", "Δ slow") == f"+{three_sig(max_change)} %"
     assert "fast" in view.message.text()
 
 
@@ -89,7 +95,9 @@ def test_a_live_connection_compares_as_it_runs(qtbot, mock_base: str) -> None:
         view = CompareView()
         qtbot.addWidget(view)
         view.set_runs([run_from_live("new", empty), run_from_live("done", done)])
-        assert _row(view, "p50 (ms)")[1] == "0" and _row(view, "p50 (ms)")[3] == "–"
+        p50 = _row(view, "round trip p50 (ms)")
+        assert p50[1] == "–" and p50[2] != "–" and p50[3] == "–"  # nothing to compare with
+        assert _row(view, "errors")[1:] == ["0", "0", "±0 %"]
         assert view._slots[0].cdf.getData()[0] is None or not len(view._slots[0].cdf.getData()[0])
     finally:
         empty.close()

@@ -13,8 +13,9 @@ import pytest
 from PySide6.QtCore import QDate
 
 from app.core.history import HistoryStore, new_run
+from app.core.history.compare import change_pct
 from app.core.live import LiveRun
-from app.gui.compare_figures import change_percent, three_sig
+from app.gui.compare_figures import three_sig
 from app.gui.history_view import COLUMNS, EMPTY_TEXT, NO_MATCH_TEXT, HistoryView
 from tests.support.runs import measured_run
 
@@ -120,8 +121,8 @@ def test_compare_two_runs_table_is_the_histograms_change(qtbot, db) -> None:
         a, b = store.histogram(ws), store.histogram(realtime)  # the older run is the baseline
     header, *_rows = compare.rows_text()
     assert header[1].startswith(f"#{ws} ") and header[3] == f"Δ {header[2]}"
-    for figure, p in (("p50 (ms)", 50), ("p99 (ms)", 99)):
-        change = change_percent(a.percentile_ms(p), b.percentile_ms(p))
+    for figure, p in (("round trip p50 (ms)", 50), ("round trip p99 (ms)", 99)):
+        change = change_pct(a.percentile_ms(p), b.percentile_ms(p))
         assert change is not None
         sign = "+" if change > 0 else "−"
         assert compare.cell(figure, header[3]) == f"{sign}{three_sig(abs(change))} %"
