@@ -9,12 +9,13 @@ the view never cares where a run came from. Curves are made once per slot and fe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -28,17 +29,23 @@ from PySide6.QtWidgets import (
 from app.core.live import LiveRun
 from app.gui import compare_figures
 from app.gui.compare_figures import CompareRun
+from app.gui.connection_panel import ConnectionPanel
 
 # Okabe-Ito, yellow last: it is faint on white
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
 HIST_BINS_PER_DECADE = 20
 EMPTY_TEXT = "Pick two or more runs (History) or connections to compare them here."
 
-__all__ = ["PALETTE", "CompareRun", "CompareView", "colour", "run_from_live"]
+__all__ = ["PALETTE", "CompareRun", "CompareView", "colour", "panel_runs", "run_from_live"]
 
 
 def colour(index: int) -> str:
     return PALETTE[index % len(PALETTE)]
+
+
+def panel_runs(panels: Iterable[ConnectionPanel]) -> list[CompareRun]:
+    """The connections that have run (or are running), labelled by their titles."""
+    return [run_from_live(p.title.text(), p.live) for p in panels if p.live is not None]
 
 
 def run_from_live(label: str, live: LiveRun) -> CompareRun:
@@ -46,6 +53,20 @@ def run_from_live(label: str, live: LiveRun) -> CompareRun:
     agg = live.aggregator
     histogram = agg.rtt if agg.rtt.count or not agg.frame_latency.count else agg.frame_latency
     return CompareRun(label, histogram, live.timeline.per_second(), live.summary())
+
+
+def latency_ticks(lo_ms: float, hi_ms: float) -> list[tuple[float, str]]:
+    """(log10 value, label) ticks covering [lo, hi] ms for a log axis: 1, 2 and 5 per
+    decade over up to three decades, decades alone beyond."""
+    first = math.floor(math.log10(max(lo_ms, 1e-3)))
+    last = math.ceil(math.log10(max(hi_ms, lo_ms, 1e-3)))
+    steps = (1.0, 2.0, 5.0) if last - first <= 3 else (1.0,)
+    out = []
+    for exp in range(first, last + 1):
+        for m in steps:
+            value = m * 10.0**exp
+            out.append((math.log10(value), f"{value:g}"))
+    return out
 
 
 def _pen(hex_colour: str) -> object:
@@ -72,6 +93,10 @@ class CompareView(QWidget):
         self.setWindowTitle("Compare runs")
         self.runs: list[CompareRun] = []
         self._slots: list[_Slot] = []
+        self._fps_shown = True
+        self._source: Callable[[], Sequence[CompareRun]] | None = None
+        self._follow_timer = QTimer(self)
+        self._follow_timer.timeout.connect(self._follow_tick)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.message = QLabel(EMPTY_TEXT)
@@ -110,10 +135,29 @@ class CompareView(QWidget):
         splitter.addWidget(self.plots)
         splitter.addWidget(self.table)
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([600, 400])
         layout.addWidget(splitter, 1)
+        self._show_fps(False)
 
     # -- feeding -------------------------------------------------------------------
+    def follow(
+        self, source: Callable[[], Sequence[CompareRun]] | None, interval_ms: int = 1000
+    ) -> None:
+        """Show `source()` now and again every `interval_ms` while the view is visible
+        (live connections still running); None stops following."""
+        self._source = source
+        if source is None:
+            self._follow_timer.stop()
+            return
+        self._follow_timer.setInterval(interval_ms)
+        self._follow_timer.start()
+        self.set_runs(source())
+
+    def _follow_tick(self) -> None:
+        if self._source is not None and self.isVisible():
+            self.set_runs(self._source())
+
     def set_runs(self, runs: Sequence[CompareRun]) -> None:
         """Show these runs; the first is the baseline the changes are measured against."""
         self.runs = list(runs)
@@ -126,8 +170,35 @@ class CompareView(QWidget):
             self.message.setText(EMPTY_TEXT)
         else:
             self.message.setText("Compared against " + self.runs[0].label)
-        self.fps.setVisible(any(np.any(r.per_second.get("frames_in", ())) for r in self.runs))
+        self._show_fps(any(np.any(r.per_second.get("frames_in", ())) for r in self.runs))
+        self._latency_ticks()
         self._fill_table()
+
+    def _show_fps(self, shown: bool) -> None:
+        """The fps plot beside the rates when a run measured frames; else the rates
+        take the whole row."""
+        if shown == self._fps_shown:
+            return
+        self._fps_shown = shown
+        self.plots.removeItem(self.rate)
+        if shown:
+            self.plots.addItem(self.rate, row=1, col=0)
+            self.plots.addItem(self.fps, row=1, col=1)
+        else:
+            self.plots.removeItem(self.fps)
+            self.plots.addItem(self.rate, row=1, col=0, colspan=2)
+        self.fps.setVisible(shown)
+
+    def _latency_ticks(self) -> None:
+        """Labelled ticks at 1, 2, 5 x 10^n ms (decades only over a wide span) on both log
+        axes: pyqtgraph's own log ticks run into each other."""
+        tops = [r.histogram.summary().max for r in self.runs if r.histogram.count]
+        lows = [r.histogram.summary().min for r in self.runs if r.histogram.count]
+        if not tops:
+            return
+        ticks = latency_ticks(min(lows), max(tops))
+        for plot in (self.cdf, self.hist):
+            plot.getAxis("bottom").setTicks([ticks, []])
 
     def _new_slot(self) -> _Slot:
         pen = _pen(colour(len(self._slots)))

@@ -3,13 +3,16 @@ that adds 5 ms. The table's changes are what the two histograms say."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from app.core.history.compare import change_pct
 from app.core.live import LiveRun
 from app.gui.compare_figures import three_sig
-from app.gui.compare_view import PALETTE, CompareView, run_from_live
+from app.gui.compare_view import PALETTE, CompareView, latency_ticks, panel_runs, run_from_live
+from tests.support.panels import wait_finished
 from tests.support.runs import measured_run
 
 
@@ -102,3 +105,52 @@ def test_a_live_connection_compares_as_it_runs(qtbot, mock_base: str) -> None:
     finally:
         empty.close()
         done.close()
+
+
+def test_live_connections_are_followed_while_they_run(qtbot, window, mock_base: str) -> None:
+    """Two panels of the real window running against the mock, compared while they run:
+    the view follows their growing counts and ends on their final figures."""
+    window.show_mock(mock_base)
+    panels = [window.add_connection_for("ws"), window.add_connection_for("realtime")]
+    for panel in panels:
+        panel.rate.setValue(100)
+        assert panel.start(duration_s=2.0)
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.show()
+    view.follow(lambda: panel_runs(panels), interval_ms=100)
+    qtbot.waitUntil(
+        lambda: len(view.runs) == 2 and view.runs[1].summary.received > 0, timeout=10_000
+    )
+    for panel in panels:
+        wait_finished(qtbot, panel)
+    final = [p.live.summary().received for p in panels]
+    qtbot.waitUntil(lambda: [r.summary.received for r in view.runs] == final, timeout=5_000)
+    header = view.rows_text()[0]
+    assert header[1:3] == [panels[0].title.text(), panels[1].title.text()]
+    assert view.cell("errors", header[1]) == "0"
+    view.follow(None)
+
+
+def test_latency_ticks_are_readable() -> None:
+    ticks = latency_ticks(0.4, 30.0)
+    labels = [label for _v, label in ticks]
+    assert labels[:4] == ["0.1", "0.2", "0.5", "1"] and labels[-1] == "500"
+    wide = [label for _v, label in latency_ticks(0.01, 5000.0)]
+    assert wide == ["0.01", "0.1", "1", "10", "100", "1000", "10000"]
+
+
+def test_fps_plot_only_beside_runs_with_frames(qtbot, fast_and_slow) -> None:
+    fast, slow = fast_and_slow
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.set_runs([run_from_live("fast", fast), run_from_live("slow", slow)])
+    assert not view.fps.isVisible() and view.plots.ci.layout.itemAt(1, 1) is view.rate  # full row
+    with_frames = run_from_live("video", slow)
+    per_second = dict(with_frames.per_second)
+    per_second["frames_in"] = np.full(len(per_second["t_s"]), 30.0)  # as a video run has
+    view.set_runs([run_from_live("fast", fast), replace(with_frames, per_second=per_second)])
+    view.show()
+    assert view.fps.isVisible() and view.plots.ci.layout.itemAt(1, 1) is view.fps
+    _t, fps = view._slots[1].fps.getOriginalDataset()
+    assert list(fps) == [30.0] * len(per_second["t_s"])
