@@ -89,9 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from app.commands import calibrate as calibrate_command
     from app.commands import run as run_command
+    from app.commands import runs as runs_command
 
     types = {"count": _count, "seconds": _non_negative}
     run_command.add_parser(sub, types)
+    runs_command.add_parser(sub, types)
     calibrate_command.add_parser(sub, types)
 
     demo = sub.add_parser(
@@ -216,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
             from app.commands import run as run_command
 
             return run_command.main(args)
+        if command == "runs":
+            from app.commands import runs as runs_command
+
+            return runs_command.main(args)
         if command == "calibrate":
             from app.commands import calibrate as calibrate_command
 

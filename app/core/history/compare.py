@@ -133,19 +133,23 @@ class Comparison:
         return next((r for r in self.rows if r.name == name), None)
 
     def table(self) -> str:
-        """The plain-text table `rtprobe runs diff` prints."""
-        width = max(12, *(len(r.label) for r in self.runs))
-        head = f"{'':<28}" + "".join(f"{r.label:>{width}}" for r in self.runs)
-        lines = [head]
+        """The plain-text table `rtprobe runs diff` prints: a column per run, each figure
+        with its change against the first run in brackets."""
+        grid = [["", *(r.label for r in self.runs)]]
         for row in self.rows:
-            cells = []
+            cells = [row.label]
             for value, change in zip(row.values, row.changes, strict=True):
                 text = "–" if value is None else _fmt(row.name, value)
                 if change is not None:
                     text += f" ({_fmt_change(change)})"
-                cells.append(f"{text:>{width}}")
-            lines.append(f"{row.label:<28}" + "".join(cells))
-        return "\n".join(lines)
+                cells.append(text)
+            grid.append(cells)
+        widths = [max(len(line[i]) for line in grid) for i in range(len(grid[0]))]
+        return "\n".join(
+            line[0].ljust(widths[0])
+            + "".join(f"  {c:>{w}}" for c, w in zip(line[1:], widths[1:], strict=True))
+            for line in grid
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -165,7 +169,7 @@ class Comparison:
 
 def _fmt(name: str, value: float) -> str:
     if name in COUNTERS:
-        return f"{value:g}" if name in ("errors", "dropped", "timeouts") else f"{value:.3g}"
+        return f"{value:g}" if name in ("errors", "dropped", "timeouts") else f"{value:,.1f}"
     return fmt_ms(value)
 
 

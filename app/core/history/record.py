@@ -100,7 +100,7 @@ def settings_of(config: RunConfig) -> dict[str, Any]:
             if len(text) > MAX_PAYLOAD_CHARS:
                 payload = f"<{len(text)} characters of JSON>"
     w = config.webrtc
-    return {
+    settings = {
         "transport": config.transport,
         "target": config.target.display,
         "payload": payload,
@@ -122,7 +122,9 @@ def settings_of(config: RunConfig) -> dict[str, Any]:
         "ordered": config.ordered,
         "reconnects": config.reconnects,
         "sse_method": config.sse_method,
-        "webrtc": {
+    }
+    if config.transport == "webrtc":
+        settings["webrtc"] = {
             "source": w.source,
             "size": f"{w.width}x{w.height}",
             "fps": w.fps,
@@ -130,8 +132,8 @@ def settings_of(config: RunConfig) -> dict[str, Any]:
             "signaling": w.signaling,
             "data_channel": w.data_channel,
             "action_every_s": w.action_every_s,
-        },
-    }
+        }
+    return settings
 
 
 def redactor_for(config: RunConfig | None, extra: Iterable[str | None] = ()) -> Redactor:

@@ -472,6 +472,9 @@ class HistoryStore:
             settings_obj = json.loads(settings)
         if "rtt" in metrics:  # the plots' bins, as the run itself had them
             summary = replace(summary, rtt_histogram=self.histogram(run_id, "rtt").log_bins())
+        if "frame" in metrics and summary.frames is not None:
+            bins = self.histogram(run_id, "frame").log_bins()
+            summary = replace(summary, frames=replace(summary.frames, latency_histogram=bins))
         return StoredRun(row, settings_obj, summary, verdicts, metrics, names)
 
     def histogram(self, run_id: int, metric: str = "rtt") -> LatencyHistogram:
