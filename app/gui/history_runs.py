@@ -3,17 +3,13 @@ store, a run's title, and a stored run written out as a report file."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from pathlib import Path
 
-from app.core.errors import TargetError
 from app.core.history import HistoryStore, RunRow
-from app.core.report.jsonfile import write_atomic
+from app.core.history.export import export
 from app.gui.compare_figures import CompareRun
 
-EXPORT_TYPES = (".json", ".csv")
+EXPORT_FILTER = "HTML report (*.html);;JSON summary (*.json);;CSV per second (*.csv)"
 
 
 def run_title(row: RunRow) -> str:
@@ -32,22 +28,7 @@ def compare_run(store: HistoryStore, run_id: int) -> CompareRun:
     return CompareRun(run_title(stored.row), histogram, store.series(run_id), stored.summary)
 
 
-def export_run(store: HistoryStore, run_id: int, path: Path) -> None:
-    """By extension: .json is the whole stored record (settings, summary, verdicts),
-    .csv the per-second series, one row a second."""
-    suffix = path.suffix.lower()
-    if suffix not in EXPORT_TYPES:
-        raise TargetError(f"unknown export type {suffix!r}: use {' or '.join(EXPORT_TYPES)}")
-    if suffix == ".json":
-        text = json.dumps(store.get(run_id).as_json(), indent=2, sort_keys=True, default=str)
-        write_atomic(path, text + "\n")
-        return
-    series = store.series(run_id)
-    names = ["t_s", *(n for n in series if n != "t_s")] if series else ["t_s"]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(names)
-    length = len(series.get("t_s", ()))
-    for i in range(length):
-        writer.writerow([f"{series[n][i]:g}" for n in names])
-    write_atomic(path, out.getvalue())
+def export_run(store: HistoryStore, run_id: int, path: Path) -> str:
+    """The report `rtprobe runs export` writes, by extension (.html, .json, .csv); the
+    format written."""
+    return export(path, store.get(run_id).summary, store.series(run_id))

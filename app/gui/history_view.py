@@ -35,7 +35,7 @@ from app.core.history import HistoryError, HistoryStore, RunRow
 from app.core.sessions import registry
 from app.gui.compare_figures import three_sig
 from app.gui.compare_view import CompareView
-from app.gui.history_runs import compare_run, export_run, run_title
+from app.gui.history_runs import EXPORT_FILTER, compare_run, export_run, run_title
 
 COLUMNS: tuple[str, ...] = ("when", "source", "transport", "target", "state")
 COLUMNS += ("p50 (ms)", "p99 (ms)", "sent", "errors", "rate (msg/s)")
@@ -110,7 +110,7 @@ class HistoryView(QWidget):
             "Compare", "Compare the selected runs (two or more)", self.compare_selected
         )
         self.export_button = self._button(
-            "Export…", "Write the selected run as a report (JSON, CSV)", self.export_selected
+            "Export…", "Write the selected run as a report (HTML, JSON, CSV)", self.export_selected
         )
         self.delete_button = self._button(
             "Delete…", "Delete the selected runs from the history", self.delete_selected
@@ -315,7 +315,7 @@ class HistoryView(QWidget):
         if len(ids) != 1:
             self.sigStatus.emit("select one run to export")
             return None
-        path = self.ask_export_path(f"run-{ids[0]}.json")
+        path = self.ask_export_path(f"run-{ids[0]}.html")
         if path is None:
             return None
         try:
@@ -332,9 +332,7 @@ class HistoryView(QWidget):
         return answer == QMessageBox.StandardButton.Yes
 
     def _ask_path(self, suggested: str) -> Path | None:
-        name, _filter = QFileDialog.getSaveFileName(
-            self, "Export run", suggested, "JSON (*.json);;CSV per second (*.csv)"
-        )
+        name, _filter = QFileDialog.getSaveFileName(self, "Export run", suggested, EXPORT_FILTER)
         return Path(name) if name else None
 
     def closeEvent(self, event: object) -> None:

@@ -1,20 +1,21 @@
 """Each finished GUI run into the run history, as `rtprobe run` stores its own.
 
-The window connects a panel's end-of-run signal to `RunRecorder.record` (one line per
-panel). What is stored comes from the panel: its `LiveRun` (aggregator, timeline, how the
-run ended), the form's settings with secret header values blanked by the session file's
-rule (`redact.is_secret_header`), the key masked wherever it appears, and the verdicts of
-the connection's assertions. The history is a bonus, never a risk: a store that fails
-gives one line on `sigStatus`, and the run shown in the panel is not touched.
+The window connects each panel's `sigRunEnded` to `RunRecorder.record` (one line per
+panel). What is stored comes from the panel: its `LiveRun` (aggregator, timeline), how
+the run ended (`final_state`), the settings of the run's `RunConfig` with secret header
+values blanked by the session file's rule (`redact.is_secret_header`), the key masked
+wherever it appears, and the verdicts of the connection's assertions. The history is a
+bonus, never a risk: a store that fails gives one line on `sigStatus`, and the run shown
+in the panel is not touched.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
@@ -25,21 +26,10 @@ from app.core.errors import ProbeError, TargetError
 from app.core.history import HistoryStore, new_run
 from app.core.live import LiveRun
 from app.core.redact import is_secret_header
+from app.gui.connection_panel import ConnectionPanel
 from app.gui.connection_settings import ConnectionSettings, parse_headers
 
 SOURCE = "gui"
-
-
-class FinishedPanel(Protocol):
-    """What the recorder needs of a connection panel whose run has ended. It also reads,
-    when the panel has them: `final_state` (a `FinalState`: how the run ended),
-    `last_config` (the `RunConfig` the run was started with) and `thresholds` (the
-    assertions field, whose `thresholds()` are the parsed `--assert` expressions)."""
-
-    live: LiveRun | None
-    key_provider: Callable[[], str | None]
-
-    def settings(self) -> ConnectionSettings: ...
 
 
 def stored_settings(s: ConnectionSettings) -> dict[str, Any]:
@@ -67,18 +57,6 @@ def thresholds_of(expressions: Iterable[str]) -> list[Threshold]:
     return out
 
 
-def final_state(live: LiveRun) -> tuple[str, str]:
-    """(state, reason) of an ended run: the run's own verdict (`LiveRun.final_state`)
-    when it has one; else failed when it sent nothing and saw an error, else finished."""
-    decide = getattr(live, "final_state", None)
-    final = decide() if callable(decide) else None
-    if final is not None:
-        return str(final.state), str(final.reason)
-    if live.last_error and not live.aggregator.summary().sent:
-        return "failed", live.last_error
-    return "finished", ""
-
-
 class RunRecorder(QObject):
     """Stores ended runs; `sigRecorded(run id)` after each, `sigStatus(line)` on failure."""
 
@@ -91,31 +69,26 @@ class RunRecorder(QObject):
         self._recorded: weakref.WeakSet[LiveRun] = weakref.WeakSet()  # each run once
         self.last_error = ""
 
-    def record(self, panel: FinishedPanel) -> int | None:
-        """Store the panel's ended run; its id, or None (nothing to store, or a failure
-        already said on `sigStatus`). Connect it to the panel's end-of-run signal."""
-        live = panel.live
-        if live is None or live in self._recorded:
+    def record(self, panel: ConnectionPanel) -> int | None:
+        """Store the run that just ended in `panel` (connect `panel.sigRunEnded` here);
+        its id, or None: no ended run, already stored, or a failure said on `sigStatus`.
+
+        Read from the panel: `live` (aggregator, timeline), `final_state` (how it ended;
+        None while the run is on), `last_config` (the run's `RunConfig`: its settings,
+        key and secret headers to mask), `thresholds` (the assertions, for the verdicts)
+        and `key_provider` (the key in use, masked too)."""
+        live, final = panel.live, panel.final_state
+        if live is None or final is None or live in self._recorded:
             return None
-        final = getattr(panel, "final_state", None)  # set by the panel when the run ended
-        if final is None and not live.finished:
-            return None  # still running
-        state, reason = (str(final.state), str(final.reason)) if final else final_state(live)
-        settings = panel.settings()
-        config = getattr(panel, "last_config", None)
-        field = getattr(panel, "thresholds", None)
-        if field is not None and callable(getattr(field, "thresholds", None)):
-            thresholds = list(field.thresholds())
-        else:
-            thresholds = thresholds_of(_split(getattr(settings, "thresholds", "")))
+        config = panel.last_config
         return self.record_live(
             live,
-            config=config if isinstance(config, RunConfig) else None,
-            settings=None if isinstance(config, RunConfig) else settings,
-            state=state,
-            reason=reason,
-            thresholds=thresholds,
-            secrets=[panel.key_provider(), *_secret_header_values(settings)],
+            config=config,
+            settings=panel.settings() if config is None else None,
+            state=final.state,
+            reason=final.reason,
+            thresholds=panel.thresholds.thresholds(),
+            secrets=[panel.key_provider()],
         )
 
     def record_live(
@@ -131,6 +104,8 @@ class RunRecorder(QObject):
     ) -> int | None:
         """Store one ended run, explicit about how it ended. Its settings are the run's
         `config` (as `rtprobe run` stores them) or, without one, the form's `settings`."""
+        if settings is not None:
+            secrets = [*secrets, *_secret_header_values(settings)]
         try:
             record = new_run(
                 live.aggregator,
@@ -153,13 +128,6 @@ class RunRecorder(QObject):
         self.last_error = ""
         self.sigRecorded.emit(run_id)
         return run_id
-
-
-def _split(text: object) -> list[str]:
-    """A form's assertions line ("p99<50ms, errors==0") as expressions."""
-    if not isinstance(text, str):
-        return []
-    return [part.strip() for part in text.replace(";", ",").split(",") if part.strip()]
 
 
 def _secret_header_values(s: ConnectionSettings) -> list[str]:

@@ -146,7 +146,7 @@ def test_delete_asks_first(qtbot, db) -> None:
         assert store.ids() == [realtime]
 
 
-def test_export_json_and_csv(qtbot, db, tmp_path: Path) -> None:
+def test_export_html_json_and_csv(qtbot, db, tmp_path: Path) -> None:
     path, (_old, ws, _rt) = db
     view = _view(qtbot, path)
     view.select_ids([ws])
@@ -154,7 +154,10 @@ def test_export_json_and_csv(qtbot, db, tmp_path: Path) -> None:
     view.ask_export_path = lambda suggested: out
     assert view.export_selected() == out
     data = json.loads(out.read_text())
-    assert data["id"] == ws and data["summary"]["sent"] == 30
+    assert data["sent"] == 30 and data["transport"] == "ws"  # the run's --json summary
+    html = tmp_path / "run.html"
+    view.ask_export_path = lambda suggested: html
+    assert view.export_selected() == html and "<svg" in html.read_text()
     csv_out = tmp_path / "run.csv"
     view.ask_export_path = lambda suggested: csv_out
     assert view.export_selected() == csv_out
@@ -166,7 +169,8 @@ def test_export_json_and_csv(qtbot, db, tmp_path: Path) -> None:
     view.ask_export_path = lambda suggested: tmp_path / "run.pdf"
     with qtbot.waitSignal(view.sigStatus) as status:
         assert view.export_selected() is None
-    assert status.args[0] == "unknown export type '.pdf': use .json or .csv"
+    assert "run.pdf" in status.args[0] and ".html" in status.args[0]
+    assert "\n" not in status.args[0]
 
 
 def test_damaged_file_is_one_line_and_fixed_file_reads(qtbot, tmp_path: Path) -> None:
