@@ -172,7 +172,23 @@ class CompareView(QWidget):
             self.message.setText("Compared against " + self.runs[0].label)
         self._show_fps(any(np.any(r.per_second.get("frames_in", ())) for r in self.runs))
         self._latency_ticks()
+        self._rate_ranges()
+        self.legend.setVisible(len(self.runs) > 1)  # one run: the title names it
         self._fill_table()
+
+    def _rate_ranges(self) -> None:
+        """Rates from 0 and over the whole of the longest run, so a short run's one or
+        two points are not blown up to fill the plot."""
+        ends, peaks, fps_peaks = [1.0], [1.0], [1.0]
+        for r in self.runs:
+            t = np.asarray(r.per_second.get("t_s", ()), dtype=np.float64)
+            if len(t):
+                ends.append(float(t[-1]) + 1.0)
+                peaks.append(float(np.max(r.per_second.get("received", [0.0]))))
+                fps_peaks.append(float(np.max(r.per_second.get("frames_in", [0.0]))))
+        for plot, peak in ((self.rate, max(peaks)), (self.fps, max(fps_peaks))):
+            plot.setXRange(0.0, max(ends), padding=0.02)
+            plot.setYRange(0.0, peak * 1.1, padding=0.0)
 
     def _show_fps(self, shown: bool) -> None:
         """The fps plot beside the rates when a run measured frames; else the rates
