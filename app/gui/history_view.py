@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from app.core.errors import ProbeError
 from app.core.history import HistoryError, HistoryStore, RunRow
 from app.core.sessions import registry
-from app.gui.compare_figures import three_sig
+from app.gui.compare_figures import CompareRun, three_sig
 from app.gui.compare_view import CompareView
 from app.gui.history_runs import EXPORT_FILTER, compare_run, export_run, run_title
 
@@ -62,6 +62,9 @@ class HistoryView(QWidget):
         # asked before deleting / for an export file; tests and scripts replace them
         self.confirm: Callable[[str], bool] = self._ask_yes_no
         self.ask_export_path: Callable[[str], Path | None] = self._ask_path
+        # the window's live connections as runs to compare (`compare_view.panel_runs`);
+        # None hides "Compare with connections"
+        self.live_runs: Callable[[], list[CompareRun]] | None = None
         self._build()
 
     # -- layout --------------------------------------------------------------------
@@ -109,6 +112,11 @@ class HistoryView(QWidget):
         self.compare_button = self._button(
             "Compare", "Compare the selected runs (two or more)", self.compare_selected
         )
+        self.compare_live_button = self._button(
+            "Compare with connections",
+            "Compare the selected runs with the window's connections, following them live",
+            self.compare_with_connections,
+        )
         self.export_button = self._button(
             "Export…", "Write the selected run as a report (HTML, JSON, CSV)", self.export_selected
         )
@@ -116,7 +124,13 @@ class HistoryView(QWidget):
             "Delete…", "Delete the selected runs from the history", self.delete_selected
         )
         self.refresh_button = self._button("Refresh", "Read the history again", self.refresh)
-        for b in (self.open_button, self.compare_button, self.export_button, self.delete_button):
+        for b in (
+            self.open_button,
+            self.compare_button,
+            self.compare_live_button,
+            self.export_button,
+            self.delete_button,
+        ):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.refresh_button)
@@ -249,6 +263,8 @@ class HistoryView(QWidget):
         self.export_button.setEnabled(n == 1)
         self.delete_button.setEnabled(n >= 1)
         self.compare_button.setEnabled(n >= 2)
+        self.compare_live_button.setVisible(self.live_runs is not None)
+        self.compare_live_button.setEnabled(n >= 1)
 
     # -- actions -------------------------------------------------------------------
     def open_selected(self) -> list[QWidget]:
@@ -276,20 +292,40 @@ class HistoryView(QWidget):
     def compare_selected(self) -> CompareView | None:
         """The selected runs (two or more) in the compare view, oldest first as the
         baseline: "did the new run get slower than the one before?"."""
-        ids = list(reversed(self.selected_ids()))
-        if len(ids) < 2:
+        runs = self._selected_runs()
+        if runs is None:
+            return None
+        if len(runs) < 2:
             self.sigStatus.emit("select two or more runs to compare")
             return None
+        view = self._compare_window()
+        view.follow(None)
+        view.set_runs(runs)
+        return view
+
+    def compare_with_connections(self) -> CompareView | None:
+        """The selected runs (the first is the baseline) beside the window's connections,
+        followed while they run: "is this run as fast as last week's?"."""
+        live = self.live_runs
+        runs = self._selected_runs()
+        if live is None or runs is None:
+            return None
+        view = self._compare_window()
+        view.follow(lambda: [*runs, *live()])
+        return view
+
+    def _selected_runs(self) -> list[CompareRun] | None:
         try:
-            runs = [compare_run(self.store(), run_id) for run_id in ids]
+            return [compare_run(self.store(), i) for i in reversed(self.selected_ids())]
         except (ProbeError, KeyError) as exc:
             self._fail(_as_probe_error(exc))
             return None
+
+    def _compare_window(self) -> CompareView:
         if self.compare_view is None:
             self.compare_view = CompareView()
             self.compare_view.setParent(self, Qt.WindowType.Window)
             self.compare_view.resize(1100, 800)
-        self.compare_view.set_runs(runs)
         self.compare_view.show()
         self.compare_view.raise_()
         return self.compare_view

@@ -15,8 +15,10 @@ from PySide6.QtCore import QDate
 from app.core.history import HistoryStore, new_run
 from app.core.history.compare import change_pct
 from app.core.live import LiveRun
-from app.gui.compare_figures import three_sig
+from app.gui.compare_figures import change_text, three_sig
+from app.gui.compare_view import panel_runs
 from app.gui.history_view import COLUMNS, EMPTY_TEXT, NO_MATCH_TEXT, HistoryView
+from tests.support.panels import wait_finished
 from tests.support.runs import measured_run
 
 
@@ -203,3 +205,26 @@ def test_locked_file_is_one_line(qtbot, db) -> None:
         holder.close()
     view.refresh()
     assert len(view.rows) == 3
+
+
+def test_a_stored_run_beside_the_windows_connections(qtbot, window, mock_base, db) -> None:
+    path, (_old, ws, _rt) = db
+    view = _view(qtbot, path)
+    assert view.compare_live_button.isHidden()  # no connections to compare with
+    window.show_mock(mock_base)
+    panel = window.add_connection_for("ws")
+    view.live_runs = lambda: panel_runs([panel])
+    view.select_ids([ws])
+    assert not view.compare_live_button.isHidden() and view.compare_live_button.isEnabled()
+    assert panel.start(count=15)
+    compare = view.compare_with_connections()
+    assert compare is not None
+    wait_finished(qtbot, panel)
+    qtbot.waitUntil(lambda: compare.runs[-1].summary.received == 15, timeout=5_000)
+    header = compare.rows_text()[0]
+    assert header[1].startswith(f"#{ws} ") and header[2] == panel.title.text()
+    with HistoryStore(path) as store:
+        base = store.histogram(ws).percentile_ms(50)
+    change = change_pct(base, panel.live.aggregator.rtt.percentile_ms(50))
+    assert compare.cell("round trip p50 (ms)", header[3]) == change_text(change)
+    compare.follow(None)
