@@ -9,10 +9,12 @@ status bar, never a traceback; the runs in the window are not affected.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -44,6 +46,21 @@ NO_MATCH_TEXT = "No stored run matches these filters."
 ANY_TRANSPORT = "any transport"
 NO_DATE = QDate(2000, 1, 1)  # the date edits' minimum, shown as "any"
 ID_ROLE = Qt.ItemDataRole.UserRole
+MAX_LISTED = 2000  # rows in the table; the filters reach older runs
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The list's filters: a part of the target, a transport, a start-time range."""
+
+    target: str | None = None
+    transport: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        return any(v is not None for v in (self.target, self.transport, self.since, self.until))
 
 
 class HistoryView(QWidget):
@@ -102,6 +119,15 @@ class HistoryView(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COLUMNS.index("target"), QHeaderView.ResizeMode.Stretch)
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
+        for keys, slot in (
+            (QKeySequence.StandardKey.Delete, self.delete_selected),
+            (QKeySequence(Qt.Key.Key_Return), self.open_selected),
+        ):
+            action = QAction(self.table)
+            action.setShortcut(keys)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            action.triggered.connect(lambda _c=False, f=slot: f())
+            self.table.addAction(action)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         layout.addWidget(self.table, 1)
 
@@ -179,7 +205,7 @@ class HistoryView(QWidget):
             self.close_store()  # opened again on the next try: the file may be fixed
 
     # -- filters and the list ------------------------------------------------------
-    def filters(self) -> dict[str, object]:
+    def filters(self) -> Filters:
         """What `HistoryStore.list` is asked for, from the filter widgets."""
         transport = self.transport_filter.currentText()
         since = until = None
@@ -187,31 +213,44 @@ class HistoryView(QWidget):
             since = datetime.combine(_day(self.date_from.date()), time.min)
         if self.date_to.date() != NO_DATE:
             until = datetime.combine(_day(self.date_to.date()), time.max)
-        return {
-            "target": self.target_filter.text().strip() or None,
-            "transport": None if transport == ANY_TRANSPORT else transport,
-            "since": since,
-            "until": until,
-        }
+        return Filters(
+            target=self.target_filter.text().strip() or None,
+            transport=None if transport == ANY_TRANSPORT else transport,
+            since=since,
+            until=until,
+        )
 
     def refresh(self) -> None:
-        """Read the list again with the filters as set."""
-        wanted = self.filters()
+        """Read the list again with the filters as set; the selection stays on the same
+        runs where they are still listed."""
+        f = self.filters()
+        kept = self.selected_ids() if self.rows else []
         try:
-            rows = self.store().list(**wanted)  # type: ignore[arg-type]  # the filters' types
+            rows = self.store().list(
+                target=f.target,
+                transport=f.transport,
+                since=f.since,
+                until=f.until,
+                limit=MAX_LISTED + 1,
+            )
         except ProbeError as exc:
             self.rows = []
             self.table.setRowCount(0)
             self._fail(exc)
             self._selection_changed()
             return
-        self.rows = rows
-        self._fill(rows)
-        if rows:
-            self.message.setText(f"{len(rows):,} runs")
+        self.rows = rows[:MAX_LISTED]
+        self._fill(self.rows)
+        if len(rows) > MAX_LISTED:
+            self.message.setText(
+                f"the newest {MAX_LISTED:,} runs; narrow the filters to see older ones"
+            )
+        elif rows:
+            self.message.setText(f"{len(rows):,} run{'s' if len(rows) != 1 else ''}")
         else:
-            filtered = any(v is not None for v in wanted.values())
-            self.message.setText(NO_MATCH_TEXT if filtered else EMPTY_TEXT)
+            self.message.setText(NO_MATCH_TEXT if f.narrowed else EMPTY_TEXT)
+        if kept:
+            self.select_ids(kept)
         self._selection_changed()
 
     def _fill(self, rows: list[RunRow]) -> None:
@@ -371,9 +410,14 @@ class HistoryView(QWidget):
         name, _filter = QFileDialog.getSaveFileName(self, "Export run", suggested, EXPORT_FILTER)
         return Path(name) if name else None
 
-    def closeEvent(self, event: object) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
+        """Shown (its dock or tab raised): the list as the store has it now."""
+        super().showEvent(event)
+        self.refresh()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.close_store()
-        super().closeEvent(event)  # type: ignore[arg-type]  # a QCloseEvent
+        super().closeEvent(event)
 
 
 class RunView(QWidget):

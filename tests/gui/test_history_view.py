@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Qt
 
 from app.core.history import HistoryStore, new_run
 from app.core.history.compare import change_pct
@@ -228,3 +228,31 @@ def test_a_stored_run_beside_the_windows_connections(qtbot, window, mock_base, d
     change = change_pct(base, panel.live.aggregator.rtt.percentile_ms(50))
     assert compare.cell("round trip p50 (ms)", header[3]) == change_text(change)
     compare.follow(None)
+
+
+def test_keys_open_and_delete_and_the_list_keeps_its_selection(qtbot, db) -> None:
+    path, (old, ws, realtime) = db
+    view = HistoryView(path)
+    qtbot.addWidget(view)
+    view.show()  # showing it reads the store
+    qtbot.waitUntil(lambda: len(view.rows) == 3, timeout=5_000)
+    view.select_ids([ws])
+    view.refresh()
+    assert view.selected_ids() == [ws]
+    view.table.setFocus()
+    qtbot.waitUntil(view.table.hasFocus, timeout=5_000)
+    qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    assert [w.run_id for w in view.opened] == [ws]
+    view.confirm = lambda text: True
+    qtbot.keyClick(view.table, Qt.Key.Key_Delete)
+    assert [r.id for r in view.rows] == [realtime, old]
+
+
+def test_a_long_history_lists_the_newest_and_says_so(qtbot, db, monkeypatch) -> None:
+    from app.gui import history_view
+
+    path, (_old, ws, realtime) = db
+    monkeypatch.setattr(history_view, "MAX_LISTED", 2)
+    view = _view(qtbot, path)
+    assert [r.id for r in view.rows] == [realtime, ws]
+    assert view.message.text() == "the newest 2 runs; narrow the filters to see older ones"
