@@ -433,7 +433,8 @@ async def _execute(args: argparse.Namespace) -> Outcome:
             if args.html_out or not args.no_history:  # the history keeps per-second series
                 from app.core.report.timeline import Timeline
 
-                timeline = Timeline()
+                # only the HTML report plots each sample; the history keeps per-second counts
+                timeline = Timeline() if args.html_out else Timeline(capacity=1)
                 sinks.append(timeline.feed)
 
             def emit(event: Event) -> None:

@@ -21,6 +21,7 @@ from app.core.errors import ProbeError, TargetError
 from app.core.history import HistoryError, HistoryStore, RunRow, StoredRun
 from app.core.history.compare import Compared, Comparison, failures, parse_fail_if
 from app.core.report.fmt import fmt_ms
+from app.core.targets import TRANSPORTS
 
 PROG = "rtprobe runs"
 _LAST = re.compile(r"^last(?:~(\d+))?$")
@@ -63,7 +64,9 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
 
     ls = actions.add_parser("list", parents=[common], help="stored runs, newest first")
     ls.add_argument("--target", help="runs whose target contains this")
-    ls.add_argument("--transport", help="realtime | ws | sse | webrtc")
+    ls.add_argument(
+        "--transport", choices=list(TRANSPORTS), metavar="T", help="realtime | ws | sse | webrtc"
+    )
     ls.add_argument("--since", type=when, metavar="DATE", help="started at or after DATE")
     ls.add_argument("--until", type=when, metavar="DATE", help="started at or before DATE")
     ls.add_argument("--limit", type=types["count"], metavar="N", help="at most N runs")

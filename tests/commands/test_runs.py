@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from app.cli import main
+from tests.support.waiting import wait_until
 
 SECRET = "fal-key-0123456789abcdef-SECRET"
 Cli = Callable[..., tuple[int, str, str]]
@@ -218,3 +222,59 @@ def test_secrets_never_reach_the_history_file(
     raw = history.read_bytes()
     assert SECRET.encode() not in raw and SECRET not in out
     assert b"visible-value" in raw
+
+
+def test_a_run_that_reaches_nothing_is_stored_as_failed_with_its_reason(
+    cli: Cli, tmp_path: Path
+) -> None:
+    history = tmp_path / "h.sqlite3"
+    code, printed, err = _run(cli, history, "ws://127.0.0.1:1/refused", "--timeout", "2")
+    assert code == 1, err
+    code, out, _ = cli("runs", "--history", str(history), "list", "--json")
+    (row,) = json.loads(out)
+    assert row["state"] == "failed" and "connection refused" in row["reason"]
+    assert row["reason"] in printed  # the error line of the run's summary
+
+
+def test_a_run_stopped_by_sigint_is_stored_as_stopped(
+    start_mock: Callable[..., Any], tmp_path: Path
+) -> None:
+    history = tmp_path / "h.sqlite3"
+    env = {**os.environ, "RTPROBE_HISTORY": str(history)}
+    with start_mock() as base:
+        url = f"{base.replace('http', 'ws')}/mock/echo/ws"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app", "run", "ws", url, "--duration", "120", "--rate", "20"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            wait_until(lambda: _sessions(base) >= 1, 30.0, what="the run's session on the mock")
+            proc.send_signal(signal.SIGINT)
+            _, err = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    listed = subprocess.run(
+        [sys.executable, "-m", "app", "runs", "show", "last", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    shown = json.loads(listed.stdout)
+    assert shown["state"] == "stopped" and shown["reason"] == "stopped by SIGINT"
+    assert shown["summary"]["sent"] >= 1
+
+
+def _sessions(base: str) -> int:
+    try:
+        return int(httpx.get(base + "/health", timeout=2).json()["sessions"])
+    except httpx.HTTPError:
+        return 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +29,17 @@ def store(tmp_path: Path):
 def test_tests_never_use_the_real_user_data_dir() -> None:
     assert os.environ.get(ENV_PATH)
     assert default_path() == Path(os.environ[ENV_PATH])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG_DATA_HOME is the Linux data dir")
+def test_without_the_variable_the_file_is_in_the_user_data_dir(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(ENV_PATH)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))  # platformdirs on Linux
+    assert default_path() == tmp_path / "rtprobe" / "history.sqlite3"
+    monkeypatch.setenv(ENV_PATH, "  ")
+    assert default_path() == tmp_path / "rtprobe" / "history.sqlite3"
 
 
 def test_round_trip_is_exact(store: HistoryStore) -> None:
@@ -222,3 +234,27 @@ def test_secrets_are_absent_from_the_raw_database_bytes(tmp_path: Path) -> None:
         raw += journal.read_bytes()
     assert SECRET.encode() not in raw
     assert b"visible" in raw  # the non-secret header is kept: the check reads real bytes
+
+
+def test_damaged_rows_are_one_line_and_the_rest_stays_readable(
+    store: HistoryStore, tmp_path: Path
+) -> None:
+    good = store.add(record(100)[0])
+    bad = store.add(record(100)[0])
+    db = sqlite3.connect(tmp_path / "h.sqlite3")
+    db.execute("UPDATE runs SET summary='{not json' WHERE id=?", (bad,))
+    db.execute("UPDATE histograms SET counts=x'00ff' WHERE run_id=? AND metric='rtt'", (bad,))
+    db.execute("UPDATE histograms SET count=count+1 WHERE run_id=? AND metric='server'", (bad,))
+    db.commit()
+    db.close()
+    for read, says in (
+        (lambda: store.get(bad), f"cannot read run {bad}: damaged data"),
+        (lambda: store.histogram(bad, "rtt"), "do not decompress"),
+        (lambda: store.histogram(bad, "server"), "add up to"),
+    ):
+        with pytest.raises(HistoryError, match=says) as caught:
+            read()
+        assert "\n" not in str(caught.value)
+    assert [r.id for r in store.list()] == [bad, good]
+    assert store.get(good).summary.sent == 100
+    assert store.delete(bad) == 1
