@@ -365,7 +365,9 @@ class ConnectionPanel(QFrame):
         self.summary_card.show_run(final, summary, self._verdicts, problem(self.thresholds.text()))
         if final.state == "failed" and not self.error.text():
             self.error.setText(final.reason)
-        line = f"{self.live.aggregator.transport} {self.live.aggregator.target}: {final.text}"
+        target = self.live.aggregator.target
+        said = final.text.replace(f"{target}: ", "", 1)  # the line names the target once
+        line = f"{self.live.aggregator.transport} {target}: {said}"
         if self._verdicts:
             passed = sum(v.passed for v in self._verdicts)
             line += f" · assertions {passed}/{len(self._verdicts)} pass"
@@ -427,17 +429,22 @@ class ConnectionPanel(QFrame):
                     values[name] = "–"
         else:
             self.progress.show_progress(live.progress())
+        self._show_state(values.pop("state", state))
         for name, text in values.items():
             if name in self.counter_labels:
                 self.counter_labels[name].setText(text)
-        self._show_state(values.get("state", state))
         if self._webrtc_run:
             self.video.redraw(s)
 
     def _show_state(self, text: str) -> None:
+        """The state counter, in its state's colour (restyled only when it changes:
+        a style sheet costs the GUI thread a re-polish)."""
         label = self.counter_labels["state"]
-        label.setText(text)
-        label.setStyleSheet(f"color: {state_colour(text)}; font-weight: bold")
+        style = f"color: {state_colour(text)}; font-weight: bold"
+        if label.text() != text:
+            label.setText(text)
+        if label.styleSheet() != style:
+            label.setStyleSheet(style)
 
     def export_report(self, path: Path) -> None:
         """The same reports as `rtprobe run`: by extension .json, .csv or .html."""

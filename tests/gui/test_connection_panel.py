@@ -228,3 +228,28 @@ def test_thresholds_round_trip_in_session_files(qtbot, window, tmp_path: Path) -
     window.remove_connection(panel)
     assert window.open_session(path)
     assert window.panels[0].thresholds.text() == "p99<50ms, errors==0"
+
+
+def test_an_unknown_app_on_the_mock_fails(qtbot, window, mock_base: str) -> None:
+    window.show_mock(mock_base)
+    panel = window.add_connection_for("realtime")
+    panel.target.setText("mock/no-such-app")
+    assert panel.start(count=1)
+    assert wait_ended(qtbot, panel, RUN_S) == "failed"
+    assert panel.final_state is not None
+    assert "mock/no-such-app serves no WebSocket" in panel.final_state.reason
+    assert panel.error.text() != ""
+    status = _status(window)  # the target is named once, not again in the reason
+    assert "failed: server refused the WebSocket handshake with HTTP 403" in status
+    assert status.count("no-such-app/realtime") == 1
+
+
+def test_closing_a_running_connection_ends_its_run_once(qtbot, window, mock_base: str) -> None:
+    window.show_mock(mock_base)
+    panel = window.add_connection_for("realtime")
+    ends = _ends(panel)
+    panel.rate.setValue(20)
+    assert panel.start()
+    qtbot.waitUntil(lambda: panel.counter_labels["state"].text() == "running", timeout=10_000)
+    window.remove_connection(panel)
+    assert ends == ["stopped: the connection was closed"]
