@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QDate, Qt
 
+from app.core.assertions import parse
 from app.core.history import HistoryStore, new_run
 from app.core.history.compare import change_pct
 from app.core.live import LiveRun
@@ -109,6 +110,29 @@ def test_open_shows_the_stored_runs_plots(qtbot, db, measured) -> None:
     assert x[-1] == pytest.approx(measured[0].aggregator.rtt.summary().max, rel=2e-3)
     _t, received = slot.rate.getOriginalDataset()
     assert received.sum() == 30
+    window.close()
+
+
+def test_open_says_how_a_run_ended_and_its_verdicts(qtbot, tmp_path: Path, measured) -> None:
+    ws = measured[0]
+    path = tmp_path / "history.sqlite3"
+    with HistoryStore(path) as store:
+        record = new_run(
+            ws.aggregator,
+            source="gui",
+            state="failed",
+            reason="connection refused",
+            timeline=ws.timeline,
+            thresholds=[parse("p99<60s"), parse("errors>0")],
+        )
+        run_id = store.add(record)
+    view = _view(qtbot, path)
+    view.select_ids([run_id])
+    (window,) = view.open_selected()
+    lines = window.header.text().splitlines()
+    assert lines[1] == "state: failed: connection refused"
+    assert lines[2] == "pass  p99<60s"
+    assert lines[3].startswith("FAIL  errors>0 (") and len(lines) == 4
     window.close()
 
 
