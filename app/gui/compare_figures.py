@@ -16,6 +16,7 @@ import numpy as np
 from app.core.history import compare
 from app.core.history.compare import Compared, Comparison, Row
 from app.core.metrics import LatencyHistogram
+from app.core.report.fmt import fmt_sig
 from app.core.report.model import Summary
 
 NONE = "–"
@@ -51,17 +52,12 @@ def cdf_points(histogram: LatencyHistogram) -> tuple[np.ndarray, np.ndarray]:
 
 
 def three_sig(value: float | None) -> str:
-    """A figure with three significant digits: "178", "2.35", "0.0123", "12,300"."""
+    """A figure with three significant digits, as every report writes them (`fmt_sig`)."""
     if value is None or math.isnan(value):
         return NONE
     if math.isinf(value):
         return "∞" if value > 0 else "−∞"
-    if value == 0:
-        return "0"
-    magnitude = math.floor(math.log10(abs(value)))
-    if magnitude >= 2:
-        return f"{round(value, 2 - magnitude):,.0f}"
-    return f"{value:.{2 - magnitude}f}"
+    return fmt_sig(value)
 
 
 def change_text(change: float | None) -> str:
