@@ -17,7 +17,8 @@ SIDEBAR_MIN_WIDTH = 200
 
 
 def row_text(panel: ConnectionPanel) -> tuple[str, str]:
-    """The row's two lines and its tooltip, from what the panel shows."""
+    """The row's text (name; transport · state · p99 · rate) and its tooltip, from
+    what the panel shows."""
     counters = panel.counter_labels
     state = counters["state"].text()
     transport = panel.transport.currentText()
@@ -46,6 +47,7 @@ class ConnectionList(QListWidget):
             "for Export report"
         )
         self.setAlternatingRowColors(True)
+        self.setSpacing(1)
         self._panels: list[ConnectionPanel] = []
         self.itemClicked.connect(self._clicked)
         self.itemActivated.connect(self._clicked)

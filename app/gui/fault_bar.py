@@ -50,6 +50,10 @@ class FaultBar(QWidget):
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 2, 6, 2)
         row.setSpacing(4)
+        head = QLabel("<b>Mock faults</b>")
+        head.setToolTip("What the embedded mock server does wrong on purpose (View ▸ Mock faults)")
+        row.addWidget(head)
+        row.addSpacing(6)
         self.inputs: dict[str, FaultBox] = {}
         for f in faultschema.fault_fields():
             if not f.gui:

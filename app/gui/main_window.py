@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetMovable
         )
         self.fault_dock.setToolTip("Faults the embedded mock server injects (Apply to send)")
+        self.fault_dock.setTitleBarWidget(QWidget())  # one row, not two: View ▸ Mock faults
         self.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, self.fault_dock)
 
         self._build_actions()
@@ -647,8 +648,10 @@ class MainWindow(QMainWindow):
 
     def plot_title(self, panel: ConnectionPanel) -> tuple[str, str]:
         """The picture's title (name, transport, target) and a line of figures."""
-        name = panel.title.text() or "connection"
-        title = f"{name} — {panel.transport.currentText()} — {panel.target.text()}"
+        title = panel.title.text() or "connection"
+        for part in (panel.transport.currentText(), panel.target.text()):
+            if part and part not in title:  # the panel's title often names both already
+                title += f" — {part}"
         if panel.live is None:
             return title, "no run yet"
         s = panel.live.summary()

@@ -65,8 +65,8 @@ def export_plot(
     subtitle: str = "",
     size: QSize = DEFAULT_SIZE,
 ) -> Path:
-    """Write the picture; the format from the extension. One-line TargetError or
-    OSError-free: a file that cannot be written is a TargetError naming it."""
+    """Write the picture, its format from the extension. Every failure (format, size,
+    a file that cannot be written) is a one-line TargetError naming it."""
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in PLOT_FORMATS:

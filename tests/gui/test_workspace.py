@@ -24,6 +24,7 @@ def _fill(qtbot, window: MainWindow, count: int, size: QSize) -> None:
     qtbot.waitUntil(lambda: window.size() == size, timeout=5_000)
     window.workspace.relayout()
     qtbot.waitUntil(lambda: all(p.isVisible() for p in window.panels), timeout=5_000)
+    window.workspace.grid.activate()  # geometry now, not on the next layout pass
 
 
 def _assert_fits(qtbot, window: MainWindow, size: QSize) -> None:
@@ -67,7 +68,8 @@ def test_focus_mode_shows_the_selected_panel_alone(qtbot, window) -> None:
     window.focus_action.trigger()
     assert window.workspace.focus_mode
     assert [p for p in window.panels if p.isVisible()] == [chosen]
-    assert chosen.height() >= window.workspace.area.viewport().height() - 10
+    viewport = window.workspace.area.viewport()
+    qtbot.waitUntil(lambda: chosen.height() >= viewport.height() - 10, timeout=5_000)
     window.focus_action.trigger()
     qtbot.waitUntil(lambda: all(p.isVisible() for p in window.panels), timeout=5_000)
 
