@@ -45,6 +45,7 @@ from app.gui.exports import Measured, export_reports
 from app.gui.fault_bar import FaultBar
 from app.gui.menus import make_action, shortcut_table
 from app.gui.mock_control import MockControl
+from app.gui.panel_tips import add_tips
 from app.gui.plot_export import DEFAULT_SIZE, export_plot
 from app.gui.workspace import AUTO, MAX_COLUMNS, Workspace
 
@@ -381,6 +382,7 @@ class MainWindow(QMainWindow):
         panel.key_provider = self.key
         panel.sigStatus.connect(self.statusBar().showMessage)
         panel.sigCloseRequested.connect(self.remove_connection)
+        add_tips(panel)
         self.panels.append(panel)
         self._relayout()
         self.select_connection(panel)

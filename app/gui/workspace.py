@@ -7,7 +7,7 @@ With no connections it shows what to do first.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, QRect, Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -124,6 +124,21 @@ class Workspace(QStackedWidget):
         width = self.width() - self.area.verticalScrollBar().sizeHint().width() - 4
         need = max((p.minimumSizeHint().width() for p in self.panels), default=1) + 6
         return max(1, min(MAX_COLUMNS, width // max(need, 1), len(self.panels) or 1))
+
+    def visible_panels(self) -> list[ConnectionPanel]:
+        """The panels at least partly in view now: what is worth redrawing (a hook for
+        painting only visible plots)."""
+        viewport = self.area.viewport()
+        if not self.isVisible() or self.currentWidget() is not self.area:
+            return []
+        out = []
+        for panel in self.panels:
+            if not panel.isVisible():
+                continue
+            top_left = panel.mapTo(viewport, QPoint(0, 0))
+            if QRect(top_left, panel.size()).intersects(viewport.rect()):
+                out.append(panel)
+        return out
 
     # -- layout --------------------------------------------------------------------
     def relayout(self) -> None:

@@ -51,6 +51,12 @@ def test_twelve_connections_fit_1280x800(qtbot, window) -> None:
     assert window.sidebar.count() == 12
     _assert_fits(qtbot, window, size)
     assert window.workspace.area.verticalScrollBar().maximum() > 0  # it scrolls instead
+    window.select_connection(window.panels[0])
+    in_view = window.workspace.visible_panels()
+    assert window.panels[0] in in_view and 1 <= len(in_view) <= 3
+    window.select_connection(window.panels[-1])
+    assert window.panels[-1] in window.workspace.visible_panels()
+    assert window.panels[0] not in window.workspace.visible_panels()
 
 
 def test_eight_connections_at_1920x1080_in_two_columns(qtbot, window) -> None:
