@@ -161,16 +161,18 @@ def test_webrtc_settings_survive_a_session_file(qtbot, window, tmp_path: Path) -
     assert (got.video_size, got.video_fps, got.data_channel) == ("320x240", 15.0, True)
 
 
-def test_four_connections_make_a_grid_and_payloads_load_from_files(qtbot, window, tmp_path):
+def test_connections_fill_a_grid_in_order_and_payloads_load_from_files(qtbot, window, tmp_path):
+    window.set_columns(2)
     panels = [window.add_connection_for(t) for t in ("realtime", "ws", "sse", "webrtc")]
-    rows = [window.grid.widget(i) for i in range(window.grid.count())]
-    assert [r.count() for r in rows] == [2, 2]
+    grid = window.workspace.grid
+
+    def cells() -> list[tuple[int, int]]:
+        return [grid.getItemPosition(grid.indexOf(p))[:2] for p in window.panels]
+
+    assert cells() == [(0, 0), (0, 1), (1, 0), (1, 1)]
     window.remove_connection(panels[1])
-    rows = [window.grid.widget(i) for i in range(window.grid.count())]
-    assert [[r.widget(j) for j in range(r.count())] for r in rows] == [
-        [panels[0], panels[2]],
-        [panels[3]],
-    ]
+    assert window.panels == [panels[0], panels[2], panels[3]]
+    assert cells() == [(0, 0), (0, 1), (1, 0)]
     good = tmp_path / "in.json"
     good.write_text('{"prompt": "from a file"}')
     assert panels[0].load_payload_file(good)
