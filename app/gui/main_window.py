@@ -43,6 +43,7 @@ from app.gui.connection_panel import (
 )
 from app.gui.exports import Measured, export_reports
 from app.gui.fault_bar import FaultBar
+from app.gui.history_dock import HistoryDock
 from app.gui.menus import make_action, shortcut_table
 from app.gui.mock_control import MockControl
 from app.gui.panel_tips import add_tips
@@ -124,9 +125,16 @@ class MainWindow(QMainWindow):
         self.fault_dock.setTitleBarWidget(QWidget())  # one row, not two: View ▸ Mock faults
         self.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, self.fault_dock)
 
+        self.history = HistoryDock(
+            self,
+            panels=lambda: self.panels,
+            selected=self.sidebar.selected_panels,
+            status=self.statusBar().showMessage,
+        )
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
+        self.history.wire(self.history_action, self.compare_action)
         self.mock.sigStarted.connect(self.show_mock)
         self.mock.sigStopped.connect(self._mock_stopped)
         self.mock.sigError.connect(self.show_error)
@@ -253,13 +261,17 @@ class MainWindow(QMainWindow):
         self.faults_action = self.fault_dock.toggleViewAction()
         self.faults_action.setText("Mock &faults")
         self.faults_action.setToolTip("Show or hide the mock server's fault settings")
-        # hooks for the history and compare views: disabled until they are wired in
+        # wired by the history (app.gui.history_dock)
         self.history_action = a(
             self, "&History", "Past runs, stored on this machine", None, "Ctrl+H"
         )
-        self.compare_action = a(self, "&Compare…", "Compare runs or connections side by side", None)
-        for action in (self.history_action, self.compare_action):
-            action.setEnabled(False)
+        self.compare_action = a(
+            self,
+            "&Compare connections…",
+            "The selected connections (or all) side by side: CDFs, histograms, figures",
+            None,
+            "Ctrl+Shift+C",
+        )
         self.about_action = a(
             self, "&About rtprobe", "Version and what rtprobe is", self.show_about
         )
@@ -382,6 +394,8 @@ class MainWindow(QMainWindow):
         panel.key_provider = self.key
         panel.sigStatus.connect(self.statusBar().showMessage)
         panel.sigCloseRequested.connect(self.remove_connection)
+        panel.inspector.sigError.connect(self.show_error)
+        self.history.attach(panel)
         add_tips(panel)
         self.panels.append(panel)
         self._relayout()
@@ -795,7 +809,8 @@ class MainWindow(QMainWindow):
             except (OSError, ProbeError):
                 pass  # losing the autosave must not block quitting
         for panel in list(self.panels):
-            panel.close_down()
+            panel.close_down()  # a running one ends as stopped, and is stored so
+        self.history.close()
         self.bridge.close()
         self.mock.shutdown()  # now: the loop may end before a coroutine could run
 

@@ -44,7 +44,7 @@ EXPECTED = {  # menu: action texts (without &), with the shortcut where there is
         "Connections sidebar": "Ctrl+B",
         "Mock faults": "",
         "History": "Ctrl+H",
-        "Compare…": "",
+        "Compare connections…": "Ctrl+Shift+C",
     },
     "View ▸ Columns": {"Auto columns": "", "1 column": "", "2 columns": "", "3 columns": ""},
     "Help": {"Keyboard shortcuts": "F1", "Documentation": "", "About rtprobe": ""},
@@ -59,8 +59,8 @@ def test_menus_hold_every_action_with_its_shortcut(qtbot, window) -> None:
     table = dict(shortcut_table(window.menuBar()))
     assert table["Ctrl+Q"] == "File ▸ Quit" and table["Ctrl+S"] == "File ▸ Save session"
     assert "Ctrl+Shift+S" in window.shortcuts_text()
-    # the coordinator's hooks: there, named, off until wired
-    assert not window.history_action.isEnabled() and not window.compare_action.isEnabled()
+    # the history's actions are wired (app.gui.history_dock)
+    assert window.history_action.isEnabled() and window.compare_action.isEnabled()
 
 
 def _own_controls(window) -> list[QWidget]:
@@ -70,6 +70,8 @@ def _own_controls(window) -> list[QWidget]:
     for widget in window.findChildren(QWidget):
         if not isinstance(widget, kinds) or widget.objectName().startswith("qt_"):
             continue
+        if isinstance(widget.parentWidget(), QLineEdit):
+            continue  # a line edit's own clear button, Qt's, covered by the field's tooltip
         parent = widget.parentWidget()
         while parent is not None and not isinstance(parent, ConnectionPanel):
             parent = parent.parentWidget()
