@@ -1,12 +1,14 @@
 """The engine's asyncio loop in a native thread of a gevent process, and the way back.
 
-Locust monkey-patches the standard library with gevent, so `threading.Thread` would be
-a greenlet: the loop would then block the gevent hub. `EngineThread` starts a real OS
-thread (`gevent.monkey.get_original`) that runs one asyncio loop for every session of
-this process. A greenlet waits for a coroutine of that loop with `wait`: the
-coroutine's future, once done, hands its result to a `gevent.event.AsyncResult`
-through the hub's thread-safe callback, so only the waiting greenlet sleeps, never
-the hub.
+Locust monkey-patches the standard library with gevent, so a thread would be a
+greenlet and the loop would block the gevent hub. `EngineThread` starts a real OS
+thread with the original `_thread.start_new_thread` (`gevent.monkey.get_original`;
+the original `threading.Thread` class still looks up the patched `_start_new_thread`
+and would start a greenlet) and runs one asyncio loop there, on the real selector, for
+every session of this process. A greenlet waits for a coroutine of that loop with
+`wait`: the coroutine's future, once done, hands its result to a
+`gevent.event.AsyncResult` through the hub's thread-safe callback, so only the waiting
+greenlet sleeps, never the hub.
 
 It is started in Locust's `init` event, not at import: the locustfile is imported
 before `--processes` forks, and a thread does not survive a fork.
@@ -29,33 +31,72 @@ _START_TIMEOUT_S = 10.0
 _STOP_TIMEOUT_S = 5.0
 
 
+_start_native_thread: Any = monkey.get_original("_thread", "start_new_thread")
+_native_lock: Any = monkey.get_original("_thread", "allocate_lock")
+
+
+class NativeExecutor(concurrent.futures.ThreadPoolExecutor):
+    """The loop's default executor (getaddrinfo, `to_thread`): one native thread per
+    call. The standard pool would start patched threads, greenlets of a hub that never
+    runs on the engine thread, and a DNS lookup would wait forever. (A subclass only
+    because asyncio accepts no other kind as its default executor.)"""
+
+    def submit(
+        self, fn: Callable[..., T], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def work() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+        _start_native_thread(work, ())
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Nothing to join: each call's thread ends with its call."""
+
+
 class EngineThread:
     """One asyncio loop on one native thread; `submit` coroutines, `wait` for them."""
 
     def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
+        # the real selector: gevent's would make the loop a cooperative greenlet
+        selector: Any = monkey.get_original("selectors", "DefaultSelector")
+        self.loop = asyncio.SelectorEventLoop(selector())
+        self.loop.set_default_executor(NativeExecutor())
         self._hub = gevent.get_hub()  # the hub of the thread that will wait
-        native_thread: Any = monkey.get_original("threading", "Thread")
-        native_event: Any = monkey.get_original("threading", "Event")
-        self._ready = native_event()
-        self._thread = native_thread(target=self._main, name="rtprobe-engine", daemon=True)
+        self._ready = _native_lock()
+        self._done = _native_lock()
+        self._started = False
 
     def start(self) -> None:
-        self._thread.start()
-        if not self._ready.wait(_START_TIMEOUT_S):
+        """Start the thread and wait (briefly blocking this one) until the loop runs."""
+        self._ready.acquire()
+        self._done.acquire()
+        self._started = True
+        _start_native_thread(self._main, ())
+        if not self._ready.acquire(True, _START_TIMEOUT_S):
             raise RuntimeError("the rtprobe engine loop did not start")
 
     def _main(self) -> None:
         asyncio.set_event_loop(self.loop)
-        self.loop.call_soon(self._ready.set)
+        self.loop.call_soon(self._ready.release)
         try:
             self.loop.run_forever()
         finally:
             self.loop.close()
+            self._done.release()
 
     @property
     def running(self) -> bool:
-        return self._thread.is_alive() and self.loop.is_running()
+        return self._started and self._done.locked() and self.loop.is_running()
 
     def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         """Schedule `coro` on the loop (from any thread or greenlet)."""
@@ -83,10 +124,12 @@ class EngineThread:
         return value
 
     def stop(self) -> None:
-        """Stop the loop and join its thread (bounded); tasks still pending are dropped."""
-        if self._thread.is_alive():
+        """Stop the loop and wait for its thread to end (bounded; it blocks this thread,
+        as at shutdown it may); tasks still pending are dropped."""
+        if self.running:
             self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join(_STOP_TIMEOUT_S)
+            if self._done.acquire(True, _STOP_TIMEOUT_S):
+                self._done.release()
 
 
 def _settle(result: gevent.event.AsyncResult, future: concurrent.futures.Future[Any]) -> None:

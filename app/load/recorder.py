@@ -4,8 +4,13 @@ On the engine loop's thread, `Recorder.feed` folds every event into the current 
 (an `Aggregator`), queues each measured `Sample` for Locust, and writes the optional
 per-sample CSV and (tests only) the raw round trips. On the gevent side, `LocustFeed`
 drains that queue and fires one Locust request event per message, so Locust's own
-table, charts and CSV count the same messages as the HDR figures (`deque` appends and
+table, charts and CSV count the messages the HDR figures count (`deque` appends and
 pops are thread-safe; nothing of Locust runs on the loop thread).
+
+Messages still in flight when their user is stopped are timed out by the session and
+counted so in rtprobe's figures; Locust is not told of them, as it records no request
+its own users had in flight at a stop (else every run would end with failures, and
+with Locust's exit code 1).
 """
 
 from __future__ import annotations
@@ -48,6 +53,9 @@ class Recorder:
         dump = os.environ.get(DUMP_ENV)
         self.raw: list[int] | None = [] if dump else None
         self.sent = 0  # every measured message of this process (for the dump)
+        # users being stopped: what their sessions time out now was cut by the stop
+        self.stopping: set[int] = set()
+        self.cut_by_stop = 0
 
     def emit_for(self, index: int) -> Any:
         """The emit of the user session numbered `index` in this process: its events
@@ -69,7 +77,10 @@ class Recorder:
                 self.csv.feed(event)
             if not event.warmup:
                 self.sent += 1
-                self.for_locust.append(event)
+                if event.outcome == "timed_out" and event.session in self.stopping:
+                    self.cut_by_stop += 1  # in flight at the stop: Locust counts none
+                else:
+                    self.for_locust.append(event)
                 if self.raw is not None and event.outcome == "received":
                     self.raw.append(event.rtt_ns)
         elif isinstance(event, StateChange):

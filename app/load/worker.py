@@ -96,6 +96,8 @@ class WorkerSide:
         if entry is None:
             return
         control, future = entry
+        if self.recorder is not None:
+            self.recorder.stopping.add(index)
         self.engine.loop.call_soon_threadsafe(control.stop)
         try:
             self.engine.wait(future, timeout_s)
@@ -122,7 +124,9 @@ class WorkerSide:
 
     def drain(self) -> dict[str, Any] | None:
         """Stop every run, wait for each (bounded), and take the last window."""
-        for control, _ in self.runs.values():
+        for index, (control, _) in self.runs.items():
+            if self.recorder is not None:
+                self.recorder.stopping.add(index)
             self.engine.loop.call_soon_threadsafe(control.stop)
         deadline = gevent.Timeout(DRAIN_TIMEOUT_S)
         deadline.start()
