@@ -9,7 +9,6 @@ import pytest
 
 from server_mock.process import MockProcess
 
-
 # without Locust (and so gevent) these modules cannot even be imported: skip them whole
 collect_ignore = (
     []
