@@ -3,9 +3,10 @@
 On the engine loop's thread, `Recorder.feed` folds every event into the current window
 (an `Aggregator`), queues each measured `Sample` for Locust, and writes the optional
 per-sample CSV and (tests only) the raw round trips. On the gevent side, `LocustFeed`
-drains that queue and fires one Locust request event per message, so Locust's own
-table, charts and CSV count the messages the HDR figures count (`deque` appends and
-pops are thread-safe; nothing of Locust runs on the loop thread).
+drains that queue and fires one Locust request event per message (and, for video, per
+marked frame that came back, under "TARGET frames"), so Locust's own table, charts and
+CSV count what the HDR figures count (`deque` appends and pops are thread-safe;
+nothing of Locust runs on the loop thread).
 
 Messages still in flight when their user is stopped are timed out by the session and
 counted so in rtprobe's figures; Locust is not told of them, as it records no request
@@ -23,7 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from app.core.events import Event, Sample, StateChange
+from app.core.events import Event, FrameSample, Sample, StateChange
 from app.core.report.csv import CsvSampleWriter
 from app.core.summary import Aggregator
 from app.load import wire
@@ -45,7 +46,7 @@ class Recorder:
         self.target = target
         self.window = Aggregator(transport=transport, target=target)
         self.states: dict[int, str] = {}
-        self.for_locust: collections.deque[Sample] = collections.deque()
+        self.for_locust: collections.deque[Sample | FrameSample] = collections.deque()
         self.offset_ns = wire.clock_offset_ns()
         self.csv: CsvSampleWriter | None = None
         if csv_path:
@@ -83,6 +84,9 @@ class Recorder:
                     self.for_locust.append(event)
                 if self.raw is not None and event.outcome == "received":
                     self.raw.append(event.rtt_ns)
+        elif isinstance(event, FrameSample):
+            if event.direction == "in" and event.latency_ns is not None:
+                self.for_locust.append(event)  # video: each marked frame back, a "request"
         elif isinstance(event, StateChange):
             self.states[event.session] = event.state
 
@@ -126,6 +130,17 @@ class LocustFeed:
         fire = self.events.request.fire
         while queue:
             s = queue.popleft()
+            if isinstance(s, FrameSample):
+                fire(
+                    request_type=recorder.transport,
+                    name=recorder.target + " frames",
+                    response_time=(s.latency_ns or 0) / 1e6,
+                    response_length=0,
+                    exception=None,
+                    context={"session": s.session},
+                )
+                n += 1
+                continue
             exception = None
             if s.outcome != "received":
                 exception = MessageFailed(f"{s.outcome}: {s.error}" if s.error else s.outcome)

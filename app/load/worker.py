@@ -18,7 +18,8 @@ import gevent
 from app.core.config import RunConfig
 from app.core.engine.run import RunControl, run
 from app.core.errors import ProbeError, TargetError
-from app.load import options
+from app.core.sessions.registry import session_factory
+from app.load import native, options
 from app.load.bridge import EngineThread
 from app.load.recorder import DRAIN_EVERY_S, LocustFeed, Recorder
 
@@ -53,9 +54,13 @@ class WorkerSide:
         key = transport or ""
         if key not in self._configs:
             env = self.environment
-            self._configs[key] = options.config_from_options(
-                env.parsed_options, env.host, transport
-            )
+            config = options.config_from_options(env.parsed_options, env.host, transport)
+            # the session's module (for WebRTC, aiortc) imported here, on the gevent side:
+            # an import may start a process (ifaddr runs ldconfig), and gevent's patched
+            # subprocess works on the hub's thread only, not on the engine's
+            session_factory(config.transport)
+            native.patch_loaded()  # aiortc's decoder thread, once aiortc is loaded
+            self._configs[key] = config
         return self._configs[key]
 
     def _recorder_for(self, config: RunConfig) -> Recorder:

@@ -52,3 +52,17 @@ def test_help_lists_locusts_flags_and_rtprobes() -> None:
     assert done.returncode == 0, done.stderr[-1000:]
     for flag in ("--headless", "--processes", "--transport", "--report-json", "--assert"):
         assert flag in done.stdout
+
+
+def test_the_command_line_loads_neither_locust_nor_gevent_until_asked() -> None:
+    code = (
+        "import sys; from app import cli; cli.build_parser(); "
+        "import app.commands.locust, app.load.options; "
+        "print(sorted(m for m in ('locust', 'gevent') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-1000:]
+    assert done.stdout.strip() == "[]"

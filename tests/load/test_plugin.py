@@ -133,3 +133,20 @@ def test_a_flag_rtprobe_cannot_use_ends_the_run_in_one_line_before_anything_is_s
         "e.g. p99<50ms"
     ]
     assert "Traceback" not in done.stderr
+
+
+def test_webrtc_users_decode_video_under_locusts_gevent(mock_url: str, tmp_path: Path) -> None:
+    """aiortc decodes in a thread: under Locust it must be a native one, or no frame comes
+    back until the end (the latency of the run, fps in the thousands)."""
+    report = tmp_path / "video.json"
+    done = subprocess.run(
+        _locust("--headless", "-u", "1", "-r", "10", "-t", "4", "--only-summary",
+                "--transport", "webrtc", "--target", "mock/yolo/webrtc", "--mock-url", mock_url,
+                "--size", "160x120", "--fps", "15", "--report-json", str(report)),
+        env=_env(tmp_path), capture_output=True, text=True, timeout=LIMIT_S,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = json.loads(report.read_text())
+    assert data["frames_in"] > 10 and 5 < data["fps_in"] < 30
+    assert data["frame_latency_ms"]["p50"] < 1000
+    assert "frames" in done.stdout  # Locust's table has a row for the frames
