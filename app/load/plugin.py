@@ -11,8 +11,8 @@
   stops its sessions, waits for them, and sends its last window (`rtprobe_final`);
   the master waits for every worker's (bounded), so the accounting holds at the end.
 - `test_stop`: the final reports; `quitting`: the summary and `--assert`, which sets
-  the exit code (0 when every threshold holds, 1 when one fails; without `--assert`,
-  Locust's own rule).
+  the exit code (0 when every threshold holds, 1 when one fails or when no session
+  reached the target; otherwise Locust's own rule).
 """
 
 from __future__ import annotations
@@ -113,7 +113,13 @@ class Coordinator:
         return self.run.write(self.json_path, self.html_path, final=True)
 
     def verdict(self) -> int | None:
-        """The exit code rtprobe sets: None without thresholds (Locust's own rule)."""
+        """The exit code rtprobe sets: 1 when nothing reached the target (errors and not
+        one message or frame, as `rtprobe run` says), else by the thresholds; None
+        without thresholds (Locust's own rule)."""
+        summary = self.run.summary()
+        if summary.error_events and not summary.sent and not summary.measured_frames:
+            print("rtprobe locust: no session reached the target", file=sys.stderr)
+            return 1
         if not self.thresholds:
             return None
         failures = self.run.failures(self.thresholds)

@@ -36,10 +36,8 @@ class RtprobeUser(User):
 
     @task
     def session(self) -> None:
-        if self.index is not None:
-            side = plugin.worker_side(self.environment)
-            if self.index in side.runs and not side.runs[self.index][1].done():
-                side.wait_user(self.index)
+        if self.index is not None:  # returns at once once the session is over
+            plugin.worker_side(self.environment).wait_user(self.index)
         gevent.sleep(IDLE_S)  # the session is over: nothing more to send
 
     def on_stop(self) -> None:

@@ -40,6 +40,7 @@ class WorkerSide:
         self._configs: dict[str, RunConfig] = {}
         self.runs: dict[int, tuple[RunControl, concurrent.futures.Future[None]]] = {}
         self._next = 0
+        self._told: set[int] = set()  # users whose run's end was logged
         self._feeder = gevent.spawn(self._feed_forever)
 
     # -- a test ---------------------------------------------------------------------
@@ -49,6 +50,7 @@ class WorkerSide:
         self._configs = {}
         self.runs = {}
         self._next = 0
+        self._told = set()
 
     def config_for(self, transport: str | None) -> RunConfig:
         key = transport or ""
@@ -90,11 +92,16 @@ class WorkerSide:
     def wait_user(self, index: int) -> None:
         """Block this greenlet until the user's run ends by itself (it gave up, or its
         config could not run: said in one line, once)."""
-        _, future = self.runs[index]
+        entry = self.runs.get(index)
+        if entry is None:
+            return
+        _, future = entry
         try:
             self.engine.wait(future)
-        except ProbeError as exc:
-            logger.error("rtprobe user %d: %s", index, exc)
+        except (ProbeError, concurrent.futures.CancelledError) as exc:
+            if index not in self._told:
+                self._told.add(index)
+                logger.error("rtprobe user %d: %s", index, exc or "cancelled")
 
     def stop_user(self, index: int, timeout_s: float = DRAIN_TIMEOUT_S) -> None:
         entry = self.runs.get(index)

@@ -150,3 +150,15 @@ def test_webrtc_users_decode_video_under_locusts_gevent(mock_url: str, tmp_path:
     assert data["frames_in"] > 10 and 5 < data["fps_in"] < 30
     assert data["frame_latency_ms"]["p50"] < 1000
     assert "frames" in done.stdout  # Locust's table has a row for the frames
+
+
+def test_a_target_no_session_reaches_exits_1_with_the_reason(tmp_path: Path) -> None:
+    port = str(_free_port())  # nothing listens there
+    done = subprocess.run(
+        _locust("--headless", "-u", "1", "-r", "10", "-t", "2", "--only-summary",
+                "--transport", "ws", "--target", f"ws://127.0.0.1:{port}/x", "--reconnects", "0"),
+        env=_env(tmp_path), capture_output=True, text=True, timeout=LIMIT_S,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "rtprobe locust: no session reached the target" in done.stderr
+    assert "connection refused" in done.stdout
