@@ -105,7 +105,9 @@ class Coordinator:
             logger.warning("rtprobe: no last window from %d worker(s)", len(missing))
 
     def final(self, worker: str, data: Any) -> None:
-        self.run.add(worker, data.get("window") if isinstance(data, dict) else None)
+        if isinstance(data, dict):
+            self.run.note_users(worker, data.get("users"))
+            self.run.add(worker, data.get("window"))
         self.run.finals.add(worker)
 
     def write_final(self) -> list[str]:
@@ -143,7 +145,8 @@ def _on_init(environment: Any, runner: Any = None, **_: Any) -> None:
         side = worker_side(environment)
 
         def on_drain(environment: Any, msg: Any, **_: Any) -> None:
-            runner.send_message(FINAL, {"window": side.drain()})
+            users = runner.user_count  # before the drain: its users still run
+            runner.send_message(FINAL, {"window": side.drain(), "users": users})
 
         runner.register_message(DRAIN, on_drain, concurrent=True)
         return

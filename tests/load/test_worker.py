@@ -81,8 +81,8 @@ def test_users_run_sessions_and_a_drain_accounts_for_every_message(mock_url: str
         assert sent == sum(outcomes) > 0  # sent = received + errored + dropped + timed out
         assert sorted({row[0] for row in window["sessions"]}) == [0, 1, 2]
         # Locust heard of each message but those cut by the stop, and of no failure else
-        cut = sent - len(calls)
-        assert 0 <= cut <= 3 * 2
+        cut = sent - len(calls)  # timed out by the stop: rtprobe counts them, Locust not
+        assert 0 <= cut <= outcomes[3]
         assert outcomes[0] == sum(1 for c in calls if c["exception"] is None)
         assert all(c["request_type"] == "ws" and c["response_time"] > 0 for c in calls)
         assert all(isinstance(c["exception"], MessageFailed | type(None)) for c in calls)
