@@ -156,12 +156,24 @@ def _on_init(environment: Any, runner: Any = None, **_: Any) -> None:
         _coordinator = Coordinator(environment, local)
     except ProbeError as exc:
         print(f"rtprobe locust: {exc}", file=sys.stderr)
+        _end_forked_workers(environment)
         sys.exit(2)
     if isinstance(runner, MasterRunner):
         coordinator = _coordinator
         runner.register_message(
             FINAL, lambda environment, msg, **_: coordinator.final(msg.node_id, msg.data)
         )
+
+
+def _end_forked_workers(environment: Any) -> None:
+    """With `--processes`, the workers were forked before `init`: they would wait a minute
+    for a master that is gone. Stop them (psutil comes with Locust)."""
+    if not getattr(environment.parsed_options, "processes", None):
+        return
+    import psutil
+
+    for child in psutil.Process().children():
+        child.terminate()
 
 
 def _check(environment: Any) -> None:
