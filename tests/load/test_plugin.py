@@ -165,3 +165,21 @@ def test_a_target_no_session_reaches_exits_1_with_the_reason(tmp_path: Path) -> 
     assert done.returncode == 1
     assert "rtprobe locust: no session reached the target" in done.stderr
     assert "connection refused" in done.stdout
+
+
+def test_with_locusts_web_ui_a_stopped_test_writes_the_merged_report(
+    mock_url: str, tmp_path: Path
+) -> None:
+    report = tmp_path / "web.json"
+    done = subprocess.run(
+        _locust("--web-host", "127.0.0.1", "--web-port", str(_free_port()), "--autostart",
+                "--autoquit", "1", "-u", "2", "-r", "20", "-t", "2", "--transport", "ws",
+                "--target", "mock/echo/ws", "--mock-url", mock_url, "--rate", "20",
+                "--report-json", str(report)),
+        env=_env(tmp_path), capture_output=True, text=True, timeout=LIMIT_S,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = json.loads(report.read_text())
+    assert (data["workers"], data["users"]) == (1, 2) and "partial" not in data
+    assert data["sent"] == data["received"] + data["errors"] + data["dropped"] + data["timeouts"]
+    assert data["received"] > 0
