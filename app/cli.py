@@ -98,9 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
     from app.commands import runs as runs_command
 
     types = {"count": _count, "seconds": _non_negative}
+    from app.commands import locust as locust_command
+
     run_command.add_parser(sub, types)
     runs_command.add_parser(sub, types)
     calibrate_command.add_parser(sub, types)
+    locust_command.add_parser(sub)
 
     demo = sub.add_parser(
         "demo", help="headless demo: embedded mock + a short test of each transport"
@@ -208,6 +211,11 @@ def main(argv: list[str] | None = None) -> int:
     import multiprocessing
 
     multiprocessing.freeze_support()  # the GUI's engine process, in a frozen bundle
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["locust"]:  # Locust parses its own flags (and rtprobe's, from the plugin)
+        from app.commands import locust as locust_command
+
+        return locust_command.main(argv[1:])
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO,

@@ -16,7 +16,7 @@ def source_of(folder: Path) -> Path:
     parts = folder.relative_to(TESTS).parts
     if parts[0] == "core":
         return ROOT / "app" / Path(*parts)
-    if parts[0] in ("gui", "commands"):
+    if parts[0] in ("gui", "commands", "load"):
         return ROOT / "app" / Path(*parts)
     return ROOT / Path(*parts)  # server_mock/..., benchmarks/...
 

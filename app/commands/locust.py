@@ -1,0 +1,74 @@
+"""`rtprobe locust ...`: Locust, with rtprobe's locustfile and every flag passed through.
+
+A thin wrapper: it runs `python -m locust -f app/load/locustfile.py ARGS` in place of
+this process (POSIX `exec`; elsewhere a child whose exit code it returns), so signals,
+the web UI, `--master/--worker`, `--processes` and Locust's exit code are Locust's own.
+rtprobe's flags (`--transport`, `--target`, `--rate`, `--report-json`, `--assert`, …)
+are added to Locust's parser by the locustfile; Locust prints its help before it
+loads one, so `rtprobe locust --help` prints Locust's and then rtprobe's.
+A `-f/--locustfile` among ARGS replaces ours (a locustfile of one's own that imports
+`app.load.users`).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import app
+
+LOCUSTFILE = Path(__file__).resolve().parents[1] / "load" / "locustfile.py"
+HELP = "run Locust with rtprobe's users (flags pass through to Locust)"
+MISSING = "rtprobe locust: Locust is not installed: pip install 'rtprobe[load]'"
+
+
+def add_parser(sub: Any) -> None:
+    """Listed in `rtprobe --help`; `app.cli.main` hands the arguments over unparsed."""
+    sub.add_parser("locust", help=HELP, add_help=False)
+
+
+def command(args: list[str]) -> list[str]:
+    """The Locust command line for `rtprobe locust ARGS`."""
+    own = any(a in ("-f", "--locustfile") or a.startswith("--locustfile=") for a in args)
+    return [sys.executable, "-m", "locust", *([] if own else ["-f", str(LOCUSTFILE)]), *args]
+
+
+def environment() -> dict[str, str]:
+    """This environment, with rtprobe's own source importable by Locust's processes."""
+    env = dict(os.environ)
+    root = str(Path(app.__file__).resolve().parents[1])
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if root not in paths:
+        env["PYTHONPATH"] = os.pathsep.join([root, *paths])
+    return env
+
+
+def rtprobe_help() -> str:
+    """rtprobe's own flags, as the locustfile adds them to Locust's parser."""
+    import argparse
+
+    from app.load import options
+
+    parser = argparse.ArgumentParser(prog="rtprobe locust", add_help=False, usage=argparse.SUPPRESS)
+    options.add_arguments(parser)
+    return parser.format_help().strip()
+
+
+def main(args: list[str]) -> int:
+    if importlib.util.find_spec("locust") is None:
+        print(MISSING, file=sys.stderr)
+        return 2
+    cmd = command(args)
+    if "-h" in args or "--help" in args:
+        code = subprocess.call(cmd, env=environment())
+        print("\n" + rtprobe_help())
+        return code
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        os.execve(cmd[0], cmd, environment())  # Locust replaces this process
+    return subprocess.call(cmd, env=environment())
