@@ -51,6 +51,7 @@ from app.gui.counters import counter_texts
 from app.gui.inspector import MessageInspector
 from app.gui.plots import LivePlots
 from app.gui.video_pane import VideoPane
+from app.gui.visibility import on_screen
 
 __all__ = [
     "EXAMPLES",
@@ -310,8 +311,8 @@ class ConnectionPanel(QFrame):
     def _on_redraw(self) -> None:
         """Plots follow every redraw tick; the log and the counters, which people read
         rather than watch, every third (10 Hz): they cost the GUI thread more than plots."""
-        if not self._dirty or self.live is None:
-            return
+        if not self._dirty or self.live is None or not on_screen(self):
+            return  # unseen (hidden tab, scrolled out): stays dirty, catches up when shown
         self._ticks += 1
         slow_tick = self._ticks % 3 == 0 or self.live.finished
         self._dirty = not slow_tick  # keep ticking until the slow parts caught up
