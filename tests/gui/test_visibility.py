@@ -98,5 +98,7 @@ def test_an_unseen_panel_does_not_redraw_and_catches_up_when_shown(
     assert panel.plots.redraws >= 1
     x, _ = panel.plots.rtt_curve.getData()
     assert x is not None and len(x) == COUNT  # the whole run, not what came after showing
+    _, counts = panel.plots.hist_curve.getData()
+    assert counts is not None and int(counts.sum()) == COUNT  # the histogram caught up too
     assert panel.counter_labels["received"].text() == str(COUNT)
     panel.close_down()
