@@ -59,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gui = sub.add_parser("gui", help="open the desktop app (the default)")
+    gui.add_argument(
+        "session_file",
+        nargs="?",
+        metavar="SESSION_FILE",
+        help="a session file to open at start (else the last session)",
+    )
     gui.add_argument("--no-mock", action="store_true", help="do not start the embedded mock")
     gui.add_argument("--quit-after", type=_non_negative, metavar="S", help=argparse.SUPPRESS)
 
@@ -89,9 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from app.commands import calibrate as calibrate_command
     from app.commands import run as run_command
+    from app.commands import runs as runs_command
 
     types = {"count": _count, "seconds": _non_negative}
     run_command.add_parser(sub, types)
+    runs_command.add_parser(sub, types)
     calibrate_command.add_parser(sub, types)
 
     demo = sub.add_parser(
@@ -216,6 +224,10 @@ def main(argv: list[str] | None = None) -> int:
             from app.commands import run as run_command
 
             return run_command.main(args)
+        if command == "runs":
+            from app.commands import runs as runs_command
+
+            return runs_command.main(args)
         if command == "calibrate":
             from app.commands import calibrate as calibrate_command
 
@@ -236,7 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         from app.gui.launch import run_gui
 
         return run_gui(
-            mock=not getattr(args, "no_mock", False), quit_after_s=getattr(args, "quit_after", None)
+            mock=not getattr(args, "no_mock", False),
+            quit_after_s=getattr(args, "quit_after", None),
+            session_file=getattr(args, "session_file", None),
         )
     except KeyboardInterrupt:
         return 130

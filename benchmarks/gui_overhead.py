@@ -92,10 +92,11 @@ def check_round(r: Round, name: str) -> None:
     for i, n in enumerate(r.samples, 1):
         common.require_samples(f"{name}, connection {i}", n)
     if r.kind == "gui":
-        if not r.redraws or min(r.redraws) <= 0:
-            raise NoSamples(f"{name}: a panel never redrew, so there is no redraw rate")
         if not any(r.visible):
             raise NoSamples(f"{name}: no panel was visible, so there is no redraw rate")
+        # panels nobody can see do not redraw (app.gui.visibility): only the shown count
+        if any(n <= 0 for n, v in zip(r.redraws, r.visible, strict=True) if v):
+            raise NoSamples(f"{name}: a visible panel never redrew, so there is no redraw rate")
 
 
 # -- one round, in its own process ----------------------------------------------------------
@@ -237,7 +238,8 @@ def gui_round(
         a busy machine shortens the window rather than emptying it) and ends the loop."""
         elapsed = time.monotonic() - start
         done = all(p.live is not None and p.live.finished for p in panels)
-        opens = not marks and elapsed >= warm and all(p.plots.redraws for p in panels)
+        shown = [p for p in panels if on_screen(p.plots)]
+        opens = not marks and elapsed >= warm and all(p.plots.redraws for p in shown)
         closes = len(marks) == 1 and (elapsed >= end or done)
         if opens or closes:
             mark()
@@ -466,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"others {r.other_cpu_pct:.0f} %)"
                 )
                 if kind == "gui":
-                    line += f", redraws {r.redraws}, paints {r.paints}"
+                    line += f", redraws {r.redraws}, paints {r.paints}, visible {r.visible}"
                 print(line, flush=True)
     finally:
         mock.stop()

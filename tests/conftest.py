@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 
@@ -12,6 +15,12 @@ from hypothesis import settings
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from server_mock import FaultConfig, MockConfig, MockServer
+
+# the run history (app/core/history) of every test and every rtprobe it starts goes to a
+# file of this test session's own, never the user's data directory; removed at exit
+_HISTORY_DIR = tempfile.mkdtemp(prefix="rtprobe-test-history-")
+atexit.register(shutil.rmtree, _HISTORY_DIR, ignore_errors=True)
+os.environ["RTPROBE_HISTORY"] = os.path.join(_HISTORY_DIR, "history.sqlite3")
 
 # Hypothesis' per-example deadline is a wall-clock limit that fails correct tests on a
 # loaded machine; none applies here (pytest-timeout still bounds every test).

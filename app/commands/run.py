@@ -157,6 +157,15 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
         help="threshold, e.g. 'p99<50ms' or 'errors==0'; exit 1 when one fails",
     )
     p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument(
+        "--no-history", action="store_true", help="do not store this run in the run history"
+    )
+    p.add_argument(
+        "--history",
+        metavar="PATH",
+        help="the run history file (default: $RTPROBE_HISTORY, "
+        "else the user's data directory); see `rtprobe runs`",
+    )
     w = p.add_argument_group("WebRTC (count = frames received; default --duration 10)")
     w.add_argument(
         "--source",
@@ -380,6 +389,7 @@ class Outcome:
     write_errors: list[str]  # reports that could not be written at the end
     reached: bool
     interrupted: int  # 128 + the stop signal's number, or 0
+    history_warning: str | None = None  # the run could not be stored in the history
 
 
 def check_outputs(args: argparse.Namespace) -> None:
@@ -420,10 +430,11 @@ async def _execute(args: argparse.Namespace) -> Outcome:
 
                 writer = stack.enter_context(CsvSampleWriter(args.csv_out))
                 sinks.append(writer.feed)
-            if args.html_out:
+            if args.html_out or not args.no_history:  # the history keeps per-second series
                 from app.core.report.timeline import Timeline
 
-                timeline = Timeline()
+                # only the HTML report plots each sample; the history keeps per-second counts
+                timeline = Timeline() if args.html_out else Timeline(capacity=1)
                 sinks.append(timeline.feed)
 
             def emit(event: Event) -> None:
@@ -443,13 +454,52 @@ async def _execute(args: argparse.Namespace) -> Outcome:
             summary = agg.summary()
             write_errors = _write_reports(args, summary, timeline, stops.name)
             failures = [r for t in thresholds if (r := t.check(summary))]
+            history_warning = None
+            if not args.no_history:
+                history_warning = _store(
+                    args, agg, summary, config, timeline, thresholds, reached, stops
+                )
         if stops.signum is not None:
             print(
                 f"rtprobe run: interrupted by {stops.name}: the summary and reports cover "
                 "the run until then",
                 file=sys.stderr,
             )
-        return Outcome(summary, failures, write_errors, reached.any, stops.exit_code)
+        return Outcome(
+            summary, failures, write_errors, reached.any, stops.exit_code, history_warning
+        )
+
+
+def _store(
+    args: argparse.Namespace,
+    agg: Aggregator,
+    summary: Summary,
+    config: RunConfig,
+    timeline: Any,
+    thresholds: list[assertions.Threshold],
+    reached: Reached,
+    stops: StopSignals,
+) -> str | None:
+    """This run into the run history; the warning line when it could not be stored."""
+    from app.commands.runs import run_state, store_run
+    from app.core.history import new_run
+
+    interrupted = stops.name if stops.signum is not None else ""
+    state, reason = run_state(summary, reached.any, interrupted)
+
+    def record() -> Any:
+        return new_run(
+            agg,
+            source="cli",
+            state=state,
+            reason=reason,
+            config=config,
+            timeline=timeline,
+            thresholds=thresholds,
+            summary=summary,
+        )
+
+    return store_run(args.history, record)
 
 
 def _write_reports(
@@ -493,6 +543,8 @@ def main(args: argparse.Namespace) -> int:
     print(format_summary(summary))
     for line in outcome.failures + outcome.write_errors:
         print(line, file=sys.stderr)
+    if outcome.history_warning:
+        print(outcome.history_warning, file=sys.stderr)
     if outcome.interrupted:
         return outcome.interrupted
     errored = bool(summary.error_events or summary.errors)

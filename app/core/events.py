@@ -49,9 +49,17 @@ class Sample:
         return self.done_ns - self.intended_ns
 
 
+RAW_CAP = 64 * 1024  # bytes (or characters of a text frame) of a frame a Message keeps
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
-    """A frame for the inspector: what went over the wire, decoded where possible."""
+    """A frame for the inspector: what went over the wire, decoded where possible.
+
+    `raw` is the frame itself as it went over the wire, for the inspector's Hex tab:
+    the bytes of a binary frame, the text of a text frame (its UTF-8 is what was sent),
+    at most `RAW_CAP` of it (`size` is the whole frame's); None where the session does
+    not have the frame, or the redactor withheld it because it held a secret."""
 
     session: int
     direction: Literal["out", "in"]
@@ -60,6 +68,15 @@ class Message:
     size: int
     data: Any = None
     seq: int | None = None
+    raw: bytes | str | None = field(default=None, repr=False)
+
+
+def capped_raw(frame: bytes | str | None) -> bytes | str | None:
+    """`frame` as a Message keeps it: its first `RAW_CAP` bytes (or characters); the
+    same object, not a copy, when it is short enough."""
+    if frame is None or len(frame) <= RAW_CAP:
+        return frame
+    return frame[:RAW_CAP]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,13 @@
 """What one connection has measured so far, for live views: the run summary, the
-timeline the plots read, and the newest error — all bounded, whatever the run length."""
+timeline the plots read, the newest error, how far the run has got and, once it is
+over, how it honestly ended (app/core/run_state.py) — all bounded, whatever the run
+length."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +22,8 @@ from app.core.events import (
 )
 from app.core.report.csv import CsvSampleWriter
 from app.core.report.timeline import Timeline
+from app.core.run_progress import Plan, Progress, progress
+from app.core.run_state import FinalState, RunTrail, decide
 from app.core.summary import Aggregator, Summary
 
 TIMELINE_CAPACITY = 100_000
@@ -28,9 +33,14 @@ MAX_CSV_ROWS = 5_000_000
 
 
 class LiveRun:
-    def __init__(self, transport: str, target: str) -> None:
+    def __init__(self, transport: str, target: str, plan: Plan | None = None) -> None:
         self.aggregator = Aggregator(transport=transport, target=target)
         self.timeline = Timeline(capacity=TIMELINE_CAPACITY)
+        self.plan = plan or Plan()
+        self.trail = RunTrail()
+        self.started_s = time.monotonic()
+        self.ended_s: float | None = None
+        self._final: FinalState | None = None
         self.state = "connecting"
         self.last_error = ""
         self.finished = False
@@ -52,7 +62,9 @@ class LiveRun:
                 messages.append(event)
                 continue
             if isinstance(event, RunFinished):
+                self.trail.feed(event)
                 self.finished = True
+                self.ended_s = time.monotonic()
                 self.last_error = event.error or self.last_error
                 continue
             if isinstance(event, EventsDropped):
@@ -61,6 +73,7 @@ class LiveRun:
                 continue
             agg.feed(event)
             timeline.feed(event)
+            self.trail.feed(event)
             if isinstance(event, Sample):
                 if self._csv.rows < MAX_CSV_ROWS:
                     self._csv.feed(event)
@@ -75,6 +88,30 @@ class LiveRun:
 
     def summary(self) -> Summary:
         return self.aggregator.summary()
+
+    @property
+    def elapsed_s(self) -> float:
+        end = self.ended_s if self.ended_s is not None else time.monotonic()
+        return end - self.started_s
+
+    def final_state(self) -> FinalState | None:
+        """How the run ended (None while it is on), decided once from all it emitted."""
+        if not self.finished:
+            return None
+        if self._final is None:
+            self._final = decide(self.trail, self.summary())
+        return self._final
+
+    def shown_state(self) -> str:
+        """The state counter's word: connecting / running / reconnecting while on, then
+        finished / failed / stopped."""
+        final = self.final_state()
+        return self.trail.live_state if final is None else final.state
+
+    def progress(self) -> Progress:
+        """How far the run has got (messages done, warm-up included, of a counted run)."""
+        done = sum(t.sent + t.warmup for t in self.aggregator.sessions.values())
+        return progress(self.plan, self.elapsed_s, done)
 
     def export_csv(self, path: str | Path) -> None:
         self._csv.flush()

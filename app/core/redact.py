@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 from app.core.events import (
+    RAW_CAP,
     ErrorEvent,
     Event,
     Message,
@@ -44,6 +45,7 @@ SECRET_HEADER_PARTS = (
     "cookie",
 )
 MAX_DEPTH = 32  # nested inspector data deeper than this is not walked (and not kept)
+PARTIAL_SECRET = 4  # a cut frame ending in this much of a secret's start is withheld
 
 
 def is_secret_header(name: str) -> bool:
@@ -123,6 +125,23 @@ class Redactor:
             return _changed(value, **{k: self.value(v, depth + 1) for k, v in fields.items()})
         return value
 
+    def holds_secret(self, frame: bytes | str) -> bool:
+        """Whether a frame (a Message's `raw`) holds a secret in any form `text` masks,
+        or, when it is cut at `RAW_CAP`, ends in the start of one."""
+        if not self._secrets:
+            return False
+        text = frame if isinstance(frame, str) else frame.decode("utf-8", "surrogateescape")
+        if self.text(text) != text:
+            return True
+        if len(frame) < RAW_CAP:
+            return False
+        tail = text[-max(map(len, self._secrets)) :]
+        return any(
+            tail.endswith(secret[:n])
+            for secret in self._secrets
+            for n in range(min(len(secret) - 1, len(tail)), PARTIAL_SECRET - 1, -1)
+        )
+
     def _bytes(self, data: bytes) -> bytes:
         for secret in self._secrets:
             data = data.replace(secret.encode(), b"***")
@@ -143,7 +162,11 @@ class Redactor:
         if isinstance(event, StateChange):
             return _changed(event, detail=self.text(event.detail))
         if isinstance(event, Message):
-            return _changed(event, data=self.value(event.data))
+            data = self.value(event.data)
+            raw = event.raw
+            if raw is not None and (_differs(data, event.data) or self.holds_secret(raw)):
+                raw = None  # masking would break the frame's own lengths: withhold it
+            return _changed(event, data=data, raw=raw)
         if isinstance(event, StatsSnapshot):
             return _changed(event, values=self.value(event.values))
         return event  # frames, thumbnails, drop counts: numbers and pixels only
@@ -165,6 +188,14 @@ class Redactor:
             if isinstance(reason, str):
                 exc.reason = self.text(reason)  # type: ignore[attr-defined]  # AppError's
         return exc
+
+
+def _differs(a: Any, b: Any) -> bool:
+    """`a != b`, counting a value whose == is not a bool as different (to be safe)."""
+    try:
+        return bool(a != b)
+    except Exception:
+        return True
 
 
 def _changed(event: Any, **fields: Any) -> Any:

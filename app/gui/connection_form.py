@@ -30,12 +30,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.assets import asset_path
 from app.core.errors import TargetError
 from app.core.sessions import registry
 from app.gui.connection_settings import EXAMPLES, ConnectionSettings, check_payload
 
 VIDEO_SIZES = ("320x240", "640x480", "1280x720")
+SAMPLE_LABEL = "sample video (bundled)"
 GENERATED_TIP = "the server generates this video: nothing is sent"
+
+
+def sample_video() -> Path:
+    """The sample video shipped with rtprobe (it may be missing from a bare checkout)."""
+    return asset_path("sample.mp4")
 
 
 def cameras() -> list[str]:
@@ -99,6 +106,7 @@ class ConnectionForm(QWidget):
     def _build_webrtc_row(self, form: QFormLayout) -> None:
         self.video_source = QComboBox()
         self.video_source.addItem("synthetic pattern", "synthetic")
+        self._add_sample_video()
         self.video_source.addItem("video file…", "file:")
         devices = cameras()
         for device in devices:
@@ -126,6 +134,21 @@ class ConnectionForm(QWidget):
         row.addWidget(self.data_channel)
         form.addRow("video", row)
         self.video_row = row
+
+    def _add_sample_video(self) -> None:
+        """The bundled sample (assets/sample.mp4, in the PyInstaller bundle too), as a
+        file source; greyed out, saying so, when this install lacks it."""
+        path = sample_video()
+        if path.is_file():
+            self.video_source.addItem(SAMPLE_LABEL, f"file:{path}")
+            self.video_source.setItemData(
+                self.video_source.count() - 1, str(path), Qt.ItemDataRole.ToolTipRole
+            )
+            return
+        self.video_source.addItem(f"{SAMPLE_LABEL}: not found", "")
+        last = self.video_source.count() - 1
+        self.video_source.model().item(last).setEnabled(False)  # type: ignore[attr-defined]  # a QStandardItemModel
+        self.video_source.setItemData(last, f"{path} is missing", Qt.ItemDataRole.ToolTipRole)
 
     def _source_picked(self, index: int) -> None:
         """'video file…' asks for the file; cancelling keeps the previous source."""

@@ -3,6 +3,13 @@ counters, plots and the message inspector. It asks the bridge to run; it never o
 sockets. The form is `ConnectionForm`, the counters are a `CounterStrip`, and what the
 form holds, without Qt, is `ConnectionSettings` (all re-exported here).
 
+Runs are shown honestly: the state counter reads connecting / running / reconnecting
+while a run is on, then finished, failed (with its reason) or stopped, decided by
+`app.core.run_state` from everything the run emitted, never from the engine's "done"
+alone. A progress bar follows timed and counted runs; at the end a summary card shows
+the figures and the verdicts of the connection's thresholds (`--assert` expressions),
+and `sigRunEnded` fires, once per run, for whoever records runs.
+
 WebRTC connections also get a video source row (synthetic / file / webcam, size, fps,
 data channel) and a Video tab (`VideoPane`): thumbnails of the sent and returned video
 and, for generated video, the keyboard as the controller.
@@ -29,12 +36,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.core.config import RunConfig
 from app.core.errors import ProbeError, TargetError
 from app.core.events import Event, Message, VideoFrame
 from app.core.live import MAX_CSV_ROWS, LiveRun
 from app.core.report.html import write_html
 from app.core.report.jsonfile import write_json
+from app.core.run_progress import Plan
+from app.core.run_state import FinalState
 from app.core.sessions import registry
+from app.core.verdicts import Verdict, judge, problem
 from app.gui.bridge import EngineBridge
 from app.gui.connection_form import GENERATED_TIP, VIDEO_SIZES, ConnectionForm, cameras
 from app.gui.connection_settings import (
@@ -50,6 +61,11 @@ from app.gui.counter_strip import CounterStrip
 from app.gui.counters import counter_texts
 from app.gui.inspector import MessageInspector
 from app.gui.plots import LivePlots
+from app.gui.run_colours import state_colour
+from app.gui.run_progress import RunProgress
+from app.gui.stats_plots import StatsPlots
+from app.gui.summary_card import SummaryCard
+from app.gui.thresholds_field import ThresholdsField
 from app.gui.video_pane import VideoPane
 from app.gui.visibility import on_screen
 
@@ -69,10 +85,16 @@ __all__ = [
     "to_spec",
 ]
 
+# shown only while a run is on (the summary card keeps the run's average rate)
+RATE_COUNTERS = ("rate",)
+
 
 class ConnectionPanel(QFrame):
     sigStatus = Signal(str)  # one-line messages for the status bar
     sigCloseRequested = Signal(object)
+    # once per run, when it ended (finished, failed, stopped, replaced or closed): the
+    # panel, whose `live`, `final_state`, `verdicts()` and `last_config` describe it
+    sigRunEnded = Signal(object)
 
     def __init__(
         self,
@@ -87,6 +109,12 @@ class ConnectionPanel(QFrame):
         self.key_provider: Callable[[], str | None] = lambda: None
         self.run_id: int | None = None
         self.live: LiveRun | None = None
+        self.final_state: FinalState | None = None  # how the last run ended; None while on
+        # the last run's config: holds its credentials, so never store it as is
+        self.last_config: RunConfig | None = None
+        self.last_settings: ConnectionSettings | None = None  # the form it ran from
+        self._verdicts: list[Verdict] = []
+        self._ended = True  # sigRunEnded went out for the current run
         self._webrtc_run = False  # the current run shows video
         self._dirty = False
         self._ticks = 0
@@ -132,11 +160,17 @@ class ConnectionPanel(QFrame):
         self.data_channel = self.form.data_channel
         outer.addWidget(self.form)
         outer.addLayout(self._build_controls())
+        self.thresholds = ThresholdsField()
+        outer.addWidget(self.thresholds)
 
         self.counters = CounterStrip()
         self.counter_labels = self.counters.labels
         self.error = self.counters.error
         outer.addWidget(self.counters)
+        self.progress = RunProgress()
+        outer.addWidget(self.progress)
+        self.summary_card = SummaryCard()
+        outer.addWidget(self.summary_card)
 
         # plots, video and the message log as tabs: four connections in a 2 x 2 grid
         # still fit a 1080p screen, and the counters above stay in sight on every tab
@@ -148,8 +182,11 @@ class ConnectionPanel(QFrame):
         self.views = QTabWidget()
         self.views.addTab(self.plots, "Plots")
         self.views.addTab(self.video, "Video")
+        self.stats_plots = StatsPlots()
+        self.views.addTab(self.stats_plots, "WebRTC stats")
         self.views.addTab(self.inspector, "Messages")
         self.views.setTabVisible(1, False)
+        self.views.setTabVisible(2, False)
         outer.addWidget(self.views, 1)
         # connected last: the form's first signals find every widget they touch
         self.form.sigValid.connect(self._set_runnable)
@@ -206,6 +243,7 @@ class ConnectionPanel(QFrame):
             rate=self.rate.value(),
             concurrency=self.concurrency.value(),
             duration_s=self.duration.value(),
+            thresholds=self.thresholds.text(),
         )
 
     def set_settings(self, s: ConnectionSettings) -> None:
@@ -213,6 +251,7 @@ class ConnectionPanel(QFrame):
         self.rate.setValue(s.rate)
         self.concurrency.setValue(s.concurrency)
         self.duration.setValue(s.duration_s)
+        self.thresholds.set_text(s.thresholds)
         self.form.set_settings(s)
 
     def _show_transport(self, transport: str) -> None:
@@ -220,6 +259,8 @@ class ConnectionPanel(QFrame):
         facts = registry.transport(transport)
         self.rate.setEnabled(not facts.paced_by_source)  # the source's fps sets the pace
         self.views.setTabVisible(self.views.indexOf(self.video), facts.measures_frames)
+        self.views.setTabVisible(self.views.indexOf(self.stats_plots), facts.measures_frames)
+        self.counters.set_transport(transport)
         self.views.setCurrentWidget(self.video if facts.measures_frames else self.plots)
 
     def _set_runnable(self, ok: bool) -> None:
@@ -247,15 +288,25 @@ class ConnectionPanel(QFrame):
         except ProbeError as exc:
             self.show_error(str(exc))
             return False
-        self.stop()
+        if self.running:  # its end will never be shown: it is replaced now
+            self.stop()
+            self._abandon("replaced by a new run")
         self.clear()
         if self.live is not None:
             self.live.close()
-        self.live = LiveRun(config.transport, config.target.display)
+        self.final_state = None
+        self._verdicts = []
+        self._ended = False
+        self.last_config = config
+        self.last_settings = settings
+        plan = Plan(count=count, duration_s=None if count else duration_s)
+        self.live = LiveRun(config.transport, config.target.display, plan)
         self._webrtc_run = registry.transport(config.transport).measures_frames
         self.video.reset()
         self.run_id = self.bridge.submit(config)
         self.video.running = self._webrtc_run
+        self._show_state("connecting")
+        self.progress.show_progress(self.live.progress())
         self.sigStatus.emit(f"{config.transport} {config.target.display}: started")
         return True
 
@@ -266,15 +317,19 @@ class ConnectionPanel(QFrame):
     def clear(self) -> None:
         self._pending_messages = []
         self.plots.clear_data()
+        self.stats_plots.clear_data()
         self.video.clear()
         self.inspector.clear()
         self.error.setText("")
+        self.summary_card.reset()
         if self.live is not None and self.live.finished:
             self.live.close()
             self.live = None
             self.run_id = None
+            self.progress.finish()
         for label in self.counter_labels.values():
             label.setText("–")
+        self._show_state("–")
 
     def show_error(self, message: str) -> None:
         self.error.setText(message)
@@ -292,10 +347,53 @@ class ConnectionPanel(QFrame):
             self._pending_messages.extend(messages)
         if self.live.last_error != before:
             self.show_error(self.live.last_error)
-        if self.live.finished:
-            self.video.running = False
-            self.sigStatus.emit(f"{self.live.aggregator.transport}: run finished")
         self._dirty = True
+        if self.live.finished and not self._ended:
+            self._end_run()
+        elif messages and self.live.plan.count == 1:  # Send once: its reply at once
+            self._refresh_slow()
+
+    # -- the end of a run ----------------------------------------------------------
+    def verdicts(self) -> list[Verdict]:
+        """The last run's assertions: (expression, passed, measured value) each."""
+        return list(self._verdicts)
+
+    def _end_run(self) -> None:
+        """The run is over: flush the log and counters now (not at the next slow tick),
+        say how it ended in the panel and the status bar, and tell the recorders."""
+        assert self.live is not None
+        self._ended = True
+        self.video.running = False
+        final = self.live.final_state() or FinalState("finished")
+        self.final_state = final
+        summary = self.live.summary()
+        self._verdicts = judge(self.thresholds.thresholds(), summary)
+        self._refresh_slow()
+        if self.live.plan.count == 1:  # Send once: show its reply, as a request tool does
+            self.views.setCurrentWidget(self.inspector)
+            self.inspector.select_latest("in")
+        self.progress.finish()
+        self.summary_card.show_run(final, summary, self._verdicts, problem(self.thresholds.text()))
+        if final.state == "failed" and not self.error.text():
+            self.error.setText(final.reason)
+        target = self.live.aggregator.target
+        said = final.text.replace(f"{target}: ", "", 1)  # the line names the target once
+        line = f"{self.live.aggregator.transport} {target}: {said}"
+        if self._verdicts:
+            passed = sum(v.passed for v in self._verdicts)
+            line += f" · assertions {passed}/{len(self._verdicts)} pass"
+        self.sigStatus.emit(line)
+        self.sigRunEnded.emit(self)
+
+    def _abandon(self, reason: str) -> None:
+        """A run whose end this panel will never see (replaced, or the panel closed):
+        it ended "stopped" here, with what it had measured."""
+        if self._ended or self.live is None:
+            return
+        self._ended = True
+        self.final_state = FinalState("stopped", reason)
+        self._verdicts = judge(self.thresholds.thresholds(), self.live.summary())
+        self.sigRunEnded.emit(self)
 
     def _send_action(self, action: str) -> None:
         """The video pane's keys; the engine reports failures as ErrorEvents of the run."""
@@ -311,23 +409,55 @@ class ConnectionPanel(QFrame):
     def _on_redraw(self) -> None:
         """Plots follow every redraw tick; the log and the counters, which people read
         rather than watch, every third (10 Hz): they cost the GUI thread more than plots."""
-        if not self._dirty or self.live is None or not on_screen(self):
+        if self.live is None or not on_screen(self):
             return  # unseen (hidden tab, scrolled out): stays dirty, catches up when shown
+        if not self._dirty:
+            if not self.live.finished and self._ticks % 3 == 0:
+                self.progress.show_progress(self.live.progress())  # the clock goes on
+            self._ticks += 1
+            return
         self._ticks += 1
         slow_tick = self._ticks % 3 == 0 or self.live.finished
         self._dirty = not slow_tick  # keep ticking until the slow parts caught up
         self.plots.redraw(self.live)
-        if not slow_tick:
+        if self._webrtc_run:
+            self.stats_plots.redraw(self.live)  # draws only while its tab is shown
+        if slow_tick:
+            self._refresh_slow()
+
+    def _refresh_slow(self) -> None:
+        """The log, the counters, the progress bar and the video figures."""
+        live = self.live
+        if live is None:
             return
         if self._pending_messages:
             self.inspector.add_messages(self._pending_messages)
             self._pending_messages = []
-        s = self.live.summary()
-        values = counter_texts(s, "finished" if self.live.finished else self.live.state)
+        s = live.summary()
+        state = live.shown_state()
+        values = counter_texts(s, state)
+        if live.finished:
+            for name in RATE_COUNTERS:
+                if name in values:
+                    values[name] = "–"
+        else:
+            self.progress.show_progress(live.progress())
+        self._show_state(values.pop("state", state))
         for name, text in values.items():
-            self.counter_labels[name].setText(text)
+            if name in self.counter_labels:
+                self.counter_labels[name].setText(text)
         if self._webrtc_run:
             self.video.redraw(s)
+
+    def _show_state(self, text: str) -> None:
+        """The state counter, in its state's colour (restyled only when it changes:
+        a style sheet costs the GUI thread a re-polish)."""
+        label = self.counter_labels["state"]
+        style = f"color: {state_colour(text)}; font-weight: bold"
+        if label.text() != text:
+            label.setText(text)
+        if label.styleSheet() != style:
+            label.setStyleSheet(style)
 
     def export_report(self, path: Path) -> None:
         """The same reports as `rtprobe run`: by extension .json, .csv or .html."""
@@ -347,6 +477,8 @@ class ConnectionPanel(QFrame):
 
     def close_down(self) -> None:
         self.video.running = False  # no more actions, not even "release" on focus loss
+        if self.running:
+            self._abandon("the connection was closed")
         self.stop()
         if self.live is not None:
             self.live.close()  # its temporary CSV goes too

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core import inputs
+from app.core import inputs, verdicts
 from app.core.config import RunConfig
 from app.core.engine import build
 from app.core.engine.build import RunSettings
@@ -50,6 +50,8 @@ class ConnectionSettings:
     video_size: str = "640x480"
     video_fps: float = 30.0
     data_channel: bool = False
+    # the connection's assertions, as `--assert` expressions: "p99<50ms, errors==0"
+    thresholds: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -76,6 +78,7 @@ def to_spec(s: ConnectionSettings) -> ConnectionSpec:
         video_size=s.video_size,
         video_fps=s.video_fps,
         data_channel=s.data_channel,
+        assertions=verdicts.split(s.thresholds),
     )
 
 
@@ -96,6 +99,7 @@ def from_spec(spec: ConnectionSpec) -> ConnectionSettings:
         video_size=spec.video_size,
         video_fps=spec.video_fps,
         data_channel=spec.data_channel,
+        thresholds=", ".join(spec.assertions),
     )
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QFontDatabase, QImage, QPixmap, QResizeEvent
+from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, Signal
+from PySide6.QtGui import QFontDatabase, QImage, QPixmap, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QSizePolicy,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -32,6 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.events import Message
+from app.gui.hex_view import HexView
+from app.gui.image_view import ImageView
 from app.gui.message_format import (
     HEX_BYTES,
     TEXT_CHARS,
@@ -39,7 +40,6 @@ from app.gui.message_format import (
     TreeNode,
     decode_image,
     find_image,
-    hex_text,
     image_format,
     pretty_text,
     summarize,
@@ -54,6 +54,10 @@ from app.gui.message_log import (
 )
 
 SMALL_TREE = 200  # nodes up to which the Tree tab opens fully expanded
+LIST_ROWS = 10  # rows the log shows at first, where the inspector is tall enough
+MIN_LIST_ROWS = 3  # neither side of the splitter shrinks below a few lines
+MIN_DETAIL_LINES = 4
+SPLIT_KEY = "inspector/split"  # QSettings: where the user last put the splitter
 
 __all__ = [  # the names callers import from here, wherever they now live
     "HEX_BYTES",
@@ -71,49 +75,29 @@ __all__ = [  # the names callers import from here, wherever they now live
 ]
 
 
-class ImageView(QLabel):
-    """A picture scaled to fit (pixelated rather than blurred when enlarged)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.source = QPixmap()
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setMinimumSize(1, 1)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-
-    def set_source(self, pixmap: QPixmap | None) -> None:
-        self.source = pixmap if pixmap is not None else QPixmap()
-        self._rescale()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self._rescale()
-
-    def _rescale(self) -> None:
-        if self.source.isNull():
-            self.clear()
-            return
-        size = self.size()
-        enlarging = size.width() > self.source.width() and size.height() > self.source.height()
-        mode = (
-            Qt.TransformationMode.FastTransformation
-            if enlarging
-            else Qt.TransformationMode.SmoothTransformation
-        )
-        self.setPixmap(self.source.scaled(size, Qt.AspectRatioMode.KeepAspectRatio, mode))
-
-
 class MessageInspector(QWidget):
-    """The log (filterable table) over a detail pane for the selected message.
+    """The log (filterable table) over a detail pane for the selected message, with a
+    splitter between them that the user moves and the app's settings remember.
 
-    Detail tabs are rendered only when shown, and once per selected message."""
+    Detail tabs are rendered only when shown, and once per selected message. Settings
+    (the splitter, the image folder) are the ones given, else the top-level window's
+    `qsettings` (the main window's), found when first shown; without any, nothing is
+    remembered."""
 
     sigSelected = Signal(object)  # the selected Message, or None
+    sigError = Signal(str)  # a one-line problem (an image that could not be saved)
 
     TREE, TEXT, HEX, IMAGE = range(4)
 
-    def __init__(self, parent: QWidget | None = None, capacity: int = MAX_ROWS) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        capacity: int = MAX_ROWS,
+        settings: QSettings | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.settings: QSettings | None = None
+        self._sized = False  # the splitter has its first sizes (restored or default)
         self.model = MessageLogModel(capacity, self)
         self.proxy = MessageFilterProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -174,16 +158,18 @@ class MessageInspector(QWidget):
         self.tree.setColumnWidth(0, 200)
         self.tree.setColumnWidth(1, 320)
         self.text = QPlainTextEdit()
-        self.hex = QPlainTextEdit()
-        for edit in (self.text, self.hex):
-            edit.setReadOnly(True)
-            edit.setFont(fixed)
-            edit.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.text.setReadOnly(True)
+        self.text.setFont(fixed)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.hex = HexView()
         self.image = ImageView()
+        self.image.sigError.connect(self._image_error)
         self.image_caption = QLabel()
         self.image_caption.setStyleSheet("color: #666")
+        self.image.sigSaved.connect(lambda path: self.image_caption.setText(f"saved {path}"))
         image_page = QWidget()
         image_box = QVBoxLayout(image_page)
+        image_box.setContentsMargins(2, 2, 2, 2)
         image_box.addWidget(self.image_caption)
         image_box.addWidget(self.image, 1)
         self.tabs.addTab(self.tree, "Tree")
@@ -195,13 +181,23 @@ class MessageInspector(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.tabs)
+        split.setChildrenCollapsible(False)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setHandleWidth(6)
+        split.handle(1).setToolTip("Drag to share the height between the log and the detail")
+        line = self.fontMetrics().height()
+        self.table.setMinimumHeight(self.list_height(MIN_LIST_ROWS))
+        self.tabs.setMinimumHeight(self.tabs.tabBar().sizeHint().height() + MIN_DETAIL_LINES * line)
+        split.splitterMoved.connect(self._save_split)
+        self.split = split
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addLayout(bar)
         outer.addWidget(split, 1)
         self._update_counts()
+        if settings is not None:
+            self.use_settings(settings)
 
     # -- public API --
     def add_messages(self, messages: list[Message]) -> None:
@@ -241,7 +237,63 @@ class MessageInspector(QWidget):
         """Select a row of the (filtered) table, as a click would."""
         self.table.selectRow(row)
 
+    def select_latest(self, direction: str | None = "in") -> Message | None:
+        """Select and show the newest shown message going `direction` ("in", "out", or
+        None for either), e.g. the reply to *Send once*; the message, or None if the
+        log shows none. Looks at the newest rows only (bounded)."""
+        rows = self.proxy.rowCount()
+        for row in range(rows - 1, max(-1, rows - 1 - 1_000), -1):
+            message = self.proxy.index(row, 0).data(MessageRole)
+            if message is not None and (direction is None or message.direction == direction):
+                self.table.selectRow(row)
+                self.show_message(message)
+                return message
+        return None
+
+    def use_settings(self, settings: QSettings) -> None:
+        """Remember the splitter and the image folder in `settings` (and restore them)."""
+        self.settings = settings
+        self.image.settings = settings
+        state = settings.value(SPLIT_KEY)
+        if isinstance(state, QByteArray | bytes) and self.split.restoreState(QByteArray(state)):
+            self._sized = True
+
+    def list_height(self, rows: int) -> int:
+        """Pixels the log needs to show `rows` rows under its header."""
+        header = self.table.horizontalHeader().sizeHint().height()
+        row = self.table.verticalHeader().defaultSectionSize()
+        return header + rows * row + 2 * self.table.frameWidth()
+
+    def default_sizes(self, height: int) -> list[int]:
+        """The splitter's first sizes for `height` pixels: the log shows `LIST_ROWS`
+        rows, or half the height when that is more, and the detail keeps its minimum."""
+        detail_min = self.tabs.minimumHeight()
+        list_ = max(self.list_height(LIST_ROWS), height // 2)
+        list_ = max(self.table.minimumHeight(), min(list_, height - detail_min))
+        return [list_, max(detail_min, height - list_)]
+
     # -- internals --
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self.settings is None:
+            found = getattr(self.window(), "qsettings", None)
+            if isinstance(found, QSettings):
+                self.use_settings(found)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self._sized and self.isVisible() and self.split.height() > 0:
+            self._sized = True
+            self.split.setSizes(self.default_sizes(self.split.height()))
+
+    def _save_split(self, _pos: int, _index: int) -> None:
+        if self.settings is not None:
+            self.settings.setValue(SPLIT_KEY, self.split.saveState())
+
+    def _image_error(self, text: str) -> None:
+        self.image_caption.setText(text)
+        self.sigError.emit(text)
+
     def _add_kinds(self) -> None:
         shown = {self.kind.itemData(i) for i in range(1, self.kind.count())}
         self.kind.blockSignals(True)
@@ -284,8 +336,7 @@ class MessageInspector(QWidget):
         elif tab == self.TEXT:
             self.text.setPlainText(pretty_text(data) if self.current is not None else "")
         elif tab == self.HEX:
-            current = self.current
-            self.hex.setPlainText(hex_text(data, size=current.size) if current is not None else "")
+            self.hex.show_message(self.current)
         elif tab == self.IMAGE:
             self._fill_image(data)
 

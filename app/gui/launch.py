@@ -8,13 +8,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app.assets import asset_path
 from app.core.sessions import registry
+
+if TYPE_CHECKING:
+    from app.gui.main_window import MainWindow
 
 
 def install_excepthook(window: object) -> None:
@@ -30,7 +33,28 @@ def install_excepthook(window: object) -> None:
     sys.excepthook = hook
 
 
-def run_gui(*, mock: bool = True, quit_after_s: float | None = None) -> int:
+def start_window(window: MainWindow, session_file: str | None = None) -> None:
+    """What a start does before the window shows: the last layout, then the session
+    file asked for (`rtprobe gui FILE`), else the last session, else one connection per
+    transport. A session file that cannot be opened leaves its one-line error in the
+    status bar, over the normal start."""
+    window.restore_layout()
+    error = ""
+    if session_file is not None:
+        if window.open_session(session_file):
+            return
+        error = window.statusBar().currentMessage()
+    window.restore_session()
+    if not window.panels:
+        for transport in registry.TRANSPORTS:
+            window.add_connection_for(transport)
+    if error:
+        window.show_error(f"session not opened: {error}")
+
+
+def run_gui(
+    *, mock: bool = True, quit_after_s: float | None = None, session_file: str | None = None
+) -> int:
     import qasync
 
     from app.gui.main_window import MainWindow
@@ -47,11 +71,7 @@ def run_gui(*, mock: bool = True, quit_after_s: float | None = None) -> int:
     async def main() -> None:
         window = MainWindow()
         install_excepthook(window)
-        window.restore_layout()
-        window.restore_session()
-        if not window.panels:
-            for transport in registry.TRANSPORTS:
-                window.add_connection_for(transport)
+        start_window(window, session_file)
         if mock:
             window.mock_action.setChecked(True)
         window.show()

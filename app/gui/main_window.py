@@ -1,23 +1,28 @@
-"""The main window: the embedded mock and its faults in the toolbar, connections side
-by side, status bar, shortcuts, and the layout restored on the next start."""
+"""The main window: a connections sidebar beside a scrolling grid of connection panels
+(app.gui.workspace), a menu bar that holds every action, a short toolbar (mock server,
++ connection, start/stop), the mock's faults in a dock, the status bar, and the layout
+restored on the next start, never larger than the screen."""
 
 from __future__ import annotations
 
+import contextlib
+from functools import partial
 from pathlib import Path
-from typing import cast
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QRect, QSettings, QSize, QStandardPaths, Qt, QUrl
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
-    QDoubleSpinBox,
-    QFileDialog,
+    QApplication,
+    QDockWidget,
     QInputDialog,
     QLabel,
     QLineEdit,
     QMainWindow,
-    QSpinBox,
+    QMenu,
+    QMessageBox,
     QSplitter,
     QToolBar,
+    QToolButton,
     QWidget,
 )
 
@@ -26,7 +31,9 @@ from app.core import faultschema
 from app.core.credentials import load_key, store_key
 from app.core.errors import ProbeError
 from app.core.sessionfile import MockSpec, Session, SessionFileError, load, save
+from app.gui import export_dialogs, file_dialogs
 from app.gui.bridge import EngineBridge
+from app.gui.connection_list import ConnectionList
 from app.gui.connection_panel import (
     EXAMPLES,
     ConnectionPanel,
@@ -34,29 +41,33 @@ from app.gui.connection_panel import (
     from_spec,
     to_spec,
 )
+from app.gui.exports import Measured, export_reports
+from app.gui.fault_bar import FaultBar
+from app.gui.history_dock import HistoryDock
+from app.gui.menus import make_action, shortcut_table
 from app.gui.mock_control import MockControl
+from app.gui.panel_tips import add_tips
+from app.gui.plot_export import DEFAULT_SIZE, export_plot
+from app.gui.workspace import AUTO, MAX_COLUMNS, Workspace
 
-PANELS_PER_ROW = 2
-_SPIN_MAX = 2**31 - 1  # QSpinBox holds a C int
+DEFAULT_SIZE_PX = QSize(1400, 900)
+SIDEBAR_WIDTH = 240
+SESSION_FILTER = "rtprobe sessions (*.json)"
+REPORT_FILTERS = {
+    "html": "HTML report (*.html)",
+    "json": "JSON report (*.json)",
+    "csv": "CSV tables (*.csv)",
+}
+PLOT_FILTERS = {"png": "PNG picture (*.png)", "svg": "SVG drawing (*.svg)"}
 
 
-def _fault_box(f: faultschema.FaultField) -> QDoubleSpinBox | QSpinBox:
-    """The editor of one fault setting, from the fault schema (unit, bounds, help)."""
-    box: QDoubleSpinBox | QSpinBox
-    if f.type is int:
-        box = QSpinBox()
-        box.setRange(int(f.low), min(int(f.high if f.high is not None else _SPIN_MAX), _SPIN_MAX))
-    else:
-        box = QDoubleSpinBox()
-        box.setDecimals(3 if f.unit == "probability" else 1)
-        box.setSingleStep(0.01 if f.unit == "probability" else 1)
-        box.setRange(f.low, f.high if f.high is not None else 1e9)
-    if f.zero:
-        box.setSpecialValueText(f.zero)
-    if f.unit == "ms":
-        box.setSuffix(" ms")
-    box.setToolTip(f"mock fault {f.name}: {f.help} (applies live to open sessions)")
-    return box
+def clamp_to(geometry: QRect, screen: QRect) -> QRect:
+    """`geometry` made to fit inside `screen`: no larger, and moved onto it."""
+    w = min(geometry.width(), screen.width())
+    h = min(geometry.height(), screen.height())
+    x = min(max(geometry.x(), screen.x()), screen.x() + screen.width() - w)
+    y = min(max(geometry.y(), screen.y()), screen.y() + screen.height() - h)
+    return QRect(x, y, w, h)
 
 
 class MainWindow(QMainWindow):
@@ -69,21 +80,61 @@ class MainWindow(QMainWindow):
         autosave: bool = True,
     ) -> None:
         super().__init__()
-        self.setWindowTitle(f"rtprobe {__version__}")
-        self.resize(1400, 900)
         self.bridge = bridge or EngineBridge(self)
         self.mock = mock or MockControl(self)
         self.qsettings = settings or QSettings("rtprobe", "rtprobe")
         self.panels: list[ConnectionPanel] = []
         self.autosave = autosave
+        self.session_path: Path | None = None  # where Save writes without asking
         self._shut_down = False
         self._typed_key: str | None = None
         self.mock_base: str | None = None  # where mock/… app ids go
-        # connections side by side, PANELS_PER_ROW to a row, rows stacked
-        self.grid = QSplitter(Qt.Orientation.Vertical)
-        self.setCentralWidget(self.grid)
+        self.plot_size = DEFAULT_SIZE
+        self._update_title()
+        self.setMinimumSize(640, 480)
+
+        self.sidebar = ConnectionList()
+        self.sidebar.sigActivated.connect(self.select_connection)
+        self.workspace = Workspace()
+        self.workspace.empty.sigAdd.connect(self.add_connection_for)
+        self.workspace.empty.sigOpen.connect(self.open_session_dialog)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("workspace-splitter")
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.workspace)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setCollapsible(1, False)
+        self.splitter.setSizes([SIDEBAR_WIDTH, DEFAULT_SIZE_PX.width() - SIDEBAR_WIDTH])
+        self.setCentralWidget(self.splitter)
+
+        self.fault_bar = FaultBar()
+        self.fault_inputs = self.fault_bar.inputs
+        self.fault_bar.sigApply.connect(self.apply_faults)
+        self.fault_dock = QDockWidget("Mock faults", self)
+        self.fault_dock.setObjectName("faults-dock")
+        self.fault_dock.setWidget(self.fault_bar)
+        self.fault_dock.setAllowedAreas(
+            Qt.DockWidgetArea.TopDockWidgetArea | Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.fault_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetMovable
+        )
+        self.fault_dock.setToolTip("Faults the embedded mock server injects (Apply to send)")
+        self.fault_dock.setTitleBarWidget(QWidget())  # one row, not two: View ▸ Mock faults
+        self.addDockWidget(Qt.DockWidgetArea.TopDockWidgetArea, self.fault_dock)
+
+        self.history = HistoryDock(
+            self,
+            panels=lambda: self.panels,
+            selected=self.sidebar.selected_panels,
+            status=self.statusBar().showMessage,
+        )
+        self._build_actions()
+        self._build_menus()
         self._build_toolbar()
-        self._build_shortcuts()
+        self.history.wire(self.history_action, self.compare_action)
         self.mock.sigStarted.connect(self.show_mock)
         self.mock.sigStopped.connect(self._mock_stopped)
         self.mock.sigError.connect(self.show_error)
@@ -93,69 +144,208 @@ class MainWindow(QMainWindow):
         self.dropped_label.hide()  # until the engine drops an event
         self.statusBar().addPermanentWidget(self.dropped_label)
         self.bridge.sigDropped.connect(self.show_dropped)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_changed)
+        self.fit_to_screen(DEFAULT_SIZE_PX)
+        self._relayout()
         self.statusBar().showMessage("ready")
 
-    # -- toolbar -------------------------------------------------------------------
+    # -- actions and menus -------------------------------------------------------
+    def _build_actions(self) -> None:
+        a = make_action
+        self.new_actions: dict[str, QAction] = {
+            t: a(self, t, f"Add a {t} connection", partial(self.add_connection_for, t))
+            for t in EXAMPLES
+        }
+        self.open_action = a(
+            self, "&Open session…", "Open a session file", self.open_session_dialog, "Ctrl+O"
+        )
+        self.save_action = a(
+            self,
+            "&Save session",
+            "Save the session (targets, payloads, settings, never keys); asks for a file once",
+            self.save_session_current,
+            "Ctrl+S",
+        )
+        self.save_as_action = a(
+            self,
+            "Save session &as…",
+            "Save the session to a new file",
+            self.save_session_dialog,
+            "Ctrl+Shift+S",
+        )
+        self.export_report_action = a(
+            self,
+            "Export &report…",
+            "A report of all or the selected connections: HTML, JSON or CSV",
+            self.export_report_dialog,
+        )
+        self.export_plot_action = a(
+            self,
+            "Export &plot…",
+            "The current connection's plots with a title, as PNG or SVG",
+            self.export_plot_dialog,
+        )
+        self.key_action = a(
+            self,
+            "FAL &key…",
+            "Enter a FAL key (kept in the OS keyring when there is one)",
+            self.ask_key,
+        )
+        self.quit_action = a(
+            self,
+            "&Quit",
+            "Close rtprobe (runs are stopped, the session kept)",
+            self.close,
+            "Ctrl+Q",
+        )
+        self.start_action = a(
+            self,
+            "&Start",
+            "Send on the current connection until stopped",
+            self.start_current,
+            "Ctrl+Return",
+        )
+        self.timed_action = a(
+            self,
+            "&Timed test",
+            "Run the current connection for its set duration",
+            self.timed_current,
+        )
+        self.send_once_action = a(
+            self, "Send &once", "Send one message on the current connection", self.send_once_current
+        )
+        self.stop_action = a(self, "St&op", "Stop the current connection's run", self.stop_current)
+        self.stop_all_action = a(
+            self, "Stop &all", "Stop every connection's run", self.stop_all, "Ctrl+."
+        )
+        self.clear_action = a(
+            self,
+            "&Clear",
+            "Clear the current connection's counters, plots and log",
+            self.clear_current,
+            "Ctrl+L",
+        )
+        self.column_group = QActionGroup(self)
+        self.column_actions: dict[int, QAction] = {}
+        for n in (AUTO, *range(1, MAX_COLUMNS + 1)):
+            text = "&Auto columns" if n == AUTO else f"&{n} column{'s' if n > 1 else ''}"
+            tip = (
+                "As many columns as fit the width"
+                if n == AUTO
+                else f"Connections in {n} column{'s' if n > 1 else ''}"
+            )
+            action = a(self, text, tip, partial(self.set_columns, n), checkable=False)
+            action.setCheckable(True)
+            self.column_group.addAction(action)
+            self.column_actions[n] = action
+        self.column_actions[AUTO].setChecked(True)
+        self.focus_action = a(
+            self,
+            "&Focus selected",
+            "Show only the selected connection, as large as the window",
+            self.set_focus_mode,
+            "Ctrl+Shift+F",
+            checkable=True,
+        )
+        self.sidebar_action = a(
+            self,
+            "Connections &sidebar",
+            "Show or hide the list of connections",
+            self.set_sidebar_visible,
+            "Ctrl+B",
+            checkable=True,
+        )
+        self.sidebar_action.setChecked(True)
+        self.faults_action = self.fault_dock.toggleViewAction()
+        self.faults_action.setText("Mock &faults")
+        self.faults_action.setToolTip("Show or hide the mock server's fault settings")
+        # wired by the history (app.gui.history_dock)
+        self.history_action = a(
+            self, "&History", "Past runs, stored on this machine", None, "Ctrl+H"
+        )
+        self.compare_action = a(
+            self,
+            "&Compare connections…",
+            "The selected connections (or all) side by side: CDFs, histograms, figures",
+            None,
+            "Ctrl+Shift+C",
+        )
+        self.about_action = a(
+            self, "&About rtprobe", "Version and what rtprobe is", self.show_about
+        )
+        self.shortcuts_action = a(
+            self,
+            "&Keyboard shortcuts",
+            "Every shortcut of the menus",
+            self.show_shortcuts,
+            QKeySequence.StandardKey.HelpContents,
+        )
+        self.docs_action = a(
+            self, "&Documentation", "Open the README (how to use rtprobe)", self.open_docs
+        )
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        new = file.addMenu("&New connection")
+        new.setToolTipsVisible(True)
+        new.addActions(list(self.new_actions.values()))
+        file.addActions([self.open_action, self.save_action, self.save_as_action])
+        file.addSeparator()
+        file.addActions([self.export_report_action, self.export_plot_action])
+        file.addSeparator()
+        file.addAction(self.key_action)
+        file.addSeparator()
+        file.addAction(self.quit_action)
+        run = bar.addMenu("&Run")
+        run.addActions([self.start_action, self.timed_action, self.send_once_action])
+        run.addSeparator()
+        run.addActions([self.stop_action, self.stop_all_action])
+        run.addSeparator()
+        run.addAction(self.clear_action)
+        view = bar.addMenu("&View")
+        columns = view.addMenu("&Columns")
+        columns.addActions(list(self.column_actions.values()))
+        view.addActions([self.focus_action, self.sidebar_action, self.faults_action])
+        view.addSeparator()
+        view.addActions([self.history_action, self.compare_action])
+        help_ = bar.addMenu("&Help")
+        help_.addActions([self.shortcuts_action, self.docs_action, self.about_action])
+        for menu in (file, run, view, help_, columns):
+            menu.setToolTipsVisible(True)
+
     def _build_toolbar(self) -> None:
-        bar = QToolBar("main")
+        bar = QToolBar("Main toolbar")
         bar.setObjectName("main-toolbar")
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.addToolBar(bar)
-        self.mock_action = QAction("Mock server", self, checkable=True)
-        self.mock_action.setToolTip("Start or stop the embedded mock server")
-        self.mock_action.toggled.connect(self._toggle_mock)
+        self.toolbar = bar
+        self.mock_action = make_action(
+            self,
+            "Mock server",
+            "Start or stop the embedded mock server",
+            self._toggle_mock,
+            checkable=True,
+        )
         bar.addAction(self.mock_action)
         self.mock_label = QLabel("  embedded mock server: off  ")
         self.mock_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.mock_label.setToolTip("Where the embedded mock listens; mock/… targets go there")
         bar.addWidget(self.mock_label)
-        self.fault_inputs: dict[str, QDoubleSpinBox | QSpinBox] = {}
-        for f in faultschema.fault_fields():
-            if f.gui:
-                bar.addWidget(QLabel(f" {f.label} "))
-                self.fault_inputs[f.name] = _fault_box(f)
-                bar.addWidget(self.fault_inputs[f.name])
-        self.apply_faults_action = QAction("Apply faults", self)
-        self.apply_faults_action.triggered.connect(self.apply_faults)
-        bar.addAction(self.apply_faults_action)
         bar.addSeparator()
-        for transport in EXAMPLES:
-            action = QAction(f"+ {transport}", self)
-            action.setToolTip(f"Add a {transport} connection")
-            action.triggered.connect(lambda _=False, t=transport: self.add_connection_for(t))
-            bar.addAction(action)
-
+        self.add_button = QToolButton()
+        self.add_button.setText("+ Connection")
+        self.add_button.setToolTip("Add a connection: pick its transport")
+        self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.add_button)
+        menu.addActions(list(self.new_actions.values()))
+        self.add_button.setMenu(menu)
+        bar.addWidget(self.add_button)
         bar.addSeparator()
-        for name, slot, tip in (
-            ("Key…", self.ask_key, "Enter a FAL key (kept in the OS keyring when there is one)"),
-            ("Open…", self.open_session_dialog, "Open a session file (Ctrl+O)"),
-            (
-                "Save…",
-                self.save_session_dialog,
-                "Save the session: targets, payloads, settings, never keys (Ctrl+S)",
-            ),
-            (
-                "Export report…",
-                self.export_report_dialog,
-                "Export the current connection's run as JSON, CSV or HTML",
-            ),
-            ("Export plot…", self.export_plot_dialog, "Save the current connection's plots as PNG"),
-        ):
-            action = QAction(name, self)
-            action.setToolTip(tip)
-            action.triggered.connect(slot)
-            bar.addAction(action)
-
-    def _build_shortcuts(self) -> None:
-        for keys, slot, name in (
-            ("Ctrl+Return", self.start_current, "Start"),
-            ("Ctrl+.", self.stop_all, "Stop all"),
-            ("Ctrl+L", self.clear_current, "Clear"),
-            ("Ctrl+S", self.save_session_dialog, "Save session"),
-            ("Ctrl+O", self.open_session_dialog, "Open session"),
-        ):
-            action = QAction(name, self)
-            action.setShortcut(QKeySequence(keys))
-            action.triggered.connect(slot)
-            self.addAction(action)
+        bar.addActions([self.start_action, self.stop_action, self.stop_all_action])
+        self.addAction(self.quit_action)  # shortcuts work with the menu bar hidden too
 
     # -- mock ------------------------------------------------------------------------
     def _toggle_mock(self, on: bool) -> None:
@@ -186,7 +376,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("mock server stopped")
 
     def apply_faults(self) -> None:
-        self.mock.set_faults({name: box.value() for name, box in self.fault_inputs.items()})
+        self.mock.set_faults(self.fault_bar.values())
 
     def _faults_changed(self, faults: dict) -> None:
         self.statusBar().showMessage("mock faults: " + faultschema.describe(faults))
@@ -204,8 +394,12 @@ class MainWindow(QMainWindow):
         panel.key_provider = self.key
         panel.sigStatus.connect(self.statusBar().showMessage)
         panel.sigCloseRequested.connect(self.remove_connection)
+        panel.inspector.sigError.connect(self.show_error)
+        self.history.attach(panel)
+        add_tips(panel)
         self.panels.append(panel)
-        self._reflow()
+        self._relayout()
+        self.select_connection(panel)
         return panel
 
     def remove_connection(self, panel: ConnectionPanel) -> None:
@@ -214,36 +408,84 @@ class MainWindow(QMainWindow):
             self.panels.remove(panel)
             panel.setParent(None)
             panel.deleteLater()
-            self._reflow()
+            self._relayout()
 
-    def _reflow(self) -> None:
-        """Lay the panels out again in order: rows of PANELS_PER_ROW, so four
-        connections make a 2 x 2 grid instead of four slivers."""
-        rows = [cast(QSplitter, self.grid.widget(i)) for i in range(self.grid.count())]
-        needed = max(1, -(-len(self.panels) // PANELS_PER_ROW))
-        while len(rows) < needed:
-            row = QSplitter(Qt.Orientation.Horizontal)
-            self.grid.addWidget(row)
-            rows.append(row)
-        for i, panel in enumerate(self.panels):
-            row = rows[i // PANELS_PER_ROW]
-            if panel.parent() is not row or row.indexOf(panel) != i % PANELS_PER_ROW:
-                row.insertWidget(i % PANELS_PER_ROW, panel)
-        for row in rows[needed:]:
-            row.setParent(None)
-            row.deleteLater()
+    def _relayout(self) -> None:
+        self.workspace.set_panels(self.panels)
+        self.sidebar.set_panels(self.panels)
+        if self.workspace.selected is not None:
+            self.sidebar.select(self.workspace.selected)
+        has_panels = bool(self.panels)
+        for action in (
+            self.start_action,
+            self.timed_action,
+            self.send_once_action,
+            self.stop_action,
+            self.stop_all_action,
+            self.clear_action,
+            self.export_plot_action,
+            self.export_report_action,
+        ):
+            action.setEnabled(has_panels)
+
+    def select_connection(self, panel: ConnectionPanel) -> None:
+        """Make `panel` the current one: selected in the sidebar, scrolled into view."""
+        self.workspace.select(panel)
+        self.sidebar.select(panel)
+
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is None or self._shut_down:
+            return
+        for panel in self.panels:
+            if panel.isAncestorOf(new):
+                self.workspace.selected = panel
+                self.sidebar.select(panel)
+                return
+
+    def set_columns(self, columns: int) -> None:
+        self.workspace.set_columns(columns)
+        if columns in self.column_actions:
+            self.column_actions[columns].setChecked(True)
+
+    def set_focus_mode(self, on: bool) -> None:
+        self.workspace.set_focus_mode(on)
+        if self.focus_action.isChecked() != on:
+            self.focus_action.setChecked(on)
+
+    def set_sidebar_visible(self, on: bool) -> None:
+        self.sidebar.setVisible(on)
+        if self.sidebar_action.isChecked() != on:
+            self.sidebar_action.setChecked(on)
 
     def current_panel(self) -> ConnectionPanel | None:
+        """The panel holding the keyboard focus, else the one selected, else the first."""
         focus: QWidget | None = self.focusWidget()
         for panel in self.panels:
             if focus is not None and panel.isAncestorOf(focus):
                 return panel
+        if self.workspace.selected in self.panels:
+            return self.workspace.selected
         return self.panels[0] if self.panels else None
 
     def start_current(self) -> None:
         panel = self.current_panel()
         if panel is not None:
             panel.start()
+
+    def timed_current(self) -> None:
+        panel = self.current_panel()
+        if panel is not None:
+            panel.start(duration_s=panel.duration.value())
+
+    def send_once_current(self) -> None:
+        panel = self.current_panel()
+        if panel is not None:
+            panel.start(count=1)
+
+    def stop_current(self) -> None:
+        panel = self.current_panel()
+        if panel is not None:
+            panel.stop()
 
     def stop_all(self) -> None:
         for panel in self.panels:
@@ -286,9 +528,7 @@ class MainWindow(QMainWindow):
 
     # -- sessions ----------------------------------------------------------------------
     def session(self) -> Session:
-        faults: dict[str, float | int | None] = {
-            name: box.value() for name, box in self.fault_inputs.items()
-        }
+        faults: dict[str, float | int | None] = dict(self.fault_bar.values())
         return Session(
             connections=[to_spec(p.settings()) for p in self.panels],
             mock=MockSpec(enabled=self.mock.running or self.mock_action.isChecked(), faults=faults),
@@ -303,35 +543,57 @@ class MainWindow(QMainWindow):
                 panel.show_error(
                     "header values not saved (secret): " + ", ".join(spec.redacted_headers)
                 )
-        for name, box in self.fault_inputs.items():
-            value = session.mock.faults.get(name)
-            box.setValue(value or 0)  # type: ignore[arg-type]  # an int field has a QSpinBox
+        if self.panels:
+            self.select_connection(self.panels[0])
+        self.fault_bar.set_values(dict(session.mock.faults))
         if session.mock.enabled and not self.mock.running:
             self.mock_action.setChecked(True)
 
-    def save_session(self, path: str | Path) -> None:
-        save(path, self.session())
-        self.statusBar().showMessage(f"session saved to {path}")
+    def _update_title(self) -> None:
+        name = f" — {self.session_path.name}" if self.session_path else ""
+        self.setWindowTitle(f"rtprobe {__version__}{name}")
 
-    def open_session(self, path: str | Path) -> bool:
+    def save_session(self, path: str | Path) -> bool:
+        """Write the session to `path`, which becomes the file Save writes to."""
+        try:
+            save(path, self.session())
+        except (OSError, ProbeError) as exc:
+            self.show_error(f"session not saved: {getattr(exc, 'strerror', None) or exc}")
+            return False
+        self.session_path = Path(path)
+        self._update_title()
+        self.statusBar().showMessage(f"session saved to {path}")
+        return True
+
+    def open_session(self, path: str | Path, *, remember: bool = True) -> bool:
+        """Open a session file; `remember`: Save then writes back to it."""
         try:
             session = load(path)
         except SessionFileError as exc:
             self.show_error(str(exc))
             return False
         self.apply_session(session)
+        if remember:
+            self.session_path = Path(path)
+            self._update_title()
         self.statusBar().showMessage(f"session opened from {path}")
         return True
 
+    def save_session_current(self) -> None:
+        """Save: to the session's file without asking once it has one."""
+        if self.session_path is not None:
+            self.save_session(self.session_path)
+        else:
+            self.save_session_dialog()
+
     def save_session_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Save session", "session.rtprobe.json", "rtprobe sessions (*.json)"
-        )
+        name = self.session_path.name if self.session_path else "session.rtprobe.json"
+        path = file_dialogs.save_file(self, self.qsettings, "Save session", name, SESSION_FILTER)
         if path:
             self.save_session(path)
 
     def open_session_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open session", "", "rtprobe sessions (*.json)")
+        path = file_dialogs.open_file(self, self.qsettings, "Open session", SESSION_FILTER)
         if path:
             self.open_session(path)
 
@@ -343,10 +605,11 @@ class MainWindow(QMainWindow):
     def restore_session(self) -> None:
         path = self.autosave_path()
         if path.exists():
-            self.open_session(path)
+            self.open_session(path, remember=False)
 
     # -- export ------------------------------------------------------------------------
     def export_report(self, path: str | Path) -> bool:
+        """The current connection's report alone (by extension .json, .csv or .html)."""
         panel = self.current_panel()
         if panel is None or panel.live is None:
             self.show_error("nothing to export: run a connection first")
@@ -359,22 +622,151 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"report written to {path}")
         return True
 
+    def export_reports(self, path: str | Path, panels: list[ConnectionPanel] | None = None) -> bool:
+        """One report of `panels` (default: all) that have run; see app.gui.exports."""
+        chosen = self.panels if panels is None else panels
+        items = [
+            Measured(p.title.text() or p.transport.currentText(), p.live)
+            for p in chosen
+            if p.live is not None
+        ]
+        try:
+            written = export_reports(path, items)
+        except (OSError, ProbeError) as exc:
+            self.show_error(f"export failed: {getattr(exc, 'strerror', None) or exc}")
+            return False
+        more = (
+            f" and {len(written.files) - 1} sample file(s) beside it"
+            if len(written.files) > 1
+            else ""
+        )
+        note = f" ({'; '.join(written.notes)})" if written.notes else ""
+        count = f"{len(items)} connection{'s' if len(items) != 1 else ''}"
+        self.statusBar().showMessage(f"report of {count} written to {path}{more}{note}")
+        return True
+
     def export_report_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, "Export report", "report.html", "HTML (*.html);;JSON (*.json);;CSV (*.csv)"
+        selected = self.sidebar.selected_panels()
+        choice = export_dialogs.ask_report(self, len(self.panels), len(selected))
+        if choice is None:
+            return
+        path = file_dialogs.save_file(
+            self,
+            self.qsettings,
+            "Export report",
+            f"report.{choice.extension}",
+            REPORT_FILTERS[choice.extension],
         )
         if path:
-            self.export_report(path)
+            if not Path(path).suffix:
+                path += f".{choice.extension}"
+            self.export_reports(path, selected if choice.selected_only else None)
+
+    def plot_title(self, panel: ConnectionPanel) -> tuple[str, str]:
+        """The picture's title (name, transport, target) and a line of figures."""
+        title = panel.title.text() or "connection"
+        for part in (panel.transport.currentText(), panel.target.text()):
+            if part and part not in title:  # the panel's title often names both already
+                title += f" — {part}"
+        if panel.live is None:
+            return title, "no run yet"
+        s = panel.live.summary()
+        r = s.rtt_ms
+        figures = [
+            s.started,
+            f"sent {s.sent:,}",
+            f"received {s.received:,}",
+            f"errors {s.errors:,}",
+        ]
+        if r.count:
+            figures += [f"p50 {r.p50:.3g} ms", f"p99 {r.p99:.3g} ms"]
+        return title, " · ".join(figures)
+
+    def export_plot(
+        self, path: str | Path, panel: ConnectionPanel | None = None, size: QSize | None = None
+    ) -> bool:
+        panel = panel or self.current_panel()
+        if panel is None:
+            self.show_error("nothing to export: add a connection first")
+            return False
+        title, subtitle = self.plot_title(panel)
+        try:
+            export_plot(
+                panel.plots, path, title=title, subtitle=subtitle, size=size or self.plot_size
+            )
+        except (OSError, ProbeError) as exc:
+            self.show_error(f"plot not exported: {exc}")
+            return False
+        self.statusBar().showMessage(f"plot written to {path}")
+        return True
 
     def export_plot_dialog(self) -> None:
         panel = self.current_panel()
         if panel is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export plot", "plot.png", "PNG (*.png)")
-        if path and not panel.plots.grab().save(path, "PNG"):
-            self.show_error(f"could not write {path}")
+        choice = export_dialogs.ask_plot(self, self.plot_size)
+        if choice is None:
+            return
+        self.plot_size = choice.size
+        path = file_dialogs.save_file(
+            self,
+            self.qsettings,
+            "Export plot",
+            f"plot.{choice.extension}",
+            PLOT_FILTERS[choice.extension],
+        )
+        if path:
+            if not Path(path).suffix:
+                path += f".{choice.extension}"
+            self.export_plot(path, panel, choice.size)
 
-    # -- lifecycle -------------------------------------------------------------------
+    # -- help ------------------------------------------------------------------------
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About rtprobe",
+            f"<b>rtprobe {__version__}</b><br>Test and profile realtime AI endpoints: fal "
+            "realtime, WebSocket, SSE and WebRTC, with an embedded mock server.",
+        )
+
+    def shortcuts_text(self) -> str:
+        rows = "".join(
+            f"<tr><td><b>{k}</b></td><td>{w}</td></tr>" for k, w in shortcut_table(self.menuBar())
+        )
+        return f"<table>{rows}</table>"
+
+    def show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", self.shortcuts_text())
+
+    @staticmethod
+    def docs_path() -> Path:
+        return Path(__file__).resolve().parents[2] / "README.md"
+
+    def open_docs(self) -> None:
+        path = self.docs_path()
+        if path.is_file() and QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            return
+        self.show_error("documentation: see `rtprobe --help` and the README of the project")
+
+    # -- layout ----------------------------------------------------------------------
+    def available_geometry(self) -> QRect:
+        """The screen's area for windows (without panels and docks of the desktop)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        return screen.availableGeometry()
+
+    def fit_to_screen(self, size: QSize | None = None) -> None:
+        """Resize to `size` (or keep the size), never past the available screen."""
+        available = self.available_geometry()
+        frame = self.frameGeometry()
+        extra_w = max(0, frame.width() - self.width())
+        extra_h = max(0, frame.height() - self.height())
+        want = size or self.size()
+        w = min(want.width(), available.width() - extra_w)
+        h = min(want.height(), available.height() - extra_h)
+        self.resize(max(w, self.minimumWidth()), max(h, self.minimumHeight()))
+        geometry = clamp_to(self.frameGeometry(), available)
+        self.move(geometry.topLeft())
+
     def restore_layout(self) -> None:
         geometry = self.qsettings.value("window/geometry")
         if geometry is not None:
@@ -382,15 +774,32 @@ class MainWindow(QMainWindow):
         state = self.qsettings.value("window/state")
         if state is not None:
             self.restoreState(state)
+        sizes = self.qsettings.value("window/splitter")
+        if sizes is not None:
+            self.splitter.restoreState(sizes)
+        with contextlib.suppress(TypeError, ValueError):
+            self.set_columns(int(self.qsettings.value("view/columns", AUTO)))  # type: ignore[call-overload]
+        sidebar = self.qsettings.value("view/sidebar", True)
+        self.set_sidebar_visible(sidebar not in (False, "false", "0", 0))
+        self.fit_to_screen()  # a screen smaller than the last one, or a geometry from elsewhere
 
     def save_layout(self) -> None:
         self.qsettings.setValue("window/geometry", self.saveGeometry())
         self.qsettings.setValue("window/state", self.saveState())
+        self.qsettings.setValue("window/splitter", self.splitter.saveState())
+        self.qsettings.setValue("view/columns", self.workspace.columns)
+        self.qsettings.setValue("view/sidebar", self.sidebar_action.isChecked())
 
+    # -- lifecycle -------------------------------------------------------------------
     def shutdown(self) -> None:
         if self._shut_down:
             return
         self._shut_down = True
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            with contextlib.suppress(RuntimeError, TypeError):
+                app.focusChanged.disconnect(self._focus_changed)
+        self.sidebar.timer.stop()
         self.save_layout()
         if self.autosave:
             try:
@@ -400,7 +809,8 @@ class MainWindow(QMainWindow):
             except (OSError, ProbeError):
                 pass  # losing the autosave must not block quitting
         for panel in list(self.panels):
-            panel.close_down()
+            panel.close_down()  # a running one ends as stopped, and is stored so
+        self.history.close()
         self.bridge.close()
         self.mock.shutdown()  # now: the loop may end before a coroutine could run
 

@@ -5,11 +5,13 @@ No Qt here (a test imports this module without a display): the Qt model and the 
 only place these strings. Every function is bounded (tree nodes, characters, bytes), so
 one 1 MB message or a dict of 10,000 keys costs no more than the part shown.
 
-Hex shows what went over the wire. A `Message` carries the decoded frame, not its bytes,
-so for a structured message the frame is rebuilt: as msgpack (realtime and msgpack
-WebSocket frames: packing the decoded map again gives the same bytes unless the sender
-chose wider numbers than needed) or as JSON text, whichever has the frame's recorded
-size. When neither has, it is shown re-encoded as msgpack, and the tab says so.
+Hex shows what went over the wire. A `Message` of the realtime and WebSocket sessions
+(and SSE events) carries its frame (`Message.raw`, the first `RAW_CAP` bytes): Hex shows
+those bytes, a text frame as its UTF-8. Where there is no frame (other transports, or the
+redactor withheld it because it held a secret), the frame is rebuilt from the decoded
+message: as msgpack (packing the decoded map again gives the same bytes unless the
+sender chose wider numbers than needed) or as JSON text, whichever has the frame's
+recorded size. When neither has, it is shown re-encoded as msgpack, and the tab says so.
 """
 
 from __future__ import annotations
@@ -244,10 +246,43 @@ def wire_bytes(data: Any, size: int | None = None) -> tuple[str, bytes, bool] | 
     return f"re-encoded as msgpack{was}", packed, False
 
 
-def hex_text(data: Any, limit: int = HEX_BYTES, *, size: int | None = None) -> str:
-    """The Hex tab, at most `limit` bytes in all, saying what was left out: raw bytes as
-    they are; a structure's frame (see `wire_bytes`; `size` is the frame's recorded size)
-    followed by its binary fields; a text's UTF-8."""
+def frame_label(raw: bytes | str, data: Any) -> str:
+    """What a kept frame is, for the Hex tab's heading."""
+    if isinstance(raw, str):
+        return "text frame as UTF-8" if isinstance(data, str) else "JSON text frame as UTF-8"
+    if isinstance(data, dict | list | tuple) or (is_dataclass(data) and data is not None):
+        return "msgpack frame"
+    return "binary frame"
+
+
+def raw_hex_text(
+    raw: bytes | str, data: Any = None, limit: int = HEX_BYTES, *, size: int | None = None
+) -> str:
+    """The Hex tab of a message that kept its frame: the frame's bytes (a text frame's
+    UTF-8), at most `limit` of them, saying how much of the `size`-byte frame is cut."""
+    shown_bytes = raw[: limit + 1].encode("utf-8") if isinstance(raw, str) else raw
+    shown = min(len(shown_bytes), limit)
+    whole = max(size if size is not None else len(shown_bytes), shown)
+    out = [f"── {frame_label(raw, data)}: {whole:,} bytes ──"]
+    out.extend(hex_dump(memoryview(shown_bytes).cast("B")[:shown]))
+    if shown < whole:
+        out.append(f"… showing the first {shown:,} of {whole:,} bytes")
+    return "\n".join(out)
+
+
+def hex_text(
+    data: Any,
+    limit: int = HEX_BYTES,
+    *,
+    size: int | None = None,
+    raw: bytes | str | None = None,
+) -> str:
+    """The Hex tab, at most `limit` bytes in all, saying what was left out: the frame
+    itself when the message kept it (`raw`, see `raw_hex_text`); else raw bytes as they
+    are, a structure's frame rebuilt (see `wire_bytes`; `size` is the frame's recorded
+    size) followed by its binary fields, a text's UTF-8."""
+    if raw is not None:
+        return raw_hex_text(raw, data, limit, size=size)
     frame = wire_bytes(data, size)
     fields_ = binary_fields(data)
     parts: list[tuple[str, bytes | bytearray | memoryview]] = []

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from app.core.codecs.webrtc_marker import unpack_world
 from app.core.events import Event, Message, Sample, StatsSnapshot, VideoFrame
+from app.core.report.fmt import fmt_sig, ms_text
 from app.core.report.model import Summary
 
 MOVE_KEYS = {Qt.Key.Key_W: "w", Qt.Key.Key_A: "a", Qt.Key.Key_S: "s", Qt.Key.Key_D: "d"}
@@ -32,13 +33,14 @@ FOCUS_COLOUR = "#0072B2"
 
 
 def _ms(value: Any) -> str:
-    return f"{value:.1f} ms" if isinstance(value, int | float) else "–"
+    """Three significant figures, as everywhere: "83.7 ms", "2.36 ms"."""
+    return ms_text(value) if isinstance(value, int | float) else "–"
 
 
 def _rate(kbps: Any) -> str:
     if not isinstance(kbps, int | float):
         return "–"
-    return f"{kbps / 1000:.2f} Mb/s" if kbps >= 1000 else f"{kbps:.0f} kb/s"
+    return f"{fmt_sig(kbps / 1000)} Mb/s" if kbps >= 1000 else f"{fmt_sig(kbps)} kb/s"
 
 
 def _join(parts: list[str]) -> str:
@@ -266,7 +268,7 @@ class VideoPane(QWidget):
         if self.last_action:
             parts.append(f"last action “{self.last_action}”")
         if self.action_latency_ms is not None:
-            parts.append(f"action → frame {self.action_latency_ms:.1f} ms")
+            parts.append(f"action → frame {_ms(self.action_latency_ms)}")
         if self.pause_wanted != self.paused:
             parts.append("pausing…" if self.pause_wanted else "resuming…")
         elif self.paused:

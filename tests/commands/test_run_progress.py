@@ -21,7 +21,7 @@ def test_progress_line_shows_rate_errors_and_percentiles(capsys, monkeypatch) ->
     err = capsys.readouterr().err
     last = err.split("\r\x1b[2K")[-2]
     assert last.strip().startswith("50.0 msg/s  sent 50  recv 48  err 2")
-    assert "p50 2.000 ms  p99 2.000 ms" in last
+    assert "p50 2.00 ms  p99 2.00 ms" in last
     assert err.endswith("\r\x1b[2K")  # the line is wiped before the summary prints
 
 

@@ -32,3 +32,23 @@ def test_a_failed_run_shows_its_reason() -> None:
     live.feed_many([RunFinished(1, "failed", "give a message count or a duration")])
     assert live.finished and live.last_error == "give a message count or a duration"
     live.close()
+
+
+def test_a_refused_run_ends_failed_not_finished() -> None:
+    live = LiveRun("realtime", "ws://h/x")
+    assert live.shown_state() == "connecting" and live.final_state() is None
+    live.feed_many([StateChange(0, 1, "failed", "connection refused"), RunFinished(2, "done")])
+    final = live.final_state()
+    assert final is not None and final.text == "failed: connection refused"
+    assert live.shown_state() == "failed"
+    live.close()
+
+
+def test_progress_of_a_counted_run() -> None:
+    from app.core.run_progress import Plan
+
+    live = LiveRun("realtime", "ws://h/x", Plan(count=4))
+    live.feed_many([Sample(0, i, "received", i, i, i + 10) for i in range(2)])
+    assert live.progress().fraction == 0.5
+    assert live.progress().text.startswith("2 / 4 messages")
+    live.close()

@@ -124,3 +124,34 @@ async def test_register_adds_to_the_active_run_and_its_tasks_only() -> None:
         await asyncio.ensure_future(fetch())
     redaction.register("after-the-run-12345")
     assert r.text("token-in-a-task-123 after-the-run-12345") == "*** after-the-run-12345"
+
+
+def test_a_frame_holding_a_secret_is_withheld_not_masked() -> None:
+    """Masking inside a msgpack frame would break its lengths: the frame goes, the
+    decoded data is masked as ever, and a frame without a secret stays as it was."""
+    import msgpack
+
+    r = Redactor([KEY])
+    echoed = {"echo": f"Key {KEY}"}
+    leaked = Message(0, "in", 1, "output", 40, echoed, raw=msgpack.packb(echoed))
+    masked = r.event(leaked)
+    assert isinstance(masked, Message) and masked.raw is None
+    assert masked.data == {"echo": "Key ***"}
+    half = Message(0, "in", 1, "text", 30, "x", raw='{"k": "mysecretpart0123456"}')
+    assert r.event(half).raw is None  # the secret half of an id:secret key, in text
+    clean = Message(0, "out", 1, "input", 9, {"a": 1}, raw=b"\x81\xa1a\x01")
+    assert r.event(clean) is clean
+
+
+def test_a_cut_frame_ending_in_the_start_of_a_secret_is_withheld() -> None:
+    from app.core.events import RAW_CAP, capped_raw
+
+    r = Redactor([KEY])
+    frame = b"x" * (RAW_CAP - 6) + KEY.encode()  # the cut falls inside the key
+    kept = capped_raw(frame)
+    assert kept is not None and len(kept) == RAW_CAP and KEY.encode() not in kept
+    assert r.event(Message(0, "in", 1, "binary", len(frame), None, raw=kept)).raw is None
+    short = b"y" * 100
+    assert capped_raw(short) is short  # short frames are kept as they are, not copied
+    plain = capped_raw(b"z" * (RAW_CAP + 10))
+    assert r.event(Message(0, "in", 1, "binary", RAW_CAP + 10, None, raw=plain)).raw == plain

@@ -45,6 +45,7 @@ def sample() -> Session:
                 concurrency=4,
                 use_jwt=False,
                 auth_source="keyring",
+                assertions=["p99<50ms", "errors==0"],
             ),
             ConnectionSpec(
                 name="diffusion",
@@ -186,6 +187,17 @@ def test_unreadable_files(tmp_path: Path) -> None:
         load(binary)
     with pytest.raises(SessionFileError, match="cannot write"):
         save(tmp_path / "no-such-dir" / "s.json", sample())
+
+
+def test_assertions_keep_only_expressions_and_old_files_have_none() -> None:
+    spec = ConnectionSpec(assertions=["p99 < 50ms", "fal-secret-key-123", "errors==0"])
+    text = dumps(Session(connections=[spec]))
+    assert "fal-secret-key-123" not in text
+    assert loads(text).connections[0].assertions == ["p99 < 50ms", "errors==0"]
+    old = json.dumps({"rtprobe_session": 1, "connections": [{"target": "mock/echo"}]})
+    assert loads(old).connections[0].assertions == []
+    with pytest.raises(SessionFileError, match=r"connections\[0\]\.assertions\[0\]"):
+        loads(json.dumps({"rtprobe_session": 1, "connections": [{"assertions": [5]}]}))
 
 
 def test_nulls_and_optional_numbers() -> None:

@@ -41,3 +41,59 @@ def test_panel_settings_round_trip_and_keep_what_no_widget_shows(window) -> None
     panel.transport.setCurrentText("realtime")
     assert not panel.start_button.isEnabled() and not panel.send_once.isEnabled()
     assert not panel.start()  # refused with the line under the payload
+
+
+def test_the_bundled_sample_video_is_a_named_source(qtbot) -> None:
+    from pathlib import Path
+
+    from app.assets import asset_path
+    from app.gui.connection_form import SAMPLE_LABEL
+
+    form = ConnectionForm()
+    qtbot.addWidget(form)
+    form.set_settings(ConnectionSettings(transport="webrtc", target="mock/yolo"))
+    picker = form.video_source
+    index = picker.findText(SAMPLE_LABEL)
+    assert index >= 0 and picker.model().item(index).isEnabled()
+    picker.setCurrentIndex(index)
+    picker.activated.emit(index)  # as a click on the entry does
+    spec = form.settings().video_source
+    sample = asset_path("sample.mp4")
+    assert spec == f"file:{sample}" and Path(spec.removeprefix("file:")).is_file()
+    from app.gui.connection_settings import build_config
+
+    config = build_config(
+        form.settings(), mock_base="http://127.0.0.1:9", key=None, count=None, duration_s=1.0
+    )
+    assert config.webrtc.source == f"file:{sample}"  # the run sends that file
+    # a session file naming the sample selects the named entry, not a new file entry
+    count = picker.count()
+    form.set_settings(ConnectionSettings(transport="webrtc", video_source="synthetic"))
+    form.set_settings(ConnectionSettings(transport="webrtc", video_source=spec))
+    assert picker.currentText() == SAMPLE_LABEL and picker.count() == count
+
+
+def test_a_missing_sample_is_greyed_out_not_offered(qtbot, monkeypatch, tmp_path) -> None:
+    from app.gui import connection_form
+
+    monkeypatch.setattr(connection_form, "sample_video", lambda: tmp_path / "none.mp4")
+    form = ConnectionForm()
+    qtbot.addWidget(form)
+    index = form.video_source.findText(f"{connection_form.SAMPLE_LABEL}: not found")
+    assert index >= 0 and not form.video_source.model().item(index).isEnabled()
+
+
+def test_in_a_bundle_the_sample_comes_from_the_bundle(qtbot, monkeypatch, tmp_path) -> None:
+    """PyInstaller puts assets/ under sys._MEIPASS (packaging/rtprobe.spec)."""
+    import sys
+
+    from app.gui.connection_form import SAMPLE_LABEL
+
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "sample.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
+    form = ConnectionForm()
+    qtbot.addWidget(form)
+    index = form.video_source.findText(SAMPLE_LABEL)
+    assert form.video_source.itemData(index) == f"file:{tmp_path / 'assets' / 'sample.mp4'}"

@@ -235,7 +235,7 @@ def test_data_url_shows_in_image_tab(inspector: MessageInspector) -> None:
     inspector.tabs.setCurrentIndex(inspector.IMAGE)
     inspector.show_message(msg(0, event, kind="event"))
     assert not inspector.image.source.isNull()
-    assert not inspector.image.pixmap().isNull()
+    assert not inspector.image.picture.pixmap().isNull()
     assert inspector.image_caption.text().startswith("images[0].url: PNG 32×24")
     inspector.show_message(msg(1, {"type": "progress"}, kind="event"))
     assert inspector.image.source.isNull()
@@ -289,3 +289,69 @@ def test_msgpack_frame_shows_its_bytes_in_hex(inspector: MessageInspector) -> No
     inspector.show_message(msg(0, {"a": 1}, size=4))
     hexdump = tab_text(inspector, inspector.HEX)
     assert "msgpack frame: 4 bytes" in hexdump and "81 a1 61 01" in hexdump
+
+
+# -- the list/detail splitter ------------------------------------------------------------
+
+
+def test_splitter_is_resizable_and_neither_side_collapses(inspector: MessageInspector, qtbot):
+    inspector.show()
+    qtbot.waitUntil(lambda: inspector.split.sizes()[0] > 0, timeout=5_000)
+    split = inspector.split
+    assert not split.childrenCollapsible()
+    list_, detail = split.sizes()
+    assert list_ >= inspector.list_height(10)  # 10 rows where the panel is tall enough
+    assert detail >= inspector.tabs.minimumHeight()
+    total = list_ + detail
+    split.setSizes([total - 200, 200])
+    assert split.sizes() == [total - 200, 200]
+    split.setSizes([0, total])  # dragged all the way: the log keeps a few rows
+    assert split.sizes()[0] >= inspector.list_height(3) > 0
+    split.setSizes([total, 0])
+    assert split.sizes()[1] >= inspector.tabs.minimumHeight() > 0
+
+
+def test_default_sizes_fit_small_and_tall_panels(inspector: MessageInspector) -> None:
+    tall = inspector.default_sizes(900)
+    assert tall[0] >= 450 and sum(tall) == 900
+    small = inspector.default_sizes(inspector.list_height(10))
+    assert small[1] >= inspector.tabs.minimumHeight()
+    assert small[0] >= inspector.table.minimumHeight()
+
+
+def test_splitter_position_is_remembered(qtbot, tmp_path) -> None:
+    from PySide6.QtCore import QSettings
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    first = MessageInspector(settings=settings)
+    qtbot.addWidget(first)
+    first.resize(900, 700)
+    first.show()
+    qtbot.waitUntil(lambda: first.split.sizes()[0] > 0, timeout=5_000)
+    total = sum(first.split.sizes())
+    first.split.moveSplitter(total - 250, 1)  # as a drag does (emits splitterMoved)
+    moved = first.split.sizes()
+    assert moved[1] == pytest.approx(250, abs=8)
+    second = MessageInspector(settings=settings)
+    qtbot.addWidget(second)
+    second.resize(900, 700)
+    second.show()
+    qtbot.waitUntil(lambda: second.split.sizes()[0] > 0, timeout=5_000)
+    assert second.split.sizes() == moved
+
+
+def test_select_latest_shows_the_newest_reply(inspector: MessageInspector) -> None:
+    assert inspector.select_latest() is None  # nothing yet
+    inspector.add_messages(
+        [
+            msg(0, {"a": 1}, kind="input", direction="out"),
+            msg(1, {"reply": 1}),
+            msg(2, {"a": 2}, kind="input", direction="out"),
+        ]
+    )
+    latest = inspector.select_latest("in")
+    assert latest is not None and latest.data == {"reply": 1}
+    assert inspector.current is latest
+    assert inspector.table.currentIndex().row() == 1
+    newest = inspector.select_latest(None)
+    assert newest is not None and newest.data == {"a": 2}

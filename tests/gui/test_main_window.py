@@ -33,6 +33,8 @@ def test_each_transport_runs_and_is_shown(qtbot, window, mock_base: str) -> None
     assert 100 <= ws_sent <= 260
     assert panels[2].counter_labels["received"].text() == "3"
     for panel in panels:
+        window.workspace.select(panel)  # an unseen panel draws only once it is shown
+        qtbot.waitUntil(lambda p=panel: p.plots.redraws > 0, timeout=10_000)
         xs, _ys = panel.plots.rtt_curve.getData()
         assert xs is not None and len(xs) == panel.live.aggregator.rtt.count
         assert panel.plots.p99_line.isVisible()
@@ -161,16 +163,18 @@ def test_webrtc_settings_survive_a_session_file(qtbot, window, tmp_path: Path) -
     assert (got.video_size, got.video_fps, got.data_channel) == ("320x240", 15.0, True)
 
 
-def test_four_connections_make_a_grid_and_payloads_load_from_files(qtbot, window, tmp_path):
+def test_connections_fill_a_grid_in_order_and_payloads_load_from_files(qtbot, window, tmp_path):
+    window.set_columns(2)
     panels = [window.add_connection_for(t) for t in ("realtime", "ws", "sse", "webrtc")]
-    rows = [window.grid.widget(i) for i in range(window.grid.count())]
-    assert [r.count() for r in rows] == [2, 2]
+    grid = window.workspace.grid
+
+    def cells() -> list[tuple[int, int]]:
+        return [grid.getItemPosition(grid.indexOf(p))[:2] for p in window.panels]
+
+    assert cells() == [(0, 0), (0, 1), (1, 0), (1, 1)]
     window.remove_connection(panels[1])
-    rows = [window.grid.widget(i) for i in range(window.grid.count())]
-    assert [[r.widget(j) for j in range(r.count())] for r in rows] == [
-        [panels[0], panels[2]],
-        [panels[3]],
-    ]
+    assert window.panels == [panels[0], panels[2], panels[3]]
+    assert cells() == [(0, 0), (0, 1), (1, 0)]
     good = tmp_path / "in.json"
     good.write_text('{"prompt": "from a file"}')
     assert panels[0].load_payload_file(good)
@@ -255,9 +259,8 @@ def test_mock_that_cannot_start_says_why_in_one_line(qtbot, window, monkeypatch)
 
 
 def test_hex_shows_the_frames_bytes_of_a_real_run(qtbot, window, mock_base: str) -> None:
-    """Replies carry the decoded frame; Hex rebuilds the frame itself, of its size.
-    (Inputs carry the payload without the sequence tag the frame adds: Hex shows them
-    re-encoded, and says so.)"""
+    """Messages carry their frame: Hex shows it, of its size, inputs (with the sequence
+    tag the frame adds) and replies alike (more: tests/gui/test_hex_view.py)."""
     window.show_mock(mock_base)
     realtime, ws = window.add_connection_for("realtime"), window.add_connection_for("ws")
     realtime.start(count=2)
@@ -273,7 +276,4 @@ def test_hex_shows_the_frames_bytes_of_a_real_run(qtbot, window, mock_base: str)
             inspector.show_message(message)
             inspector.tabs.setCurrentIndex(inspector.HEX)
             text = inspector.hex.toPlainText()
-            if message.direction == "in":
-                assert f"── {how}: {message.size:,} bytes ──" in text
-            else:
-                assert f"re-encoded as msgpack (the frame was {message.size:,} bytes)" in text
+            assert f"── {how}: {message.size:,} bytes ──" in text

@@ -86,3 +86,23 @@ def test_tree_nodes_are_bounded_and_cut_where_full() -> None:
     assert used == TREE_CHILDREN
     tops, used = tree_nodes(7)
     assert [(n.label, n.value, n.type) for n in tops] == [("(message)", "7", "int")]
+
+
+def test_a_kept_frame_is_shown_as_it_went_whatever_the_decoded_data() -> None:
+    """With the frame at hand nothing is rebuilt: wider numbers than needed (which a
+    re-encoding would narrow) show as sent, and the heading names the frame."""
+    frame = b"\x81\xa1a\xcd\x00\x01"  # {"a": 1} with 1 as a uint16
+    text = hex_text({"a": 1}, size=len(frame), raw=frame)
+    assert text == "── msgpack frame: 6 bytes ──\n" + "\n".join(hex_dump(frame))
+    assert hex_text(None, size=3, raw=b"\x00\x01\x02").startswith("── binary frame: 3 bytes ──")
+    assert hex_text({"a": 1}, size=8, raw='{"a": 1}').startswith("── JSON text frame as UTF-8")
+    assert hex_text("hi", size=2, raw="hi").startswith("── text frame as UTF-8: 2 bytes ──")
+
+
+def test_a_kept_frame_is_bounded_and_says_the_whole_size() -> None:
+    text = hex_text("é" * 100, limit=64, size=200, raw="é" * 100)  # 2 bytes each
+    lines = text.splitlines()
+    assert lines[0] == "── text frame as UTF-8: 200 bytes ──"
+    assert len(lines) == 1 + 64 // 16 + 1 and lines[-1] == "… showing the first 64 of 200 bytes"
+    whole = hex_text(b"x" * 32, limit=64, size=32, raw=b"x" * 32)
+    assert "showing" not in whole

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from app.core.events import ErrorEvent, FrameSample, Sample
+from app.core.events import ErrorEvent, FrameSample, Sample, StatsSnapshot
 from app.core.metrics import Ring
 
 OUTCOMES = ("received", "errored", "dropped", "timed_out")
@@ -36,6 +36,20 @@ BUCKETS = (
 _COL = {name: i for i, name in enumerate(BUCKETS)}
 _BATCH = 8192
 
+# getStats figures kept over time (WebRTC), one row per periodic snapshot, as
+# chrome://webrtc-internals plots them; counters (packets) are running totals
+STATS = (
+    "bitrate_in_kbps",
+    "bitrate_out_kbps",
+    "jitter_ms",
+    "rtt_ms",
+    "packets_lost",
+    "packets_received",
+    "fps_in",
+    "fps_out",
+)
+STATS_CAPACITY = 20_000  # snapshots: 5.5 h of one session at one a second, 160 B each
+
 
 class Timeline:
     """Bounded recorder of a run; feed it every engine event with `feed`.
@@ -55,13 +69,16 @@ class Timeline:
         self._rtt = Ring(capacity, 2)  # t_s, rtt_ms of received samples
         self._fail = Ring(capacity, 2)  # t_s, outcome code of the others
         self._frame = Ring(capacity, 2)  # t_s, latency_ms of marker-matched frames in
+        self._hold = Ring(capacity, 2)  # t_s, jitter-buffer hold ms of frames in
+        self._stats = Ring(STATS_CAPACITY, 2 + len(STATS))  # t_s, session, STATS (nan: none)
         self._buckets = np.zeros((seconds, len(BUCKETS)), dtype=np.float64)
         self._bucket_sec = np.full(seconds, np.iinfo(np.int64).min, dtype=np.int64)
         self._first_sec: int | None = None
         self._last_sec: int | None = None
         # pending rows: (intended, sent, done, outcome, bytes_out, bytes_in)
         self._samples: list[tuple[int, int, int, int, int, int]] = []
-        self._frames: list[tuple[int, bool, float]] = []  # (t_ns, inbound, latency_ms|nan)
+        # (t_ns, inbound, latency_ms|nan, hold_ms|nan)
+        self._frames: list[tuple[int, bool, float, float]] = []
         self._errors: list[int] = []
         self.warmup = 0
         self.max_t_s = 0.0
@@ -91,9 +108,12 @@ class Timeline:
             if self.origin_ns is None:
                 self.origin_ns = event.t_ns
             lat = np.nan if event.latency_ns is None else event.latency_ns / 1e6
-            self._frames.append((event.t_ns, event.direction == "in", lat))
+            hold = np.nan if event.hold_ns is None else event.hold_ns / 1e6
+            self._frames.append((event.t_ns, event.direction == "in", lat, hold))
             if len(self._frames) >= _BATCH:
                 self._flush_frames()
+        elif isinstance(event, StatsSnapshot):
+            self._stats_row(event)
         elif isinstance(event, ErrorEvent):
             if self.origin_ns is None:
                 self.origin_ns = event.t_ns
@@ -177,12 +197,34 @@ class Timeline:
         a = np.array(self._frames, dtype=np.float64)
         t_ns = np.array([f[0] for f in self._frames], dtype=np.int64)  # exact past 2**53
         self._frames.clear()
-        t_s, inbound, lat = self._seconds(t_ns), a[:, 1] > 0, a[:, 2]
+        t_s, inbound, lat, hold = self._seconds(t_ns), a[:, 1] > 0, a[:, 2], a[:, 3]
         self.max_t_s = max(self.max_t_s, float(t_s.max()))
         self._bucket("frames_in", t_s[inbound])
         self._bucket("frames_out", t_s[~inbound])
         has = inbound & ~np.isnan(lat)
         self._frame.extend(np.column_stack((t_s[has], lat[has])))
+        held = inbound & ~np.isnan(hold)
+        if held.any():
+            self._hold.extend(np.column_stack((t_s[held], hold[held])))
+
+    def _stats_row(self, event: StatsSnapshot) -> None:
+        """One row per periodic snapshot that has any figure of `STATS`; the connection's
+        description and the end-of-session snapshot (rates over a partial interval) are
+        left out. A snapshot is rare (one a second), so no batching."""
+        values = event.values
+        if values.get("final"):
+            return
+        row = [values.get(name) for name in STATS]
+        if all(v is None for v in row):
+            return
+        if self.origin_ns is None:
+            self.origin_ns = event.t_ns
+        t_s = (event.t_ns - self.origin_ns) / 1e9
+        self._stats.append(
+            t_s,
+            event.session,
+            *(float(v) if isinstance(v, int | float) else np.nan for v in row),
+        )
 
     def _flush_errors(self) -> None:
         if not self._errors:
@@ -239,11 +281,43 @@ class Timeline:
         v = self._fail.view()
         return v[:, 0], v[:, 1].astype(np.int64)
 
+    @property
+    def frames_total(self) -> int:
+        """Marker-matched inbound frames ever fed (with a latency)."""
+        self.flush()
+        return self._frame.total
+
     def frame_latency(self) -> tuple[np.ndarray, np.ndarray]:
         """(t_s, latency_ms) of the retained marker-matched inbound frames."""
         self.flush()
         v = self._frame.view()
         return v[:, 0], v[:, 1]
+
+    def frame_hold(self) -> tuple[np.ndarray, np.ndarray]:
+        """(t_s, ms) the client's jitter buffer held each retained inbound frame."""
+        self.flush()
+        v = self._hold.view()
+        return v[:, 0], v[:, 1]
+
+    @property
+    def stats_total(self) -> int:
+        """Stats rows ever kept: a cheap "anything new?" for live views."""
+        return self._stats.total
+
+    def stats_series(self, session: int = 0) -> dict[str, np.ndarray]:
+        """getStats figures of one session over time: "t_s", every name in `STATS` (nan
+        where a snapshot lacked it) and "loss_pct", the packets lost in each interval
+        out of those expected then (lost + received), in percent."""
+        v = self._stats.view()
+        v = v[v[:, 1] == session]
+        out = {"t_s": v[:, 0]} | {name: v[:, 2 + i] for i, name in enumerate(STATS)}
+        lost, got = out["packets_lost"], out["packets_received"]
+        d_lost, d_got = np.diff(lost, prepend=np.nan), np.diff(got, prepend=np.nan)
+        expected = d_lost + d_got  # nan for the first row and where a counter is missing
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = 100.0 * np.clip(d_lost, 0, None) / expected
+        out["loss_pct"] = np.where(expected > 0, share, np.where(expected == 0, 0.0, np.nan))
+        return out
 
     def per_second(self) -> dict[str, np.ndarray]:
         """Per-second series over the retained window, gaps as zeros.

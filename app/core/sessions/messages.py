@@ -31,6 +31,7 @@ from app.core.events import (
     StateChange,
     StatsSnapshot,
     Unmatched,
+    capped_raw,
     now_ns,
 )
 from app.core.sessions.base import (
@@ -214,7 +215,11 @@ class MessageSession:
             except ClosedError:
                 return True
             if cfg.record_messages:
-                self.emit(Message(self.index, "out", sent, "input", size, cfg.payload, seq))
+                self.emit(
+                    Message(
+                        self.index, "out", sent, "input", size, cfg.payload, seq, capped_raw(frame)
+                    )
+                )
         return False
 
     async def _wake_on_stop(self) -> None:
@@ -258,16 +263,19 @@ class MessageSession:
             self.replies += 1
             if reply.closes:
                 self.ending = True
+            raw = capped_raw(reply.raw) if record or reply.kind == "x-fal-message" else None
             if record:
                 self.emit(
-                    Message(self.index, "in", t, reply.kind, reply.size, reply.data, reply.seq)
+                    Message(self.index, "in", t, reply.kind, reply.size, reply.data, reply.seq, raw)
                 )
             if reply.error is not None:
                 self.emit(ErrorEvent(self.index, t, type(reply.error).__name__, str(reply.error)))
                 self._answer(self.matcher.error(t, str(reply.error)), reply)
             elif reply.kind == "x-fal-message" or reply.end:
                 if reply.kind == "x-fal-message" and not record:  # rare: always shown
-                    self.emit(Message(self.index, "in", t, reply.kind, reply.size, reply.data))
+                    self.emit(
+                        Message(self.index, "in", t, reply.kind, reply.size, reply.data, None, raw)
+                    )
                 self._untallied_bytes += reply.size
             else:
                 self._answer(self.matcher.reply(reply.seq, t), reply)

@@ -23,7 +23,15 @@ import json
 from app.core.codecs.sse import SseEvent
 from app.core.config import RunConfig
 from app.core.errors import AuthError, ConnectError, ProbeError, ProbeTimeout, TargetError
-from app.core.events import ErrorEvent, Message, Outcome, Sample, StateChange, now_ns
+from app.core.events import (
+    ErrorEvent,
+    Message,
+    Outcome,
+    Sample,
+    StateChange,
+    capped_raw,
+    now_ns,
+)
 from app.core.sessions.base import (
     Emit,
     Reconnect,
@@ -174,4 +182,5 @@ class SseSession:
             data: object = json.loads(event.data)
         except (ValueError, RecursionError):  # not JSON, or nested past what json reads
             data = event.data
-        self.emit(Message(self.index, "in", arrival_ns, "event", len(event.data), data))
+        raw = capped_raw(event.data)  # the event's data lines, as the Hex tab shows them
+        self.emit(Message(self.index, "in", arrival_ns, "event", len(event.data), data, None, raw))

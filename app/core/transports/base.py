@@ -22,6 +22,7 @@ class Reply:
     error: ProbeError | None = None  # AppError for an x-fal-error (other than a stream end)
     end: bool = False  # the session ended normally (fal's TIMEOUT after a stream or idle)
     closes: bool = False  # the server closes the connection after this (fal's x-fal-error)
+    raw: bytes | str | None = None  # the frame as received (for the inspector's Hex tab)
 
 
 class MessageClient(Protocol):

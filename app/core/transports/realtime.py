@@ -51,7 +51,7 @@ class RealtimeClient:
         try:
             message = decode_frame(frame)
         except DecodeError as exc:  # an error reply: it ends the oldest input (in order)
-            return Reply("binary", len(frame), None, error=ProtocolError(str(exc)))
+            return Reply("binary", len(frame), None, error=ProtocolError(str(exc)), raw=frame)
         if isinstance(message, Output):
             return Reply(
                 "output",
@@ -59,15 +59,16 @@ class RealtimeClient:
                 message.data,
                 seq=seq_of(message.data, self.seq_field) if self.seq_field else None,
                 server_ns=server_time_ns(message.data),
+                raw=frame,
             )
         if isinstance(message, FalError):
             if message.is_timeout:
-                return Reply("x-fal-error", message.size, message, end=True, closes=True)
+                return Reply("x-fal-error", message.size, message, end=True, closes=True, raw=frame)
             error = AppError(message.error, message.reason)
-            return Reply("x-fal-error", message.size, message, error=error, closes=True)
+            return Reply("x-fal-error", message.size, message, error=error, closes=True, raw=frame)
         if isinstance(message, FalMessage):
-            return Reply("x-fal-message", message.size, message.payload)
-        return Reply("text", message.size, message.data)
+            return Reply("x-fal-message", message.size, message.payload, raw=frame)
+        return Reply("text", message.size, message.data, raw=frame)
 
     async def close(self) -> None:
         await self.ws.close()

@@ -61,13 +61,16 @@ class WsClient:
         size = frame_size(frame)
         fal = fal_frames.parse(data, size)
         if isinstance(fal, fal_frames.FalError):
-            return Reply("x-fal-error", size, data, error=AppError(fal.error, fal.reason))
+            return Reply(
+                "x-fal-error", size, data, error=AppError(fal.error, fal.reason), raw=frame
+            )
         return Reply(
             kind,
             size,
             data,
             seq=seq_of(data, self.seq_field) if self.seq_field else None,
             server_ns=server_time_ns(data),
+            raw=frame,
         )
 
     async def close(self) -> None:

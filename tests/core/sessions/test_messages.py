@@ -4,6 +4,7 @@ reconnects and stop, with no socket (real sockets: tests/core/engine, tests/core
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -344,3 +345,20 @@ async def test_a_message_session_takes_no_actions() -> None:
     session = MessageSession(0, config(), lambda e: None, asyncio.Event(), server.connect)
     with pytest.raises(TargetError, match="realtime sessions take no actions"):
         await session.act("action", "w u")
+
+
+async def test_recorded_messages_carry_their_frames_bounded() -> None:
+    """The inspector's Hex tab shows frames as they went: the frame sent, and the one
+    received (a long one cut at RAW_CAP, with `size` still the whole frame's)."""
+    from app.core.events import RAW_CAP, Message
+
+    big = b"\x00" * (RAW_CAP + 100)
+    server = MemoryServer(
+        rule=lambda seq: [Reply("output", len(big), {"seq": seq}, seq=seq, raw=big)]
+    )
+    events, _ = await drive(server, config(count=2, record_messages=True))
+    sent = [e for e in events if isinstance(e, Message) and e.direction == "out"]
+    got = [e for e in events if isinstance(e, Message) and e.direction == "in"]
+    assert [m.raw for m in sent] == [json.dumps({"seq": s, "payload": {"k": 1}}) for s in (0, 1)]
+    assert [m.size for m in sent] == [len(str(m.raw).encode()) for m in sent]
+    assert [(m.size, m.raw) for m in got] == [(len(big), big[:RAW_CAP])] * 2

@@ -1,0 +1,46 @@
+"""How far a run has got, under the counters: a bar and the remaining time for timed
+and counted runs, the elapsed time alone for runs until Stop, nothing between runs.
+What it shows comes from `LiveRun.progress()` (app/core/run_progress.py)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+
+from app.core.run_progress import Progress
+
+STEPS = 1000  # the bar's resolution
+
+
+class RunProgress(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, STEPS)
+        self.bar.setTextVisible(False)
+        self.bar.setMaximumHeight(10)
+        self.bar.setToolTip("How far the run has got")
+        self.text = QLabel("")
+        self.text.setStyleSheet("color: #666")
+        self.text.setToolTip("Messages done, time elapsed and time left (estimated)")
+        row.addWidget(self.bar, 1)
+        row.addWidget(self.text)
+        self.setVisible(False)
+
+    def show_progress(self, p: Progress) -> None:
+        """A timed or counted run shows the bar; an open-ended one its text only."""
+        self.bar.setVisible(p.fraction is not None)
+        if p.fraction is not None:
+            self.bar.setValue(round(p.fraction * STEPS))
+        self.text.setText(p.text)
+        self.setVisible(True)
+
+    def finish(self) -> None:
+        """The run is over: the summary card says the rest."""
+        self.setVisible(False)
+
+    @property
+    def value(self) -> float:
+        """The bar's fraction, 0..1."""
+        return self.bar.value() / STEPS
