@@ -67,6 +67,7 @@ from app.gui.stats_plots import StatsPlots
 from app.gui.summary_card import SummaryCard
 from app.gui.thresholds_field import ThresholdsField
 from app.gui.video_pane import VideoPane
+from app.gui.visibility import on_screen
 
 __all__ = [
     "EXAMPLES",
@@ -408,8 +409,8 @@ class ConnectionPanel(QFrame):
     def _on_redraw(self) -> None:
         """Plots follow every redraw tick; the log and the counters, which people read
         rather than watch, every third (10 Hz): they cost the GUI thread more than plots."""
-        if self.live is None:
-            return
+        if self.live is None or not on_screen(self):
+            return  # unseen (hidden tab, scrolled out): stays dirty, catches up when shown
         if not self._dirty:
             if not self.live.finished and self._ticks % 3 == 0:
                 self.progress.show_progress(self.live.progress())  # the clock goes on

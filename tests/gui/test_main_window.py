@@ -33,6 +33,8 @@ def test_each_transport_runs_and_is_shown(qtbot, window, mock_base: str) -> None
     assert 100 <= ws_sent <= 260
     assert panels[2].counter_labels["received"].text() == "3"
     for panel in panels:
+        window.workspace.select(panel)  # an unseen panel draws only once it is shown
+        qtbot.waitUntil(lambda p=panel: p.plots.redraws > 0, timeout=10_000)
         xs, _ys = panel.plots.rtt_curve.getData()
         assert xs is not None and len(xs) == panel.live.aggregator.rtt.count
         assert panel.plots.p99_line.isVisible()

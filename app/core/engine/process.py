@@ -22,8 +22,11 @@ parent-death signal (app.core.lifeline) ends it even when its loop is stuck.
 from __future__ import annotations
 
 import asyncio
+import copyreg
+import dataclasses
 import itertools
 import multiprocessing
+import operator
 import os
 import pickle
 import select
@@ -32,7 +35,7 @@ import struct
 import threading
 import time
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, get_args
 
 from app.core import lifeline
 from app.core.config import RunConfig
@@ -45,6 +48,24 @@ START_TIMEOUT_S = 30.0
 READ_CHUNK = 1 << 16
 MAX_READS = 4096  # per drain: at most 256 MB, so a drain always returns
 HEADER = struct.Struct("!I")  # a batch's length, then its pickle
+
+
+def _by_position(cls: type) -> Any:
+    """A pickle reducer that rebuilds an event as `cls(*fields)`.
+
+    The default for a frozen, slotted dataclass calls `dataclasses.fields()` and then
+    `object.__setattr__` field by field for every event unpickled: measured in the GUI
+    process at 1,000 messages/s, that was 9 % of its CPU (80 % of what unpickling a
+    batch cost). Positional construction is what the events' own `__init__` does."""
+    names = tuple(f.name for f in dataclasses.fields(cls))
+    get = operator.attrgetter(*names)
+    if len(names) == 1:
+        return lambda obj: (cls, (get(obj),))
+    return lambda obj: (cls, get(obj))
+
+
+for _cls in get_args(Event):
+    copyreg.pickle(_cls, _by_position(_cls))
 
 
 def frame(obj: object) -> bytes:
@@ -206,6 +227,13 @@ class EngineProcess:
         if not self._wait_ready(START_TIMEOUT_S):
             self.close()
             raise RuntimeError("the engine process did not start")
+
+    @property
+    def pid(self) -> int:
+        """The engine process's id (its CPU can be read from /proc/PID/stat)."""
+        pid = self._proc.pid
+        assert pid is not None  # started in __init__
+        return pid
 
     def _wait_ready(self, timeout_s: float) -> bool:
         deadline = time.monotonic() + timeout_s

@@ -9,8 +9,19 @@ from pathlib import Path
 import pytest
 
 from app.core.config import RunConfig
-from app.core.engine.process import EngineProcess
-from app.core.events import RunFinished, Sample
+from app.core.engine.process import EngineProcess, Unframer, frame
+from app.core.events import (
+    ErrorEvent,
+    EventsDropped,
+    FrameSample,
+    Message,
+    RunFinished,
+    Sample,
+    StateChange,
+    StatsSnapshot,
+    Unmatched,
+    VideoFrame,
+)
 from app.core.targets import resolve
 from tests.support.engines import drain_until, open_ended, samples_of, until_finished
 
@@ -71,3 +82,27 @@ def test_the_child_runs_its_loop_on_its_main_thread_alone() -> None:
         assert _threads(engine._proc.pid) == bare
     finally:
         engine.close()
+
+
+def test_every_kind_of_event_crosses_the_pipe_whole() -> None:
+    """Events are pickled by position (cheaper than the dataclass default): each kind,
+    with its optional and container fields set, comes back equal, of its own class."""
+    events = [
+        Sample(1, 2, "received", 3, 4, 5, 6, 7, server_ns=8, warmup=True, first_ns=9, events=2),
+        Message(1, "in", 2, "output", 6, {"n": 1, "blob": b"\x81\xa1n\x01"}, seq=3),
+        Unmatched(1, 2, {"late": 3}, bytes_in=4),
+        StateChange(1, 2, "connected"),
+        ErrorEvent(1, 2, "ProbeError", "boom"),
+        FrameSample(1, "in", 2, frame_id=4, latency_ns=5, hold_ns=6, width=7, height=8),
+        StatsSnapshot(1, 2, {"rtt_ms": 1.5, "nested": {"a": [1, 2]}}),
+        VideoFrame(1, "out", 2, 3, 4, b"rgb", frame_id=5, source_width=6, source_height=7),
+        RunFinished(1, "failed", "bad target"),
+        EventsDropped(1, 2),
+    ]
+    batch = [(i, e) for i, e in enumerate(events)]
+    data = frame(batch)
+    unframer = Unframer()
+    assert unframer.feed(data[:7]) == []  # a frame may come in pieces
+    (back,) = unframer.feed(data[7:])
+    assert back == batch
+    assert [type(e) for _, e in back] == [type(e) for e in events]
