@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QGraphicsSimpleTextItem
 from app.core.live import LiveRun
 from app.core.metrics import LatencyHistogram
 from app.core.report.fmt import fmt_sig
+from app.gui.decimate import min_max
 from app.gui.log_axis import FittingLabelAxis, LogTickAxis, Marker, MarkerAxis
 from app.gui.robust_range import StickyRange, data_top, nice_ceiling, robust_top
 
@@ -244,7 +245,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
         t, ms = live.timeline.frame_latency() if kind == "frame" else live.timeline.latency()
         if not len(t):
             return
-        self.rtt_curve.setData(t, ms, skipFiniteCheck=True)
+        self.rtt_curve.setData(*min_max(t, ms), skipFiniteCheck=True)  # cost bounded
         p50, p99 = hist.percentile_ms(50), hist.percentile_ms(99)
         self.markers.set_markers(
             [
