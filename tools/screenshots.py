@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from app.gui.connection_panel import ConnectionPanel  # noqa: E402
 from app.gui.main_window import MainWindow  # noqa: E402
-from server_mock import MockServer  # noqa: E402
+from server_mock.process import MockProcess  # noqa: E402
 
 ASSETS = ROOT / "assets"
 WAIT_LIMIT_S = 60.0
@@ -124,10 +124,12 @@ async def webrtc(window: MainWindow) -> QWidget:
     panel = add(window, "webrtc", "mock/yolo", 0.0)
     window.set_focus_mode(True)
     panel.start()
+    await wait_until(lambda: received(panel) > 0, [panel])
+    # a few getStats rounds, so every stats plot has a line
     await wait_until(
-        lambda: panel.live is not None and panel.live.summary().frames is not None, [panel]
+        lambda: panel.live is not None and panel.live.timeline.stats_total > 8, [panel]
     )
-    await settle(10)
+    await settle(3)
     panel.views.setCurrentWidget(panel.stats_plots)
     await settle(1)
     return window
@@ -172,8 +174,8 @@ def main() -> int:
             window.shutdown()
             window.close()
 
-    # the mock's loop first, on its own thread, before qasync sets the loop policy
-    with MockServer.in_thread() as base:
+    # the mock in its own process, as the app runs it: not sharing the GUI's interpreter
+    with MockProcess() as base:
         qasync.run(run(base))
     return 0
 

@@ -86,6 +86,7 @@ __all__ = [
 ]
 
 # shown only while a run is on (the summary card keeps the run's average rate)
+UNSEEN_EVERY = 10  # redraw ticks between counter refreshes of an unseen panel (~3 Hz)
 RATE_COUNTERS = ("rate",)
 
 
@@ -117,6 +118,7 @@ class ConnectionPanel(QFrame):
         self._ended = True  # sigRunEnded went out for the current run
         self._webrtc_run = False  # the current run shows video
         self._dirty = False
+        self._plots_behind = False  # unseen while data came: plots redraw when shown
         self._ticks = 0
         self._pending_messages: list[Message] = []
         self._base_settings = ConnectionSettings()  # what set_settings gave: fields no widget holds
@@ -408,17 +410,26 @@ class ConnectionPanel(QFrame):
 
     def _on_redraw(self) -> None:
         """Plots follow every redraw tick; the log and the counters, which people read
-        rather than watch, every third (10 Hz): they cost the GUI thread more than plots."""
-        if self.live is None or not on_screen(self):
-            return  # unseen (hidden tab, scrolled out): stays dirty, catches up when shown
-        if not self._dirty:
-            if not self.live.finished and self._ticks % 3 == 0:
-                self.progress.show_progress(self.live.progress())  # the clock goes on
-            self._ticks += 1
+        rather than watch, every third (10 Hz): they cost the GUI thread more than plots.
+        An unseen panel (hidden tab, scrolled out) draws no plots, which catch up when it
+        is shown, but keeps its counters and state going at ~3 Hz: the sidebar and the
+        status bar read them."""
+        if self.live is None:
             return
         self._ticks += 1
+        if not on_screen(self):
+            if self._dirty and self._ticks % UNSEEN_EVERY == 0:
+                self._plots_behind = True
+                self._dirty = False
+                self._refresh_slow()
+            return
+        if not self._dirty and not self._plots_behind:
+            if not self.live.finished and self._ticks % 3 == 0:
+                self.progress.show_progress(self.live.progress())  # the clock goes on
+            return
         slow_tick = self._ticks % 3 == 0 or self.live.finished
-        self._dirty = not slow_tick  # keep ticking until the slow parts caught up
+        self._dirty = self._dirty and not slow_tick  # tick on until the slow parts caught up
+        self._plots_behind = False
         self.plots.redraw(self.live)
         if self._webrtc_run:
             self.stats_plots.redraw(self.live)  # draws only while its tab is shown
