@@ -85,7 +85,9 @@ async def _run(config: RunConfig, emit: Emit, control: RunControl, redactor: Red
     error = ""
     try:
         check(config)
-        factory = session_factory(config.transport)
+        # off the loop: the first WebRTC run imports aiortc and av (~0.7 s measured),
+        # which on the loop would stall every other run's sends and replies
+        factory = await asyncio.to_thread(session_factory, config.transport)
         control.sessions = [
             factory(i, config, emit, control.stop_event) for i in range(config.concurrency)
         ]

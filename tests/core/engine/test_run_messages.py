@@ -195,3 +195,24 @@ async def test_summary_accounts_per_session(mock_base: str) -> None:
     for p in s["per_session"]:
         assert p["sent"] == p["received"] + p["errors"] + p["dropped"] + p["timeouts"]
         assert p["state"] == "closed"
+
+
+async def test_the_session_class_is_found_off_the_loop(mock_base: str, monkeypatch) -> None:
+    """Finding a transport's session class may import heavy modules (aiortc and av for
+    WebRTC): done on the loop, it would stall every other run's traffic meanwhile."""
+    import threading
+
+    from app.core.engine import run as run_module
+
+    found_on: list[threading.Thread] = []
+    real = run_module.session_factory
+
+    def spy(name: str):
+        found_on.append(threading.current_thread())
+        return real(name)
+
+    monkeypatch.setattr(run_module, "session_factory", spy)
+    cfg = RunConfig(target=resolve("ws", "mock/echo/ws", base_url=mock_base), count=3)
+    agg = await run_collect(cfg, lambda _e: None)
+    assert agg.summary()["received"] == 3
+    assert found_on and found_on[0] is not threading.current_thread()
