@@ -13,6 +13,7 @@ from typing import Any
 
 from app.commands import outputs
 from app.commands.checkpoint import JSON_EVERY_S, Checkpoints, checkpoint_every
+from app.commands.flags import FLAGS
 from app.commands.signals import StopSignals
 from app.core import assertions
 from app.core.config import RunConfig
@@ -196,28 +197,7 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
 
 
 # how each setting is called on this command line, for one-line errors
-LABELS = {
-    "target": "TARGET",
-    "payload": "--payload",
-    "payload_format": "--format",
-    "count": "--count",
-    "duration_s": "--duration",
-    "rate": "--rate",
-    "concurrency": "--concurrency",
-    "warmup": "--warmup",
-    "timeout_s": "--timeout",
-    "headers": "--header",
-    "max_buffering": "--max-buffering",
-    "reconnects": "--reconnects",
-    "max_message_bytes": "--max-message-bytes",
-    "sse_method": "--method",
-    "video_source": "--source",
-    "video_size": "--size",
-    "video_fps": "--fps",
-    "video_mode": "--mode",
-    "signaling": "--signaling",
-    "actions_every_s": "--actions-every",
-}
+LABELS = FLAGS
 
 
 def settings_from_args(args: argparse.Namespace, base_url: str | None) -> RunSettings:

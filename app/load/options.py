@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from app.commands.flags import FLAGS
 from app.core.config import RunConfig
 from app.core.engine import build
 from app.core.engine.build import RunSettings, key_from_env
@@ -22,22 +23,8 @@ from app.core.targets import TRANSPORTS
 USER_DURATION_S = 7 * 86_400.0
 REPORT_EVERY_S = 5.0
 
-LABELS = {
-    "target": "--target",
-    "payload": "--payload",
-    "payload_format": "--format",
-    "rate": "--rate",
-    "timeout_s": "--timeout",
-    "headers": "--header",
-    "max_buffering": "--max-buffering",
-    "reconnects": "--reconnects",
-    "sse_method": "--method",
-    "video_source": "--source",
-    "video_size": "--size",
-    "video_fps": "--fps",
-    "video_mode": "--mode",
-    "signaling": "--signaling",
-}
+# the flags as `rtprobe run` names them, but the target is a flag here, not TARGET
+LABELS = {**FLAGS, "target": "--target"}
 
 
 def add_arguments(parser: Any) -> None:
