@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from app.core.engine.build import RunSettings, build_config
 from app.core.engine.run import run_collect
+from app.core.report.fmt import fmt_ms
 from app.core.report.model import Summary
 from app.core.sessions import registry
 from server_mock.process import MockProcess
@@ -33,8 +34,8 @@ def _row(name: str, summary: Summary, extra: str = "") -> str:
     # SSE: one message is one stream, so its first event is the latency that matters
     block = summary.stream.time_to_first_event_ms if summary.stream else summary.rtt_ms
     return (
-        f"  {name:<28} n={summary.received:<5} p50={block.p50:7.3f} ms  "
-        f"p99={block.p99:7.3f} ms  {extra}"
+        f"  {name:<28} n={summary.received:<5} p50={fmt_ms(block.p50):>7} ms  "
+        f"p99={fmt_ms(block.p99):>7} ms  {extra}"
     ).rstrip()
 
 
