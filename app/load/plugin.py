@@ -152,6 +152,15 @@ def _on_parser(parser: Any, **_: Any) -> None:
 
 @events.init.add_listener
 def _on_init(environment: Any, runner: Any = None, **_: Any) -> None:
+    try:
+        _init(environment, runner)
+    finally:
+        # the hub has not run since the imports (seconds of numpy, aiortc, …): its clock
+        # is that old, and Locust's `-t` timer, armed next, would fire that much early
+        gevent.get_hub().loop.update_now()
+
+
+def _init(environment: Any, runner: Any) -> None:
     global _coordinator
     buckets.install()
     if runner is None:
