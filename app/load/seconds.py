@@ -30,6 +30,13 @@ LATENCIES = ("rtt", "frame_latency")
 PERCENTILES = ("count", "min", "p50", "p90", "p99", "p999", "max")
 HORIZON_S = 30
 _COL = {name: i for i, name in enumerate(BUCKETS)}
+_SENT, _BYTES_OUT, _BYTES_IN, _ERRORED = (
+    _COL["sent"],
+    _COL["bytes_out"],
+    _COL["bytes_in"],
+    _COL["errored"],
+)
+_OUTCOMES = frozenset(OUTCOME_CODE)
 _NS = 1_000_000_000
 
 
@@ -58,16 +65,26 @@ class SecondsWindow:
             hist = self.hist[key] = LatencyHistogram()
         hist.record_ns(value_ns)
 
+    def _row(self, sec: int) -> list[float]:
+        row = self.counts.get(sec)
+        if row is None:
+            row = self.counts[sec] = [0.0] * len(BUCKETS)
+        return row
+
     def feed(self, event: Any) -> None:
-        if isinstance(event, Sample):
+        if isinstance(event, Sample):  # the hot path: one or two rows, one histogram
             if event.warmup:
                 return
-            self._add("sent", event.sent_ns)
-            self._add("bytes_out", event.sent_ns, event.bytes_out)
-            self._add("bytes_in", event.done_ns, event.bytes_in)
-            outcome = event.outcome if event.outcome in OUTCOME_CODE else "errored"
-            self._add(outcome, event.done_ns)
-            if outcome == "received":
+            o = self.offset_ns
+            sent_sec, done_sec = (event.sent_ns + o) // _NS, (event.done_ns + o) // _NS
+            row = self._row(sent_sec)
+            row[_SENT] += 1.0
+            row[_BYTES_OUT] += event.bytes_out
+            if done_sec != sent_sec:
+                row = self._row(done_sec)
+            row[_BYTES_IN] += event.bytes_in
+            row[_COL[event.outcome] if event.outcome in _OUTCOMES else _ERRORED] += 1.0
+            if event.outcome == "received":
                 self._record("rtt", event.intended_ns, event.rtt_ns)
         elif isinstance(event, FrameSample):
             self._add("frames_in" if event.direction == "in" else "frames_out", event.t_ns)
