@@ -30,6 +30,19 @@ from app.load.seconds import MergedSeconds
 logger = logging.getLogger("rtprobe.load")
 
 
+PARTIAL_NOTE = (
+    '<p class="note">Partial: the test is still running; this page is rewritten every '
+    "few seconds and once more at its end.</p>"
+)
+
+
+def _lost_note(n: int) -> str:
+    return (
+        f'<p class="bad">{n} load worker process(es) lost before their last results: '
+        "what they measured after their last report is missing.</p>"
+    )
+
+
 class MergedRun:
     def __init__(self, csv_path: str = "") -> None:
         self.agg = Aggregator()
@@ -112,10 +125,15 @@ class MergedRun:
             except OSError as exc:
                 errors.append(f"rtprobe: cannot write --report-json {json_path!r}: {exc}")
         if html_path:
-            from app.core.report.html import write_html
+            from app.core.report.html import render_html
 
+            page = render_html(summary, self.seconds.timeline())
+            if not final:
+                page = page.replace("</header>", PARTIAL_NOTE + "</header>", 1)
+            if self.lost:
+                page = page.replace("</header>", _lost_note(len(self.lost)) + "</header>", 1)
             try:
-                write_html(html_path, summary, self.seconds.timeline())
+                jsonfile.write_atomic(html_path, page)
             except OSError as exc:
                 errors.append(f"rtprobe: cannot write --report-html {html_path!r}: {exc}")
         if final:

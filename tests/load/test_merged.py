@@ -35,11 +35,13 @@ def test_the_json_report_is_rtprobe_runs_with_workers_and_users(tmp_path: Path) 
     run.note_users("w2", 0)  # users stopped: the peak stays
     path, html = tmp_path / "r.json", tmp_path / "r.html"
     assert run.write(str(path), str(html), final=False) == []
-    assert json.loads(path.read_text())["partial"] is True and html.exists()  # a checkpoint
+    assert json.loads(path.read_text())["partial"] is True  # a checkpoint
+    assert "Partial: the test is still running" in html.read_text()
     assert run.write(str(path), str(html), final=True) == []
     data = json.loads(path.read_text())
     assert (data["workers"], data["users"], data["sent"], data["sessions"]) == (2, 5, 3, 2)
     assert "partial" not in data and data["rtt_ms"]["max"] == 3.0
+    assert "Partial" not in html.read_text()
     assert Summary.from_json(data).rtt_ms.count == 3  # the file reads back as a summary
     assert "load_workers" in html.read_text()
 
@@ -117,7 +119,8 @@ def test_a_lost_worker_is_said_in_the_report(tmp_path: Path) -> None:
     run = MergedRun()
     run.add("w1", _window([1.0]))
     run.lost.add("w2")
-    path = tmp_path / "r.json"
-    run.write(str(path), "", final=True)
+    path, html = tmp_path / "r.json", tmp_path / "r.html"
+    run.write(str(path), str(html), final=True)
     data = json.loads(path.read_text())
     assert data["workers_lost"] == 1 and data["connection"]["load_workers_lost"] == 1
+    assert "1 load worker process(es) lost before their last results" in html.read_text()

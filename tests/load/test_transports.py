@@ -133,6 +133,7 @@ def test_a_worker_killed_mid_run_is_reported_lost_and_the_master_ends(
             port, 2, "--headless", "-u", "4", "-r", "20", "-t", "12", "--only-summary",
             "--transport", "realtime", "--target", "mock/echo", "--mock-url", mock_url,
             "--rate", "20", "--report-json", str(report), "--report-every", "0.5",
+            "--report-html", str(tmp_path / "lost.html"),
         ),
         env=locustrun.env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -159,6 +160,7 @@ def test_a_worker_killed_mid_run_is_reported_lost_and_the_master_ends(
     data = json.loads(report.read_text())
     assert "partial" not in data and data["workers_lost"] == 1 and data["workers"] == 2
     assert data["sent"] == data["received"] + data["errors"] + data["dropped"] + data["timeouts"]
+    assert "lost before their last results" in (tmp_path / "lost.html").read_text()
 
 
 def test_rtprobe_locust_mock_runs_against_its_own_mock_and_stops_it(tmp_path: Path) -> None:
