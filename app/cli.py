@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
     from app.commands import calibrate as calibrate_command
+    from app.commands import replay as replay_command
     from app.commands import run as run_command
     from app.commands import runs as runs_command
 
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run_command.add_parser(sub, types)
     runs_command.add_parser(sub, types)
+    replay_command.add_parser(sub, types)
     calibrate_command.add_parser(sub, types)
     locust_command.add_parser(sub)
 
@@ -232,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
             from app.commands import run as run_command
 
             return run_command.main(args)
+        if command == "replay":
+            from app.commands import replay as replay_command
+
+            return replay_command.main(args)
         if command == "runs":
             from app.commands import runs as runs_command
 
