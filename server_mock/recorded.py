@@ -88,6 +88,9 @@ def input_key(value: Any) -> str:
 def load(path: str | Path) -> dict[str, RecordedPath]:
     """The recording at `path` as a table of paths; RecordingError for a bad file."""
     try:
+        size = Path(path).stat().st_size
+        if size > har.MAX_HAR_CHARS:
+            raise RecordingError(f"{str(path)!r}: {size // 2**20} MiB is more than a HAR may be")
         data = Path(path).read_bytes()
     except OSError as exc:
         raise RecordingError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None

@@ -211,3 +211,17 @@ def test_a_missing_file_and_bad_flags_are_one_line(tmp_path: Path) -> None:
     for flag, value in (("--speed", "0"), ("--speed", "fast"), ("--tolerance", "x")):
         bad = rtprobe("replay", str(tmp_path / "none.har"), flag, value)
         assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_huge_file_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.commands.replay import read_plan
+    from app.core.errors import TargetError
+    from app.core.record import har
+
+    monkeypatch.setattr(har, "MAX_HAR_CHARS", 1000)
+    path = tmp_path / "huge.har"
+    path.write_bytes(b" " * 2000)
+    with pytest.raises(TargetError, match="more than a HAR file may be"):
+        read_plan(str(path), None)

@@ -156,3 +156,15 @@ def test_a_bad_recording_is_one_line(tmp_path: Path, content: bytes, says: str) 
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("rtprobe mock: --from") and says in lines[0]
+
+
+def test_a_huge_recording_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.core.record import har
+
+    monkeypatch.setattr(har, "MAX_HAR_CHARS", 1000)
+    path = tmp_path / "huge.har"
+    path.write_bytes(b" " * 2000)
+    with pytest.raises(RecordingError, match="more than a HAR may be"):
+        load(path)
