@@ -1,6 +1,6 @@
-"""`--record FILE` for `rtprobe run` (and `rtprobe replay`): every frame of the run, both
-ways, written as a HAR recording (`app.core.record`) once the run is over, even when a
-signal ended it. Kept here so the run command only calls three functions."""
+"""`--record FILE` for `rtprobe run`: every frame of the run, both ways, written as a HAR
+recording (`app.core.record`) once the run is over, even when a signal ended it. Kept
+here so the run command only calls four functions."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from app import __version__
 from app.commands import outputs
+from app.commands.flags import FLAGS
 from app.core.config import RunConfig
 from app.core.engine.build import key_from_env
 from app.core.record.recorder import Recorder
@@ -19,7 +20,7 @@ from app.core.redact import Redactor
 
 def add_argument(p: Any) -> None:
     p.add_argument(
-        "--record",
+        FLAGS["record"],
         metavar="FILE",
         help="save every frame both ways with its time as a HAR file (Chrome's WebSocket "
         "format; secrets masked); replay it with `rtprobe replay`, serve it with "
@@ -30,7 +31,7 @@ def add_argument(p: Any) -> None:
 def check(args: argparse.Namespace) -> None:
     """The recording's path is writable, before anything is sent (TargetError if not)."""
     if getattr(args, "record", None):
-        outputs.check("--record", args.record)
+        outputs.check(FLAGS["record"], args.record)
 
 
 def recording(args: argparse.Namespace, config: RunConfig) -> tuple[RunConfig, Recorder | None]:
@@ -49,7 +50,7 @@ def finish(args: argparse.Namespace, recorder: Recorder | None, redactor: Redact
     try:
         recorder.write(args.record, redactor, Redactor([key_from_env()]))
     except OSError as exc:
-        return outputs.failed_write("--record", args.record, exc)
+        return outputs.failed_write(FLAGS["record"], args.record, exc)
     if recorder.dropped_frames:  # a warning, not a failure: the file is whole
         print(
             f"rtprobe: --record {args.record!r}: {recorder.dropped_frames} frames past the "
