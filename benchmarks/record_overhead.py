@@ -47,7 +47,7 @@ async def one_round(base: str, mode: str, count: int) -> dict[str, float]:
     agg = await run_collect(config, also)
     s = agg.summary()
     require_samples(f"{mode} round", s.received)
-    frames = sum(len(e.frames) for e in recorder.entries) if recorder else 0
+    frames = recorder.frame_count() if recorder else 0
     if recorder is not None and frames != 2 * count:
         raise RuntimeError(f"the recorder kept {frames} frames of {2 * count}")
     return {"p50": s.rtt_ms.p50, "p99": s.rtt_ms.p99, "received": float(s.received)}

@@ -95,7 +95,7 @@ class RecordToggle(QPushButton):
         except OSError as exc:
             self.panel.show_error(f"cannot write the recording {path!r}: {exc.strerror or exc}")
             return
-        frames = sum(len(e.frames) + len(e.events) for e in recorder.entries)
+        frames = recorder.frame_count()
         line = f"recorded {frames} frames to {path}"
         # after the panel's own line on the run's end, which this batch also brings
         QTimer.singleShot(0, self, lambda: self.panel.sigStatus.emit(line))

@@ -85,6 +85,10 @@ class Recorder:
         self._connecting: dict[int, int] = {}  # session -> t_ns of its last "connecting"
         self._streams: dict[int, deque[har.Entry]] = {}  # SSE: requests still streaming
         self._by_seq: dict[tuple[int, int], har.Entry] = {}
+        # each WebSocket entry's frames as the Messages that carried them, kept as they
+        # come (an append: the engine's loop pays nothing more) and turned into HAR
+        # frames only when the file is written
+        self._frames: dict[int, list[Message]] = {}
         self.kept_bytes = 0
         self.dropped_frames = 0  # over MAX_RECORD_BYTES: counted, not kept
         self.signaling_binary = config.webrtc.signaling == "msgpack"
@@ -170,10 +174,16 @@ class Recorder:
         if m.kind == "datachannel":
             return  # WebRTC data channel payloads are not signaling
         entry = self._open.get(m.session) or self._new_ws_entry(m.session, m.t_ns)
-        opcode, data = self.frame_of(m)
-        if self._keep(len(data)):
+        if self._keep(m.size):
+            self._frames.setdefault(id(entry), []).append(m)
+
+    def _ws_frames(self, entry: har.Entry) -> list[har.WsFrame]:
+        out = list(entry.frames)
+        for m in self._frames.get(id(entry), ()):
+            opcode, data = self.frame_of(m)
             way: har.Way = "send" if m.direction == "out" else "receive"
-            entry.frames.append(har.WsFrame(way, self.epoch(m.t_ns), opcode, data))
+            out.append(har.WsFrame(way, self.epoch(m.t_ns), opcode, data))
+        return out
 
     def frame_of(self, m: Message) -> tuple[int, str | bytes]:
         """The frame as it went: `raw` when it is whole, else made again from `data`."""
@@ -275,9 +285,17 @@ class Recorder:
         frames.append(item)
 
     # -- the file -----------------------------------------------------------------------
+    def frame_count(self) -> int:
+        """WebSocket frames and SSE events kept so far."""
+        frames = sum(len(v) for v in self._frames.values())
+        return frames + sum(len(e.frames) + len(e.events) for e in self.entries)
+
     def har(self, *redactors: Redactor) -> dict[str, Any]:
         """The recording so far, its binary frames cleaned by `redactors` too."""
-        entries = self.entries
+        entries = [
+            dataclasses.replace(e, frames=self._ws_frames(e)) if id(e) in self._frames else e
+            for e in self.entries
+        ]
         for redactor in redactors:
             if redactor:
                 entries = [_clean(e, redactor) for e in entries]
