@@ -98,7 +98,8 @@ class Entry:
 
 def iso(epoch_s: float) -> str:
     """HAR's `startedDateTime`: ISO 8601 with milliseconds and the UTC offset."""
-    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="milliseconds")
+    stamp = datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")  # as Chrome writes it
 
 
 def _headers(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
