@@ -35,6 +35,15 @@ _non_negative = _not_negative(float, "a number")
 _count = _not_negative(int, "a whole number")
 
 
+def _speed(text: str) -> float | None:
+    if text.strip().lower() == "max":
+        return None
+    value = _non_negative(text)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"speed {text!r} must be above 0 (or max)")
+    return value
+
+
 def _port(text: str) -> int:
     value = _count(text)
     if value > 65535:
@@ -91,9 +100,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="idle realtime sessions end with TIMEOUT after S seconds",
     )
     mock.add_argument("--timings", action="store_true", help="send x-fal-message timings frames")
+    mock.add_argument(
+        "--from",
+        dest="recording",
+        metavar="FILE",
+        help="serve a HAR recording: its replies for its inputs, at its paths and timing",
+    )
+    mock.add_argument(
+        "--from-speed",
+        type=_speed,
+        default=1.0,
+        metavar="X|max",
+        help="the recording's delays divided by X (max: none; default 1)",
+    )
     mock.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
     from app.commands import calibrate as calibrate_command
+    from app.commands import replay as replay_command
     from app.commands import run as run_command
     from app.commands import runs as runs_command
 
@@ -102,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run_command.add_parser(sub, types)
     runs_command.add_parser(sub, types)
+    replay_command.add_parser(sub, types)
     calibrate_command.add_parser(sub, types)
     locust_command.add_parser(sub)
 
@@ -156,6 +180,8 @@ def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
         max_message_bytes=args.max_message_bytes,
         session_timeout_s=args.session_timeout,
         timings=args.timings,
+        recording=args.recording,
+        recording_speed=args.from_speed,
         faults=faultschema.FaultConfig(
             **{f.name: getattr(args, f.name) for f in faultschema.fault_fields()}
         ),
@@ -176,6 +202,9 @@ async def _serve_mock(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    except ValueError as exc:  # a recording (--from) that cannot be served
+        print(f"rtprobe mock: --from {exc}", file=sys.stderr)
+        return 2
     _tune_gc_for_serving()
     from app.commands.signals import StopSignals
 
@@ -232,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
             from app.commands import run as run_command
 
             return run_command.main(args)
+        if command == "replay":
+            from app.commands import replay as replay_command
+
+            return replay_command.main(args)
         if command == "runs":
             from app.commands import runs as runs_command
 

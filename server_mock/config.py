@@ -20,3 +20,5 @@ class MockConfig:
     session_timeout_s: float = 60.0  # idle realtime sessions get TIMEOUT after this
     timings: bool = False  # send x-fal-message timings frames on realtime sessions
     faults: FaultConfig = field(default_factory=FaultConfig)
+    recording: str | None = None  # serve this HAR recording (server_mock/recorded.py)
+    recording_speed: float | None = 1.0  # its delays divided by this; None: no delays

@@ -77,9 +77,15 @@ class MockServer:
 
     async def start(self) -> str:
         """Start serving in the running loop; return `http://HOST:PORT`."""
+        if self.config.recording:  # before binding: a bad file is one line, no port taken
+            from server_mock import recorded
+
+            app = recorded.create_recorded_app(self.config, recorded.load(self.config.recording))
+        else:
+            app = create_app(self.config)
         self._sock = _bind(self.config.host, self.config.port)
         uv_config = uvicorn.Config(
-            create_app(self.config),
+            app,
             log_level=self.log_level,
             access_log=self.log_level == "debug",
             lifespan="off",

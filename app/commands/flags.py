@@ -25,4 +25,5 @@ FLAGS: dict[str, str] = {
     "video_mode": "--mode",
     "signaling": "--signaling",
     "actions_every_s": "--actions-every",
+    "record": "--record",
 }

@@ -61,6 +61,7 @@ from app.gui.counter_strip import CounterStrip
 from app.gui.counters import counter_texts
 from app.gui.inspector import MessageInspector
 from app.gui.plots import LivePlots
+from app.gui.record_toggle import RecordToggle
 from app.gui.run_colours import state_colour
 from app.gui.run_progress import RunProgress
 from app.gui.stats_plots import StatsPlots
@@ -219,6 +220,7 @@ class ConnectionPanel(QFrame):
         self.stop_button.clicked.connect(self.stop)
         self.clear_button = QPushButton("Clear")
         self.clear_button.clicked.connect(self.clear)
+        self.record = RecordToggle(self)  # app/gui/record_toggle.py: runs to a HAR file
         for w in (
             self.send_once,
             self.rate,
@@ -228,6 +230,7 @@ class ConnectionPanel(QFrame):
             self.timed,
             self.stop_button,
             self.clear_button,
+            self.record,
         ):
             controls.addWidget(w)
         return controls
