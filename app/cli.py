@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
     from app.commands import calibrate as calibrate_command
+    from app.commands import describe as describe_command
     from app.commands import run as run_command
     from app.commands import runs as runs_command
 
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_command.add_parser(sub, types)
     runs_command.add_parser(sub, types)
     calibrate_command.add_parser(sub, types)
+    describe_command.add_parser(sub, types)
     locust_command.add_parser(sub)
 
     demo = sub.add_parser(
@@ -236,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
             from app.commands import runs as runs_command
 
             return runs_command.main(args)
+        if command == "describe":
+            from app.commands import describe as describe_command
+
+            return describe_command.main(args)
         if command == "calibrate":
             from app.commands import calibrate as calibrate_command
 
