@@ -185,7 +185,7 @@ def _wma_path() -> dict[str, Any]:
     return {"post": post, "x-fal-realtime": realtime}
 
 
-_CLIENT = {
+_CLIENT: dict[str, dict[str, Any]] = {
     "prompt": {"prompt": {"type": "string", "examples": ["a calm lake"]}},
     "commands": {
         "active": {"type": "array", "items": {"type": "string"}},
@@ -194,7 +194,7 @@ _CLIENT = {
     "reset": {},
     "ping": {"ts": {"type": "number"}},
 }
-_SERVER = {
+_SERVER: dict[str, dict[str, Any]] = {
     "pong": {"client_ts": {"type": "number"}, "server_ts": {"type": "number"}},
     "error": {"error": {"type": "string"}},
     "stream_exhausted": {},
@@ -222,7 +222,7 @@ def asyncapi(alias: str) -> dict[str, Any] | None:
                 "required": ["type"],
             }
             key = f"{role}.{kind}"
-            message = {
+            message: dict[str, Any] = {
                 "name": kind,
                 "title": f"{role.title()} {kind} message",
                 "payload": _ref(schema_name),
