@@ -85,7 +85,15 @@ def as_json(d: Description) -> dict[str, Any]:
         "description": d.app.description,
         "routes": [_usage_json(u) for u in d.usages],
         "notes": list(d.notes),
+        # what the routes' `input_schema` refs point at (#/components/schemas/…)
+        "components": {"schemas": _schemas(d)},
     }
+
+
+def _schemas(d: Description) -> dict[str, Any]:
+    components = d.app.document.get("components")
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    return schemas if isinstance(schemas, dict) else {}
 
 
 def _usage_json(u: Usage) -> dict[str, Any]:

@@ -70,18 +70,34 @@ async def test_url_form_gives_urls_on_the_same_server(mock_base: str) -> None:
     assert rt.example == {"prompt": "a red fox in the snow"}  # required, with its example
 
 
-@pytest.mark.parametrize(
-    "path", ["/realtime", "/realtime-stream", "/realtime-batch", "/ws", "/stream"]
-)
-def test_the_printed_run_line_works_against_the_mock(mock_base: str, path: str) -> None:
-    out = rtprobe("describe", f"{mock_base}/mock/echo", "--json", timeout=60)
+RUNNABLE = [
+    ("echo", "/realtime"),
+    ("echo", "/realtime-stream"),
+    ("echo", "/realtime-batch"),
+    ("echo", "/ws"),
+    ("echo", "/stream"),
+    ("diffusion", "/realtime"),  # its example carries the required prompt: the app takes it
+    ("diffusion", "/stream"),
+    ("yolo", "/webrtc"),  # JSON signaling (4a), 5 s of video
+]
+
+
+@pytest.mark.parametrize(("alias", "path"), RUNNABLE)
+def test_the_printed_run_line_works_against_the_mock(mock_base: str, alias: str, path: str) -> None:
+    out = rtprobe("describe", f"{mock_base}/mock/{alias}", "--json", timeout=60)
     assert out.returncode == 0, out.stderr
-    routes = {r["path"]: r for r in json.loads(out.stdout)["routes"]}
+    described = json.loads(out.stdout)
+    routes = {r["path"]: r for r in described["routes"]}
+    ref = (routes[path]["input_schema"] or {}).get("$ref", "")
+    assert not ref or ref.rsplit("/", 1)[-1] in described["components"]["schemas"]
     words = shlex.split(routes[path]["command"])
     assert words[:2] == ["rtprobe", "run"]
     run = rtprobe(*words[1:], "--quiet", "--no-history", timeout=90)
     assert run.returncode == 0, run.stderr
-    assert " errors 0 " in run.stdout and " timeouts 0" in run.stdout, run.stdout
+    if routes[path]["transport"] == "webrtc":
+        assert " lost 0 " in run.stdout, run.stdout
+    else:
+        assert " errors 0 " in run.stdout and " timeouts 0" in run.stdout, run.stdout
 
 
 def test_describe_with_mock_prints_routes_and_commands() -> None:

@@ -134,6 +134,12 @@ def usage(
         sends = [m for m in contract.messages if m.direction == "send" and m.examples]
         payload = sends[0].examples[0] if sends else payload
     buffering = route.buffering if route.buffering and 1 <= route.buffering <= 60 else None
+    if route.signaling == "wma":
+        notes = (
+            *notes,
+            "a WMA session: POST start-session, then the 'control' data channel "
+            "(docs/protocols.md 4c); run it with a webrtc client that speaks wma",
+        )
     return Usage(
         route=route,
         target=target,
