@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QWidget
 
 from app.core.discovery.describe import Description, Usage
 from app.core.discovery.validate import validate
@@ -25,6 +25,7 @@ from app.gui.discovery_service import DiscoveryService
 DEBOUNCE_MS = 400  # ask once typing pauses, not per keystroke
 _APP_ID = re.compile(r"^(?:(?:workflows|comfy)/)?[A-Za-z0-9._~-]+/[A-Za-z0-9._~-]+")
 MOCK_PREFIX = "mock/"
+IDLE = "routes: type an app id"
 
 
 def app_root(target: str) -> str | None:
@@ -59,15 +60,17 @@ class RoutePicker(QWidget):
         self.base_provider: Callable[[], str | None] = lambda: None
         self.key_provider: Callable[[], str | None] = lambda: None
         self.routes = QComboBox()
-        self.routes.setPlaceholderText("type an app id to see its routes")
-        self.routes.setMinimumContentsLength(18)
+        # beside the target, in its row: neither the routes nor a long status may widen
+        # or heighten the panel (its plots would shrink); the status is the placeholder
+        self.routes.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.routes.setMinimumContentsLength(12)
         self.routes.activated.connect(self._picked)
-        self.status = QLabel("")
-        self.status.setStyleSheet("color: gray")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.routes, 1)
-        row.addWidget(self.status, 2)
+        row.addWidget(self.routes)
+        self._say(IDLE)
         self.description: Description | None = None
         self.usage: Usage | None = None  # the route picked, whose schema checks the payload
         self._root: str | None = None  # the app described (or being described)
@@ -103,7 +106,7 @@ class RoutePicker(QWidget):
         self._timer.stop()
         self.routes.clear()
         self.description = None
-        self.status.setText("")
+        self._say(IDLE)
 
     def _ask(self) -> None:
         root = self._root
@@ -111,9 +114,9 @@ class RoutePicker(QWidget):
             return
         base = self.base_provider() if root.startswith(MOCK_PREFIX) else None
         if root.startswith(MOCK_PREFIX) and base is None:
-            self.status.setText("the embedded mock server is off: start it to see mock routes")
+            self._say("the embedded mock server is off: start it to see mock routes")
             return
-        self.status.setText("reading openapi.json…")
+        self._say("reading openapi.json…")
         self.service.describe(root, base, self.key_provider())
 
     def _described(self, root: str, description: Description) -> None:
@@ -134,13 +137,22 @@ class RoutePicker(QWidget):
                 self.usage = usage
                 self.sigSchemaChanged.emit()
         n = sum(1 for u in description.usages if u.command)
-        self.status.setText(f"{n} route(s) to run" if n else "no route rtprobe can run")
-        self.status.setToolTip(description.where.openapi_url)
+        self._say(
+            f"{n} route(s) to run" if n else "no route rtprobe can run",
+            description.where.openapi_url,
+        )
 
     def _failed(self, root: str, message: str) -> None:
         if root == self._root:
-            self.status.setText(message)
-            self.status.setToolTip(message)
+            self._say(message)
+
+    def _say(self, text: str, tip: str | None = None) -> None:
+        """Where discovery stands, as the combo's placeholder (shown while none is picked)."""
+        self.routes.setPlaceholderText(text)
+        self.routes.setToolTip(tip or text)
+
+    def status(self) -> str:
+        return self.routes.placeholderText()
 
     def _picked(self, index: int) -> None:
         usage = self.routes.itemData(index)

@@ -10,7 +10,7 @@ import pytest
 
 from app.gui.connection_form import ConnectionForm
 from app.gui.connection_settings import ConnectionSettings
-from app.gui.route_picker import app_root
+from app.gui.route_picker import IDLE, app_root
 
 WAIT_MS = 15_000
 
@@ -38,7 +38,7 @@ def test_typing_an_app_id_offers_its_routes_and_picking_fills_the_form(
     qtbot.waitUntil(lambda: picker.routes.count() > 0, timeout=WAIT_MS)
     labels = [picker.routes.itemText(i) for i in range(picker.routes.count())]
     assert "/realtime  (realtime · unary)" in labels and "/stream  (sse)" in labels
-    assert "route(s) to run" in picker.status.text()
+    assert "route(s) to run" in picker.status()
     assert picker.pick("/realtime")
     assert form.transport.currentText() == "realtime"
     assert form.target.text() == "mock/diffusion/realtime"
@@ -76,8 +76,8 @@ def test_an_unknown_app_says_why_in_one_line_and_a_stale_answer_is_dropped(
 ) -> None:
     picker = form.route_picker
     qtbot.keyClicks(form.target, "mock/nothing")
-    qtbot.waitUntil(lambda: "HTTP 404" in picker.status.text(), timeout=WAIT_MS)
-    assert "\n" not in picker.status.text() and picker.routes.count() == 0
+    qtbot.waitUntil(lambda: "HTTP 404" in picker.status(), timeout=WAIT_MS)
+    assert "\n" not in picker.status() and picker.routes.count() == 0
     form.target.clear()
     qtbot.keyClicks(form.target, "mock/echo")
     form.target.clear()
@@ -99,11 +99,11 @@ def test_restoring_a_session_asks_nothing(qtbot, form: ConnectionForm) -> None:
     picker = form.route_picker
     # only typing starts the debounce timer that leads to a request: none is due
     assert not picker._timer.isActive() and picker._root is None
-    assert picker.routes.count() == 0 and picker.status.text() == ""
+    assert picker.routes.count() == 0 and picker.status() == IDLE
 
 
 def test_mock_ids_with_the_mock_off_say_so(qtbot, qasync_loop) -> None:
     form = ConnectionForm()
     qtbot.addWidget(form)
     qtbot.keyClicks(form.target, "mock/echo")
-    qtbot.waitUntil(lambda: "mock server is off" in form.route_picker.status.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "mock server is off" in form.route_picker.status(), timeout=5000)

@@ -5,9 +5,10 @@ value of its type within its bounds. Bounded in depth (schemas may be recursive)
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from app.core.discovery.refs import MAX_DEPTH, SchemaError, obj, resolve
+from app.core.discovery.refs import MAX_DEPTH, Budget, SchemaError, obj, resolve
 
 _TYPE_ZERO: dict[str, Any] = {"string": "", "boolean": False, "null": None}
 
@@ -18,12 +19,13 @@ def example(doc: dict[str, Any], schema: dict[str, Any] | None) -> Any:
     if schema is None:
         return {}
     try:
-        return _value(doc, schema, 0)
+        return _value(doc, schema, 0, Budget())
     except SchemaError:
         return {}
 
 
-def _value(doc: dict[str, Any], schema: Any, depth: int) -> Any:
+def _value(doc: dict[str, Any], schema: Any, depth: int, budget: Budget) -> Any:
+    budget.spend()
     s = resolve(doc, schema)
     for key in ("examples", "example"):
         if key in s:
@@ -45,11 +47,11 @@ def _value(doc: dict[str, Any], schema: Any, depth: int) -> Any:
         branches = s.get(key)
         if isinstance(branches, list) and branches:
             usable = [b for b in branches if resolve(doc, b).get("type") != "null"] or branches
-            return _value(doc, usable[0], depth + 1)
+            return _value(doc, usable[0], depth + 1, budget)
     if isinstance(s.get("allOf"), list) and s["allOf"]:
         merged: dict[str, Any] = {}
         for branch in s["allOf"][:20]:
-            part = _value(doc, branch, depth + 1)
+            part = _value(doc, branch, depth + 1, budget)
             if isinstance(part, dict):
                 merged.update(part)
         return merged
@@ -57,11 +59,11 @@ def _value(doc: dict[str, Any], schema: Any, depth: int) -> Any:
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object" or (kind is None and isinstance(s.get("properties"), dict)):
-        return _object(doc, s, depth)
+        return _object(doc, s, depth, budget)
     if kind == "array":
         n = s.get("minItems")
         count = n if isinstance(n, int) and 0 < n <= 8 else 0
-        return [_value(doc, s.get("items", {}), depth + 1) for _ in range(count)]
+        return [_value(doc, s.get("items", {}), depth + 1, budget) for _ in range(count)]
     if kind in ("integer", "number"):
         return _number(s, kind)
     if kind == "string":
@@ -70,7 +72,7 @@ def _value(doc: dict[str, Any], schema: Any, depth: int) -> Any:
     return _TYPE_ZERO.get(str(kind))
 
 
-def _object(doc: dict[str, Any], s: dict[str, Any], depth: int) -> dict[str, Any]:
+def _object(doc: dict[str, Any], s: dict[str, Any], depth: int, budget: Budget) -> dict[str, Any]:
     props = obj(s, "properties")
     required = [r for r in s.get("required", []) if isinstance(r, str)]
     out: dict[str, Any] = {}
@@ -80,7 +82,7 @@ def _object(doc: dict[str, Any], s: dict[str, Any], depth: int) -> dict[str, Any
             sub = resolve(doc, prop)
             wanted = bool(sub.get("examples")) or "example" in sub
         if wanted:
-            out[name] = _value(doc, prop, depth + 1)
+            out[name] = _value(doc, prop, depth + 1, budget)
     for name in required:  # required yet not described: at least present
         out.setdefault(name, None)
     return out
@@ -90,6 +92,8 @@ def _number(s: dict[str, Any], kind: str) -> int | float:
     value: float = 0
     lo = s.get("minimum", s.get("exclusiveMinimum"))
     hi = s.get("maximum", s.get("exclusiveMaximum"))
+    lo = lo if isinstance(lo, int | float) and math.isfinite(lo) else None
+    hi = hi if isinstance(hi, int | float) and math.isfinite(hi) else None
     if isinstance(lo, int | float) and not isinstance(lo, bool):
         value = lo + (1 if "minimum" not in s else 0)
     elif isinstance(hi, int | float) and not isinstance(hi, bool) and hi < 0:

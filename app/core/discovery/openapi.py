@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.core.discovery.refs import MAX_DEPTH, SchemaError, obj, resolve, seq
+from app.core.discovery.refs import MAX_DEPTH, Budget, SchemaError, obj, resolve, seq
 
 MODES = ("unary", "server_streaming", "client_streaming", "bidi")
 MAX_ROUTES = 500  # a document with more paths is cut here, and says so
@@ -255,11 +255,15 @@ def _wma_route(
     )
 
 
-def looks_like_signaling(doc: dict[str, Any], schema: dict[str, Any], depth: int = 0) -> bool:
+def looks_like_signaling(
+    doc: dict[str, Any], schema: dict[str, Any], depth: int = 0, budget: Budget | None = None
+) -> bool:
     """Whether an input schema is WebRTC signaling: it has an `sdp` field, or its
     `type` may be `offer` (itself or any branch of an anyOf/oneOf)."""
     if depth > MAX_DEPTH:
         return False
+    budget = budget or Budget()
+    budget.spend()
     s = resolve(doc, schema)
     props = s.get("properties")
     if isinstance(props, dict):
@@ -272,7 +276,8 @@ def looks_like_signaling(doc: dict[str, Any], schema: dict[str, Any], depth: int
     for key in ("anyOf", "oneOf", "allOf"):
         branches = s.get(key)
         if isinstance(branches, list) and any(
-            isinstance(b, dict) and looks_like_signaling(doc, b, depth + 1) for b in branches[:50]
+            isinstance(b, dict) and looks_like_signaling(doc, b, depth + 1, budget)
+            for b in branches[:50]
         ):
             return True
     return False

@@ -52,3 +52,20 @@ def seq(node: Any, key: str) -> list[Any]:
     """`node[key]` when it is a list, else []."""
     value = node.get(key) if isinstance(node, dict) else None
     return value if isinstance(value, list) else []
+
+
+MAX_STEPS = 20_000  # schema nodes one example, check or scan may visit
+
+
+class Budget:
+    """Steps left for one walk over a schema: nesting and branching together can grow
+    exponentially (an array of arrays of 8 items each, `allOf` of itself), so every
+    walk is bounded in total work, not only in depth."""
+
+    def __init__(self, steps: int = MAX_STEPS) -> None:
+        self.left = steps
+
+    def spend(self) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise SchemaError(f"the schema is too complex (more than {MAX_STEPS} steps)")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from app.core.discovery.refs import MAX_DEPTH, SchemaError, obj, resolve
+from app.core.discovery.refs import MAX_DEPTH, Budget, SchemaError, obj, resolve
 
 MAX_ERRORS = 10
 
@@ -26,7 +26,7 @@ def validate(doc: dict[str, Any], schema: dict[str, Any] | None, value: Any) -> 
         return []
     errors: list[str] = []
     try:
-        _check(doc, schema, value, "", errors, 0)
+        _check(doc, schema, value, "", errors, 0, Budget())
     except SchemaError as exc:
         return [f"the schema cannot be used: {exc}"]
     return errors[:MAX_ERRORS]
@@ -58,10 +58,17 @@ def _type_ok(kind: str, value: Any) -> bool:
 
 
 def _check(
-    doc: dict[str, Any], schema: Any, value: Any, path: str, errors: list[str], depth: int
+    doc: dict[str, Any],
+    schema: Any,
+    value: Any,
+    path: str,
+    errors: list[str],
+    depth: int,
+    budget: Budget,
 ) -> None:
     if len(errors) >= MAX_ERRORS or depth > MAX_DEPTH:
         return
+    budget.spend()
     s = resolve(doc, schema)
     if value is None and s.get("nullable") is True:
         return
@@ -84,11 +91,11 @@ def _check(
         errors.append(f"{_where(path)} must be {' or '.join(kinds)}, got {_type_name(value)}")
         return
     for branch in s.get("allOf", [])[:20] if isinstance(s.get("allOf"), list) else []:
-        _check(doc, branch, value, path, errors, depth + 1)
+        _check(doc, branch, value, path, errors, depth + 1, budget)
     for key in ("anyOf", "oneOf"):
         branches = s.get(key)
         if isinstance(branches, list) and branches:
-            _any_of(doc, branches[:20], value, path, errors, depth)
+            _any_of(doc, branches[:20], value, path, errors, depth, budget)
     if isinstance(value, int | float) and not isinstance(value, bool):
         _bounds(s, value, path, errors)
     elif isinstance(value, str):
@@ -97,9 +104,9 @@ def _check(
         _length(s, len(value), "items", path, errors, "minItems", "maxItems")
         if isinstance(s.get("items"), dict):
             for i, item in enumerate(value[:1000]):
-                _check(doc, s["items"], item, f"{path}[{i}]", errors, depth + 1)
+                _check(doc, s["items"], item, f"{path}[{i}]", errors, depth + 1, budget)
     elif isinstance(value, dict):
-        _object(doc, s, value, path, errors, depth)
+        _object(doc, s, value, path, errors, depth, budget)
 
 
 def _type_name(value: Any) -> str:
@@ -116,12 +123,18 @@ def _type_name(value: Any) -> str:
 
 
 def _any_of(
-    doc: dict[str, Any], branches: list[Any], value: Any, path: str, errors: list[str], depth: int
+    doc: dict[str, Any],
+    branches: list[Any],
+    value: Any,
+    path: str,
+    errors: list[str],
+    depth: int,
+    budget: Budget,
 ) -> None:
     first: list[str] = []
     for branch in branches:
         found: list[str] = []
-        _check(doc, branch, value, path, found, depth + 1)
+        _check(doc, branch, value, path, found, depth + 1, budget)
         if not found:
             return
         first = first or found
@@ -166,6 +179,7 @@ def _object(
     path: str,
     errors: list[str],
     depth: int,
+    budget: Budget,
 ) -> None:
     props = obj(s, "properties")
     for name in s.get("required", [])[:200] if isinstance(s.get("required"), list) else []:
@@ -174,8 +188,8 @@ def _object(
     for name, item in list(value.items())[:1000]:
         where = f"{path}.{name}" if path else str(name)
         if name in props:
-            _check(doc, props[name], item, where, errors, depth + 1)
+            _check(doc, props[name], item, where, errors, depth + 1, budget)
         elif s.get("additionalProperties") is False:
             errors.append(f"{_where(path)}: field {name!r} is not allowed")
         elif isinstance(s.get("additionalProperties"), dict):
-            _check(doc, s["additionalProperties"], item, where, errors, depth + 1)
+            _check(doc, s["additionalProperties"], item, where, errors, depth + 1, budget)

@@ -114,3 +114,31 @@ def test_ref_cycles_and_deep_schemas_end_in_bounded_time() -> None:
         deep = {"child": deep}
     assert isinstance(validate(doc, {"$ref": "#/components/schemas/T"}, deep), list)
     assert validate(doc, {"$ref": "http://elsewhere/x"}, 1)[0].endswith("are followed)")
+
+
+def test_schemas_that_branch_exponentially_are_cut_by_a_step_budget() -> None:
+    from app.core.discovery import openapi
+
+    ref = {"$ref": "#/components/schemas/T"}
+    arrays = {"type": "array", "minItems": 8, "items": ref}  # 8**24 items if followed
+    doc: dict[str, Any] = {"components": {"schemas": {"T": arrays}}}
+    assert example(doc, ref) == {}  # given up, not built
+    doc = {"components": {"schemas": {"T": {"allOf": [ref] * 20, "anyOf": [ref] * 20}}}}
+    assert "too complex" in validate(doc, ref, {})[0]
+    doc = {
+        "openapi": "3.1.0",
+        "paths": {
+            "/r": {
+                "x-fal-protocol": {"type": "realtime"},
+                "post": {"requestBody": {"content": {"application/json": {"schema": ref}}}},
+            }
+        },
+        "components": {"schemas": {"T": {"anyOf": [ref] * 50}}},
+    }
+    (route,) = openapi.parse(doc).routes
+    assert route.transport == "realtime" and "too complex" in " ".join(route.notes)
+
+
+def test_infinite_bounds_do_not_break_the_example() -> None:
+    assert example({}, {"type": "integer", "minimum": float("inf")}) == 0
+    assert example({}, {"type": "number", "maximum": float("-inf")}) == 0.0
