@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from app.commands import calibrate as calibrate_command
     from app.commands import replay as replay_command
+    from app.commands import describe as describe_command
     from app.commands import run as run_command
     from app.commands import runs as runs_command
 
@@ -127,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs_command.add_parser(sub, types)
     replay_command.add_parser(sub, types)
     calibrate_command.add_parser(sub, types)
+    describe_command.add_parser(sub, types)
     locust_command.add_parser(sub)
 
     demo = sub.add_parser(
@@ -269,6 +271,10 @@ def main(argv: list[str] | None = None) -> int:
             from app.commands import runs as runs_command
 
             return runs_command.main(args)
+        if command == "describe":
+            from app.commands import describe as describe_command
+
+            return describe_command.main(args)
         if command == "calibrate":
             from app.commands import calibrate as calibrate_command
 

@@ -164,8 +164,8 @@ async def http_app(request: Request) -> Response:
             + ", mock/".join(sorted(APPS))
             + ")",
         )
-    if path == "openapi.json" and request.method == "GET":
-        return JSONResponse(_openapi(alias, app))
+    if path in ("openapi.json", "asyncapi.json") and request.method == "GET":
+        return _metadata(request, alias, app, path)
     if request.method != "POST":
         return _error(405, "use POST")
     if not request.app.state.tokens.key_ok(request.headers.get("authorization")):
@@ -194,32 +194,15 @@ async def http_app(request: Request) -> Response:
     return _error(404, f"mock/{alias} serves no HTTP route /{path}")
 
 
-def _openapi(alias: str, app: MockApp) -> dict[str, Any]:
-    paths: dict[str, Any] = {}
-    for path, route in app.realtime.items():
-        paths[f"/{path}"] = {
-            "post": {
-                "x-fal-protocol": {
-                    "type": "realtime",
-                    "realtimeMode": route.mode,
-                    "contentType": "application/msgpack",
-                    "config": {
-                        "buffering": route.buffering,
-                        "sessionTimeout": route.session_timeout_s,
-                        "maxBatchSize": route.max_batch_size,
-                    },
-                }
-            }
-        }
-    for path in app.raw_ws:
-        paths[f"/{path}"] = {"post": {"x-fal-protocol": {"type": "websocket"}}}
-    if app.sse is not None:
-        paths["/stream"] = {"post": {"responses": {"200": {"content": {"text/event-stream": {}}}}}}
-    return {
-        "openapi": "3.0.3",
-        "info": {"title": f"mock/{alias}", "version": __version__, "description": app.description},
-        "paths": paths,
-    }
+def _metadata(request: Request, alias: str, app: MockApp, path: str) -> Response:
+    """The app's OpenAPI (and, for a WMA app, AsyncAPI) document: server_mock/openapi.py."""
+    from server_mock import openapi
+
+    if path == "asyncapi.json":
+        doc = openapi.asyncapi(alias)
+        return JSONResponse(doc) if doc else _error(404, f"mock/{alias} publishes no AsyncAPI")
+    timeout = request.app.state.config.session_timeout_s
+    return JSONResponse(openapi.openapi(alias, app, version=__version__, session_timeout_s=timeout))
 
 
 # -- WebSocket -------------------------------------------------------------------------

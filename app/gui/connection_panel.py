@@ -146,6 +146,8 @@ class ConnectionPanel(QFrame):
         outer.addLayout(title)
 
         self.form = ConnectionForm()
+        self.form.route_picker.base_provider = lambda: self.mock_base
+        self.form.route_picker.key_provider = lambda: self.key_provider()
         self.form.sigTitle.connect(self.title.setText)
         self.form.sigError.connect(self.show_error)
         # the form's widgets, as the window and the tests know them
