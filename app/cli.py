@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     runs_command.add_parser(sub, types)
     calibrate_command.add_parser(sub, types)
     locust_command.add_parser(sub)
+    from app.commands import proxy as proxy_command
+
+    proxy_command.add_parser(sub)
 
     demo = sub.add_parser(
         "demo", help="headless demo: embedded mock + a short test of each transport"
@@ -240,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
             from app.commands import calibrate as calibrate_command
 
             return calibrate_command.main(args)
+        if command == "proxy":
+            from app.commands import proxy as proxy_command
+
+            return proxy_command.main(args)
         if command == "demo":
             from app.demo import run_demo
 
