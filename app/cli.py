@@ -78,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_fault_flags(mock)
     mock.add_argument(
+        "--toxic",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        type=_toxic_spec,
+        help="byte-stream toxics on every connection (repeatable), e.g. "
+        "'latency:latency=50,jitter=10;bandwidth:rate=100' (docs/network.md)",
+    )
+    mock.add_argument(
         "--max-message-bytes",
         type=_count,
         default=16 * 1024 * 1024,
@@ -149,6 +158,16 @@ def _fault_value(f: faultschema.FaultField) -> Callable[[str], float | int]:
     return parse
 
 
+def _toxic_spec(text: str) -> list[object]:
+    from app.core.network.spec import parse_spec
+    from app.core.network.toxics import ToxicError
+
+    try:
+        return list(parse_spec(text))
+    except ToxicError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
     from server_mock import MockConfig
 
@@ -159,6 +178,7 @@ def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
         max_message_bytes=args.max_message_bytes,
         session_timeout_s=args.session_timeout,
         timings=args.timings,
+        toxics=[t for spec in args.toxic for t in spec],
         faults=faultschema.FaultConfig(
             **{f.name: getattr(args, f.name) for f in faultschema.fault_fields()}
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.core.faultschema import FaultConfig  # the one fault schema, kept in core
+from app.core.network.toxics import Toxic  # the byte-stream toxics (server_mock/toxics.py)
 
 __all__ = ["DEFAULT_MAX_MESSAGE_BYTES", "FaultConfig", "MockConfig"]
 
@@ -20,3 +21,4 @@ class MockConfig:
     session_timeout_s: float = 60.0  # idle realtime sessions get TIMEOUT after this
     timings: bool = False  # send x-fal-message timings frames on realtime sessions
     faults: FaultConfig = field(default_factory=FaultConfig)
+    toxics: list[Toxic] = field(default_factory=list)  # server-wide, live at /_mock/toxics

@@ -15,11 +15,13 @@ from contextlib import contextmanager
 from types import TracebackType
 
 import uvicorn
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from server_mock import logsafe
 from server_mock.app import create_app
 from server_mock.config import MockConfig
 from server_mock.sse import InjectedDisconnect
+from server_mock.toxics import toxic_protocol
 from server_mock.wsprotocol import CappedWebSocketProtocol
 
 log = logging.getLogger("server_mock")
@@ -78,8 +80,11 @@ class MockServer:
     async def start(self) -> str:
         """Start serving in the running loop; return `http://HOST:PORT`."""
         self._sock = _bind(self.config.host, self.config.port)
+        app = create_app(self.config)
         uv_config = uvicorn.Config(
-            create_app(self.config),
+            app,
+            # every connection's bytes pass through its toxics (server_mock/toxics.py)
+            http=toxic_protocol(AutoHTTPProtocol, app.state.toxics),
             log_level=self.log_level,
             access_log=self.log_level == "debug",
             lifespan="off",
