@@ -94,7 +94,10 @@ class _ToSocket:
         if self.outer.wrapper.closing or not real.can_write_eof():
             real.close()
         elif not real.is_closing():
-            real.write_eof()
+            try:
+                real.write_eof()
+            except OSError:  # the peer is already gone
+                real.close()
 
     def close(self) -> None:
         self.outer.real.close()

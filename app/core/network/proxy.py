@@ -56,7 +56,11 @@ class _Side:
     def write_eof(self) -> None:
         t = self.transport
         if t is not None and not t.is_closing() and t.can_write_eof():
-            t.write_eof()
+            try:
+                t.write_eof()
+            except OSError:  # the peer is already gone
+                self.link.close()
+                return
         self.link.ended(self.stream)
 
     def close(self) -> None:
