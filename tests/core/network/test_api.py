@@ -33,7 +33,9 @@ async def test_toxic_endpoints_as_toxiproxy_names_them() -> None:
         assert again.status_code == 409 and "already exists" in again.json()["error"]
         upd = await c.post("/proxies/p/toxics/latency_upstream", json={"attributes": {"jitter": 5}})
         assert upd.json()["attributes"] == {"latency": 40, "jitter": 5}
-        assert (await c.get("/proxies/p/toxics/latency_upstream")).json()["attributes"]["jitter"] == 5
+        assert (await c.get("/proxies/p/toxics/latency_upstream")).json()["attributes"][
+            "jitter"
+        ] == 5
         proxy = (await c.get("/proxies/p")).json()
         assert proxy["name"] == "p" and len(proxy["toxics"]) == 1
         assert list((await c.get("/proxies")).json()) == ["p"]

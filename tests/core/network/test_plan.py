@@ -3,6 +3,7 @@ a time in, what leaves when out. No sockets, no loop: exact figures."""
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -69,7 +70,7 @@ def test_slicer_delivers_the_same_bytes_in_small_pieces_delay_apart() -> None:
     assert b"".join(p.data for p in out) == data
     assert len(out) > 100
     assert all(1 <= len(p.data) <= 120 for p in out)
-    gaps = [b.at - a.at for a, b in zip(out, out[1:], strict=False)]
+    gaps = [b.at - a.at for a, b in itertools.pairwise(out)]
     assert all(g == pytest.approx(0.001) for g in gaps)
 
 

@@ -257,7 +257,7 @@ async def test_a_flood_is_held_to_bounded_memory_and_arrives_whole(echo: int) ->
 async def test_thousands_of_connections_opened_and_dropped_leak_no_task(echo: int) -> None:
     async with proxy_to(echo, "latency:latency=1") as p:
         before = len(asyncio.all_tasks())
-        for batch in range(20):
+        for _batch in range(20):
             conns = await asyncio.gather(
                 *(asyncio.open_connection("127.0.0.1", p.port) for _ in range(100))
             )
