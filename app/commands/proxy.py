@@ -110,6 +110,7 @@ async def _serve(
             file=sys.stderr,
         )
         return 1
+    _tune_gc()
     api_server = None
     try:
         if api is not None:
@@ -121,8 +122,10 @@ async def _serve(
 
         with StopSignals() as stops:
             where = f"; API on http://{api[0]}:{api_server[1]}" if api and api_server else ""
+            # the first line's form is MockProcess's: benchmarks start the proxy as a server
             print(
-                f"proxy {name} listening on {proxy.listen} -> {upstream[0]}:{upstream[1]}{where}",
+                f"listening on http://{proxy.listen} "
+                f"(proxy {name} to {upstream[0]}:{upstream[1]}{where})",
                 flush=True,
             )
             await stops.stop.wait()
@@ -131,6 +134,15 @@ async def _serve(
             await _stop_api(api_server[0])
         await proxy.stop()
     return 0
+
+
+def _tune_gc() -> None:
+    """As the mock does (app/cli.py): full collections would pause every link at once."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
 
 
 def describe(proxy: Proxy) -> Callable[[], dict[str, Any]]:

@@ -46,7 +46,7 @@ def proxy(*args: str) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     reader.start()
     reader.join(30)  # bounded: the first line says where it listens
     try:
-        found = re.search(r"listening on 127\.0\.0\.1:(\d+)", line[0] if line else "")
+        found = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line[0] if line else "")
         assert found, f"no listening line: {line} {proc.poll()}"
         yield int(found.group(1)), proc
     finally:
