@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from types import TracebackType
 
 import uvicorn
+from starlette.applications import Starlette
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from server_mock import logsafe
@@ -71,6 +72,7 @@ class MockServer:
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
         self._sock: socket.socket | None = None
+        self.app: Starlette | None = None  # the ASGI app, once started
         self.base_url = ""
 
     @property
@@ -80,7 +82,7 @@ class MockServer:
     async def start(self) -> str:
         """Start serving in the running loop; return `http://HOST:PORT`."""
         self._sock = _bind(self.config.host, self.config.port)
-        app = create_app(self.config)
+        app = self.app = create_app(self.config)
         uv_config = uvicorn.Config(
             app,
             # every connection's bytes pass through its toxics (server_mock/toxics.py)

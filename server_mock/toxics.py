@@ -69,8 +69,8 @@ class _ToUvicorn:
             self.outer.inner.data_received(data)
 
     def write_eof(self) -> None:
-        if not self.outer.lost:
-            self.outer.inner.eof_received()
+        if not self.outer.lost and not self.outer.inner.eof_received():
+            self.outer.wrapper.close()  # as asyncio does when eof_received says "close"
 
     def close(self) -> None:
         self.outer.real.close()

@@ -16,6 +16,8 @@ from app.core.config import RunConfig
 from app.core.engine.run import run_collect
 from app.core.network.spec import parse_spec
 from app.core.targets import resolve
+from server_mock import MockConfig, MockServer
+from tests.support.waiting import async_wait_until
 
 KIB64 = 64 * 1024
 
@@ -141,3 +143,29 @@ async def test_limit_data_cuts_a_websocket_and_reset_peer_resets_it(ws_base: str
     with pytest.raises((ConnectionResetError, websockets.InvalidMessage, OSError)):
         async with websockets.connect(f"{ws_base}/mock/echo/ws?{toxic(spec)}", open_timeout=10):
             pass
+
+
+async def test_thousands_of_dropped_connections_leave_no_task_or_listener() -> None:
+    config = MockConfig(toxics=parse_spec("latency:latency=1,stream=both"))
+    server = MockServer(config)
+    async with server as base:
+        port = server.port
+        toxics = server.app.state.toxics
+        before = len(asyncio.all_tasks())
+        for batch in range(10):
+            conns = await asyncio.gather(
+                *(asyncio.open_connection("127.0.0.1", port) for _ in range(100))
+            )
+            for i, (_, writer) in enumerate(conns):
+                if i % 2:  # half send part of a request line with toxics of their own
+                    writer.write(b"GET /health?" + toxic("slicer:average_size=1").encode())
+                if (i + batch) % 3 == 0:
+                    writer.transport.abort()
+                else:
+                    writer.close()
+        await async_wait_until(lambda: toxics.listening == 0, 30, what="every listener to go")
+        await async_wait_until(
+            lambda: len(asyncio.all_tasks()) <= before, 30, what="the connections' tasks to end"
+        )
+        async with httpx.AsyncClient(base_url=base) as http:
+            assert (await http.get("/health")).status_code == 200

@@ -73,6 +73,11 @@ class ToxicSet:
         self._toxics = new
         self._changed()
 
+    @property
+    def listening(self) -> int:
+        """How many open connections follow this set (a leak shows here)."""
+        return len(self._listeners)
+
     def listen(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call `callback` after every change; returns the function that stops it."""
         self._listeners.add(callback)
