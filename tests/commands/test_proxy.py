@@ -132,3 +132,13 @@ def test_a_refused_upstream_is_one_log_line_and_the_proxy_keeps_serving() -> Non
     err = proc.stderr.read() if proc.stderr else ""
     refused = [ln for ln in err.splitlines() if "refused" in ln]
     assert len(refused) == 3 and "Traceback" not in err, err
+
+
+def test_mock_toxic_flag_applies_to_every_connection(tmp_path: Path) -> None:
+    from server_mock.process import MockProcess
+
+    with MockProcess("--toxic", "latency:latency=60,stream=upstream") as base:
+        assert run_p50(f"{base}/mock/echo/realtime", tmp_path) >= 55
+    bad = rtprobe("mock", "--port", "0", "--toxic", "slicer:delay=5", timeout=30)
+    assert bad.returncode == 2
+    assert "slicer needs average_size" in bad.stderr and len(bad.stderr.splitlines()) == 1

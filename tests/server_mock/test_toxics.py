@@ -169,3 +169,27 @@ async def test_thousands_of_dropped_connections_leave_no_task_or_listener() -> N
         )
         async with httpx.AsyncClient(base_url=base) as http:
             assert (await http.get("/health")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("transport", "path", "payload"),
+    [
+        ("realtime", "mock/echo/realtime", {"blob": "z" * 3000}),
+        ("ws", "mock/echo/ws", "w" * 3000),
+        ("sse", "mock/echo/stream", {"count": 3}),
+    ],
+)
+async def test_slicer_both_ways_keeps_every_message_of_a_real_run(
+    mock_base: str, transport: str, path: str, payload: object
+) -> None:
+    spec = "slicer:average_size=16,size_variation=8,delay=50,stream=both"
+    await p50_ms(transport, f"{mock_base}/{path}?{toxic(spec)}", payload, 10)
+
+
+async def test_limit_data_mid_stream_is_accounted_as_errors(mock_base: str) -> None:
+    # enough for the response head and an event or two, not for 50 events
+    url = f"{mock_base}/mock/echo/stream?{toxic('limit_data:bytes=600')}"
+    cfg = RunConfig(target=resolve("sse", url), payload={"count": 50}, count=3)
+    s = (await run_collect(cfg)).summary()
+    assert s["sent"] == 3 and s["errors"] >= 1
+    assert s["sent"] == s["received"] + s["errors"] + s["dropped"] + s["timeouts"]
