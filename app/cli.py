@@ -87,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_fault_flags(mock)
     mock.add_argument(
+        "--toxic",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        type=_toxic_spec,
+        help="byte-stream toxics on every connection (repeatable), e.g. "
+        "'latency:latency=50,jitter=10;bandwidth:rate=100' (docs/network.md)",
+    )
+    mock.add_argument(
         "--max-message-bytes",
         type=_count,
         default=16 * 1024 * 1024,
@@ -116,8 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
     from app.commands import calibrate as calibrate_command
-    from app.commands import replay as replay_command
     from app.commands import describe as describe_command
+    from app.commands import replay as replay_command
     from app.commands import run as run_command
     from app.commands import runs as runs_command
 
@@ -130,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate_command.add_parser(sub, types)
     describe_command.add_parser(sub, types)
     locust_command.add_parser(sub)
+    from app.commands import proxy as proxy_command
+
+    proxy_command.add_parser(sub)
 
     demo = sub.add_parser(
         "demo", help="headless demo: embedded mock + a short test of each transport"
@@ -172,6 +184,16 @@ def _fault_value(f: faultschema.FaultField) -> Callable[[str], float | int]:
     return parse
 
 
+def _toxic_spec(text: str) -> list[object]:
+    from app.core.network.spec import parse_spec
+    from app.core.network.toxics import ToxicError
+
+    try:
+        return list(parse_spec(text))
+    except ToxicError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
     from server_mock import MockConfig
 
@@ -184,6 +206,7 @@ def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
         timings=args.timings,
         recording=args.recording,
         recording_speed=args.from_speed,
+        toxics=[t for spec in args.toxic for t in spec],
         faults=faultschema.FaultConfig(
             **{f.name: getattr(args, f.name) for f in faultschema.fault_fields()}
         ),
@@ -279,6 +302,10 @@ def main(argv: list[str] | None = None) -> int:
             from app.commands import calibrate as calibrate_command
 
             return calibrate_command.main(args)
+        if command == "proxy":
+            from app.commands import proxy as proxy_command
+
+            return proxy_command.main(args)
         if command == "demo":
             from app.demo import run_demo
 

@@ -22,7 +22,10 @@ from starlette.websockets import WebSocket
 
 from app import __version__
 from app.core import faultschema
-from server_mock import sse, ws
+from app.core.network import api as toxics_api
+from app.core.network.toxics import ToxicError
+from app.core.network.toxicset import ToxicSet
+from server_mock import sse, toxics, ws
 from server_mock.apps import diffusion, echo
 from server_mock.apps.validate import InvalidInput
 from server_mock.auth import DEFAULT_TOKEN_EXPIRATION_S, MAX_TOKEN_EXPIRATION_S, TokenStore
@@ -142,6 +145,32 @@ async def faults_admin(request: Request) -> Response:
     return JSONResponse(faultschema.to_json(config.faults))
 
 
+async def toxics_admin(request: Request) -> Response:
+    """The server's byte-stream toxics, live, with Toxiproxy's toxic endpoints (a sibling
+    of /_mock/faults: toxics are a named list of typed objects, not scalar settings).
+    PUT replaces them all with `{"spec": "latency:latency=50;…"}` (docs/network.md)."""
+    state = request.app.state
+    if request.method != "GET" and not state.tokens.key_ok(request.headers.get("authorization")):
+        return _error(401, "missing or invalid 'Authorization: Key …' header")
+    if request.method == "PUT":
+        try:
+            body = await _json_body(request)
+            spec = body.get("spec", "")
+            if not isinstance(spec, str):
+                raise ToxicError("spec must be a string of toxics")
+            state.toxics.replace(toxics.check_query({"toxic": spec}))
+        except (InvalidInput, ToxicError) as exc:
+            return _error(400, str(exc))
+        log.info("toxics changed: %s", spec or "none")
+        return JSONResponse([t.to_json() for t in state.toxics.toxics])
+    response = await toxics_api.toxics_request(
+        request, state.toxics, request.path_params.get("toxic")
+    )
+    if request.method != "GET" and response.status_code < 300:
+        log.info("toxics changed: %d now", len(state.toxics.toxics))
+    return response
+
+
 async def health(request: Request) -> Response:
     return JSONResponse(
         {
@@ -173,6 +202,7 @@ async def http_app(request: Request) -> Response:
     config: MockConfig = request.app.state.config
     try:
         faults = Faults.for_session(lambda: config.faults, request.query_params)
+        toxics.check_query(request.query_params)  # applied by the byte-stream wrapper
         body = await _json_body(request)
         if path == "stream" and app.sse is not None:
             events = app.sse(body)
@@ -182,7 +212,7 @@ async def http_app(request: Request) -> Response:
             await faults.slow_start()
             await faults.delay()
             return JSONResponse(await app.run(body))
-    except FaultParamError as exc:  # the query, not the body: a bad request
+    except (FaultParamError, ToxicError) as exc:  # the query, not the body: a bad request
         log.warning("http %s: bad fault parameter: %s", request.url.path, exc)
         return _error(400, str(exc))
     except InvalidInput as exc:
@@ -232,6 +262,7 @@ async def ws_app(websocket: WebSocket) -> None:
     try:
         faults = Faults.for_session(lambda: config.faults, websocket.query_params)
         max_buffering = parse_max_buffering(websocket.query_params.get("max_buffering"))
+        toxics.check_query(websocket.query_params)
     except ValueError as exc:
         await _deny(websocket, 400, str(exc))
         return
@@ -270,6 +301,8 @@ def create_app(config: MockConfig | None = None) -> Starlette:
             Route("/health", health),
             Route("/tokens/", tokens, methods=["POST"]),
             Route("/_mock/faults", faults_admin, methods=["GET", "PUT"]),
+            Route("/_mock/toxics", toxics_admin, methods=["GET", "POST", "PUT"]),
+            Route("/_mock/toxics/{toxic}", toxics_admin, methods=["GET", "POST", "DELETE"]),
             Route("/tokens", tokens, methods=["POST"]),
             Route("/{owner}/{alias}", http_app, methods=["GET", "POST"]),
             Route("/{owner}/{alias}/{path:path}", http_app, methods=["GET", "POST"]),
@@ -279,4 +312,5 @@ def create_app(config: MockConfig | None = None) -> Starlette:
     app.state.config = config
     app.state.tokens = TokenStore(config.key)
     app.state.sessions = 0
+    app.state.toxics = ToxicSet(config.toxics)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.core.faultschema import FaultConfig  # the one fault schema, kept in core
+from app.core.network.toxics import Toxic  # the byte-stream toxics (server_mock/toxics.py)
 
 __all__ = ["DEFAULT_MAX_MESSAGE_BYTES", "FaultConfig", "MockConfig"]
 
@@ -22,3 +23,4 @@ class MockConfig:
     faults: FaultConfig = field(default_factory=FaultConfig)
     recording: str | None = None  # serve this HAR recording (server_mock/recorded.py)
     recording_speed: float | None = 1.0  # its delays divided by this; None: no delays
+    toxics: list[Toxic] = field(default_factory=list)  # server-wide, live at /_mock/toxics

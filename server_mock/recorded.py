@@ -290,4 +290,5 @@ def create_recorded_app(config: MockConfig, table: dict[str, RecordedPath]) -> S
     app = Starlette(routes=[*routes, Mount("", app=fallback)])
     app.state.config = config
     app.state.tokens = tokens
+    app.state.toxics = fallback.state.toxics  # the byte-stream toxics apply to recorded paths too
     return app
