@@ -91,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="idle realtime sessions end with TIMEOUT after S seconds",
     )
     mock.add_argument("--timings", action="store_true", help="send x-fal-message timings frames")
+    mock.add_argument(
+        "--marker-release",
+        choices=["on", "off"],
+        default="on",
+        help="WebRTC apps: release a received video frame on its RTP marker bit, as browsers "
+        "do (on, default), or when the next frame begins, aiortc's own (off: +1 frame "
+        "interval); a connection may override it with ?jitter_release=marker|next-frame",
+    )
     mock.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
     from app.commands import calibrate as calibrate_command
@@ -156,6 +164,7 @@ def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
         max_message_bytes=args.max_message_bytes,
         session_timeout_s=args.session_timeout,
         timings=args.timings,
+        jitter_release="marker" if args.marker_release == "on" else "next-frame",
         faults=faultschema.FaultConfig(
             **{f.name: getattr(args, f.name) for f in faultschema.fault_fields()}
         ),
@@ -182,6 +191,7 @@ async def _serve_mock(args: argparse.Namespace) -> int:
     try:
         with StopSignals() as stops:  # SIGINT and SIGTERM, even when SIGINT was ignored
             print(f"listening on {base}", flush=True)
+            print(f"WebRTC jitter release: {server.config.jitter_release}", flush=True)
             await stops.stop.wait()
     finally:
         await server.stop()

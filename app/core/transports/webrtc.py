@@ -74,6 +74,7 @@ from app.core.transports.webrtc_frames import (
     Mode,
     Timings,
 )
+from app.core.transports.webrtc_jitter import install_release, installed_release
 from app.core.transports.webrtc_options import (
     Hooks,
     WebRtcOptions,
@@ -158,6 +159,12 @@ class WebRtcClient:
     def hold_measured(self) -> bool:
         return any(p.installed for p in self._probes)
 
+    @property
+    def jitter_release(self) -> str | None:
+        """The rule the video receiver releases frames by (None before the offer)."""
+        rules = [installed_release(p.receiver) for p in self._probes]
+        return next((r for r in rules if r is not None), None)
+
     async def connect(self) -> None:
         """Signaling, offer/answer, ICE and DTLS; raises a ProbeError (and cleans up)."""
         self.timings.start_ns = now_ns()
@@ -222,6 +229,7 @@ class WebRtcClient:
             "mode": self.mode,
             "loopback": self.loopback,
             "hold_measured": self.hold_measured,
+            "jitter_release": self.jitter_release,
             "data_channel": self.options.data_channel,
             **self.timings.values(),
         }
@@ -275,6 +283,7 @@ class WebRtcClient:
             pc.addTransceiver("video", direction="recvonly")
         for transceiver in pc.getTransceivers():
             if transceiver.kind == "video":
+                install_release(transceiver.receiver, opts.jitter_release)  # before the probe
                 self._probes.append(HoldProbe(transceiver.receiver))
         if opts.data_channel:
             self.datachannel = pc.createDataChannel(opts.data_channel_label)
