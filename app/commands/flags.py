@@ -24,5 +24,6 @@ FLAGS: dict[str, str] = {
     "video_fps": "--fps",
     "video_mode": "--mode",
     "signaling": "--signaling",
+    "jitter_release": "--jitter-release",
     "actions_every_s": "--actions-every",
 }

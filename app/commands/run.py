@@ -189,12 +189,24 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
     )
     w.add_argument("--data-channel", action="store_true", help="open a data channel")
     w.add_argument(
+        "--jitter-release",
+        choices=["marker", "next-frame"],
+        default="marker",
+        help="when a received frame leaves the jitter buffer: marker (complete, as "
+        "browsers do; default) or next-frame (aiortc's own, one frame interval later)",
+    )
+    w.add_argument(
         "--actions-every",
         type=types["seconds"],
         metavar="S",
         help="generated video: send a cycle of actions every S seconds",
     )
 
+
+RELEASE_TEXT = {
+    "marker": "on the marker bit (as browsers do)",
+    "next-frame": "when the next frame begins (aiortc's own: +1 frame interval)",
+}
 
 # how each setting is called on this command line, for one-line errors
 LABELS = FLAGS
@@ -234,6 +246,7 @@ def settings_from_args(args: argparse.Namespace, base_url: str | None) -> RunSet
         video_mode=args.mode,
         signaling=args.signaling,
         data_channel=args.data_channel,
+        jitter_release=args.jitter_release,
         actions_every_s=args.actions_every,
     )
 
@@ -334,6 +347,8 @@ def format_summary(s: Summary) -> str:
         ):
             if value is not None:
                 lines.append(f"  {label} after {value:.1f} ms")
+        if (release := s.connection.get("jitter_release")) is not None:
+            lines.append(f"  frames leave the jitter buffer: {RELEASE_TEXT.get(release, release)}")
     extensions = s.connection.get("extensions")
     if extensions is not None:
         lines.append(f"  WebSocket extensions: {', '.join(extensions) or 'none'}")
