@@ -246,3 +246,40 @@ def test_rtprobe_mock_marker_release_flag_reaches_health_and_banner() -> None:
         )
     finally:
         mock.stop()
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "expected"),
+    [
+        ("/mock/yolo/webrtc", "", "marker"),
+        ("/mock/yolo/webrtc", "?jitter_release=next-frame", "next-frame"),
+        ("/mock/yolo/realtime", "", "marker"),
+        ("/mock/yolo/realtime", "?jitter_release=next_frame", "next-frame"),
+    ],
+    ids=["4a-default", "4a-query", "4b-default", "4b-query"],
+)
+async def test_the_mock_peer_takes_its_rule_from_the_query_or_its_default(
+    mock_base: str, monkeypatch: pytest.MonkeyPatch, path: str, query: str, expected: str
+) -> None:
+    """The mock runs in this process (the session fixture): record what its peers got."""
+    from server_mock.webrtc import signaling
+
+    seen: list[tuple[str, str | None]] = []
+    real = signaling.install_release
+
+    def spy(receiver: Any, release: Any) -> bool:
+        installed = real(receiver, release)
+        seen.append((release, installed_release(receiver)))
+        return installed
+
+    monkeypatch.setattr(signaling, "install_release", spy)
+    c = WebRtcClient(
+        resolve("webrtc", f"{mock_base}{path}{query}"),
+        options=WebRtcOptions(connect_timeout_s=10),
+        source=SyntheticSource(320, 240, 30),
+    )
+    try:
+        await asyncio.wait_for(c.connect(), 20)
+    finally:
+        await c.close()
+    assert seen == [(expected, expected)]
