@@ -16,7 +16,9 @@ every size and mode alternately (marker, next-frame, next-frame, marker, …) so
 of the machine's load falls on both. `--sessions N` runs N concurrent sessions from this
 one process in each round (fps in is then per session: the slowest one is shown).
 
-Per mode and size: fps out/in, frames lost, per-frame round trip p50/p99 (send of a
+Per mode and size (the round with the median p50 is shown, with every round's p50 beside
+it; fps in is the slowest session of the slowest round, lost the sum of all rounds):
+fps out/in, frames lost, per-frame round trip p50/p99 (send of a
 frame -> its annotated copy decoded here), the client's jitter-buffer hold p50/p99 (first
 packet -> release to the decoder), the rest (latency - hold: encode, network, the mock's
 own buffer, processing, decode), the data channel detection latency, and the CPU % of

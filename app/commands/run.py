@@ -24,6 +24,7 @@ from app.core.events import ErrorEvent, Event, Sample, StateChange
 from app.core.report.fmt import fmt_ms
 from app.core.summary import Aggregator, Summary
 from app.core.targets import TRANSPORTS
+from app.core.transports.jitter_release import DESCRIPTIONS, RELEASES
 
 PROGRESS_EVERY_S = 0.5
 REPORTS = (("--json", "json_out"), ("--csv", "csv_out"), ("--html", "html_out"))
@@ -189,12 +190,9 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
     )
     w.add_argument("--data-channel", action="store_true", help="open a data channel")
     w.add_argument(
-        "--jitter-release",
-        choices=["marker", "next-frame"],
-        default="marker",
-        help="when a received frame leaves the jitter buffer: marker (complete, as "
-        "browsers do; default) or next-frame (aiortc's own, one frame interval later)",
-    )
+        "--jitter-release", choices=RELEASES, default="marker", help="when a received frame "
+        "leaves the jitter buffer: marker (as browsers do; default) or next-frame (aiortc's)",
+    )  # fmt: skip
     w.add_argument(
         "--actions-every",
         type=types["seconds"],
@@ -202,11 +200,6 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
         help="generated video: send a cycle of actions every S seconds",
     )
 
-
-RELEASE_TEXT = {
-    "marker": "on the marker bit (as browsers do)",
-    "next-frame": "when the next frame begins (aiortc's own: +1 frame interval)",
-}
 
 # how each setting is called on this command line, for one-line errors
 LABELS = FLAGS
@@ -348,7 +341,7 @@ def format_summary(s: Summary) -> str:
             if value is not None:
                 lines.append(f"  {label} after {value:.1f} ms")
         if (release := s.connection.get("jitter_release")) is not None:
-            lines.append(f"  frames leave the jitter buffer: {RELEASE_TEXT.get(release, release)}")
+            lines.append(f"  frames leave the jitter buffer: {DESCRIPTIONS.get(release, release)}")
     extensions = s.connection.get("extensions")
     if extensions is not None:
         lines.append(f"  WebSocket extensions: {', '.join(extensions) or 'none'}")

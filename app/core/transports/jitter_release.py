@@ -18,6 +18,12 @@ DEFAULT_RELEASE: Release = "marker"
 QUERY_PARAM = "jitter_release"  # the mock: per connection, over its default
 
 
+DESCRIPTIONS: dict[str, str] = {
+    "marker": "on the marker bit (as browsers do)",
+    "next-frame": "when the next frame begins (aiortc's own: +1 frame interval)",
+}
+
+
 def parse_release(value: object, what: str = "jitter release") -> Release:
     """'marker' or 'next-frame' (also 'next_frame', any case); ValueError naming the
     choices otherwise."""

@@ -24,6 +24,7 @@ mock's peers both use it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from aiortc.jitterbuffer import JitterBuffer, JitterFrame
@@ -108,6 +109,11 @@ def installed_release(receiver: Any) -> Release | None:
     if isinstance(current, MarkerJitterBuffer):
         return "marker"
     return "next-frame" if isinstance(current, JitterBuffer) else None
+
+
+def release_rule(receivers: Iterable[Any]) -> Release | None:
+    """The rule of the first video receiver we know among `receivers` (None: none)."""
+    return next((r for r in map(installed_release, receivers) if r is not None), None)
 
 
 def release_counts(receiver: Any) -> tuple[int, int] | None:
