@@ -365,10 +365,13 @@ def main() -> int:
                 for mode in order(modes, r):
                     result = asyncio.run(measure(base, sampler, args, size, mode))
                     rounds[size][mode].append(result)
+                    cpu = result["cpu"]
                     print(
                         f"  round {r + 1} {size} {mode}: p50 {result['latency_ms']['p50']} ms,"
                         f" hold p50 {result['hold_ms']['p50']} ms, fps in"
-                        f" {result['fps_in_min']}, lost {result['frames_lost']}",
+                        f" {result['fps_in_min']}, lost {result['frames_lost']}, CPU client"
+                        f" {cpu.get('client_pct')} % mock {cpu.get('server_pct')} % rest of the"
+                        f" machine {cpu.get('other_pct')} %",
                         flush=True,
                     )
     finally:
