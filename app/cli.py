@@ -35,6 +35,15 @@ _non_negative = _not_negative(float, "a number")
 _count = _not_negative(int, "a whole number")
 
 
+def _speed(text: str) -> float | None:
+    if text.strip().lower() == "max":
+        return None
+    value = _non_negative(text)
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"speed {text!r} must be above 0 (or max)")
+    return value
+
+
 def _port(text: str) -> int:
     value = _count(text)
     if value > 65535:
@@ -78,6 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_fault_flags(mock)
     mock.add_argument(
+        "--toxic",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        type=_toxic_spec,
+        help="byte-stream toxics on every connection (repeatable), e.g. "
+        "'latency:latency=50,jitter=10;bandwidth:rate=100' (docs/network.md)",
+    )
+    mock.add_argument(
         "--max-message-bytes",
         type=_count,
         default=16 * 1024 * 1024,
@@ -92,6 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mock.add_argument("--timings", action="store_true", help="send x-fal-message timings frames")
     mock.add_argument(
+        "--from",
+        dest="recording",
+        metavar="FILE",
+        help="serve a HAR recording: its replies for its inputs, at its paths and timing",
+    )
+    mock.add_argument(
+        "--from-speed",
+        type=_speed,
+        default=1.0,
+        metavar="X|max",
+        help="the recording's delays divided by X (max: none; default 1)",
+    )
+    mock.add_argument(
         "--marker-release",
         choices=["on", "off"],
         default="on",
@@ -102,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
     from app.commands import calibrate as calibrate_command
+    from app.commands import describe as describe_command
+    from app.commands import replay as replay_command
     from app.commands import run as run_command
     from app.commands import runs as runs_command
 
@@ -110,8 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     run_command.add_parser(sub, types)
     runs_command.add_parser(sub, types)
+    replay_command.add_parser(sub, types)
     calibrate_command.add_parser(sub, types)
+    describe_command.add_parser(sub, types)
     locust_command.add_parser(sub)
+    from app.commands import proxy as proxy_command
+
+    proxy_command.add_parser(sub)
 
     demo = sub.add_parser(
         "demo", help="headless demo: embedded mock + a short test of each transport"
@@ -154,6 +192,16 @@ def _fault_value(f: faultschema.FaultField) -> Callable[[str], float | int]:
     return parse
 
 
+def _toxic_spec(text: str) -> list[object]:
+    from app.core.network.spec import parse_spec
+    from app.core.network.toxics import ToxicError
+
+    try:
+        return list(parse_spec(text))
+    except ToxicError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
     from server_mock import MockConfig
 
@@ -164,6 +212,9 @@ def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
         max_message_bytes=args.max_message_bytes,
         session_timeout_s=args.session_timeout,
         timings=args.timings,
+        recording=args.recording,
+        recording_speed=args.from_speed,
+        toxics=[t for spec in args.toxic for t in spec],
         jitter_release="marker" if args.marker_release == "on" else "next-frame",
         faults=faultschema.FaultConfig(
             **{f.name: getattr(args, f.name) for f in faultschema.fault_fields()}
@@ -185,6 +236,9 @@ async def _serve_mock(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    except ValueError as exc:  # a recording (--from) that cannot be served
+        print(f"rtprobe mock: --from {exc}", file=sys.stderr)
+        return 2
     _tune_gc_for_serving()
     from app.commands.signals import StopSignals
 
@@ -242,14 +296,26 @@ def main(argv: list[str] | None = None) -> int:
             from app.commands import run as run_command
 
             return run_command.main(args)
+        if command == "replay":
+            from app.commands import replay as replay_command
+
+            return replay_command.main(args)
         if command == "runs":
             from app.commands import runs as runs_command
 
             return runs_command.main(args)
+        if command == "describe":
+            from app.commands import describe as describe_command
+
+            return describe_command.main(args)
         if command == "calibrate":
             from app.commands import calibrate as calibrate_command
 
             return calibrate_command.main(args)
+        if command == "proxy":
+            from app.commands import proxy as proxy_command
+
+            return proxy_command.main(args)
         if command == "demo":
             from app.demo import run_demo
 

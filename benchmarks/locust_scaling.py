@@ -7,6 +7,10 @@ report: msg/s achieved, merged p50/p99, send lag p99 (the client's own lateness)
 each worker's CPU in the steady part of the round (from WARM_S after the start to
 TAIL_S before the end, so imports and start-up are not counted). The capacity figure is
 messages per CPU second of the load-generating processes (msg/s over their CPU share).
+In a Locust round the steady part starts once the master's partial report shows every
+user running (workers connect and spawn at their own pace on a loaded machine), so
+waiting for workers is not counted as idle capacity. `--repeat N` runs the three rounds
+N times, alternately, and reports the median ratios (each repetition's too).
 Locust's harness (gevent, its stats, the request events) costs what its worker spends
 above `rtprobe run` alone for the same messages; the goal is a ratio of at least 0.8.
 A round that received nothing fails loudly (exit status 1).
@@ -22,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,13 +78,36 @@ def figures(report: dict[str, Any], cpu_pct: list[float], name: str) -> dict:
     }
 
 
-def _steady(pids: list[int], duration: float) -> Any:
-    """CPU usage of `pids` in the steady part of a round that has just started."""
+def _steady(pids: list[int], duration: float, ready: Any = None) -> Any:
+    """CPU usage of `pids` in the steady part of a round that has just started: from
+    WARM_S after the start (or from when `ready()` turns true, bounded) to TAIL_S before
+    the end."""
     sampler = CpuSampler(pids)
-    time.sleep(WARM_S)  # a benchmark's fixed measuring window, not a wait for a result
+    started = time.monotonic()
+    if ready is None:
+        time.sleep(WARM_S)  # a benchmark's fixed measuring window, not a wait for a result
+        left = duration - WARM_S - TAIL_S
+    else:
+        deadline = started + LIMIT_S
+        while not ready():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Locust round never had all its users running")
+            time.sleep(0.1)  # polling the master's partial report, bounded above
+        left = duration - 1.0 - TAIL_S  # -t counts from the test's start, ~1 s before
     before = sampler.mark()
-    time.sleep(max(0.5, duration - WARM_S - TAIL_S))
+    time.sleep(max(0.5, left))
     return CpuSampler.usage(before, sampler.mark())
+
+
+def _all_running(report: Path, users: int) -> Any:
+    def ready() -> bool:
+        try:
+            data = json.loads(report.read_text())
+        except (OSError, ValueError):
+            return False
+        return bool(data.get("users") == users and data.get("received", 0) > 0)
+
+    return ready
 
 
 def _cpu_of(proc: subprocess.Popen[bytes], timeout_s: float) -> float:
@@ -132,10 +160,12 @@ def on_locust(url: str, workers: int, users: int, rate: float, duration: float, 
                   "--master-bind-port", port, "--expect-workers", str(workers),
                   "--headless", "--only-summary", "-u", str(total), "-r", str(total),
                   "-t", f"{duration:g}", "--transport", "ws", "--target", url,
-                  "--rate", str(rate), "--report-json", str(report)]  # fmt: skip
+                  "--rate", str(rate), "--report-json", str(report),
+                  "--report-every", "0.5"]  # fmt: skip
     master = subprocess.Popen(master_cmd, **quiet)  # type: ignore[call-overload]
     try:
-        usage = _steady([*(p.pid for p in procs), master.pid], duration)
+        pids = [*(p.pid for p in procs), master.pid]
+        usage = _steady(pids, duration, _all_running(report, total))
         _cpu_of(master, duration + LIMIT_S)
         for p in procs:
             _cpu_of(p, LIMIT_S)
@@ -169,26 +199,36 @@ def main() -> int:
     p.add_argument("--users", type=int, default=10, help="users per worker process (10)")
     p.add_argument("--rate", type=float, default=100.0, help="msg/s per user (100)")
     p.add_argument("--duration", type=float, default=10.0, help="seconds per round (10, >= 6)")
+    p.add_argument("--repeat", type=int, default=1, help="alternate the three rounds N times")
     args = p.parse_args()
+    if args.repeat < 1:
+        p.error("--repeat must be at least 1")
     if args.duration < WARM_S + TAIL_S + 2:
         p.error(f"--duration must be at least {WARM_S + TAIL_S + 2:g} s")
     info = machine_info(["locust", "gevent", "websockets"])
     print(f"{args.users} users per worker at {args.rate:g} msg/s each, {args.duration:g} s")
-    rows = []
+    rows: list[dict] = []
+    capacities, scalings = [], []
     with MockProcess() as base, tempfile.TemporaryDirectory() as tmp:
         url = base.replace("http://", "ws://") + ROUTE
         print(HEADER, flush=True)
-        for one in (
-            lambda: rtprobe_alone(url, args.users, args.rate, args.duration, Path(tmp)),
-            lambda: on_locust(url, 1, args.users, args.rate, args.duration, Path(tmp)),
-            lambda: on_locust(url, 2, args.users, args.rate, args.duration, Path(tmp)),
-        ):
-            rows.append(one())
-            print(line(rows[-1]), flush=True)
-    alone, one_worker, two = rows
-    capacity = ratio(one_worker["msgs_per_cpu_s"], alone["msgs_per_cpu_s"])
-    scaling = ratio(two["msgs_per_s"], one_worker["msgs_per_s"])
-    print(f"  per-worker capacity in Locust vs rtprobe run alone: x{fmt(capacity, 2)} (goal 0.8)")
+        for _ in range(args.repeat):
+            trio = []
+            for one in (
+                lambda: rtprobe_alone(url, args.users, args.rate, args.duration, Path(tmp)),
+                lambda: on_locust(url, 1, args.users, args.rate, args.duration, Path(tmp)),
+                lambda: on_locust(url, 2, args.users, args.rate, args.duration, Path(tmp)),
+            ):
+                trio.append(one())
+                print(line(trio[-1]), flush=True)
+            alone, one_worker, two = trio
+            capacities.append(ratio(one_worker["msgs_per_cpu_s"], alone["msgs_per_cpu_s"]))
+            scalings.append(ratio(two["msgs_per_s"], one_worker["msgs_per_s"]))
+            rows += trio
+    capacity, scaling = statistics.median(capacities), statistics.median(scalings)
+    each = ", ".join(f"x{fmt(c, 2)}" for c in capacities)
+    print(f"  per-worker capacity in Locust vs rtprobe run alone: x{fmt(capacity, 2)} "
+          f"(median of {each}; goal 0.8)")  # fmt: skip
     print(f"  2 workers vs 1: x{fmt(scaling, 2)} msg/s")
     if args.json_out:
         write_json(
@@ -200,7 +240,9 @@ def main() -> int:
                 "duration_s": args.duration,
                 "rounds": rows,
                 "capacity_ratio": capacity,
+                "capacity_ratios": capacities,
                 "scaling_2_vs_1": scaling,
+                "scaling_ratios": scalings,
                 "loadavg_end": os.getloadavg(),
             },
         )

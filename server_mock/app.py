@@ -22,9 +22,12 @@ from starlette.websockets import WebSocket
 
 from app import __version__
 from app.core import faultschema
+from app.core.network import api as toxics_api
+from app.core.network.toxics import ToxicError
+from app.core.network.toxicset import ToxicSet
 from app.core.transports import jitter_release
 from app.core.transports.jitter_release import Release
-from server_mock import sse, ws
+from server_mock import sse, toxics, ws
 from server_mock.apps import diffusion, echo
 from server_mock.apps.validate import InvalidInput
 from server_mock.auth import DEFAULT_TOKEN_EXPIRATION_S, MAX_TOKEN_EXPIRATION_S, TokenStore
@@ -153,6 +156,32 @@ async def faults_admin(request: Request) -> Response:
     return JSONResponse(faultschema.to_json(config.faults))
 
 
+async def toxics_admin(request: Request) -> Response:
+    """The server's byte-stream toxics, live, with Toxiproxy's toxic endpoints (a sibling
+    of /_mock/faults: toxics are a named list of typed objects, not scalar settings).
+    PUT replaces them all with `{"spec": "latency:latency=50;…"}` (docs/network.md)."""
+    state = request.app.state
+    if request.method != "GET" and not state.tokens.key_ok(request.headers.get("authorization")):
+        return _error(401, "missing or invalid 'Authorization: Key …' header")
+    if request.method == "PUT":
+        try:
+            body = await _json_body(request)
+            spec = body.get("spec", "")
+            if not isinstance(spec, str):
+                raise ToxicError("spec must be a string of toxics")
+            state.toxics.replace(toxics.check_query({"toxic": spec}))
+        except (InvalidInput, ToxicError) as exc:
+            return _error(400, str(exc))
+        log.info("toxics changed: %s", spec or "none")
+        return JSONResponse([t.to_json() for t in state.toxics.toxics])
+    response = await toxics_api.toxics_request(
+        request, state.toxics, request.path_params.get("toxic")
+    )
+    if request.method != "GET" and response.status_code < 300:
+        log.info("toxics changed: %d now", len(state.toxics.toxics))
+    return response
+
+
 async def health(request: Request) -> Response:
     return JSONResponse(
         {
@@ -176,8 +205,8 @@ async def http_app(request: Request) -> Response:
             + ", mock/".join(sorted(APPS))
             + ")",
         )
-    if path == "openapi.json" and request.method == "GET":
-        return JSONResponse(_openapi(alias, app))
+    if path in ("openapi.json", "asyncapi.json") and request.method == "GET":
+        return _metadata(request, alias, app, path)
     if request.method != "POST":
         return _error(405, "use POST")
     if not request.app.state.tokens.key_ok(request.headers.get("authorization")):
@@ -185,6 +214,7 @@ async def http_app(request: Request) -> Response:
     config: MockConfig = request.app.state.config
     try:
         faults = Faults.for_session(lambda: config.faults, request.query_params)
+        toxics.check_query(request.query_params)  # applied by the byte-stream wrapper
         body = await _json_body(request)
         if path == "stream" and app.sse is not None:
             events = app.sse(body)
@@ -194,7 +224,7 @@ async def http_app(request: Request) -> Response:
             await faults.slow_start()
             await faults.delay()
             return JSONResponse(await app.run(body))
-    except FaultParamError as exc:  # the query, not the body: a bad request
+    except (FaultParamError, ToxicError) as exc:  # the query, not the body: a bad request
         log.warning("http %s: bad fault parameter: %s", request.url.path, exc)
         return _error(400, str(exc))
     except InvalidInput as exc:
@@ -206,32 +236,15 @@ async def http_app(request: Request) -> Response:
     return _error(404, f"mock/{alias} serves no HTTP route /{path}")
 
 
-def _openapi(alias: str, app: MockApp) -> dict[str, Any]:
-    paths: dict[str, Any] = {}
-    for path, route in app.realtime.items():
-        paths[f"/{path}"] = {
-            "post": {
-                "x-fal-protocol": {
-                    "type": "realtime",
-                    "realtimeMode": route.mode,
-                    "contentType": "application/msgpack",
-                    "config": {
-                        "buffering": route.buffering,
-                        "sessionTimeout": route.session_timeout_s,
-                        "maxBatchSize": route.max_batch_size,
-                    },
-                }
-            }
-        }
-    for path in app.raw_ws:
-        paths[f"/{path}"] = {"post": {"x-fal-protocol": {"type": "websocket"}}}
-    if app.sse is not None:
-        paths["/stream"] = {"post": {"responses": {"200": {"content": {"text/event-stream": {}}}}}}
-    return {
-        "openapi": "3.0.3",
-        "info": {"title": f"mock/{alias}", "version": __version__, "description": app.description},
-        "paths": paths,
-    }
+def _metadata(request: Request, alias: str, app: MockApp, path: str) -> Response:
+    """The app's OpenAPI (and, for a WMA app, AsyncAPI) document: server_mock/openapi.py."""
+    from server_mock import openapi
+
+    if path == "asyncapi.json":
+        doc = openapi.asyncapi(alias)
+        return JSONResponse(doc) if doc else _error(404, f"mock/{alias} publishes no AsyncAPI")
+    timeout = request.app.state.config.session_timeout_s
+    return JSONResponse(openapi.openapi(alias, app, version=__version__, session_timeout_s=timeout))
 
 
 # -- WebSocket -------------------------------------------------------------------------
@@ -261,6 +274,7 @@ async def ws_app(websocket: WebSocket) -> None:
     try:
         faults = Faults.for_session(lambda: config.faults, websocket.query_params)
         max_buffering = parse_max_buffering(websocket.query_params.get("max_buffering"))
+        toxics.check_query(websocket.query_params)
         release = jitter_release_of(websocket)
     except ValueError as exc:
         await _deny(websocket, 400, str(exc))
@@ -301,6 +315,8 @@ def create_app(config: MockConfig | None = None) -> Starlette:
             Route("/health", health),
             Route("/tokens/", tokens, methods=["POST"]),
             Route("/_mock/faults", faults_admin, methods=["GET", "PUT"]),
+            Route("/_mock/toxics", toxics_admin, methods=["GET", "POST", "PUT"]),
+            Route("/_mock/toxics/{toxic}", toxics_admin, methods=["GET", "POST", "DELETE"]),
             Route("/tokens", tokens, methods=["POST"]),
             Route("/{owner}/{alias}", http_app, methods=["GET", "POST"]),
             Route("/{owner}/{alias}/{path:path}", http_app, methods=["GET", "POST"]),
@@ -310,4 +326,5 @@ def create_app(config: MockConfig | None = None) -> Starlette:
     app.state.config = config
     app.state.tokens = TokenStore(config.key)
     app.state.sessions = 0
+    app.state.toxics = ToxicSet(config.toxics)
     return app

@@ -15,11 +15,14 @@ from contextlib import contextmanager
 from types import TracebackType
 
 import uvicorn
+from starlette.applications import Starlette
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from server_mock import logsafe
 from server_mock.app import create_app
 from server_mock.config import MockConfig
 from server_mock.sse import InjectedDisconnect
+from server_mock.toxics import toxic_protocol
 from server_mock.wsprotocol import CappedWebSocketProtocol
 
 log = logging.getLogger("server_mock")
@@ -69,6 +72,7 @@ class MockServer:
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
         self._sock: socket.socket | None = None
+        self.app: Starlette | None = None  # the ASGI app, once started
         self.base_url = ""
 
     @property
@@ -77,9 +81,18 @@ class MockServer:
 
     async def start(self) -> str:
         """Start serving in the running loop; return `http://HOST:PORT`."""
+        if self.config.recording:  # before binding: a bad file is one line, no port taken
+            from server_mock import recorded
+
+            app = recorded.create_recorded_app(self.config, recorded.load(self.config.recording))
+        else:
+            app = create_app(self.config)
         self._sock = _bind(self.config.host, self.config.port)
+        self.app = app
         uv_config = uvicorn.Config(
-            create_app(self.config),
+            app,
+            # every connection's bytes pass through its toxics (server_mock/toxics.py)
+            http=toxic_protocol(AutoHTTPProtocol, app.state.toxics),
             log_level=self.log_level,
             access_log=self.log_level == "debug",
             lifespan="off",

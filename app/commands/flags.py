@@ -26,4 +26,5 @@ FLAGS: dict[str, str] = {
     "signaling": "--signaling",
     "jitter_release": "--jitter-release",
     "actions_every_s": "--actions-every",
+    "record": "--record",
 }

@@ -8,15 +8,23 @@ are added to Locust's parser by the locustfile; Locust prints its help before it
 loads one, so `rtprobe locust --help` prints Locust's and then rtprobe's.
 A `-f/--locustfile` among ARGS replaces ours (a locustfile of one's own that imports
 `app.load.users`).
+
+`--mock` (rtprobe's, taken out before Locust sees the rest) starts the embedded mock on
+127.0.0.1 for the run, as `rtprobe run --mock` does, and passes `--mock-url` to Locust,
+which then runs as a child: SIGINT and SIGTERM are handed to it, and the mock stops
+when it ends. It serves this machine only: load machines elsewhere need
+`rtprobe mock --host 0.0.0.0` and `--mock-url http://THAT-HOST:PORT` (README).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import app
@@ -55,6 +63,12 @@ def rtprobe_help() -> str:
 
     parser = argparse.ArgumentParser(prog="rtprobe locust", add_help=False, usage=argparse.SUPPRESS)
     options.add_arguments(parser)
+    parser.add_argument(
+        "--mock",
+        action="store_true",
+        help="(rtprobe locust only) start the embedded mock on 127.0.0.1 for the run and "
+        "resolve app ids on it",
+    )
     return parser.format_help().strip()
 
 
@@ -62,6 +76,8 @@ def main(args: list[str]) -> int:
     if importlib.util.find_spec("locust") is None:
         print(MISSING, file=sys.stderr)
         return 2
+    if "--mock" in args:
+        return with_mock([a for a in args if a != "--mock"])
     cmd = command(args)
     if "-h" in args or "--help" in args:
         code = subprocess.call(cmd, env=environment())
@@ -72,3 +88,33 @@ def main(args: list[str]) -> int:
     if os.name == "posix":
         os.execve(cmd[0], cmd, environment())  # Locust replaces this process
     return subprocess.call(cmd, env=environment())
+
+
+def with_mock(args: list[str]) -> int:
+    """Locust as a child, against the embedded mock on 127.0.0.1, stopped after."""
+    from server_mock.process import MockProcess
+
+    if any(a == "--mock-url" or a.startswith("--mock-url=") for a in args):
+        print("rtprobe locust: give --mock or --mock-url, not both", file=sys.stderr)
+        return 2
+    mock = MockProcess()
+    try:
+        base = mock.start()
+    except (RuntimeError, OSError) as exc:
+        mock.stop()
+        print(f"rtprobe locust: the mock did not start: {exc}", file=sys.stderr)
+        return 2
+    try:
+        child = subprocess.Popen(command([*args, "--mock-url", base]), env=environment())
+
+        def forward(signum: int, frame: FrameType | None) -> None:
+            child.send_signal(signum)
+
+        previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            return child.wait()
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+    finally:
+        mock.stop()

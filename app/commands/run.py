@@ -11,7 +11,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from app.commands import outputs
+from app.commands import outputs, record_flag
 from app.commands.checkpoint import JSON_EVERY_S, Checkpoints, checkpoint_every
 from app.commands.flags import FLAGS
 from app.commands.signals import StopSignals
@@ -158,6 +158,7 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
         metavar="EXPR",
         help="threshold, e.g. 'p99<50ms' or 'errors==0'; exit 1 when one fails",
     )
+    record_flag.add_argument(p)
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.add_argument(
         "--no-history", action="store_true", help="do not store this run in the run history"
@@ -386,11 +387,12 @@ def check_outputs(args: argparse.Namespace) -> None:
         path = getattr(args, attr)
         if path is not None:
             outputs.check(flag, path)
+    record_flag.check(args)
 
 
 async def _execute(args: argparse.Namespace) -> Outcome:
     """Run, write the reports asked for, and say which signal (if any) cut it short."""
-    from app.core.engine.run import run
+    from app.core.engine.run import RunControl, run
 
     check_outputs(args)
     with StopSignals() as stops:  # first: a signal during the mock's start counts too
@@ -405,12 +407,14 @@ async def _execute(args: argparse.Namespace) -> Outcome:
                 stack.callback(mock.stop)
                 mock.spawn()
                 base_url = await asyncio.to_thread(mock.wait_listening)
-            config = build_config(args, base_url)
+            config, recorder = record_flag.recording(args, build_config(args, base_url))
             thresholds = [assertions.parse(a) for a in args.asserts]
             agg = Aggregator(transport=config.transport, target=config.target.display)
             progress = Progress(agg, enabled=sys.stderr.isatty() and not args.quiet)
             reached = Reached()
             sinks: list[Callable[[Event], None]] = [agg.feed, reached.feed]
+            if recorder is not None:
+                sinks.append(recorder.feed)
             timeline = None
             writer = None
             if args.csv_out:
@@ -433,14 +437,17 @@ async def _execute(args: argparse.Namespace) -> Outcome:
 
             checkpoints = Checkpoints(agg, writer, args.json_out, args.json_every)
             checkpoints.start()  # what a kill -9 leaves: the CSV and a JSON checkpoint
+            control = RunControl(stops.stop)
             try:
                 if not stops.stop.is_set():
-                    await stops.finish(run(config, emit, stops.stop))
+                    await stops.finish(run(config, emit, control))
             finally:
                 await checkpoints.stop()
                 progress.done()
             summary = agg.summary()
             write_errors = _write_reports(args, summary, timeline, stops.name)
+            if (failed := record_flag.finish(args, recorder, control.redactor)) is not None:
+                write_errors.append(failed)
             failures = [r for t in thresholds if (r := t.check(summary))]
             history_warning = None
             if not args.no_history:

@@ -9,6 +9,7 @@ the buttons belong to the panel that composes this form.
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -31,9 +32,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.assets import asset_path
+from app.core.discovery.describe import Usage
 from app.core.errors import TargetError
 from app.core.sessions import registry
 from app.gui.connection_settings import EXAMPLES, ConnectionSettings, check_payload
+from app.gui.route_picker import RoutePicker
 
 VIDEO_SIZES = ("320x240", "640x480", "1280x720")
 SAMPLE_LABEL = "sample video (bundled)"
@@ -96,7 +99,16 @@ class ConnectionForm(QWidget):
         self.load_payload.clicked.connect(self._load_payload_dialog)
         row.addWidget(self.load_payload)
         form.addRow("transport", row)
-        form.addRow("target", self.target)
+        # beside it, the app's routes from its openapi.json (app.gui.route_picker)
+        self.route_picker = RoutePicker()
+        self.target.textChanged.connect(self.route_picker.follow)
+        self.target.textEdited.connect(self.route_picker.watch)
+        self.route_picker.sigRoutePicked.connect(self._apply_route)
+        self.route_picker.sigSchemaChanged.connect(self.validate)
+        target_row = QHBoxLayout()
+        target_row.addWidget(self.target, 3)
+        target_row.addWidget(self.route_picker, 2)
+        form.addRow("target", target_row)
         form.addRow("payload", self.payload)
         form.addRow("", self.payload_error)
         form.addRow("headers", self.headers)
@@ -263,15 +275,33 @@ class ConnectionForm(QWidget):
             w.setEnabled(not generated)
             w.setToolTip(GENERATED_TIP if generated else w.property("tip") or "")
 
+    def _apply_route(self, usage: Usage) -> None:
+        """A route picked from the app's openapi.json: its transport, target,
+        max_buffering and an example payload built from its input schema."""
+        if usage.route.transport is not None:
+            self.transport.blockSignals(True)  # keep the target: no example swap
+            self.transport.setCurrentText(usage.route.transport)
+            self.transport.blockSignals(False)
+            self._show_transport(usage.route.transport)
+        self.target.setText(usage.target)
+        self.max_buffering.setValue(usage.max_buffering or 0)
+        if usage.route.transport != "webrtc":
+            self.payload.setPlainText(json.dumps(usage.example, default=str))
+        self.validate()
+
     def validate(self) -> bool:
-        """Check the payload as the run would; say why under it, and tell the panel."""
+        """Check the payload as the run would; say why under it, and tell the panel.
+        A picked route's schema is checked too, shown in amber: it does not block."""
         try:
             check_payload(self.settings())
         except TargetError as exc:
             self.payload_error.setText(str(exc))
+            self.payload_error.setStyleSheet("color: #D55E00")
             self.valid = False
         else:
-            self.payload_error.setText("")
+            problem = self.route_picker.schema_problem(self.payload.toPlainText())
+            self.payload_error.setText(problem or "")
+            self.payload_error.setStyleSheet("color: #B8860B")
             self.valid = True
         self.sigValid.emit(self.valid)
         return self.valid

@@ -61,6 +61,7 @@ from app.gui.counter_strip import CounterStrip
 from app.gui.counters import counter_texts
 from app.gui.inspector import MessageInspector
 from app.gui.plots import LivePlots
+from app.gui.record_toggle import RecordToggle
 from app.gui.run_colours import state_colour
 from app.gui.run_progress import RunProgress
 from app.gui.stats_plots import StatsPlots
@@ -145,6 +146,8 @@ class ConnectionPanel(QFrame):
         outer.addLayout(title)
 
         self.form = ConnectionForm()
+        self.form.route_picker.base_provider = lambda: self.mock_base
+        self.form.route_picker.key_provider = lambda: self.key_provider()
         self.form.sigTitle.connect(self.title.setText)
         self.form.sigError.connect(self.show_error)
         # the form's widgets, as the window and the tests know them
@@ -219,6 +222,7 @@ class ConnectionPanel(QFrame):
         self.stop_button.clicked.connect(self.stop)
         self.clear_button = QPushButton("Clear")
         self.clear_button.clicked.connect(self.clear)
+        self.record = RecordToggle(self)  # app/gui/record_toggle.py: runs to a HAR file
         for w in (
             self.send_once,
             self.rate,
@@ -228,6 +232,7 @@ class ConnectionPanel(QFrame):
             self.timed,
             self.stop_button,
             self.clear_button,
+            self.record,
         ):
             controls.addWidget(w)
         return controls

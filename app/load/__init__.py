@@ -9,6 +9,8 @@ part imports core and Locust (hence gevent); core never imports it (import-linte
 - `users.py`: one Locust user is one rtprobe session on that loop;
 - `recorder.py`: a worker's events into Locust's request events and windowed
   aggregators; `wire.py`: such a window as msgpack-safe data, and its merge;
+- `seconds.py`: per-second counters and HDR histograms, for the over-time plots;
+  `samples.py`: a window's samples, for the master's one CSV (`--report-csv`);
 - `merged.py`: the master's merged result, its reports and `--assert`;
 - `plugin.py`: the Locust event listeners tying these together; `options.py`: the
   rtprobe flags Locust's parser gets; `buckets.py`: 3-significant-figure buckets;

@@ -78,13 +78,15 @@ def add_arguments(parser: Any) -> None:
     g.add_argument(
         "--report-csv",
         default="",
-        help="every sample as CSV: one file per worker process, NAME.<host>-<pid>.csv",
+        help="every sample of every worker as one CSV, written by the master "
+        "(the columns of rtprobe run --csv)",
     )
     g.add_argument(
         "--report-every",
         type=float,
         default=REPORT_EVERY_S,
-        help=f"rewrite the JSON report (partial) every S seconds (default {REPORT_EVERY_S:g})",
+        help=f"rewrite the JSON and HTML reports (partial) every S seconds "
+        f"(default {REPORT_EVERY_S:g})",
     )
     g.add_argument(
         "--assert",

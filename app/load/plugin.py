@@ -6,10 +6,13 @@
   process), the merged result (`Coordinator`), with the options checked first: a bad
   flag, threshold or report path ends the run with one line and exit code 2.
 - every 3 s a worker's `report_to_master` carries its window; the master's
-  `worker_report` merges it. The master rewrites the partial JSON every few seconds.
+  `worker_report` merges it. The master rewrites the partial JSON and HTML every few
+  seconds, and writes the CSV as samples arrive.
 - `test_stopping`: the master asks each worker to drain (`rtprobe_drain`): a worker
   stops its sessions, waits for them, and sends its last window (`rtprobe_final`);
   the master waits for every worker's (bounded), so the accounting holds at the end.
+  A worker Locust marks missing (killed, its link gone) is not waited for: it is
+  counted lost, said in the report and on stderr, and the exit code is 1.
 - `test_stop`: the final reports; `quitting`: the summary and `--assert`, which sets
   the exit code (0 when every threshold holds, 1 when one fails or when no session
   reached the target; otherwise Locust's own rule).
@@ -24,7 +27,7 @@ from typing import Any
 
 import gevent
 from locust import events
-from locust.runners import MasterRunner, WorkerRunner
+from locust.runners import STATE_MISSING, MasterRunner, WorkerRunner
 
 from app.core.errors import ProbeError
 from app.load import buckets, options
@@ -58,6 +61,7 @@ class Coordinator:
         opts = environment.parsed_options
         self.json_path = str(getattr(opts, "report_json", "") or "")
         self.html_path = str(getattr(opts, "report_html", "") or "")
+        self.csv_path = str(getattr(opts, "report_csv", "") or "")
         self.every_s = float(getattr(opts, "report_every", options.REPORT_EVERY_S) or 0)
         self.thresholds = parse_thresholds(list(getattr(opts, "asserts", []) or []))
         self.run = MergedRun()
@@ -66,10 +70,11 @@ class Coordinator:
         self._writer: gevent.Greenlet | None = None
 
     def test_start(self) -> None:
-        self.run = MergedRun()
+        self.run.close_csv()
+        self.run = MergedRun(self.csv_path)
         self.started = True
         self.written_final = False
-        if self._writer is None and self.every_s > 0 and self.json_path:
+        if self._writer is None and self.every_s > 0 and (self.json_path or self.html_path):
             self._writer = gevent.spawn(self._write_forever)
 
     def _write_forever(self) -> None:
@@ -77,7 +82,7 @@ class Coordinator:
             gevent.sleep(self.every_s)
             if self.started and not self.written_final:
                 self.note_local_users()
-                for line in self.run.write(self.json_path, "", final=False):
+                for line in self.run.write(self.json_path, self.html_path, final=False):
                     logger.error(line)
 
     def note_local_users(self) -> None:
@@ -94,15 +99,25 @@ class Coordinator:
             return
         if not isinstance(runner, MasterRunner):
             return
-        expected = [c.id for c in runner.clients.all]
+        lost = {c.id for c in runner.clients.all if c.state == STATE_MISSING}
+        expected = {c.id for c in runner.clients.all} - lost
         for client_id in expected:
-            runner.send_message(DRAIN, None, client_id)
+            try:
+                runner.send_message(DRAIN, None, client_id)
+            except Exception as exc:  # a link gone: any of Locust's RPC errors
+                logger.warning("rtprobe: cannot ask worker %s for its results: %s", client_id, exc)
         deadline = time.monotonic() + DRAIN_TIMEOUT_S + 5
-        while time.monotonic() < deadline and not set(expected) <= self.run.finals:
+        while time.monotonic() < deadline and not expected <= self.run.finals:
+            present = {c.id: c.state for c in runner.clients.all}
+            gone = {w for w in expected if present.get(w, STATE_MISSING) == STATE_MISSING}
+            gone -= self.run.finals
+            lost |= gone
+            expected -= gone
             gevent.sleep(0.05)
-        missing = set(expected) - self.run.finals
-        if missing:
-            logger.warning("rtprobe: no last window from %d worker(s)", len(missing))
+        lost |= expected - self.run.finals
+        self.run.lost |= lost
+        if lost:
+            logger.warning("rtprobe: no last window from %d worker(s)", len(lost))
 
     def final(self, worker: str, data: Any) -> None:
         if isinstance(data, dict):
@@ -137,6 +152,15 @@ def _on_parser(parser: Any, **_: Any) -> None:
 
 @events.init.add_listener
 def _on_init(environment: Any, runner: Any = None, **_: Any) -> None:
+    try:
+        _init(environment, runner)
+    finally:
+        # the hub has not run since the imports (seconds of numpy, aiortc, …): its clock
+        # is that old, and Locust's `-t` timer, armed next, would fire that much early
+        gevent.get_hub().loop.update_now()
+
+
+def _init(environment: Any, runner: Any) -> None:
     global _coordinator
     buckets.install()
     if runner is None:
@@ -182,7 +206,12 @@ def _check(environment: Any) -> None:
 
     opts = environment.parsed_options
     options.config_from_options(opts, environment.host)
-    for flag, attr in (("--report-json", "report_json"), ("--report-html", "report_html")):
+    reports = (
+        ("--report-json", "report_json"),
+        ("--report-html", "report_html"),
+        ("--report-csv", "report_csv"),
+    )
+    for flag, attr in reports:
         path = getattr(opts, attr, "")
         if path:
             outputs.check(flag, path)
@@ -237,7 +266,14 @@ def _on_quitting(environment: Any, **_: Any) -> None:
         for line in errors:
             print(line, file=sys.stderr)
         code = coordinator.verdict()
-        if errors:
+        if coordinator.run.lost:
+            print(
+                f"rtprobe locust: {len(coordinator.run.lost)} worker process(es) lost before "
+                "their last results: the merged report lacks what they measured after their "
+                "last report",
+                file=sys.stderr,
+            )
+        if errors or coordinator.run.lost:
             code = 1
         if code is not None:
             environment.process_exit_code = code

@@ -1,8 +1,9 @@
 """What one worker process does with its sessions' events.
 
 On the engine loop's thread, `Recorder.feed` folds every event into the current window
-(an `Aggregator`), queues each measured `Sample` for Locust, and writes the optional
-per-sample CSV and (tests only) the raw round trips. On the gevent side, `LocustFeed`
+(an `Aggregator`) and its seconds (`SecondsWindow`, for the over-time plots), keeps its
+samples when the master writes a CSV (`SampleRows`), queues each measured `Sample` for
+Locust, and (tests only) keeps the raw round trips. On the gevent side, `LocustFeed`
 drains that queue and fires one Locust request event per message (and, for video, per
 marked frame that came back, under "TARGET frames"), so Locust's own table, charts and
 CSV count what the HDR figures count (`deque` appends and pops are thread-safe;
@@ -19,15 +20,15 @@ from __future__ import annotations
 import collections
 import json
 import os
-import socket
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from app.core.events import Event, FrameSample, Sample, StateChange
-from app.core.report.csv import CsvSampleWriter
 from app.core.summary import Aggregator
 from app.load import wire
+from app.load.samples import SampleRows
+from app.load.seconds import SecondsWindow
 
 DUMP_ENV = "RTPROBE_LOAD_DUMP"  # tests: a directory each worker writes its raw samples to
 DRAIN_EVERY_S = 0.05
@@ -41,16 +42,16 @@ class MessageFailed(Exception):
 class Recorder:
     """One worker's results: windows for the master, samples for Locust."""
 
-    def __init__(self, transport: str, target: str, csv_path: str = "") -> None:
+    def __init__(self, transport: str, target: str, keep_samples: bool = False) -> None:
         self.transport = transport
         self.target = target
         self.window = Aggregator(transport=transport, target=target)
         self.states: dict[int, str] = {}
         self.for_locust: collections.deque[Sample | FrameSample] = collections.deque()
         self.offset_ns = wire.clock_offset_ns()
-        self.csv: CsvSampleWriter | None = None
-        if csv_path:
-            self.csv = CsvSampleWriter(csv_path_of(csv_path)).__enter__()
+        self.seconds = SecondsWindow(self.offset_ns)
+        self.keep_samples = keep_samples
+        self.samples = SampleRows(self.offset_ns)
         dump = os.environ.get(DUMP_ENV)
         self.raw: list[int] | None = [] if dump else None
         self.sent = 0  # every measured message of this process (for the dump)
@@ -73,9 +74,10 @@ class Recorder:
     def feed(self, event: Event) -> None:
         """On the loop thread, every event of every session of this process."""
         self.window.feed(event)
+        self.seconds.feed(event)
         if isinstance(event, Sample):
-            if self.csv is not None:
-                self.csv.feed(event)
+            if self.keep_samples:
+                self.samples.feed(event)
             if not event.warmup:
                 self.sent += 1
                 if event.outcome == "timed_out" and event.session in self.stopping:
@@ -96,26 +98,20 @@ class Recorder:
         self.window = Aggregator(transport=self.transport, target=self.target)
         self.window.info = dict(old.info)  # later snapshots are not taken for the first
         self.states = {}
-        if self.csv is not None:
-            self.csv.flush()
-        return wire.encode(old, states, self.offset_ns)
+        data = wire.encode(old, states, self.offset_ns)
+        data["seconds"] = self.seconds.encode()
+        self.seconds = SecondsWindow(self.offset_ns)
+        if self.keep_samples:
+            data["samples"] = self.samples.encode()
+            self.samples = SampleRows(self.offset_ns)
+        return data
 
     def close(self) -> None:
-        """At the end of a test: the CSV closed, the raw samples dumped (tests)."""
-        if self.csv is not None:
-            self.csv.close()
-            self.csv = None
+        """At the end of a test: the raw samples dumped (tests)."""
         dump = os.environ.get(DUMP_ENV)
         if dump and self.raw is not None:
             path = Path(dump) / f"worker-{os.getpid()}.json"
             path.write_text(json.dumps({"sent": self.sent, "rtt_ns": self.raw}))
-
-
-def csv_path_of(path: str) -> str:
-    """NAME.csv -> NAME.<host>-<pid>.csv: each worker process writes its own file."""
-    p = Path(path)
-    stem = p.name[: -len(p.suffix)] if p.suffix else p.name
-    return str(p.with_name(f"{stem}.{socket.gethostname()}-{os.getpid()}{p.suffix or '.csv'}"))
 
 
 class LocustFeed:

@@ -68,8 +68,8 @@ class WorkerSide:
     def _recorder_for(self, config: RunConfig) -> Recorder:
         display = config.target.display
         if self.recorder is None:
-            csv = getattr(self.environment.parsed_options, "report_csv", "") or ""
-            self.recorder = Recorder(config.transport, display, csv)
+            csv = bool(getattr(self.environment.parsed_options, "report_csv", ""))
+            self.recorder = Recorder(config.transport, display, keep_samples=csv)
         elif (self.recorder.transport, self.recorder.target) != (config.transport, display):
             raise TargetError(
                 f"one transport and target per test: {self.recorder.transport} "

@@ -40,6 +40,11 @@ entry = locust.stats.StatsEntry(locust.stats.RequestStats(), "n", "ws")
 for ms in (0.412, 0.412, 0.587):
     entry.log(ms, 0)
 print(sorted(entry.response_times.items()), entry.get_response_time_percentile(0.5))
+print(entry.to_string(current=False))
+print(entry.percentile())
+w = locust.stats.StatsCSV.__new__(locust.stats.StatsCSV)
+w.percentiles_to_report, w.percentiles_na = [0.5, 1.0], ["N/A", "N/A"]
+print(w._percentile_fields(entry))
 """
 
 
@@ -50,4 +55,10 @@ def test_install_makes_locusts_statistics_keep_sub_millisecond_times() -> None:
         [sys.executable, "-c", INSTALLED], capture_output=True, text=True, timeout=60, env=env
     )
     assert done.returncode == 0, done.stderr[-1000:]
-    assert done.stdout.split() == ["[(0.412,", "2),", "(0.587,", "1)]", "0.412"]
+    buckets, table, percentiles, csv_fields = done.stdout.splitlines()
+    assert buckets.split() == ["[(0.412,", "2),", "(0.587,", "1)]", "0.412"]
+    # the console tables and Locust's CSV print them so, not as whole milliseconds
+    assert table.split()[:8] == ["ws", "n", "3", "0(0.00%)", "|", "0.47", "0.412", "0.587"]
+    assert percentiles.split()[2:5] == ["0.412", "0.412", "0.587"]  # 50, 66, 75 %
+    assert percentiles.split()[-2:] == ["0.587", "3"]  # 100 %, then the count
+    assert csv_fields == "['0.412', '0.587']"

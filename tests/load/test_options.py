@@ -56,3 +56,21 @@ def test_the_key_comes_from_the_environment_never_a_flag(monkeypatch: pytest.Mon
     assert config.credentials.key == "id:secret"
     with pytest.raises(SystemExit):
         _parse("--key", "id:secret")
+
+
+def test_webrtc_users_get_the_source_size_and_fps_given(tmp_path) -> None:
+    video = tmp_path / "clip.mp4"
+    video.write_bytes(b"")  # the path is checked when the session opens it, not here
+    opts = _parse("--transport", "webrtc", "--target", "mock/yolo/webrtc", "--mock-url",
+                  "http://127.0.0.1:9000", "--size", "320x240", "--fps", "15",
+                  "--source", f"file:{video}", "--mode", "v2v")  # fmt: skip
+    params = options.config_from_options(opts).webrtc
+    assert (params.width, params.height, params.fps) == (320, 240, 15.0)
+    assert params.source == f"file:{video}" and params.mode == "v2v"
+
+
+def test_a_bad_video_size_is_refused_in_one_line() -> None:
+    opts = _parse("--transport", "webrtc", "--target", "ws://127.0.0.1:9/x", "--size", "big")
+    with pytest.raises(TargetError, match="--size") as err:
+        options.config_from_options(opts)
+    assert "\n" not in str(err.value)

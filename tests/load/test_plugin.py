@@ -1,40 +1,28 @@
-"""Locust runs with rtprobe's locustfile on 127.0.0.1: a master with two worker
-processes, and `--processes 2`, each against the mock for a few seconds.
-
-Each worker also dumps every round trip it measured (RTPROBE_LOAD_DUMP, tests only),
-so the merged report can be checked against one histogram fed every sample.
-"""
+"""Locust runs with rtprobe's locustfile on 127.0.0.1 (WebSocket users): a master with
+two worker processes, and `--processes 2`, each against the mock for a few seconds;
+bad flags, a target that refuses, the web UI. Other transports: `test_transports.py`."""
 
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
 from pathlib import Path
 
-from app.commands.locust import LOCUSTFILE
-from app.core.metrics import LatencyHistogram
-from app.load.recorder import DUMP_ENV
-from tests.load import needs_locust
+from tests.load import locustrun, needs_locust
 
 needs_locust()
 
-ROOT = Path(__file__).resolve().parents[2]
 RUN_S = 3
 LIMIT_S = 60  # each Locust process, from start to exit
 ORPHAN_LIMIT_S = 30  # below the minute an orphaned worker waits for its master
 
 
 def _env(dump: Path) -> dict[str, str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), **{DUMP_ENV: str(dump)})
-    env.pop("FAL_KEY", None)
-    return env
+    return locustrun.env(dump)
 
 
 def _locust(*args: str) -> list[str]:
-    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *args]
+    return locustrun.locust(*args)
 
 
 def _run_flags(mock_url: str, report: Path, *extra: str) -> list[str]:
@@ -46,29 +34,11 @@ def _run_flags(mock_url: str, report: Path, *extra: str) -> list[str]:
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return locustrun.free_port()
 
 
 def _check_exact(report: Path, dump: Path, workers: int) -> dict:
-    """The merged report holds exactly what the workers measured."""
-    data = json.loads(report.read_text())
-    dumps = [json.loads(p.read_text()) for p in sorted(dump.glob("worker-*.json"))]
-    assert len(dumps) == workers
-    assert data["workers"] == workers and data["users"] == 4
-    assert "partial" not in data
-    rtts = [ns for d in dumps for ns in d["rtt_ns"]]
-    assert data["rtt_ms"]["count"] == len(rtts) > 0  # merged count == sum of the workers'
-    assert data["sent"] == sum(d["sent"] for d in dumps)
-    one = LatencyHistogram()
-    for ns in rtts:
-        one.record_ns(ns)
-    assert data["rtt_ms"] == one.summary().rounded(4).as_dict()  # exact, not approximate
-    assert data["sent"] == data["received"] + data["errors"] + data["dropped"] + data["timeouts"]
-    assert data["received"] == len(rtts)
-    assert data["connection"]["load_workers"] == workers
-    return data
+    return locustrun.check_exact(report, dump, workers, users=4)
 
 
 def test_a_headless_master_and_two_worker_processes_merge_exact_percentiles(

@@ -1,14 +1,12 @@
-"""A worker's recorder: windows, Locust's request events, per-worker CSV files."""
+"""A worker's recorder: windows with their seconds and samples, Locust's request events."""
 
 from __future__ import annotations
 
-import os
-import socket
-from pathlib import Path
 from typing import Any
 
 from app.core.events import Sample, StateChange
-from app.load.recorder import LocustFeed, MessageFailed, Recorder, csv_path_of
+from app.load import samples
+from app.load.recorder import LocustFeed, MessageFailed, Recorder
 
 
 class _Request:
@@ -24,8 +22,8 @@ class _Events:
         self.request = _Request()
 
 
-def test_each_measured_message_reaches_locust_once_with_its_outcome(tmp_path: Path) -> None:
-    rec = Recorder("ws", "ws://x", str(tmp_path / "s.csv"))
+def test_each_measured_message_reaches_locust_once_with_its_outcome() -> None:
+    rec = Recorder("ws", "ws://x", keep_samples=True)
     emit = rec.emit_for(4)
     emit(StateChange(0, 1, "connected"))
     emit(Sample(0, 0, "received", 0, 10, 1_500_000, bytes_in=7))
@@ -41,13 +39,25 @@ def test_each_measured_message_reaches_locust_once_with_its_outcome(tmp_path: Pa
     assert str(failed["exception"]) == "errored: boom"
     window = rec.take()
     assert window["sessions"] == [[4, 3, 1, 1, 0, 1, 1, 0, "connected"]]
-    assert rec.take()["sessions"] == []  # the next window starts empty
+    shipped = samples.decode(window["samples"], lambda i: i)
+    assert [(x.session, x.seq, x.outcome, x.warmup) for x in shipped] == [
+        (4, 0, "received", False),
+        (4, 1, "errored", False),
+        (4, 2, "received", True),
+        (4, 3, "timed_out", False),
+    ]
+    assert shipped[1].error == "boom" and shipped[0].bytes_in == 7
+    seconds = window["seconds"]  # the engine clock's second, as wall-clock seconds
+    assert sum(row[1][0] for row in seconds) == 3  # sent, warm-up left out
+    assert sum(w["rtt"]["n"] for _, _, w in seconds if "rtt" in w) == 1
+    empty = rec.take()
+    assert empty["sessions"] == [] and empty["seconds"] == []  # the next window is fresh
+    assert empty["samples"]["n"] == 0
     rec.close()
-    csv_files = list(tmp_path.glob("s.*.csv"))
-    assert len(csv_files) == 1 and len(csv_files[0].read_text().splitlines()) == 5
 
 
-def test_each_worker_process_writes_its_own_csv() -> None:
-    name = f"{socket.gethostname()}-{os.getpid()}"
-    assert csv_path_of("/r/samples.csv") == f"/r/samples.{name}.csv"
-    assert csv_path_of("/r/samples") == f"/r/samples.{name}.csv"
+def test_without_a_csv_no_sample_is_kept() -> None:
+    rec = Recorder("ws", "ws://x")
+    rec.emit_for(0)(Sample(0, 0, "received", 0, 10, 1_500_000))
+    window = rec.take()
+    assert "samples" not in window and len(window["seconds"]) == 1

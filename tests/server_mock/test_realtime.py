@@ -138,10 +138,15 @@ async def test_openapi_marks_realtime_routes(mock_base: str) -> None:
 
     async with httpx.AsyncClient() as client:
         spec = (await client.get(f"{mock_base}/mock/echo/openapi.json")).json()
-    proto = spec["paths"]["/realtime"]["post"]["x-fal-protocol"]
+    # on the path item, as fal's SDK puts it (fal/api/api.py), the schemas on a mirror post
+    proto = spec["paths"]["/realtime"]["x-fal-protocol"]
     assert proto["type"] == "realtime" and proto["realtimeMode"] == "unary"
-    assert spec["paths"]["/realtime-batch"]["post"]["x-fal-protocol"]["config"]["maxBatchSize"] == 4
-    assert spec["paths"]["/ws"]["post"]["x-fal-protocol"]["type"] == "websocket"
+    assert spec["paths"]["/realtime-batch"]["x-fal-protocol"]["config"]["maxBatchSize"] == 4
+    assert spec["paths"]["/ws"]["x-fal-protocol"]["type"] == "websocket"
+    assert "post" not in spec["paths"]["/ws"]  # a raw WebSocket has no schema to mirror
+    body = spec["paths"]["/realtime"]["post"]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/EchoInput"}
+    assert "EchoInput" in spec["components"]["schemas"]
 
 
 async def test_bad_input_is_logged_in_one_line(

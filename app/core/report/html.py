@@ -183,7 +183,13 @@ def _plots(s: Summary, tl: Timeline) -> str:
         out.append(
             plots.latency_over_time(t, ms, ft, fc, "Round-trip latency over time", "RTT (ms)")
         )
+    elif per_s := tl.percentiles_per_second("rtt"):
+        out.append("<h3>Latency over time</h3>")
+        out.append(_seconds_plot(per_s, "Round-trip latency per second", "RTT (ms)"))
     ft_t, ft_ms = tl.frame_latency()
+    if not len(ft_ms) and (per_s := tl.percentiles_per_second("frame_latency")):
+        out.append("<h3>Frame latency over time</h3>")
+        out.append(_seconds_plot(per_s, "Frame latency per second", "ms"))
     if len(ft_ms):
         out.append("<h3>Frame latency over time</h3>")
         empty_t, empty_c = np.zeros(0), np.zeros(0, dtype=np.int64)
@@ -218,6 +224,21 @@ def _coverage(kept: int, total: int, fkept: int, ftotal: int) -> str:
         f'<p class="note">Showing the last {fmt_count(kept)} of {fmt_count(total)} received '
         f"samples and the last {fmt_count(fkept)} of {fmt_count(ftotal)} failures "
         "(the tables above cover the whole run).</p>"
+    )
+
+
+def _seconds_plot(per_s: dict[str, np.ndarray], title: str, ylabel: str) -> str:
+    """Each second's exact p50/p99/max, where the samples themselves were not kept."""
+    lines = [
+        ("p50", per_s["p50"], BLUE, ""),
+        ("p99", per_s["p99"], VERMILLION, "5 3"),
+        ("max", per_s["max"], PURPLE, "2 2"),
+    ]
+    log = plots.latency_scale_is_log(per_s["p50"], per_s["max"])
+    plot = plots.series_plot(per_s["t_s"], lines, title, ylabel, log=log)
+    return plot + (
+        '<p class="note">Percentiles of the round trips meant to be sent in each second, '
+        "from the merged HDR histograms of every load worker.</p>"
     )
 
 

@@ -164,21 +164,33 @@ def latency_histogram(bins: LogBins, pct: Percentiles, title: str) -> str:
     return frame.svg("".join(body), title) + legend_html(keys)
 
 
+def latency_scale_is_log(p50: np.ndarray, peak: np.ndarray) -> bool:
+    """For per-second percentiles: log when the peaks would squash the medians flat."""
+    body = p50[p50 > 0]
+    return bool(len(body)) and float(peak.max()) / float(np.median(body)) > 20
+
+
 def series_plot(
     t: np.ndarray,
     series: Sequence[tuple[str, np.ndarray, str, str]],
     title: str,
     ylabel: str,
     scale: float = 1.0,
+    log: bool = False,
 ) -> str:
-    """Per-second series as lines; past one point per column, min-max bands + mean lines."""
+    """Per-second series as lines; past one point per column, min-max bands + mean lines.
+    `log`: a log y axis (for latencies; values must be > 0)."""
     height, top = 280, 14
     right, bottom = WIDTH - RIGHT, height - BOTTOM
     x = x_time_scale(float(t[0]), float(t[-1]) + 1.0, right)
     peak = max(float(v.max()) for _, v, _, _ in series) / scale
-    y = y_scale(0, peak if peak > 0 else 1.0, top, bottom, False)
+    if log:
+        low = min(float(v[v > 0].min()) if (v > 0).any() else peak for _, v, _, _ in series)
+        y = y_scale(low / scale, peak, top, bottom, True)
+    else:
+        y = y_scale(0, peak if peak > 0 else 1.0, top, bottom, False)
     ticks, tfmt, tlabel = time_ticks(x.lo, x.hi)
-    frame = Frame(x, y, height, top, tlabel, ylabel, ticks, tfmt)
+    frame = Frame(x, y, height, top, tlabel, ylabel + (" — log scale" if log else ""), ticks, tfmt)
     mid = x(t + 0.5)
     dense = len(t) > (right - LEFT) / COL_PX
     body, keys = [], []

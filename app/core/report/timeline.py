@@ -336,3 +336,9 @@ class Timeline:
         return {"t_s": secs.astype(np.float64)} | {
             name: rows[:, i].copy() for i, name in enumerate(BUCKETS)
         }
+
+    def percentiles_per_second(self, name: str) -> dict[str, np.ndarray]:
+        """Each second's latency percentiles, for a timeline that has no samples but
+        these (a merged load test: "rtt" or "frame_latency"; keys "t_s", "count",
+        "min", "p50", "p90", "p99", "p999", "max"). A timeline of samples has none: {}."""
+        return {}

@@ -1,0 +1,252 @@
+"""`rtprobe replay FILE`: send a recording's inputs again (at their recorded spacing, or
+faster), measure the replies as `rtprobe run` does (the same summary, reports, history
+and `--assert`), and diff each reply against the recorded one, so a model update can be
+checked against yesterday's behaviour. Exit 1 when replies differ (unless
+`--warn-only`), as for a failed assertion."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from typing import Any
+
+from app.commands import outputs
+from app.commands.run import REPORTS, Progress, Reached, _store, _write_reports, format_summary
+from app.commands.signals import StopSignals
+from app.core import assertions
+from app.core.config import RunConfig
+from app.core.engine.build import key_from_env
+from app.core.errors import ProbeError, TargetError
+from app.core.events import ErrorEvent, Event, Sample
+from app.core.inputs import parse_headers
+from app.core.record import har
+from app.core.record.compare import DiffReport, compare
+from app.core.record.diff import Tolerance
+from app.core.record.plan import Plan, build, retarget
+from app.core.record.replay import Replies, replay
+from app.core.summary import Aggregator
+from app.core.targets import Target
+from app.core.transports.wsbase import Credentials, WsOptions
+
+
+def speed_arg(text: str) -> float | None:
+    """`1`, `2`, any factor > 0, or `max` (None: no waiting)."""
+    if text.strip().lower() == "max":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a speed (1, 2, … or max)") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"speed {text!r} must be above 0 (or max)")
+    return value
+
+
+def tolerance_arg(text: str) -> Tolerance:
+    try:
+        return Tolerance.parse(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a tolerance (e.g. 0.001, or 1% for relative)"
+        ) from None
+
+
+def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
+    p = sub.add_parser(
+        "replay",
+        help="resend a recording's inputs, measure, and diff replies against it",
+        description="Replay a HAR recording (from `rtprobe run --record`, the GUI's Record, "
+        "or a browser's dev tools): each WebSocket connection and SSE request is sent "
+        "again with its recorded inputs and spacing, measured as `rtprobe run` measures, "
+        "and each reply is compared with the recorded one.",
+        epilog="Exit codes: 0 ok; 1 replies differ (unless --warn-only), a failed --assert, "
+        "or a target never reached; 2 a bad file or bad arguments; 130/143 a signal.",
+    )
+    p.add_argument("file", metavar="FILE", help="the HAR file")
+    p.add_argument(
+        "--target",
+        metavar="URL",
+        help="send to this server instead (http://host:port keeps the recorded paths; "
+        "a URL with a path replaces the recorded URL)",
+    )
+    p.add_argument("--mock", action="store_true", help="start the embedded mock and target it")
+    p.add_argument(
+        "--speed",
+        type=speed_arg,
+        default=1.0,
+        metavar="1|2|max",
+        help="the recorded spacing divided by this; max: each input as soon as the "
+        "previous reply came (default 1)",
+    )
+    p.add_argument(
+        "--transport",
+        choices=["realtime", "ws"],
+        help="how to replay WebSocket entries (default: rtprobe's note, else the path)",
+    )
+    p.add_argument(
+        "--tolerance",
+        type=tolerance_arg,
+        default=Tolerance(),
+        metavar="X",
+        help="floats within X count as equal (absolute; 1%% for relative; default 0)",
+    )
+    p.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="do not compare this field: a dotted path from the top (result.0.id, * for "
+        "any step) or a bare name at any depth; repeatable",
+    )
+    p.add_argument(
+        "--warn-only", action="store_true", help="report differing replies, exit 0 all the same"
+    )
+    p.add_argument(
+        "--timeout",
+        type=types["seconds"],
+        default=10.0,
+        metavar="S",
+        help="a reply after S seconds is timed out (default 10)",
+    )
+    p.add_argument("--header", action="append", default=[], metavar="NAME:VALUE")
+    p.add_argument("--json", dest="json_out", metavar="FILE", help="the summary as JSON")
+    p.add_argument("--csv", dest="csv_out", metavar="FILE", help="every sample as CSV")
+    p.add_argument("--html", dest="html_out", metavar="FILE", help="an HTML report")
+    p.add_argument("--diff-json", metavar="FILE", help="every differing reply as JSON")
+    p.add_argument(
+        "--assert",
+        dest="asserts",
+        action="append",
+        default=[],
+        metavar="EXPR",
+        help="threshold, e.g. 'p99<50ms'; exit 1 when one fails",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+    p.add_argument("--no-history", action="store_true", help="do not store it in the history")
+    p.add_argument("--history", metavar="PATH", help="the run history file")
+
+
+def read_plan(path: str, transport: str | None) -> Plan:
+    """The file's plan; TargetError (one line) for an unreadable or unusable file."""
+    try:
+        size = os.path.getsize(path)
+        if size > har.MAX_HAR_CHARS:
+            raise TargetError(f"{path!r}: {size // 2**20} MiB is more than a HAR file may be")
+        with open(path, "rb") as f:
+            text = f.read()
+    except OSError as exc:
+        raise TargetError(f"cannot read {path!r}: {exc.strerror or exc}") from None
+    try:
+        plan = build(har.parse(text), transport)
+    except har.HarError as exc:
+        raise TargetError(f"{path!r}: {exc}") from None
+    if not plan.inputs:
+        skipped = "; ".join(f"{n} {why}" for why, n in plan.skipped.items())
+        raise TargetError(
+            f"{path!r} has no inputs to replay" + (f" (left out: {skipped})" if skipped else "")
+        )
+    return plan
+
+
+def base_config(args: argparse.Namespace, plan: Plan) -> RunConfig:
+    first = plan.connections[0]
+    headers = parse_headers(tuple(args.header))
+    return RunConfig(
+        target=Target(first.transport, first.url),
+        timeout_s=args.timeout,
+        credentials=Credentials(key=key_from_env(), use_jwt=False),
+        headers=headers,
+        ws=WsOptions(open_timeout_s=max(args.timeout, 1.0)),
+        record_messages=True,
+    )
+
+
+async def _execute(args: argparse.Namespace) -> tuple[Any, DiffReport, list[str], int, bool]:
+    for flag, attr in (*REPORTS, ("--diff-json", "diff_json")):
+        if getattr(args, attr, None):
+            outputs.check(flag, getattr(args, attr))
+    plan = read_plan(args.file, args.transport)
+    thresholds = [assertions.parse(a) for a in args.asserts]
+    with StopSignals() as stops:
+        async with AsyncExitStack() as stack:
+            target = args.target
+            if args.mock:
+                from server_mock.process import MockProcess
+
+                mock = MockProcess()
+                stack.callback(mock.stop)
+                mock.spawn()
+                target = await asyncio.to_thread(mock.wait_listening)
+            for conn in plan.connections:
+                conn.url = retarget(conn.url, target)
+            config = base_config(args, plan)
+            shown = args.target or f"{args.file} ({len(plan.connections)} connections)"
+            agg = Aggregator(transport=plan.connections[0].transport, target=shown)
+            progress = Progress(agg, enabled=sys.stderr.isatty() and not args.quiet)
+            reached, replies = Reached(), Replies()
+            sinks: list[Callable[[Event], None]] = [agg.feed, reached.feed, replies.feed]
+            timeline = None
+            if args.csv_out:
+                from app.core.report.csv import CsvSampleWriter
+
+                sinks.append(stack.enter_context(CsvSampleWriter(args.csv_out)).feed)
+            if args.html_out or not args.no_history:
+                from app.core.report.timeline import Timeline
+
+                timeline = Timeline() if args.html_out else Timeline(capacity=1)
+                sinks.append(timeline.feed)
+
+            def emit(event: Event) -> None:
+                for sink in sinks:
+                    sink(event)
+                if isinstance(event, Sample | ErrorEvent):
+                    progress.tick()
+
+            try:
+                if not stops.stop.is_set():
+                    await stops.finish(replay(plan, config, emit, stops.stop, args.speed))
+            finally:
+                progress.done()
+            summary = agg.summary()
+            report = compare(plan, replies.by_session, args.tolerance, tuple(args.ignore))
+            errors = _write_reports(args, summary, timeline, stops.name)
+            if args.diff_json:
+                import json
+
+                try:
+                    with open(args.diff_json, "w", encoding="utf-8") as f:
+                        json.dump(report.as_dict(), f, indent=2, default=str)
+                except OSError as exc:
+                    errors.append(outputs.failed_write("--diff-json", args.diff_json, exc))
+            errors += [r for t in thresholds if (r := t.check(summary))]
+            warning = None
+            if not args.no_history:
+                warning = _store(args, agg, summary, config, timeline, thresholds, reached, stops)
+            if warning:
+                print(warning, file=sys.stderr)
+        for why, n in plan.skipped.items():
+            print(f"rtprobe replay: left out {n} {why}", file=sys.stderr)
+        return summary, report, errors, stops.exit_code, reached.any
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        summary, report, errors, interrupted, reached = asyncio.run(_execute(args))
+    except ProbeError as exc:
+        print(f"rtprobe replay: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, TargetError) else 1
+    print(format_summary(summary))
+    print("\n".join(report.lines()))
+    for line in errors:
+        print(line, file=sys.stderr)
+    if interrupted:
+        return interrupted
+    if not reached or errors:
+        return 1
+    if report.differs and not args.warn_only:
+        return 1
+    return 0

@@ -1,0 +1,248 @@
+"""Running a replay plan (`app.core.record.plan`) as a run: the engine's own message and
+SSE sessions (so matching, accounting, reconnects, timeouts and every event are those of
+`rtprobe run`), fed the recorded inputs instead of one payload, at the recorded times
+divided by `speed` (None: as fast as replies come, one in flight per connection).
+
+`replay` emits the same event stream as `app.core.engine.run.run`, through a `Redactor`
+of the replay's key and secret headers, ending with one `RunFinished`; `Replies`
+collects what each connection got back, for the diff against the recording.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from app.core.codecs.ws import PayloadError, PayloadFormat, encode_payload
+from app.core.config import RunConfig
+from app.core.errors import ClosedError, ProbeError, TargetError
+from app.core.events import RAW_CAP, ErrorEvent, Event, Message, RunFinished, capped_raw, now_ns
+from app.core.record.diff import decode_frame
+from app.core.record.plan import Connection, Input, Plan, body_json, is_notice
+from app.core.redact import Redactor, active
+from app.core.sessions import realtime as realtime_session
+from app.core.sessions import ws as ws_session
+from app.core.sessions.base import Emit, sleep_until, wait_stopped
+from app.core.sessions.matcher import Pending
+from app.core.sessions.messages import MessageSession
+from app.core.sessions.sse import SseSession
+from app.core.targets import Target
+from app.core.transports.base import MessageClient
+from app.core.transports.sse import SseClient
+
+
+@dataclass
+class Pace:
+    """When input k is due: the replay's start plus its recorded offset over `speed`."""
+
+    start_ns: int
+    speed: float | None  # None: no waiting (closed loop)
+
+    def due(self, offset_s: float) -> int | None:
+        if self.speed is None:
+            return None
+        return self.start_ns + int(offset_s * 1e9 / self.speed)
+
+    async def wait(self, offset_s: float, stop: asyncio.Event) -> bool:
+        """Until due; False when stopped first."""
+        due = self.due(offset_s)
+        if due is None:
+            return not stop.is_set()
+        ahead_s = (due - now_ns()) / 1e9 - 0.002
+        if ahead_s > 0 and await wait_stopped(stop, ahead_s):
+            return False
+        await sleep_until(due)
+        return not stop.is_set()
+
+
+def frame_for(item: Input, seq: int, seq_field: str | None) -> bytes | str:
+    """The frame to send: as recorded, or with its sequence field renumbered."""
+    if not seq_field or not isinstance(item.value, dict):
+        return item.data
+    fmt: PayloadFormat = "json" if isinstance(item.data, str) else "msgpack"
+    try:
+        return encode_payload(item.value, fmt, seq, seq_field)
+    except PayloadError as exc:
+        raise TargetError(str(exc)) from None
+
+
+class ReplayMessageSession(MessageSession):
+    """A realtime or raw WebSocket session that sends the recorded inputs."""
+
+    def __init__(
+        self,
+        index: int,
+        config: RunConfig,
+        emit: Emit,
+        stop: asyncio.Event,
+        conn: Connection,
+        pace: Pace,
+    ) -> None:
+        make = realtime_session.connector if conn.transport == "realtime" else ws_session.connector
+        super().__init__(index, config, emit, stop, make(config))
+        self.plan = conn
+        self.pace = pace
+        self.count, self.rate = len(conn.inputs), None
+
+    async def run(self) -> None:
+        if await self.pace.wait(self.plan.offset_s, self.stop):
+            await super().run()
+
+    async def _send_all(
+        self, client: MessageClient, start: int, deadline: int | None, receiver: asyncio.Task[None]
+    ) -> bool:
+        while self._more(deadline):
+            if receiver.done() or self.ending:
+                return True
+            seq = self.seq
+            item = self.plan.inputs[seq]
+            frame = frame_for(item, seq, self.config.seq_field)
+            due = self.pace.due(item.offset_s)
+            if due is not None:
+                if not await self.pace.wait(item.offset_s, self.stop):
+                    return False
+            elif self.matcher.in_flight:
+                await self._wait_idle()
+                if receiver.done() or self.ending:
+                    return True
+                if not self._more(deadline):
+                    break
+            sent = now_ns()
+            size = len(frame) if isinstance(frame, bytes) else len(frame.encode())
+            self.matcher.sent(Pending(seq, due if due is not None else sent, sent, size))
+            self.seq += 1
+            try:
+                await client.send_frame(frame)
+            except ClosedError:
+                return True
+            self.emit(
+                Message(self.index, "out", sent, "input", size, item.value, seq, capped_raw(frame))
+            )
+        return False
+
+
+class ReplaySseSession(SseSession):
+    """One session's SSE requests, each body as recorded, one after another (so each
+    event belongs to the request before it), each no earlier than its recorded time."""
+
+    def __init__(
+        self,
+        index: int,
+        config: RunConfig,
+        emit: Emit,
+        stop: asyncio.Event,
+        conn: Connection,
+        pace: Pace,
+    ) -> None:
+        super().__init__(index, config, emit, stop)
+        self.plan = conn
+        self.pace = pace
+
+    async def run(self) -> None:
+        from app.core.events import StateChange
+
+        self.emit(StateChange(self.index, now_ns(), "connecting"))
+        client: SseClient = self.client()
+        async with client:
+            for seq, item in enumerate(self.plan.inputs):
+                if not await self.pace.wait(item.offset_s, self.stop):
+                    break
+                await self._one(client, body_json(str(item.data)), seq, None)
+        if not self.policy.gave_up:
+            self.emit(StateChange(self.index, now_ns(), "closed"))
+
+
+def config_for(conn: Connection, base: RunConfig) -> RunConfig:
+    """The run settings of one connection: `base`'s (credentials, headers, limits,
+    timeout) with this connection's target, count and matching."""
+    return replace(
+        base,
+        target=Target(conn.transport, conn.url),
+        payload={},
+        count=len(conn.inputs),
+        duration_s=None,
+        rate=None,
+        concurrency=1,
+        warmup=0,
+        seq_field=conn.seq_field,
+        ordered=True,
+        sse_method=conn.method if conn.method in ("POST", "GET") else "POST",
+        record_messages=True,
+    )
+
+
+async def replay(
+    plan: Plan, base: RunConfig, emit: Emit, stop: asyncio.Event, speed: float | None
+) -> None:
+    """Replay every connection of `plan` at once (each from its recorded offset), emitting
+    events as a run does; RunFinished last. `base` carries what every connection shares."""
+    redactor = Redactor.for_run(base.credentials.key, base.headers)
+    with active(redactor):
+        out = redactor.emit(emit)
+        reason: Any = "failed"
+        error = ""
+        try:
+            pace = Pace(now_ns(), speed)
+            sessions: list[ReplayMessageSession | ReplaySseSession] = []
+            for i, conn in enumerate(plan.connections):
+                cfg = config_for(conn, base)
+                kind = ReplaySseSession if conn.transport == "sse" else ReplayMessageSession
+                sessions.append(kind(i, cfg, out, stop, conn, pace))
+            tasks = [asyncio.ensure_future(s.run()) for s in sessions]
+            try:
+                await asyncio.gather(*tasks)
+            except BaseException:
+                stop.set()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
+            reason = "stopped" if stop.is_set() else "done"
+        except ProbeError as exc:
+            error = str(redactor.exception(exc))
+            out(ErrorEvent(None, now_ns(), type(exc).__name__, error))
+            raise
+        except asyncio.CancelledError:
+            reason = "cancelled"
+            raise
+        finally:
+            out(RunFinished(now_ns(), reason, error))
+
+
+@dataclass
+class Replies:
+    """What each connection of a replay got back, decoded as the recording's replies
+    are (`plan`): one value per frame; for SSE, one list of events per request."""
+
+    by_session: dict[int, list[Any]] = field(default_factory=dict)
+    sse: set[int] = field(default_factory=set)
+
+    def feed(self, event: Event) -> None:
+        if not isinstance(event, Message):
+            return
+        got = self.by_session.setdefault(event.session, [])
+        if event.kind == "request":  # SSE: a new request's events start here
+            self.sse.add(event.session)
+            got.append([])
+            return
+        if event.direction != "in":
+            return
+        value = self.value(event)
+        if event.kind == "event":
+            if got and isinstance(got[-1], list):
+                got[-1].append(value)
+        elif event.kind != "x-fal-message" and not is_notice(value):
+            got.append(value)
+
+    @staticmethod
+    def value(m: Message) -> Any:
+        raw = m.raw
+        if raw is not None and len(raw) < RAW_CAP:
+            return decode_frame(raw)
+        data = m.data
+        if isinstance(data, str | bytes):
+            return decode_frame(data)
+        try:
+            return json.loads(json.dumps(data, default=str))
+        except (TypeError, ValueError):
+            return data

@@ -1,0 +1,294 @@
+"""`rtprobe mock --from FILE`: a HAR recording served as a mock app, so a real endpoint
+has an offline double that nobody had to write.
+
+For every recorded WebSocket path (realtime msgpack or a raw WebSocket) and SSE path,
+the recorded replies answer the recorded inputs, with the recorded delays (divided by
+`--from-speed`; `max` for none):
+
+- an input is looked up by what it decodes to (a msgpack map or JSON, rtprobe's
+  sequence field left out), so a client numbering its inputs differently still finds
+  them; an input recorded several times is answered with its recorded answers in turn;
+- a recorded reply that carries the sequence field gets the incoming input's value, so
+  the client matches it;
+- frames the server sent before the first input (WebRTC's `ready`, fal's timings) are
+  sent on connect; after an `x-fal-error` frame the connection closes (1000) as fal's does;
+- an input the recording never saw gets one clear error: an `x-fal-error` frame
+  (`INTERNAL_ERROR`, then close 1000, as fal answers bad input) on a realtime path, the
+  same frame without the close on a raw WebSocket, HTTP 422 with a `detail` for SSE.
+
+Paths the recording does not hold are the ordinary mock's (its `/health`, `/tokens/`,
+`mock/...` apps), and `--key` guards recorded paths too. WebRTC recordings cannot be
+served (their media was not recorded) and are left out with a log line. Reads the file
+with the pure HAR parser of app.core; never the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import msgpack
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from app.core.codecs import fal_frames
+from app.core.record import har
+from app.core.record.diff import decode_frame
+from app.core.record.plan import transport_of
+from app.core.transports.base import DEFAULT_SEQ_FIELD
+from server_mock.auth import TokenStore
+from server_mock.config import MockConfig
+
+log = logging.getLogger("server_mock")
+UNKNOWN = "rtprobe mock --from: the recording has no reply for this input"
+
+
+class RecordingError(ValueError):
+    """A recording that cannot be served; one line."""
+
+
+Frame = str | bytes
+
+
+@dataclass
+class Answer:
+    """What the server sent after one input, each frame with its delay after it."""
+
+    frames: list[tuple[float, Frame]] = field(default_factory=list)
+
+
+@dataclass
+class RecordedPath:
+    kind: str  # realtime | ws | sse
+    greeting: list[tuple[float, Frame]] = field(default_factory=list)
+    answers: dict[str, list[Answer]] = field(default_factory=dict)
+    entries: int = 0
+
+
+def input_key(value: Any) -> str:
+    """The same key for inputs that differ only in rtprobe's sequence field."""
+    if isinstance(value, dict):
+        value = {k: v for k, v in value.items() if k != DEFAULT_SEQ_FIELD}
+    if isinstance(value, bytes):
+        return "b:" + value.hex()
+    return "j:" + json.dumps(value, sort_keys=True, default=repr, separators=(",", ":"))
+
+
+def load(path: str | Path) -> dict[str, RecordedPath]:
+    """The recording at `path` as a table of paths; RecordingError for a bad file."""
+    try:
+        size = Path(path).stat().st_size
+        if size > har.MAX_HAR_CHARS:
+            raise RecordingError(f"{str(path)!r}: {size // 2**20} MiB is more than a HAR may be")
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise RecordingError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    try:
+        entries = har.parse(data)
+    except har.HarError as exc:
+        raise RecordingError(f"{str(path)!r}: {exc}") from None
+    table = tabulate(entries)
+    if not table:
+        raise RecordingError(f"{str(path)!r} holds no WebSocket or SSE exchange to serve")
+    return table
+
+
+def tabulate(entries: list[har.Entry]) -> dict[str, RecordedPath]:
+    table: dict[str, RecordedPath] = {}
+    webrtc = 0
+    for e in entries:
+        kind = transport_of(e)
+        if kind == "webrtc":
+            webrtc += 1
+            continue
+        if e.kind == "http":
+            continue
+        path = urlsplit(e.url).path or "/"
+        route = table.setdefault(path, RecordedPath(kind))
+        route.entries += 1
+        if e.kind == "sse":
+            body = decode_frame(e.request_body) if e.request_body else None
+            answer = Answer([(max(0.0, ev.time - e.started), ev.data) for ev in e.events])
+            route.answers.setdefault(input_key(body), []).append(answer)
+            continue
+        current: Answer | None = None
+        t_in = e.started
+        for f in e.frames:
+            if f.type == "send":
+                current = Answer()
+                t_in = f.time
+                route.answers.setdefault(input_key(decode_frame(f.data)), []).append(current)
+            elif current is not None:
+                current.frames.append((max(0.0, f.time - t_in), f.data))
+            elif route.entries == 1:
+                route.greeting.append((max(0.0, f.time - e.started), f.data))
+    if webrtc:
+        log.warning("recording: %d WebRTC session(s) left out (no media was recorded)", webrtc)
+    return table
+
+
+def renumber(frame: Frame, seq: Any) -> Frame:
+    """`frame` with rtprobe's sequence field set to the incoming input's `seq`."""
+    if seq is None:
+        return frame
+    value = decode_frame(frame)
+    if not isinstance(value, dict) or DEFAULT_SEQ_FIELD not in value:
+        return frame
+    value = {**value, DEFAULT_SEQ_FIELD: seq}
+    if isinstance(frame, str):
+        return json.dumps(value, separators=(",", ":"))
+    return bytes(msgpack.packb(value, use_bin_type=True))
+
+
+def _closes(frame: Frame) -> bool:
+    if not isinstance(frame, str):
+        return False
+    return isinstance(fal_frames.parse_text(frame), fal_frames.FalError)
+
+
+class Player:
+    """One connection's outgoing frames, sent in due order by one task."""
+
+    def __init__(self, websocket: WebSocket, speed: float | None) -> None:
+        self.ws = websocket
+        self.speed = speed
+        self.loop = asyncio.get_running_loop()
+        self._heap: list[tuple[float, int, Frame, bool]] = []
+        self._n = 0
+        self._wake = asyncio.Event()
+        self.closed = False
+
+    def schedule(self, frames: list[tuple[float, Frame]], close_after_error: bool) -> None:
+        now = self.loop.time()
+        for delay, frame in frames:
+            scaled = 0.0 if self.speed is None else delay / self.speed
+            closes = close_after_error and _closes(frame)
+            heapq.heappush(self._heap, (now + scaled, self._n, frame, closes))
+            self._n += 1
+        self._wake.set()
+
+    async def run(self) -> None:
+        while not self.closed:
+            if not self._heap:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            due, _, frame, closes = self._heap[0]
+            wait = due - self.loop.time()
+            if wait > 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), wait)
+                continue
+            heapq.heappop(self._heap)
+            if isinstance(frame, str):
+                await self.ws.send_text(frame)
+            else:
+                await self.ws.send_bytes(frame)
+            if closes:
+                self.closed = True
+                await self.ws.close(1000)
+
+
+def _ws_route(route: RecordedPath, tokens: TokenStore, speed: float | None) -> Any:
+    realtime = route.kind == "realtime"
+
+    async def serve(websocket: WebSocket) -> None:
+        if not tokens.allows(websocket.headers, websocket.query_params):
+            await websocket.close(1008)
+            return
+        await websocket.accept()
+        player = Player(websocket, speed)
+        task = asyncio.create_task(player.run())
+        turns: dict[str, int] = {}
+        player.schedule(route.greeting, realtime)
+        try:
+            while not task.done():
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                frame = message.get("bytes")
+                if frame is None:
+                    frame = message.get("text") or ""
+                value = decode_frame(frame)
+                key = input_key(value)
+                answers = route.answers.get(key)
+                if not answers:
+                    error = fal_frames.error_frame("INTERNAL_ERROR", UNKNOWN)
+                    player.schedule([(0.0, error)], realtime)
+                    continue
+                turn = turns.get(key, 0)
+                turns[key] = turn + 1
+                seq = value.get(DEFAULT_SEQ_FIELD) if isinstance(value, dict) else None
+                answer = answers[turn % len(answers)]
+                player.schedule([(d, renumber(f, seq)) for d, f in answer.frames], realtime)
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            player.closed = True
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    return serve
+
+
+def _sse_route(route: RecordedPath, speed: float | None) -> Any:
+    turns: dict[str, int] = {}
+
+    async def serve(request: Request) -> Response:
+        raw = await request.body()
+        body = decode_frame(raw.decode("utf-8", "replace")) if raw else None
+        key = input_key(body)
+        answers = route.answers.get(key)
+        if not answers:
+            return JSONResponse({"detail": UNKNOWN}, status_code=422)
+        turn = turns.get(key, 0)
+        turns[key] = turn + 1
+        answer = answers[turn % len(answers)]
+
+        async def stream() -> AsyncIterator[bytes]:
+            start = asyncio.get_running_loop().time()
+            for delay, data in answer.frames:
+                due = start + (0.0 if speed is None else delay / speed)
+                wait = due - asyncio.get_running_loop().time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+                yield har.event_stream_text([har.StreamEvent(0.0, text)]).encode()
+
+        return StreamingResponse(stream(), media_type=har.SSE_MIME)
+
+    return serve
+
+
+def create_recorded_app(config: MockConfig, table: dict[str, RecordedPath]) -> Starlette:
+    """The recording's paths first, the ordinary mock (`fallback`) for everything else."""
+    from server_mock.app import create_app
+
+    fallback = create_app(config)
+    tokens: TokenStore = fallback.state.tokens
+    speed = config.recording_speed
+    routes: list[Any] = []
+    for path, route in sorted(table.items()):
+        if route.kind == "sse":
+            routes.append(Route(path, _sse_route(route, speed), methods=["POST", "GET"]))
+        else:
+            routes.append(WebSocketRoute(path, _ws_route(route, tokens, speed)))
+        log.info("recording: serving %s %s (%d entries)", route.kind, path, route.entries)
+    app = Starlette(routes=[*routes, Mount("", app=fallback)])
+    app.state.config = config
+    app.state.tokens = tokens
+    app.state.toxics = fallback.state.toxics  # the byte-stream toxics apply to recorded paths too
+    return app

@@ -1,0 +1,73 @@
+"""From a recording to what a replay sends: inputs, offsets, recorded replies, matching."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgpack
+
+from app.core.record import har
+from app.core.record.plan import build, retarget
+
+CHROME = Path(__file__).with_name("chrome_export.har")
+
+
+def test_a_chrome_recording_replays_verbatim_matched_in_order() -> None:
+    plan = build(har.parse(CHROME.read_text()))
+    assert plan.skipped == {"plain HTTP requests": 1}
+    ws, sse = plan.connections
+    assert ws.transport == "realtime"  # the path ends in /realtime
+    assert ws.seq_field is None  # the browser's inputs carry no rtprobe_seq
+    assert [x.value for x in ws.inputs] == [
+        {"prompt": "a red fox", "seed": 7},
+        {"prompt": "a red fox in snow", "seed": 7},
+    ]
+    assert msgpack.unpackb(ws.inputs[0].data) == ws.inputs[0].value  # the bytes as recorded
+    assert ws.inputs[1].offset_s - ws.inputs[0].offset_s == pytest_approx(0.4996)
+    assert len(ws.replies) == 2  # the x-fal-message notice is not a reply
+    assert ws.replies[0]["timings"] == {"inference": 0.1412}
+    assert sse.transport == "sse" and sse.inputs[0].value == {"prompt": "a lighthouse"}
+    assert sse.replies == [[{"progress": 0.5}, {"progress": 1.0}, {"images": []}]]
+
+
+def pytest_approx(x: float) -> object:
+    import pytest
+
+    return pytest.approx(x, abs=1e-3)
+
+
+def test_rtprobe_inputs_carrying_the_seq_field_are_renumbered() -> None:
+    entry = har.Entry(
+        kind="websocket",
+        url="ws://h/mock/echo/ws",
+        started=10.0,
+        frames=[
+            har.WsFrame("send", 10.5, har.TEXT, '{"a":1,"rtprobe_seq":0}'),
+            har.WsFrame("receive", 10.6, har.TEXT, '{"a":1,"rtprobe_seq":0}'),
+        ],
+        transport="ws",
+    )
+    webrtc = har.Entry(
+        kind="websocket", url="ws://h/mock/yolo/webrtc", started=9.0, transport="webrtc"
+    )
+    plan = build([webrtc, entry])
+    (conn,) = plan.connections
+    assert conn.seq_field == "rtprobe_seq" and conn.offset_s == 1.0
+    assert conn.inputs[0].offset_s == 1.5
+    assert list(plan.skipped.values()) == [1]
+
+
+def test_retarget_keeps_paths_drops_tokens_and_fits_the_scheme() -> None:
+    url = "wss://fal.run/fal-ai/app/realtime?fal_jwt_token=SECRET&max_buffering=4"
+    assert retarget(url, None) == "wss://fal.run/fal-ai/app/realtime?max_buffering=4"
+    assert (
+        retarget(url, "http://127.0.0.1:8765")
+        == "ws://127.0.0.1:8765/fal-ai/app/realtime?max_buffering=4"
+    )
+    assert retarget(url, "ws://127.0.0.1:1/mock/echo/realtime") == (
+        "ws://127.0.0.1:1/mock/echo/realtime?max_buffering=4"
+    )
+    assert (
+        retarget("https://fal.run/a/b/stream", "ws://127.0.0.1:2")
+        == "http://127.0.0.1:2/a/b/stream"
+    )
