@@ -122,6 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="X|max",
         help="the recording's delays divided by X (max: none; default 1)",
     )
+    mock.add_argument(
+        "--marker-release",
+        choices=["on", "off"],
+        default="on",
+        help="WebRTC apps: release a received video frame on its RTP marker bit, as browsers "
+        "do (on, default), or when the next frame begins, aiortc's own (off: +1 frame "
+        "interval); a connection may override it with ?jitter_release=marker|next-frame",
+    )
     mock.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
     from app.commands import calibrate as calibrate_command
@@ -207,6 +215,7 @@ def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
         recording=args.recording,
         recording_speed=args.from_speed,
         toxics=[t for spec in args.toxic for t in spec],
+        jitter_release="marker" if args.marker_release == "on" else "next-frame",
         faults=faultschema.FaultConfig(
             **{f.name: getattr(args, f.name) for f in faultschema.fault_fields()}
         ),
@@ -236,6 +245,7 @@ async def _serve_mock(args: argparse.Namespace) -> int:
     try:
         with StopSignals() as stops:  # SIGINT and SIGTERM, even when SIGINT was ignored
             print(f"listening on {base}", flush=True)
+            print(f"WebRTC jitter release: {server.config.jitter_release}", flush=True)
             await stops.stop.wait()
     finally:
         await server.stop()

@@ -1,22 +1,32 @@
-"""Benchmark rtprobe's WebRTC client against the mock's yolo app (video-to-video).
+"""Benchmark rtprobe's WebRTC client against the mock's yolo app (video-to-video), with
+the jitter buffer releasing frames on their RTP marker bit and, as a baseline measured
+in the same run, with aiortc's own next-frame release.
 
 Not a test: nothing here asserts on speed. The mock runs in its own process
-(`server_mock.process.MockProcess`), the client (`WebRtcSession` with a
-`SyntheticSource`) in this one, both on 127.0.0.1 only (no STUN, loopback candidates).
+(`server_mock.process.MockProcess`), the client (`WebRtcSession`s with `SyntheticSource`s)
+in this one, both on 127.0.0.1 only (no STUN, loopback candidates).
 
-    .venv/bin/python benchmarks/webrtc_yolo.py [--seconds 10] [--size 640x480] [--fps 30]
-        [--signaling json|msgpack] [--json out.json]
+    .venv/bin/python benchmarks/webrtc_yolo.py [--seconds 8] [--rounds 2]
+        [--sizes 640x480,1280x720] [--modes marker,next-frame] [--sessions 1]
+        [--fps 30] [--warmup 1] [--signaling json|msgpack] [--json out.json]
 
-Prints fps out/in, frames lost, per-frame latency p50/p90/p99 and, separately, the part
-of it that aiortc's receive jitter buffer held the frame on the client (`hold`) and
-the rest (`latency - hold`: encode, network, the server's own jitter buffer, processing,
-decode), the data channel detection latency (the server's side without our jitter
-buffer), time to connected and to first frame, and the CPU % of each process over the
-streaming window (100 % = one core). Ratios against what the same run sent: fps in/out,
-and the hold over one frame interval (aiortc releases a frame when the next one starts
-arriving, so ~1.0 is the expected hold). Percentiles come from core's HDR histogram
-(microsecond resolution). A run that received no frames, no per-frame latencies or no
-detections exits with status 1 and an `error:` line.
+A mode is the rule at both ends: the client's `jitter_release` and the mock's, chosen
+per connection with `?jitter_release=` (so one mock process serves both). Rounds run
+every size and mode alternately (marker, next-frame, next-frame, marker, …) so a drift
+of the machine's load falls on both. `--sessions N` runs N concurrent sessions from this
+one process in each round (fps in is then per session: the slowest one is shown).
+
+Per mode and size (the round with the median p50 is shown, with every round's p50 beside
+it; fps in is the slowest session of the slowest round, lost the sum of all rounds):
+fps out/in, frames lost, per-frame round trip p50/p99 (send of a
+frame -> its annotated copy decoded here), the client's jitter-buffer hold p50/p99 (first
+packet -> release to the decoder), the rest (latency - hold: encode, network, the mock's
+own buffer, processing, decode), the data channel detection latency, and the CPU % of
+this process, the mock and the rest of the machine over the streaming window (100 % =
+one core). Then the ratio marker / next-frame of each figure per size. Frames received
+in the first `--warmup` seconds of a session are left out of the latency and fps figures
+(the key frame and set-up), never out of the lost count. A round that received no frames
+or no timed frames exits with status 1 and an `error:` line.
 """
 
 from __future__ import annotations
@@ -25,7 +35,6 @@ import argparse
 import asyncio
 import os
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -40,12 +49,15 @@ from app.core.events import ErrorEvent, Event, FrameSample, StateChange, StatsSn
 from app.core.media import SyntheticSource  # noqa: E402
 from app.core.sessions.webrtc import WebRtcSession  # noqa: E402
 from app.core.targets import resolve  # noqa: E402
+from app.core.transports.jitter_release import RELEASES, parse_release  # noqa: E402
 from app.core.transports.webrtc import WebRtcOptions  # noqa: E402
 from benchmarks import common  # noqa: E402
-from benchmarks.common import proc_cpu_s, ratio, self_cpu_s  # noqa: E402
+from benchmarks.common import CpuSampler, ratio  # noqa: E402
 from server_mock.process import MockProcess  # noqa: E402
 
 PATHS = {"json": "/mock/yolo/webrtc", "msgpack": "/mock/yolo/realtime"}
+GOALS_P50_MS = {"640x480": 30.0, "1280x720": 45.0}  # issue 13, marker release
+GOAL_FPS = 29.5
 
 
 def pcts(values_ms: list[float], round_name: str | None = None) -> dict[str, float]:
@@ -60,62 +72,62 @@ def pcts(values_ms: list[float], round_name: str | None = None) -> dict[str, flo
     return out
 
 
-def median_of(stats: list[dict[str, Any]], key: str) -> float:
-    """A side figure (bitrate) over the stats snapshots: NaN when getStats gave none."""
-    values = [s[key] for s in stats if key in s]
-    return round(statistics.median(values), 2) if values else float("nan")
-
-
 class Collector:
-    """Events in, per-frame lists and CPU marks out (the window starts at connected)."""
+    """One session's events in, per-frame lists out (frames after the warm-up only)."""
 
-    def __init__(self, server_pid: int) -> None:
-        self.server_pid = server_pid
+    def __init__(self, warmup_s: float, on_state: Any) -> None:
+        self.warmup_ns = int(warmup_s * 1e9)
+        self.on_state = on_state
+        self.first_in: int | None = None
         self.out_t: list[int] = []
         self.in_t: list[int] = []
         self.latency_ms: list[float] = []
         self.hold_ms: list[float] = []
         self.rest_ms: list[float] = []
-        self.stats: list[dict[str, Any]] = []
+        self.detections_ms: list[float] = []
+        self.decode_ms: list[float] = []
+        self.final: dict[str, Any] = {}
+        self.info: dict[str, Any] = {}
         self.errors: list[str] = []
-        self.window: dict[str, float] = {}
 
     def __call__(self, e: Event) -> None:
         if isinstance(e, FrameSample):
-            if e.direction == "out":
-                self.out_t.append(e.t_ns)
-                return
-            self.in_t.append(e.t_ns)
-            if e.latency_ns is not None:
-                self.latency_ms.append(e.latency_ns / 1e6)
-                if e.hold_ns is not None:
-                    self.rest_ms.append((e.latency_ns - e.hold_ns) / 1e6)
-            if e.hold_ns is not None:
-                self.hold_ms.append(e.hold_ns / 1e6)
+            self._frame(e)
         elif isinstance(e, StatsSnapshot):
-            self.stats.append(dict(e.values))
+            self.final.update(e.values)
+            if "jitter_release" in e.values or "time_to_connected_ms" in e.values:
+                self.info.update(e.values)
         elif isinstance(e, ErrorEvent):
             self.errors.append(f"{e.kind}: {e.message}")
-        elif isinstance(e, StateChange) and e.state == "connected":
-            self.mark("start")
-        elif isinstance(e, StateChange) and e.state in ("closed", "failed"):
-            self.mark("end")
+        elif isinstance(e, StateChange):
+            self.on_state(e.state)
 
-    def mark(self, name: str) -> None:
-        self.window[f"{name}_wall"] = time.perf_counter()
-        self.window[f"{name}_client"] = self_cpu_s()
-        self.window[f"{name}_server"] = proc_cpu_s(self.server_pid)
+    def _frame(self, e: FrameSample) -> None:
+        if e.direction == "out":
+            self.out_t.append(e.t_ns)
+            return
+        if self.first_in is None:
+            self.first_in = e.t_ns
+        if e.t_ns - self.first_in < self.warmup_ns:
+            return
+        self.in_t.append(e.t_ns)
+        if e.latency_ns is not None:
+            self.latency_ms.append(e.latency_ns / 1e6)
+            if e.hold_ns is not None:
+                self.rest_ms.append((e.latency_ns - e.hold_ns) / 1e6)
+        if e.hold_ns is not None:
+            self.hold_ms.append(e.hold_ns / 1e6)
 
-    def cpu(self) -> dict[str, float]:
-        w = self.window
-        if "start_wall" not in w or "end_wall" not in w:
-            return {}
-        wall = w["end_wall"] - w["start_wall"]
-        return {
-            "client_pct": round(100 * (w["end_client"] - w["start_client"]) / wall, 1),
-            "server_pct": round(100 * (w["end_server"] - w["start_server"]) / wall, 1),
-            "window_s": round(wall, 2),
-        }
+    def on_frame(self, f: Any) -> None:
+        """The decoder's part (release -> delivered here): not in the engine's events."""
+        first = self.first_in
+        if f.decode_ns is not None and first is not None and f.t_ns - first >= self.warmup_ns:
+            self.decode_ms.append(f.decode_ns / 1e6)
+
+    def on_data(self, m: Any) -> None:
+        first = self.first_in
+        if m.latency_ns is not None and first is not None and m.t_ns - first >= self.warmup_ns:
+            self.detections_ms.append(m.latency_ns / 1e6)
 
 
 def fps(times: list[int]) -> float:
@@ -124,141 +136,259 @@ def fps(times: list[int]) -> float:
     return round((len(times) - 1) / ((times[-1] - times[0]) / 1e9), 2)
 
 
-async def measure(base: str, server_pid: int, args: argparse.Namespace) -> dict[str, Any]:
-    w, h = (int(x) for x in args.size.lower().split("x"))
-    target = resolve("webrtc", base + PATHS[args.signaling])
-    config = RunConfig(target=target, count=None, duration_s=args.seconds, timeout_s=10.0)
-    collect = Collector(server_pid)
-    session = WebRtcSession(
-        0,
-        config,
-        collect,
-        asyncio.Event(),
-        source_factory=lambda: SyntheticSource(w, h, args.fps),
-        mode="v2v",
-        data_channel=True,
-        actions=None,
-        options=WebRtcOptions(flavour=args.signaling),
+class Window:
+    """The CPU window: from `warmup` after every session connected to the first end."""
+
+    def __init__(self, sampler: CpuSampler, sessions: int) -> None:
+        self.sampler = sampler
+        self.sessions = sessions
+        self.connected = 0
+        self.all_connected = asyncio.Event()
+        self.start: Any = None
+        self.end: Any = None
+
+    def state(self, state: str) -> None:
+        if state == "connected":
+            self.connected += 1
+            if self.connected >= self.sessions:
+                self.all_connected.set()
+        elif state in ("closed", "failed") and self.start is not None and self.end is None:
+            self.end = self.sampler.mark()
+
+    def usage(self) -> dict[str, float]:
+        if self.start is None or self.end is None:
+            return {}
+        u = self.sampler.usage(self.start, self.end)
+        return {
+            "client_pct": round(u.self_pct, 1),
+            "server_pct": round(u.procs_pct[0], 1),
+            "other_pct": round(u.other_pct, 1),
+            "window_s": round(u.wall_s, 2),
+        }
+
+
+async def measure(
+    base: str, sampler: CpuSampler, args: argparse.Namespace, size: str, mode: str
+) -> dict[str, Any]:
+    """One round: `args.sessions` concurrent sessions at `size`, both ends on `mode`."""
+    w, h = (int(x) for x in size.lower().split("x"))
+    release = parse_release(mode)
+    target = resolve("webrtc", f"{base}{PATHS[args.signaling]}?jitter_release={release}")
+    config = RunConfig(
+        target=target, count=None, duration_s=args.seconds, timeout_s=10.0, concurrency=1
     )
-    detections_ms: list[float] = []
-    original = session._on_data
+    window = Window(sampler, args.sessions)
+    collectors: list[Collector] = []
+    runs = []
+    for i in range(args.sessions):
+        collect = Collector(args.warmup, window.state)
+        collectors.append(collect)
+        session = WebRtcSession(
+            i,
+            config,
+            collect,
+            asyncio.Event(),
+            source_factory=lambda: SyntheticSource(w, h, args.fps),
+            mode="v2v",
+            data_channel=True,
+            actions=None,
+            options=WebRtcOptions(flavour=args.signaling, jitter_release=release),
+        )
+        original = session._on_data
 
-    def on_data(m: Any) -> None:  # the detection latency is not an engine event
-        if m.latency_ns is not None:
-            detections_ms.append(m.latency_ns / 1e6)
-        original(m)
+        def on_data(m: Any, collect: Collector = collect, original: Any = original) -> None:
+            collect.on_data(m)  # the detection latency is not an engine event
+            original(m)
 
-    session._on_data = on_data  # type: ignore[method-assign]
-    await asyncio.wait_for(session.run(), args.seconds + 60)
-    common.require_samples("frames received", len(collect.in_t))
-    info = next((s for s in collect.stats if "time_to_connected_ms" in s), {})
-    first = next((s for s in collect.stats if "time_to_first_frame_ms" in s), {})
-    final = collect.stats[-1] if collect.stats else {}
+        session._on_data = on_data  # type: ignore[method-assign]
+        original_frame = session._on_frame_in
+
+        def on_frame(f: Any, collect: Collector = collect, original: Any = original_frame) -> None:
+            original(f)  # first: it records the first frame's time the warm-up counts from
+            collect.on_frame(f)
+
+        session._on_frame_in = on_frame  # type: ignore[method-assign]
+        runs.append(asyncio.ensure_future(session.run()))
+
+    async def cpu_window() -> None:
+        await window.all_connected.wait()
+        await asyncio.sleep(args.warmup)
+        window.start = sampler.mark()
+
+    marker = asyncio.ensure_future(cpu_window())
+    try:
+        await asyncio.wait_for(asyncio.gather(*runs), args.seconds + 60)
+    finally:
+        marker.cancel()
+    if window.start is not None and window.end is None:
+        window.end = sampler.mark()
+    label = f"{size} {mode} x{args.sessions}"
+    for n, c in enumerate(collectors):
+        common.require_samples(f"{label}: session {n} frames received", len(c.in_t))
+    return summarise(collectors, window, label)
+
+
+def summarise(collectors: list[Collector], window: Window, label: str) -> dict[str, Any]:
+    latency = [v for c in collectors for v in c.latency_ms]
+    fps_in = [fps(c.in_t) for c in collectors]
+    info = collectors[0].info
     return {
-        "config": {
-            "size": f"{w}x{h}",
-            "fps": args.fps,
-            "seconds": args.seconds,
-            "signaling": info.get("signaling"),
-            "codec": "VP8 (aiortc default)",
-        },
-        "fps_out": fps(collect.out_t),
-        "fps_in": fps(collect.in_t),
-        "frames_out": len(collect.out_t),
-        "frames_in": len(collect.in_t),
-        "frames_lost": final.get("frames_lost"),
-        "frames_duplicate": final.get("frames_duplicate"),
-        "frames_unreadable": final.get("frames_unreadable"),
-        "latency_ms": pcts(collect.latency_ms, "per-frame latency"),
-        "hold_ms": pcts(collect.hold_ms),
-        "latency_minus_hold_ms": pcts(collect.rest_ms),
-        "detection_latency_ms": pcts(detections_ms, "detections on the data channel"),
+        "fps_out": min(fps(c.out_t) for c in collectors),
+        "fps_in_min": min(fps_in),
+        "fps_in": fps_in,
+        "frames_out": sum(len(c.out_t) for c in collectors),
+        "frames_in": sum(c.final.get("frames_decoded", 0) for c in collectors),
+        "frames_lost": sum(c.final.get("frames_lost", 0) for c in collectors),
+        "frames_unreadable": sum(c.final.get("frames_unreadable", 0) for c in collectors),
+        "latency_ms": pcts(latency, f"{label}: per-frame latency"),
+        "hold_ms": pcts([v for c in collectors for v in c.hold_ms]),
+        "rest_ms": pcts([v for c in collectors for v in c.rest_ms]),
+        "detection_ms": pcts([v for c in collectors for v in c.detections_ms]),
+        "decode_ms": pcts([v for c in collectors for v in c.decode_ms]),
+        "jitter_release": info.get("jitter_release"),
         "time_to_connected_ms": info.get("time_to_connected_ms"),
-        "ice_dtls_ms": info.get("ice_dtls_ms"),
-        "time_to_first_frame_ms": first.get("time_to_first_frame_ms"),
-        "cpu": collect.cpu(),
-        "getstats_last": {
-            k: final.get(k)
-            for k in ("packets_lost", "jitter_ms", "rtt_ms", "bytes_in", "bytes_out")
-            if k in final
-        },
-        "bitrate_kbps": {
-            "in": {"p50": median_of(collect.stats, "bitrate_in_kbps")},
-            "out": {"p50": median_of(collect.stats, "bitrate_out_kbps")},
-        },
-        "errors": collect.errors,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-        },
+        "cpu": window.usage(),
+        "errors": [e for c in collectors for e in c.errors],
     }
 
 
-def ratios(r: dict[str, Any]) -> dict[str, float]:
-    """Against what this run sent: frames back per frame out, and the hold in frame
-    intervals (at the rate frames actually went out)."""
-    interval_ms = 1000 / r["fps_out"] if r["fps_out"] else float("nan")
-    return {
-        "fps in/out": ratio(r["fps_in"], r["fps_out"]),
-        "hold p50 / frame interval": ratio(r["hold_ms"]["p50"], interval_ms),
-    }
+def merge(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rounds of one (size, mode): lists joined, percentiles of the joined samples kept
+    per round (the table shows the median round's), counts summed."""
+    by_p50 = sorted(rounds, key=lambda r: r["latency_ms"]["p50"])
+    mid = by_p50[len(by_p50) // 2]
+    out = dict(mid)
+    out["rounds"] = len(rounds)
+    out["frames_lost"] = sum(r["frames_lost"] for r in rounds)
+    out["frames_unreadable"] = sum(r["frames_unreadable"] for r in rounds)
+    out["fps_in_min"] = min(r["fps_in_min"] for r in rounds)
+    out["latency_p50_per_round"] = [r["latency_ms"]["p50"] for r in rounds]
+    return out
 
 
-def show(r: dict[str, Any]) -> None:
-    c = r["config"]
-    print(f"yolo v2v {c['size']}@{c['fps']:g} for {c['seconds']:g} s, signaling {c['signaling']}")
+def order(modes: list[str], r: int) -> list[str]:
+    return modes if r % 2 == 0 else list(reversed(modes))
+
+
+ROW = "{:<9} {:<10} {:>3} {:>7} {:>7} {:>5} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7}"
+
+
+def show(results: dict[str, dict[str, dict[str, Any]]], args: argparse.Namespace) -> None:
     print(
-        f"  frames   out {r['frames_out']} ({r['fps_out']} fps)   in {r['frames_in']} "
-        f"({r['fps_in']} fps)   lost {r['frames_lost']}   duplicate {r['frames_duplicate']}"
-        f"   unreadable {r['frames_unreadable']}"
+        f"yolo v2v @{args.fps:g} fps, {args.seconds:g} s a round ({args.warmup:g} s warm-up left"
+        f" out), {args.rounds} round(s) a mode, {args.sessions} session(s) a round,"
+        f" signaling {args.signaling}; the machine may be shared: compare within this run"
     )
-    for name, key in (
-        ("latency", "latency_ms"),
-        ("  hold (client jitter buffer)", "hold_ms"),
-        ("  latency - hold", "latency_minus_hold_ms"),
-        ("detections (data channel)", "detection_latency_ms"),
-    ):
-        p = r[key]
-        print(
-            f"  {name:<32} p50 {p['p50']:7.2f}  p90 {p['p90']:7.2f}  p99 {p['p99']:7.2f} ms"
-            f"  (n={p['count']})"
-        )
     print(
-        f"  set-up   connected {r['time_to_connected_ms']} ms (ICE+DTLS {r['ice_dtls_ms']} ms)"
-        f"   first frame {r['time_to_first_frame_ms']} ms"
-    )
-    b = r["bitrate_kbps"]
-    print(f"  bitrate  in p50 {b['in']['p50']} kbit/s   out p50 {b['out']['p50']} kbit/s")
-    print(f"  getStats {r['getstats_last']}")
-    cpu = r["cpu"]
-    if cpu:
-        print(
-            f"  CPU      client {cpu['client_pct']} %   mock server {cpu['server_pct']} %"
-            f"   (over {cpu['window_s']} s, 100 % = one core)"
+        ROW.format(
+            "size", "mode", "n", "fps out", "fps in", "lost", "p50 ms", "p99 ms",
+            "hold p50", "hold p99", "rest p50", "cpu cl", "cpu mk",
         )
-    print("  " + common.ratio_line("ratios", r["ratios"]))
-    if r["errors"]:
-        print(f"  errors   {r['errors']}")
+    )  # fmt: skip
+    for size, modes in results.items():
+        for mode, r in modes.items():
+            cpu = r["cpu"]
+            print(
+                ROW.format(
+                    size, mode, args.sessions, r["fps_out"], r["fps_in_min"], r["frames_lost"],
+                    r["latency_ms"]["p50"], r["latency_ms"]["p99"], r["hold_ms"]["p50"],
+                    r["hold_ms"]["p99"], r["rest_ms"]["p50"],
+                    f"{cpu.get('client_pct', '-')}%", f"{cpu.get('server_pct', '-')}%",
+                )
+            )  # fmt: skip
+    for size, modes in results.items():
+        if "marker" in modes and "next-frame" in modes:
+            m, n = modes["marker"], modes["next-frame"]
+            ratios = {
+                "p50": ratio(m["latency_ms"]["p50"], n["latency_ms"]["p50"]),
+                "p99": ratio(m["latency_ms"]["p99"], n["latency_ms"]["p99"]),
+                "hold p50": ratio(m["hold_ms"]["p50"], n["hold_ms"]["p50"]),
+                "client cpu": ratio(m["cpu"].get("client_pct"), n["cpu"].get("client_pct")),
+            }
+            print("  " + common.ratio_line(f"{size} marker / next-frame", ratios))
+        goal = GOALS_P50_MS.get(size)
+        if "marker" in modes and goal is not None:
+            m = modes["marker"]
+            met = (
+                m["latency_ms"]["p50"] <= goal
+                and m["fps_in_min"] >= GOAL_FPS
+                and m["frames_lost"] == 0
+            )
+            print(
+                f"  {size} marker goal (p50 <= {goal} ms, fps in >= {GOAL_FPS}, 0 lost): "
+                f"{'met' if met else 'MISSED'}; p50 per round {m['latency_p50_per_round']}"
+            )
+        for mode, r in modes.items():
+            cpu = r["cpu"]
+            if cpu:
+                print(
+                    f"  {size} {mode}: CPU client {cpu['client_pct']} %, mock "
+                    f"{cpu['server_pct']} %, rest of the machine {cpu['other_pct']} % "
+                    f"(over {cpu['window_s']} s); fps in per session {r['fps_in']}"
+                )
+            print(
+                f"  {size} {mode}: p50 parts: client hold {r['hold_ms']['p50']} ms, decode +"
+                f" hop {r['decode_ms']['p50']} ms; detections on the data channel (send ->"
+                f" annotated in the mock -> back) {r['detection_ms']['p50']} ms"
+            )
+            if r["errors"]:
+                print(f"  {size} {mode}: errors {r['errors']}")
 
 
 def main() -> int:
     parser = common.parser(__doc__)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--size", default="640x480")
+    parser.add_argument("--seconds", type=float, default=8.0, help="per round (default 8)")
+    parser.add_argument("--rounds", type=int, default=2, help="per size and mode (default 2)")
+    parser.add_argument("--sizes", default="640x480,1280x720")
+    parser.add_argument("--modes", default="marker,next-frame", help=f"of {', '.join(RELEASES)}")
+    parser.add_argument("--sessions", type=int, default=1, help="concurrent sessions a round")
     parser.add_argument("--fps", type=float, default=30.0)
+    parser.add_argument("--warmup", type=float, default=1.0, help="seconds left out (default 1)")
     parser.add_argument("--signaling", choices=sorted(PATHS), default="json")
     args = parser.parse_args()
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    try:
+        modes = [parse_release(m) for m in args.modes.split(",") if m.strip()]
+    except ValueError as exc:
+        parser.error(str(exc))
+    if args.sessions < 1 or args.rounds < 1 or not sizes or not modes:
+        parser.error("--sessions and --rounds must be at least 1, --sizes and --modes non-empty")
     mock = MockProcess()
     base = mock.start()
+    rounds: dict[str, dict[str, list[dict[str, Any]]]] = {s: {m: [] for m in modes} for s in sizes}
+    started = time.monotonic()
     try:
         assert mock.pid is not None
-        result = asyncio.run(measure(base, mock.pid, args))
+        sampler = CpuSampler([mock.pid])
+        for r in range(args.rounds):
+            for size in sizes:
+                for mode in order(modes, r):
+                    result = asyncio.run(measure(base, sampler, args, size, mode))
+                    rounds[size][mode].append(result)
+                    cpu = result["cpu"]
+                    print(
+                        f"  round {r + 1} {size} {mode}: p50 {result['latency_ms']['p50']} ms,"
+                        f" hold p50 {result['hold_ms']['p50']} ms, fps in"
+                        f" {result['fps_in_min']}, lost {result['frames_lost']}, CPU client"
+                        f" {cpu.get('client_pct')} % mock {cpu.get('server_pct')} % rest of the"
+                        f" machine {cpu.get('other_pct')} %",
+                        flush=True,
+                    )
     finally:
         mock.stop()
-    result["ratios"] = ratios(result)
-    show(result)
+    results = {s: {m: merge(rs) for m, rs in ms.items()} for s, ms in rounds.items()}
+    show(results, args)
     if args.json_out:
-        common.write_json(args.json_out, result)
+        common.write_json(
+            args.json_out,
+            {
+                "config": vars(args),
+                "results": results,
+                "rounds": rounds,
+                "wall_s": round(time.monotonic() - started, 1),
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+            },
+        )
     return 0
 
 

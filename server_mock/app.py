@@ -25,6 +25,8 @@ from app.core import faultschema
 from app.core.network import api as toxics_api
 from app.core.network.toxics import ToxicError
 from app.core.network.toxicset import ToxicSet
+from app.core.transports import jitter_release
+from app.core.transports.jitter_release import Release
 from server_mock import sse, toxics, ws
 from server_mock.apps import diffusion, echo
 from server_mock.apps.validate import InvalidInput
@@ -61,8 +63,10 @@ def _webrtc_route(kind: str) -> RealtimeRoute:
         from server_mock import webrtc  # aiortc is heavy: load it on first use
 
         channel = webrtc.MsgpackChannel(session)
-        serve = webrtc.serve_yolo if kind == "yolo" else webrtc.serve_world
-        await serve(channel, session.faults)
+        if kind == "yolo":
+            await webrtc.serve_yolo(channel, session.faults, jitter_release_of(session.ws))
+        else:
+            await webrtc.serve_world(channel, session.faults)
         if channel.bad_input is not None:
             raise channel.bad_input
 
@@ -93,6 +97,13 @@ APPS: dict[str, MockApp] = {
         description="WebRTC server-generated scene steered by actions (msgpack signaling)",
     ),
 }
+
+
+def jitter_release_of(websocket: WebSocket) -> Release:
+    """The connection's `?jitter_release=`, else the server's; ValueError when bad."""
+    config: MockConfig = websocket.app.state.config
+    value = websocket.query_params.get(jitter_release.QUERY_PARAM)
+    return config.jitter_release if value is None else jitter_release.parse_release(value)
 
 
 # -- HTTP ------------------------------------------------------------------------------
@@ -178,6 +189,7 @@ async def health(request: Request) -> Response:
             "version": __version__,
             "apps": sorted(APPS),
             "sessions": request.app.state.sessions,
+            "webrtc_jitter_release": request.app.state.config.jitter_release,
         }
     )
 
@@ -263,6 +275,7 @@ async def ws_app(websocket: WebSocket) -> None:
         faults = Faults.for_session(lambda: config.faults, websocket.query_params)
         max_buffering = parse_max_buffering(websocket.query_params.get("max_buffering"))
         toxics.check_query(websocket.query_params)
+        release = jitter_release_of(websocket)
     except ValueError as exc:
         await _deny(websocket, 400, str(exc))
         return
@@ -287,7 +300,8 @@ async def ws_app(websocket: WebSocket) -> None:
         elif raw == "yolo":
             from server_mock import webrtc
 
-            await webrtc.serve_yolo(webrtc.JsonTextChannel(websocket, label), faults)
+            channel = webrtc.JsonTextChannel(websocket, label)
+            await webrtc.serve_yolo(channel, faults, release)
             with contextlib.suppress(Exception):
                 await websocket.close(1000)
     finally:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from app.core.faultschema import FaultConfig  # the one fault schema, kept in core
 from app.core.network.toxics import Toxic  # the byte-stream toxics (server_mock/toxics.py)
+from app.core.transports.jitter_release import DEFAULT_RELEASE, Release
 
 __all__ = ["DEFAULT_MAX_MESSAGE_BYTES", "FaultConfig", "MockConfig"]
 
@@ -24,3 +25,6 @@ class MockConfig:
     recording: str | None = None  # serve this HAR recording (server_mock/recorded.py)
     recording_speed: float | None = 1.0  # its delays divided by this; None: no delays
     toxics: list[Toxic] = field(default_factory=list)  # server-wide, live at /_mock/toxics
+    # when the WebRTC apps' incoming video leaves the jitter buffer: "marker" (complete, as
+    # a browser does) or "next-frame" (aiortc's own); `?jitter_release=` per connection
+    jitter_release: Release = DEFAULT_RELEASE

@@ -24,6 +24,7 @@ FLAGS: dict[str, str] = {
     "video_fps": "--fps",
     "video_mode": "--mode",
     "signaling": "--signaling",
+    "jitter_release": "--jitter-release",
     "actions_every_s": "--actions-every",
     "record": "--record",
 }

@@ -23,6 +23,7 @@ from app.core.errors import ProbeError, TargetError
 from app.core.events import ErrorEvent, Event, Sample, StateChange
 from app.core.summary import Aggregator, Summary
 from app.core.targets import TRANSPORTS
+from app.core.transports.jitter_release import RELEASES
 
 REPORTS = (("--json", "json_out"), ("--csv", "csv_out"), ("--html", "html_out"))
 EXIT_CODES = (
@@ -188,6 +189,10 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
     )
     w.add_argument("--data-channel", action="store_true", help="open a data channel")
     w.add_argument(
+        "--jitter-release", choices=RELEASES, default="marker", help="when a received frame "
+        "leaves the jitter buffer: marker (as browsers do; default) or next-frame (aiortc's)",
+    )  # fmt: skip
+    w.add_argument(
         "--actions-every",
         type=types["seconds"],
         metavar="S",
@@ -233,6 +238,7 @@ def settings_from_args(args: argparse.Namespace, base_url: str | None) -> RunSet
         video_mode=args.mode,
         signaling=args.signaling,
         data_channel=args.data_channel,
+        jitter_release=args.jitter_release,
         actions_every_s=args.actions_every,
     )
 

@@ -10,6 +10,7 @@ import time
 
 from app.core.report.fmt import fmt_ms
 from app.core.summary import Aggregator, Summary
+from app.core.transports.jitter_release import DESCRIPTIONS
 
 PROGRESS_EVERY_S = 0.5
 
@@ -106,6 +107,8 @@ def format_summary(s: Summary) -> str:
         ):
             if value is not None:
                 lines.append(f"  {label} after {value:.1f} ms")
+        if (release := s.connection.get("jitter_release")) is not None:
+            lines.append(f"  frames leave the jitter buffer: {DESCRIPTIONS.get(release, release)}")
     extensions = s.connection.get("extensions")
     if extensions is not None:
         lines.append(f"  WebSocket extensions: {', '.join(extensions) or 'none'}")

@@ -27,6 +27,7 @@ class WebRtcParams:
     data_channel: bool = False
     action_every_s: float | None = None  # generated video: cycle actions this often
     video_preview: bool = False  # emit VideoFrame thumbnails (the GUI's video pane)
+    jitter_release: str = "marker"  # marker | next-frame (aiortc's own: +1 frame interval)
 
 
 @dataclass(frozen=True)

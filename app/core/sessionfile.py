@@ -31,6 +31,7 @@ from app.core.faultschema import FaultParamError, fault_names, values_from_json
 from app.core.inputs import json_kind
 from app.core.redact import is_secret_header  # the one rule: secret headers
 from app.core.targets import TRANSPORTS
+from app.core.transports.jitter_release import RELEASES
 from app.core.verdicts import valid_only
 
 VERSION = 1
@@ -68,6 +69,7 @@ class ConnectionSpec:
     video_size: str = "640x480"
     video_fps: float = 30.0
     data_channel: bool = False
+    jitter_release: str = "marker"  # marker | next-frame (aiortc's own)
     # `--assert` expressions checked at the end of each run ("p99<50ms"); only ones
     # that parse are written, so nothing else typed there (a pasted key) is saved
     assertions: list[str] = field(default_factory=list)
@@ -124,6 +126,7 @@ def _connection_dict(c: ConnectionSpec) -> dict[str, Any]:
         "video_size": c.video_size,
         "video_fps": c.video_fps,
         "data_channel": c.data_channel,
+        "jitter_release": c.jitter_release,
         "assertions": valid_only(c.assertions),
     }
 
@@ -285,6 +288,7 @@ def _connection(r: _Reader) -> ConnectionSpec:
         video_size=r.string("video_size", d.video_size),
         video_fps=r.number("video_fps", d.video_fps),
         data_channel=r.boolean("data_channel", d.data_channel),
+        jitter_release=r.string("jitter_release", d.jitter_release, RELEASES),
         assertions=r.string_list("assertions"),  # absent in older files: none
     )
 

@@ -146,6 +146,13 @@ class ConnectionForm(QWidget):
         row.addWidget(self.data_channel)
         form.addRow("video", row)
         self.video_row = row
+        self.jitter_release = QComboBox()
+        self.jitter_release.addItem("on the marker bit, as browsers do", "marker")
+        self.jitter_release.addItem("when the next frame begins (aiortc, +1 frame)", "next-frame")
+        self.jitter_release.setToolTip(
+            "When a received video frame leaves the jitter buffer (--jitter-release)"
+        )
+        form.addRow("frame release", self.jitter_release)
 
     def _add_sample_video(self) -> None:
         """The bundled sample (assets/sample.mp4, in the PyInstaller bundle too), as a
@@ -204,6 +211,7 @@ class ConnectionForm(QWidget):
             video_size=self.video_size.currentText(),
             video_fps=self.video_fps.value(),
             data_channel=self.data_channel.isChecked(),
+            jitter_release=self.jitter_release.currentData() or "marker",
         )
 
     def set_settings(self, s: ConnectionSettings) -> None:
@@ -219,6 +227,7 @@ class ConnectionForm(QWidget):
         self.video_size.setCurrentText(s.video_size)
         self.video_fps.setValue(s.video_fps)
         self.data_channel.setChecked(s.data_channel)
+        self.jitter_release.setCurrentIndex(max(0, self.jitter_release.findData(s.jitter_release)))
         self._show_transport(s.transport)
         self._update_title()
         self.validate()
@@ -239,6 +248,7 @@ class ConnectionForm(QWidget):
         for field_ in (self.payload, self.payload_error):
             self.form.setRowVisible(field_, not facts.measures_frames)
         self.form.setRowVisible(self.video_row, facts.measures_frames)
+        self.form.setRowVisible(self.jitter_release, facts.measures_frames)
         self.sigTransportShown.emit(transport)
 
     def _load_payload_dialog(self) -> None:

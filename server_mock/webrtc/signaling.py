@@ -4,8 +4,10 @@ A `SignalingSession` runs one client's session over a `SignalingChannel`: greeti
 offer/answer, trickled candidates (kept until the offer, at most
 `MAX_PENDING_CANDIDATES`), non-fatal `bad_message` reports and a clean end that closes
 the peer connection and every track. The apps (`yolo`, `world`) subclass it and fill in
-four hooks. Media stays on 127.0.0.1 (`app.core.transports.loopback`). The messages
-themselves are the client's codec (`app.core.codecs.webrtc`), read from the other side.
+four hooks. Incoming video leaves the jitter buffer by `jitter_release` (default: on the
+marker bit, as a browser does; `app.core.transports.webrtc_jitter`). Media stays on
+127.0.0.1 (`app.core.transports.loopback`). The messages themselves are the client's
+codec (`app.core.codecs.webrtc`), read from the other side.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from aiortc.mediastreams import MediaStreamError
 
 from app.core.codecs import webrtc as signaling
 from app.core.codecs.webrtc import BAD_MESSAGE, SignalingError, error_text, parse_candidate
+from app.core.transports.jitter_release import DEFAULT_RELEASE, Release
 from app.core.transports.loopback import (
     is_loopback_address,
     keep_loopback_candidates,
     rtc_configuration,
     use_loopback_candidates,
 )
+from app.core.transports.webrtc_jitter import install_release
 from server_mock.faults import Faults
 
 log = logging.getLogger("server_mock")
@@ -91,9 +95,12 @@ class SignalingSession:
 
     name = "webrtc"
 
-    def __init__(self, channel: SignalingChannel, faults: Faults) -> None:
+    def __init__(
+        self, channel: SignalingChannel, faults: Faults, jitter_release: Release = DEFAULT_RELEASE
+    ) -> None:
         self.channel = channel
         self.faults = faults
+        self.jitter_release = jitter_release
         self.pc: RTCPeerConnection | None = None
         self._ended = asyncio.Event()
         self._error: str | None = None
@@ -187,6 +194,9 @@ class SignalingSession:
             pc.on("connectionstatechange", self._on_state)
             self.prepare(pc)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+            for transceiver in pc.getTransceivers():  # no packet can have arrived yet
+                if transceiver.kind == "video":
+                    install_release(transceiver.receiver, self.jitter_release)
             self.attach(pc)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:

@@ -18,6 +18,7 @@ from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError
 
 from app.core.codecs import webrtc_marker as marker
+from app.core.transports.jitter_release import DEFAULT_RELEASE, Release
 from server_mock.faults import Faults
 from server_mock.webrtc.signaling import SignalingChannel, SignalingSession
 
@@ -205,8 +206,10 @@ class YoloTrack(MediaStreamTrack):
 class YoloSession(SignalingSession):
     name = "yolo"
 
-    def __init__(self, channel: SignalingChannel, faults: Faults) -> None:
-        super().__init__(channel, faults)
+    def __init__(
+        self, channel: SignalingChannel, faults: Faults, jitter_release: Release = DEFAULT_RELEASE
+    ) -> None:
+        super().__init__(channel, faults, jitter_release)
         self.output: YoloTrack | None = None
         self.datachannel: RTCDataChannel | None = None
 
@@ -237,6 +240,9 @@ class YoloSession(SignalingSession):
         ch.send(json.dumps(message))
 
 
-async def serve_yolo(channel: SignalingChannel, faults: Faults) -> None:
-    """Video-to-video: each incoming frame comes back with boxes drawn (never raises)."""
-    await YoloSession(channel, faults).run()
+async def serve_yolo(
+    channel: SignalingChannel, faults: Faults, jitter_release: Release = DEFAULT_RELEASE
+) -> None:
+    """Video-to-video: each incoming frame comes back with boxes drawn (never raises);
+    `jitter_release` says when an incoming frame leaves the jitter buffer."""
+    await YoloSession(channel, faults, jitter_release).run()

@@ -190,3 +190,18 @@ def test_webrtc_run_reports_frames(tmp_path: Path) -> None:
     assert "frame latency (ms)" in out.stdout
     bad = rtprobe("run", "webrtc", "mock/yolo", "--size", "big")
     assert bad.returncode == 2 and "--size 'big' must be WIDTHxHEIGHT" in bad.stderr
+
+
+def test_webrtc_jitter_release_flag_reaches_the_client_and_the_summary(tmp_path: Path) -> None:
+    path = tmp_path / "w.json"
+    out = rtprobe(
+        "run", "webrtc", "mock/yolo", "--mock", "--duration", "2", "--size", "320x240",
+        "--jitter-release", "next-frame", "--json", str(path),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    s = json.loads(path.read_text())
+    assert s["connection"]["jitter_release"] == "next-frame"
+    assert s["frames_in"] > 10
+    assert "frames leave the jitter buffer: when the next frame begins" in out.stdout
+    bad = rtprobe("run", "webrtc", "mock/yolo", "--jitter-release", "soon")
+    assert bad.returncode == 2 and "--jitter-release" in bad.stderr

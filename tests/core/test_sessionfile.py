@@ -280,3 +280,26 @@ def test_redact() -> None:
     assert redact("echoed supersecretvalue", key) == "echoed ***"
     assert redact("nothing here", None) == "nothing here"
     assert credentials.REDACTED == "***"
+
+
+def test_jitter_release_is_a_connection_key_checked_against_its_choices(tmp_path: Path) -> None:
+    session = Session(
+        connections=[
+            ConnectionSpec(
+                name="v", transport="webrtc", target="mock/yolo", jitter_release="next-frame"
+            )
+        ]
+    )
+    path = tmp_path / "v.rtprobe.json"
+    save(path, session)
+    assert json.loads(path.read_text())["connections"][0]["jitter_release"] == "next-frame"
+    assert load(path).connections[0].jitter_release == "next-frame"
+    doc = json.loads(path.read_text())
+    del doc["connections"][0]["jitter_release"]  # older files: the default
+    path.write_text(json.dumps(doc))
+    assert load(path).connections[0].jitter_release == "marker"
+    doc["connections"][0]["jitter_release"] = "soon"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(SessionFileError) as info:
+        load(path)
+    assert "jitter_release" in str(info.value) and "marker, next-frame" in str(info.value)

@@ -97,3 +97,17 @@ def test_in_a_bundle_the_sample_comes_from_the_bundle(qtbot, monkeypatch, tmp_pa
     qtbot.addWidget(form)
     index = form.video_source.findText(SAMPLE_LABEL)
     assert form.video_source.itemData(index) == f"file:{tmp_path / 'assets' / 'sample.mp4'}"
+
+
+def test_frame_release_row_round_trips_and_shows_for_webrtc_only(qtbot) -> None:
+    form = ConnectionForm()
+    qtbot.addWidget(form)
+    form.set_settings(
+        ConnectionSettings(transport="webrtc", target="mock/yolo", jitter_release="next-frame")
+    )
+    assert form.settings().jitter_release == "next-frame"
+    assert form.form.isRowVisible(form.jitter_release)
+    form.jitter_release.setCurrentIndex(form.jitter_release.findData("marker"))
+    assert form.settings().jitter_release == "marker"
+    form.transport.setCurrentText("realtime")
+    assert not form.form.isRowVisible(form.jitter_release)

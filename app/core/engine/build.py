@@ -25,6 +25,7 @@ from app.core.errors import DEFAULT_MAX_MESSAGE_BYTES, TargetError
 from app.core.sessions import registry
 from app.core.targets import Target, resolve
 from app.core.transports.base import DEFAULT_SEQ_FIELD
+from app.core.transports.jitter_release import RELEASES
 from app.core.transports.wsbase import Credentials, WsOptions
 
 KEY_ENV = "FAL_KEY"
@@ -79,6 +80,7 @@ class RunSettings:
     data_channel: bool = False
     actions_every_s: float | None = None
     video_preview: bool = False
+    jitter_release: str = "marker"  # marker | next-frame
 
 
 def key_from_env() -> str | None:
@@ -156,6 +158,8 @@ def webrtc_params(s: RunSettings, labels: Mapping[str, str] | None = None) -> We
         raise TargetError(_choice(name("video_mode"), s.video_mode, VIDEO_MODES))
     if s.signaling is not None and s.signaling not in SIGNALING:
         raise TargetError(_choice(name("signaling"), s.signaling, SIGNALING))
+    if s.jitter_release not in RELEASES:
+        raise TargetError(_choice(name("jitter_release"), s.jitter_release, RELEASES))
     kind, _, arg = s.video_source.partition(":")
     kind = kind.strip().lower()
     takes_arg = {"file": True, "camera": bool(arg)}  # synthetic and sample take none
@@ -174,6 +178,7 @@ def webrtc_params(s: RunSettings, labels: Mapping[str, str] | None = None) -> We
         data_channel=s.data_channel,
         action_every_s=s.actions_every_s,
         video_preview=s.video_preview,
+        jitter_release=s.jitter_release,
     )
 
 

@@ -62,6 +62,7 @@ from app.core.events import (
 from app.core.media.sources import MarkedSource, source_factory
 from app.core.sessions.base import Emit, Reconnect, deadline_of
 from app.core.sessions.webrtc_preview import PREVIEW_HZ, PreviewTap, thumbnail
+from app.core.transports.jitter_release import RELEASES, Release
 from app.core.transports.webrtc import (
     ActionResult,
     DataMessage,
@@ -170,7 +171,10 @@ class WebRtcSession:
             options=WebRtcOptions(
                 flavour=cast(
                     "Flavour | None", _choice(p.signaling, get_args(Flavour), "signaling flavour")
-                )
+                ),
+                jitter_release=cast(
+                    "Release", _choice(p.jitter_release, RELEASES, "jitter release") or "marker"
+                ),
             ),
         )
 

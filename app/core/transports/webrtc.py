@@ -13,8 +13,9 @@ One `WebRtcClient` is one session:
    trickled `icecandidate` messages, wait for the connection;
 4. time every received frame by its marker (`app.core.codecs.webrtc_marker`), counting
    duplicates, lost frames and the actions a generated scene reflects
-   (`app.core.transports.webrtc_frames`), and how long aiortc's jitter buffer held it
-   (`webrtc_parts.HoldProbe`): latency - hold is the network + server (+ codec) part.
+   (`app.core.transports.webrtc_frames`), and how long the jitter buffer held it
+   (`webrtc_parts.HoldProbe`): latency - hold is the network + server (+ codec) part;
+   frames leave it on their RTP marker bit unless told otherwise (`webrtc_jitter`).
 
 Signaling messages are `app.core.codecs.webrtc`, shared with the mock.
 
@@ -74,6 +75,7 @@ from app.core.transports.webrtc_frames import (
     Mode,
     Timings,
 )
+from app.core.transports.webrtc_jitter import install_release, release_rule
 from app.core.transports.webrtc_options import (
     Hooks,
     WebRtcOptions,
@@ -222,6 +224,7 @@ class WebRtcClient:
             "mode": self.mode,
             "loopback": self.loopback,
             "hold_measured": self.hold_measured,
+            "jitter_release": release_rule(p.receiver for p in self._probes),
             "data_channel": self.options.data_channel,
             **self.timings.values(),
         }
@@ -275,6 +278,7 @@ class WebRtcClient:
             pc.addTransceiver("video", direction="recvonly")
         for transceiver in pc.getTransceivers():
             if transceiver.kind == "video":
+                install_release(transceiver.receiver, opts.jitter_release)  # before probing
                 self._probes.append(HoldProbe(transceiver.receiver))
         if opts.data_channel:
             self.datachannel = pc.createDataChannel(opts.data_channel_label)

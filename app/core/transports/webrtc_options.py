@@ -13,6 +13,7 @@ from aiortc import RTCConfiguration, RTCIceServer
 from app.core.codecs.webrtc import Flavour
 from app.core.errors import ProbeError
 from app.core.targets import Target
+from app.core.transports.jitter_release import DEFAULT_RELEASE, Release
 from app.core.transports.loopback import is_loopback_address
 from app.core.transports.webrtc_frames import ActionResult, DataMessage, FrameInfo, Mode
 
@@ -49,6 +50,9 @@ class WebRtcOptions:
     connect_timeout_s: float = 10.0  # each of: ready, answer, connected
     ice_servers: tuple[RTCIceServer, ...] = ()  # non-loopback targets only
     use_server_ice: bool = True  # use an `iceservers` message (non-loopback targets only)
+    # when a received frame leaves the jitter buffer: "marker" (complete, as browsers do)
+    # or "next-frame" (aiortc's own: one frame interval later); `webrtc_jitter`
+    jitter_release: Release = DEFAULT_RELEASE
 
 
 def ice_configuration(options: WebRtcOptions, offered: list[RTCIceServer]) -> RTCConfiguration:

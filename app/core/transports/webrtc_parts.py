@@ -1,9 +1,9 @@
 """Pieces of the WebRTC client that need no peer connection state.
 
-- `HoldProbe`: times aiortc's receive jitter buffer per frame (a scoped, documented
-  wrap of two private receiver objects); aiortc hands a frame to the decoder only when
-  the first packet of the *next* frame arrives, so every frame waits about one frame
-  interval on the client, and `take_hold` says how long;
+- `HoldProbe`: times the receive jitter buffer per frame (a scoped, documented wrap of
+  two private receiver objects), and `take_hold` says how long: from a frame's first
+  packet to its release, the packets' spread with marker release (`webrtc_jitter`),
+  about one frame interval more with aiortc's own next-frame release;
 - `drain` and `until`: the two small task helpers the session needs;
 - `Signaling`: signaling messages over one WebSocket, JSON text (4a) or msgpack (4b),
   with the flavour detected from the first frame (the messages themselves are
@@ -56,6 +56,7 @@ class HoldProbe:
     """
 
     def __init__(self, receiver: RTCRtpReceiver) -> None:
+        self.receiver = receiver
         self._jb = getattr(receiver, "_RTCRtpReceiver__jitter_buffer", None)
         self._mapper = getattr(receiver, "_RTCRtpReceiver__timestamp_mapper", None)
         self._first: dict[int, int] = {}  # rtp timestamp -> first packet ns

@@ -61,6 +61,7 @@ BAD_FIELDS: list[tuple[str, Any, str]] = [
     ("video_fps", 500.0, "between 1 and 120"),
     ("video_mode", "3d", "v2v or generated"),
     ("signaling", "xml", "json or msgpack"),
+    ("jitter_release", "soon", "marker or next-frame"),
     ("video_source", "tape", "synthetic, sample, file:PATH"),
     ("video_source", "file:", "synthetic, sample, file:PATH"),
     ("video_source", "synthetic:x", "synthetic, sample, file:PATH"),
@@ -263,6 +264,7 @@ def test_webrtc_params_are_built_once_with_every_field() -> None:
             data_channel=True,
             actions_every_s=0.5,
             video_preview=True,
+            jitter_release="next-frame",
         )
     )
     assert cfg.webrtc == WebRtcParams(
@@ -275,4 +277,5 @@ def test_webrtc_params_are_built_once_with_every_field() -> None:
         data_channel=True,
         action_every_s=0.5,
         video_preview=True,
+        jitter_release="next-frame",
     )
