@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from app.commands.run import Progress
+from app.commands.summary_table import Progress
 from app.core.events import Sample
 from app.core.summary import Aggregator
 
 
 def test_progress_line_shows_rate_errors_and_percentiles(capsys, monkeypatch) -> None:
     clock = iter([10.0, 11.0])
-    monkeypatch.setattr("app.commands.run.time.monotonic", lambda: next(clock))
+    monkeypatch.setattr("app.commands.summary_table.time.monotonic", lambda: next(clock))
     agg = Aggregator(transport="ws", target="t")
     progress = Progress(agg, enabled=True)
     progress.tick(force=True)  # t=10: nothing yet
