@@ -18,7 +18,7 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -37,6 +37,7 @@ from app.core.history.codec import (
     series_from,
 )
 from app.core.history.record import NewRun, Verdict
+from app.core.history.schema import MIGRATIONS, VERSION, key_figures
 from app.core.metrics import LatencyHistogram
 from app.core.report.model import Summary
 
@@ -62,95 +63,6 @@ def default_path() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_data_dir("rtprobe", appauthor=False)) / FILE_NAME
-
-
-# -- schema ------------------------------------------------------------------------------
-
-SCHEMA_V1 = """
-CREATE TABLE runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    started REAL NOT NULL,          -- Unix time, seconds
-    source TEXT NOT NULL,
-    transport TEXT NOT NULL,
-    target TEXT NOT NULL,
-    state TEXT NOT NULL,
-    reason TEXT NOT NULL DEFAULT '',
-    settings TEXT NOT NULL,         -- JSON
-    summary TEXT NOT NULL,          -- JSON, as the --json report writes it
-    verdicts TEXT NOT NULL          -- JSON list of {expression, passed, detail}
-);
-CREATE TABLE histograms (
-    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    metric TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    sum_us INTEGER NOT NULL,
-    min_us INTEGER NOT NULL,
-    max_us INTEGER NOT NULL,
-    clamped INTEGER NOT NULL,
-    counts BLOB NOT NULL,           -- zlib of the non-zero (index int32, count int64) pairs
-    PRIMARY KEY (run_id, metric)
-);
-CREATE TABLE series (
-    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    name TEXT NOT NULL,
-    data BLOB NOT NULL,             -- zlib of float64 values
-    PRIMARY KEY (run_id, name)
-);
-"""
-
-
-def _v2_key_figures(db: sqlite3.Connection) -> None:
-    """v2: the list's key figures as columns (no JSON read per row), and indexes for
-    the list's filters."""
-    _script(
-        db,
-        """
-        ALTER TABLE runs ADD COLUMN p50 REAL NOT NULL DEFAULT 0;
-        ALTER TABLE runs ADD COLUMN p99 REAL NOT NULL DEFAULT 0;
-        ALTER TABLE runs ADD COLUMN sent INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE runs ADD COLUMN errors INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE runs ADD COLUMN rate REAL NOT NULL DEFAULT 0;
-        CREATE INDEX runs_started ON runs(started);
-        CREATE INDEX runs_target ON runs(target, started);
-        CREATE INDEX runs_transport ON runs(transport, started);
-        """,
-    )
-    rows = db.execute("SELECT id, summary FROM runs").fetchall()
-    for run_id, text in rows:
-        figures = _key_figures(json.loads(text))
-        db.execute(
-            "UPDATE runs SET p50=?, p99=?, sent=?, errors=?, rate=? WHERE id=?",
-            (*figures, run_id),
-        )
-
-
-def _v1_create(db: sqlite3.Connection) -> None:
-    _script(db, SCHEMA_V1)
-
-
-def _script(db: sqlite3.Connection, sql: str) -> None:
-    """Statements one by one: `executescript` would commit the migration's transaction."""
-    for statement in sql.split(";"):
-        lines = [line.split("--")[0] for line in statement.splitlines()]
-        if "".join(lines).strip():
-            db.execute("\n".join(lines))
-
-
-# MIGRATIONS[i] brings a database from version i to i + 1
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1_create, _v2_key_figures)
-VERSION = len(MIGRATIONS)
-
-
-def _key_figures(summary: dict[str, Any]) -> tuple[float, float, int, int, float]:
-    rtt = summary.get("rtt_ms") or {}
-    errors = int(summary.get("errors", 0)) + int(summary.get("error_events", 0))
-    return (
-        float(rtt.get("p50", 0.0)),
-        float(rtt.get("p99", 0.0)),
-        int(summary.get("sent", 0)),
-        errors,
-        float(summary.get("rate_per_s", 0.0)),
-    )
 
 
 # -- rows --------------------------------------------------------------------------------
@@ -353,7 +265,7 @@ class HistoryStore:
     def add(self, run: NewRun) -> int:
         """Store `run`; its id."""
         summary = run.summary.to_json()
-        figures = _key_figures(summary)
+        figures = key_figures(summary)
         verdicts = [
             {"expression": v.expression, "passed": v.passed, "detail": v.detail}
             for v in run.verdicts

@@ -15,7 +15,8 @@ import pytest
 
 from app.core.errors import ProbeError
 from app.core.history import HistoryError, HistoryStore, default_path
-from app.core.history.store import ENV_PATH, SCHEMA_V1, VERSION
+from app.core.history.schema import SCHEMA_V1, VERSION
+from app.core.history.store import ENV_PATH
 from app.core.report.jsonfile import dumps
 from tests.core.history.runs import SECRET, record
 
