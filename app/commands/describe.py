@@ -16,6 +16,7 @@ from app.core.discovery.describe import Description, Usage, describe
 from app.core.engine.build import key_from_env
 from app.core.errors import ProbeError
 from app.core.redact import Redactor
+from app.core.sessions import registry
 
 
 def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
@@ -158,7 +159,7 @@ def render(d: Description) -> str:
         if u.route.summary:
             lines.append(f"  about    {u.route.summary}")
         lines.append(f"  url      {u.url}")
-        if u.route.transport != "webrtc":
+        if registry.fact(u.route.transport or "", "sends_payload"):
             lines.append(f"  example  {json.dumps(u.example, default=_bytes)[:400]}")
         if u.contract is not None:
             sends = [m.name for m in u.contract.messages if m.direction == "send"]

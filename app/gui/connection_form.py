@@ -285,7 +285,7 @@ class ConnectionForm(QWidget):
             self._show_transport(usage.route.transport)
         self.target.setText(usage.target)
         self.max_buffering.setValue(usage.max_buffering or 0)
-        if usage.route.transport != "webrtc":
+        if registry.fact(usage.route.transport or "", "sends_payload"):
             self.payload.setPlainText(json.dumps(usage.example, default=str))
         self.validate()
 

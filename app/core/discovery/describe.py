@@ -19,6 +19,7 @@ from app.core.discovery import asyncapi, openapi
 from app.core.discovery.example import example
 from app.core.discovery.fetch import fetch_json, shown
 from app.core.errors import ProbeError, ProtocolError, TargetError
+from app.core.sessions import registry
 from app.core.targets import DEFAULT_HOST, _parse_app_id
 
 EXAMPLE_COUNT = 10  # messages in the printed command: quick to try, then scale up
@@ -126,7 +127,11 @@ def usage(
 ) -> Usage:
     path = route.path if route.path.startswith("/") else f"/{route.path}"
     url = where.base_url + path
-    if route.transport in ("realtime", "ws", "webrtc") and route.kind != "wma":
+    if (
+        route.transport is not None
+        and not registry.fact(route.transport, "over_http")
+        and route.kind != "wma"
+    ):
         url = "ws" + url[len("http") :]
     target = f"{where.app_id}{path}" if where.app_id else url
     payload = example(app.document, route.input_schema)
@@ -158,7 +163,7 @@ def _command(
     if route.transport is None:
         return None
     words = ["rtprobe", "run", route.transport, target, *where.run_flags]
-    if route.transport == "webrtc":
+    if registry.fact(route.transport, "paced_by_source"):
         if route.signaling in ("json", "msgpack", "wma"):
             words += ["--signaling", route.signaling]
         words += ["--duration", "5"]

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.core.discovery.refs import MAX_DEPTH, Budget, SchemaError, obj, resolve, seq
+from app.core.sessions import registry
 
 MODES = ("unary", "server_streaming", "client_streaming", "bidi")
 MAX_ROUTES = 500  # a document with more paths is cut here, and says so
@@ -200,7 +201,10 @@ def _protocol_route(
     if signaling_schema or (kind == "websocket" and input_schema is None and last == "webrtc"):
         transport = "webrtc"
         signaling = "msgpack" if kind == "realtime" else "json"
-    if transport == "realtime" and content_type not in (None, "application/msgpack"):
+    if registry.fact(transport or "", "speaks_msgpack") and content_type not in (
+        None,
+        "application/msgpack",
+    ):
         notes.append(f"content type {content_type}: rtprobe's realtime client speaks msgpack")
     return Route(
         path,

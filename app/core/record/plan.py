@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from app.core.codecs.fal_frames import is_fal_frame
 from app.core.record import har
 from app.core.record.diff import decode_frame
+from app.core.sessions import registry
 from app.core.transports.base import DEFAULT_SEQ_FIELD
 
 DROPPED_QUERY = ("fal_jwt_token",)  # a recorded token is masked and expired anyway
@@ -66,8 +67,17 @@ def is_notice(value: Any) -> bool:
     return is_fal_frame(value) and isinstance(value, dict) and value.get("type") == "x-fal-message"
 
 
+def _messages_over_websocket(transport: str | None) -> bool:
+    """A transport whose messages ride one WebSocket (realtime, ws): not SSE, not media."""
+    return (
+        transport in registry.TRANSPORTS
+        and not registry.fact(transport, "over_http")
+        and registry.fact(transport, "sends_payload")
+    )
+
+
 def transport_of(entry: har.Entry) -> str:
-    if entry.transport in ("realtime", "ws", "sse", "webrtc"):
+    if entry.transport in registry.TRANSPORTS:
         return entry.transport
     if entry.kind == "sse":
         return "sse"
@@ -88,7 +98,7 @@ def build(entries: list[har.Entry], transport: str | None = None) -> Plan:
     sse: dict[tuple[object, str], Connection] = {}
     for i, e in enumerate(entries):
         kind = transport_of(e)
-        if e.kind == "websocket" and transport in ("realtime", "ws"):
+        if e.kind == "websocket" and transport is not None and _messages_over_websocket(transport):
             kind = transport
         if kind == "webrtc":
             plan.skipped["WebRTC sessions (an SDP offer cannot be replayed)"] = (

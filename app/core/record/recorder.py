@@ -46,6 +46,7 @@ from app.core.events import (
 )
 from app.core.record import har
 from app.core.redact import Redactor, is_secret_header
+from app.core.sessions import registry
 
 MASK = "***"
 MAX_RECORD_BYTES = 256 * 1024 * 1024  # frames past this are counted, not kept
@@ -78,6 +79,8 @@ class Recorder:
         self.config = config
         self.version = version
         self.transport = config.transport
+        self.over_http = registry.fact(self.transport, "over_http")  # SSE: HAR entries per request
+        self.msgpack_frames = registry.fact(self.transport, "speaks_msgpack")
         # engine clock (perf_counter_ns) -> epoch seconds, fixed once for the run
         self._epoch_at_zero = time.time() - time.perf_counter_ns() / 1e9
         self.entries: list[har.Entry] = []
@@ -112,7 +115,7 @@ class Recorder:
         out = [("Host", urlsplit(cfg.target.url).netloc), *extra]
         out += [(k, MASK if is_secret_header(k) else v) for k, v in cfg.headers.items()]
         if cfg.credentials.key and not (
-            cfg.credentials.use_jwt and cfg.target.token_url and self.transport != "sse"
+            cfg.credentials.use_jwt and cfg.target.token_url and not self.over_http
         ):
             out.append(("Authorization", MASK))
         return out
@@ -144,12 +147,12 @@ class Recorder:
                     self._connecting[event.session] = event.t_ns
             elif (
                 event.state == "connected"
-                and self.transport != "sse"
+                and not self.over_http
                 and event.session not in self._open
             ):
                 self._new_ws_entry(event.session, event.t_ns)
         elif isinstance(event, Sample):
-            if self.transport == "sse":
+            if self.over_http:
                 self._sse_done(event)
         elif isinstance(event, FrameSample):
             self._video_frame(event)
@@ -168,7 +171,7 @@ class Recorder:
         return True
 
     def _message(self, m: Message) -> None:
-        if self.transport == "sse":
+        if self.over_http:
             self._sse_message(m)
             return
         if m.kind == "datachannel":
@@ -197,7 +200,7 @@ class Recorder:
             return har.TEXT, json.dumps(_jsonable(data), separators=(",", ":"))
         if isinstance(data, bytes | bytearray):
             return har.BINARY, bytes(data)
-        if m.kind in BINARY_KINDS and (self.transport == "realtime" or isinstance(raw, bytes)):
+        if m.kind in BINARY_KINDS and (self.msgpack_frames or isinstance(raw, bytes)):
             try:
                 return har.BINARY, msgpack.packb(data, use_bin_type=True)
             except (TypeError, ValueError):

@@ -23,6 +23,7 @@ from app.core.record.diff import decode_frame
 from app.core.record.plan import Connection, Input, Plan, body_json, is_notice
 from app.core.redact import Redactor, active
 from app.core.sessions import realtime as realtime_session
+from app.core.sessions import registry
 from app.core.sessions import ws as ws_session
 from app.core.sessions.base import Emit, sleep_until, wait_stopped
 from app.core.sessions.matcher import Pending
@@ -80,7 +81,8 @@ class ReplayMessageSession(MessageSession):
         conn: Connection,
         pace: Pace,
     ) -> None:
-        make = realtime_session.connector if conn.transport == "realtime" else ws_session.connector
+        msgpack_frames = registry.fact(conn.transport, "speaks_msgpack")
+        make = realtime_session.connector if msgpack_frames else ws_session.connector
         super().__init__(index, config, emit, stop, make(config))
         self.plan = conn
         self.pace = pace
@@ -188,7 +190,8 @@ async def replay(
             sessions: list[ReplayMessageSession | ReplaySseSession] = []
             for i, conn in enumerate(plan.connections):
                 cfg = config_for(conn, base)
-                kind = ReplaySseSession if conn.transport == "sse" else ReplayMessageSession
+                streams = registry.fact(conn.transport, "streams_events")
+                kind = ReplaySseSession if streams else ReplayMessageSession
                 sessions.append(kind(i, cfg, out, stop, conn, pace))
             tasks = [asyncio.ensure_future(s.run()) for s in sessions]
             try:

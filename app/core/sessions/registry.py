@@ -49,6 +49,8 @@ class Transport:
     over_http: bool = False  # http(s):// URLs; every other transport speaks ws(s)://
     default_path: str = ""  # the route an app id without a path gets (`/realtime`, …)
     object_payload: bool = False  # the input must be one JSON object (msgpack map, POST body)
+    speaks_msgpack: bool = False  # every frame is one msgpack map (fal's realtime protocol)
+    sends_payload: bool = True  # the user writes what is sent (not media from a source)
     default_duration_s: float | None = None  # a run given no count or duration lasts this
     # a ready example against the embedded mock (the GUI's "+ T" and new connections)
     example_target: str = ""
@@ -73,6 +75,7 @@ TRANSPORTS: dict[str, Transport] = {
             "app.core.sessions.realtime:RealtimeSession",
             "realtime",
             takes_max_buffering=True,
+            speaks_msgpack=True,
             default_path="realtime",
             object_payload=True,
             example_target="mock/echo",
@@ -107,6 +110,7 @@ TRANSPORTS: dict[str, Transport] = {
             takes_actions=True,
             measures_frames=True,
             paced_by_source=True,
+            sends_payload=False,
             default_path="webrtc",
             # it counts frames it receives; a run of it is more naturally a length of time
             default_duration_s=10.0,
