@@ -35,6 +35,13 @@ _non_negative = _not_negative(float, "a number")
 _count = _not_negative(int, "a whole number")
 
 
+def _positive_seconds(text: str) -> float:
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 seconds")
+    return value
+
+
 def _port(text: str) -> int:
     value = _count(text)
     if value > 65535:
@@ -91,6 +98,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="idle realtime sessions end with TIMEOUT after S seconds",
     )
     mock.add_argument("--timings", action="store_true", help="send x-fal-message timings frames")
+    mock.add_argument(
+        "--token-ttl",
+        type=_positive_seconds,
+        metavar="S",
+        help="tokens from /tokens/ expire after at most S seconds (tests token refresh)",
+    )
+    mock.add_argument(
+        "--wma-keepalive",
+        type=_positive_seconds,
+        default=15.0,
+        metavar="S",
+        help="mock/wma: SSE keepalive comment interval (default 15)",
+    )
+    mock.add_argument(
+        "--wma-heartbeat-timeout",
+        type=_positive_seconds,
+        default=30.0,
+        metavar="S",
+        help="mock/wma REST bridge: a session ends after S s without a heartbeat (default 30)",
+    )
     mock.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
     from app.commands import calibrate as calibrate_command
@@ -156,6 +183,9 @@ def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
         max_message_bytes=args.max_message_bytes,
         session_timeout_s=args.session_timeout,
         timings=args.timings,
+        token_ttl_s=args.token_ttl,
+        wma_keepalive_s=args.wma_keepalive,
+        wma_heartbeat_timeout_s=args.wma_heartbeat_timeout,
         faults=faultschema.FaultConfig(
             **{f.name: getattr(args, f.name) for f in faultschema.fault_fields()}
         ),

@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket
 
 from app import __version__
 from app.core import faultschema
-from server_mock import sse, ws
+from server_mock import sse, wma_routes, ws
 from server_mock.apps import diffusion, echo
 from server_mock.apps.validate import InvalidInput
 from server_mock.auth import DEFAULT_TOKEN_EXPIRATION_S, MAX_TOKEN_EXPIRATION_S, TokenStore
@@ -89,6 +89,10 @@ APPS: dict[str, MockApp] = {
         realtime={"realtime": _webrtc_route("world"), "webrtc": _webrtc_route("world")},
         description="WebRTC server-generated scene steered by actions (msgpack signaling)",
     ),
+    "wma": MockApp(
+        description="fal's wma WebRTC flavour: /start-session (SSE answer) and the REST "
+        "/session bridge; a world scene steered on the `control` data channel",
+    ),
 }
 
 
@@ -149,6 +153,7 @@ async def health(request: Request) -> Response:
             "version": __version__,
             "apps": sorted(APPS),
             "sessions": request.app.state.sessions,
+            "tokens_issued": request.app.state.tokens.issued,
         }
     )
 
@@ -164,6 +169,8 @@ async def http_app(request: Request) -> Response:
             + ", mock/".join(sorted(APPS))
             + ")",
         )
+    if alias == "wma" and path in wma_routes.PATHS:
+        return await wma_routes.handle(request, path)
     if path == "openapi.json" and request.method == "GET":
         return JSONResponse(_openapi(alias, app))
     if request.method != "POST":
@@ -294,6 +301,7 @@ def create_app(config: MockConfig | None = None) -> Starlette:
         ]
     )
     app.state.config = config
-    app.state.tokens = TokenStore(config.key)
+    app.state.tokens = TokenStore(config.key, config.token_ttl_s)
+    app.state.wma_rest = wma_routes.RestSessions()
     app.state.sessions = 0
     return app

@@ -20,3 +20,6 @@ class MockConfig:
     session_timeout_s: float = 60.0  # idle realtime sessions get TIMEOUT after this
     timings: bool = False  # send x-fal-message timings frames on realtime sessions
     faults: FaultConfig = field(default_factory=FaultConfig)
+    token_ttl_s: float | None = None  # tokens live at most this long, whatever was asked
+    wma_keepalive_s: float = 15.0  # mock/wma start-session: `: keepalive` comment interval
+    wma_heartbeat_timeout_s: float = 30.0  # mock/wma REST: a session ends without heartbeats

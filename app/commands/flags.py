@@ -24,5 +24,6 @@ FLAGS: dict[str, str] = {
     "video_fps": "--fps",
     "video_mode": "--mode",
     "signaling": "--signaling",
+    "webrtc_flavour": "--webrtc-flavour",
     "actions_every_s": "--actions-every",
 }

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from aiortc import RTCConfiguration, RTCIceServer
 
 from app.core.codecs.webrtc import Flavour
+from app.core.codecs.wma import WmaFlavour
 from app.core.errors import ProbeError
 from app.core.targets import Target
 from app.core.transports.loopback import is_loopback_address
@@ -49,6 +50,9 @@ class WebRtcOptions:
     connect_timeout_s: float = 10.0  # each of: ready, answer, connected
     ice_servers: tuple[RTCIceServer, ...] = ()  # non-loopback targets only
     use_server_ice: bool = True  # use an `iceservers` message (non-loopback targets only)
+    wma: WmaFlavour | None = None  # fal's wma flavour (4c) instead of WebSocket signaling
+    ping_interval_s: float = 1.0  # wma: control-channel ping (round trip) interval
+    heartbeat_s: float = 5.0  # wma-rest: heartbeat interval
 
 
 def ice_configuration(options: WebRtcOptions, offered: list[RTCIceServer]) -> RTCConfiguration:
