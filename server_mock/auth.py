@@ -11,6 +11,7 @@ import json
 import secrets
 import time
 from collections.abc import Mapping
+from time import time as wall_time  # JWT claims are wall-clock seconds
 
 DEFAULT_TOKEN_EXPIRATION_S = 120
 MAX_TOKEN_EXPIRATION_S = 24 * 3600
@@ -48,7 +49,7 @@ class TokenStore:
         self._purge()
         if self.ttl_s is not None:
             expiration_s = min(expiration_s, self.ttl_s)
-        now = time.time()
+        now = wall_time()
         header = _b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
         claims = _b64(json.dumps({"iat": now, "exp": now + expiration_s, "iss": "mock"}).encode())
         token = f"{header}.{claims}.{secrets.token_urlsafe(24)}"

@@ -23,3 +23,4 @@ class MockConfig:
     token_ttl_s: float | None = None  # tokens live at most this long, whatever was asked
     wma_keepalive_s: float = 15.0  # mock/wma start-session: `: keepalive` comment interval
     wma_heartbeat_timeout_s: float = 30.0  # mock/wma REST: a session ends without heartbeats
+    wma_frames: int | None = None  # mock/wma: end each session after this many frames

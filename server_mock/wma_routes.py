@@ -127,7 +127,7 @@ async def handle(request: Request, path: str) -> Response:
         return _error(422, str(exc))
     q = request.query_params
     hostile = q.get("wma_hostile", "")
-    frames = q.get("wma_frames")
+    frames = q.get("wma_frames", None if config.wma_frames is None else str(config.wma_frames))
     if hostile not in HOSTILE or (frames is not None and not frames.isdigit()):
         return _error(400, f"wma_hostile must be one of {HOSTILE}, wma_frames an integer")
     from server_mock.webrtc.wma import WmaPeer  # aiortc is heavy: load it on first use
