@@ -5,11 +5,12 @@ needs it, then refreshes it in the background at 90 % of its lifetime (retrying 
 5 % of the lifetime when a refresh fails), and drops the timer when the connection
 closes; a reconnect then uses the fresh token. `TokenSource` does the same for one
 engine session: `get()` returns the current token (fetching the first), a background
-task replaces it at `REFRESH_FRACTION` of its lifetime, `close()` stops that and forgets
-the token. The lifetime is read from the token's JWT claims (`exp - iat`) when it has
-them, else the lifetime that was asked for. With `refresh=False` the first token is
-kept for the whole session (how a client without refresh behaves: its reconnects fail
-once the token has expired).
+task replaces it at `REFRESH_FRACTION` of its lifetime, `close()` stops that and
+forgets the token. A token past its refresh point is never handed out (`get()` fetches
+a fresh one then, should the background refresh be late). The lifetime is read from
+the token's JWT claims (`exp - iat`) when it has them, else the lifetime asked for.
+With `refresh=False` the first token is kept for the whole session (how a client
+without refresh behaves: its reconnects fail once the token has expired).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import time
 from collections.abc import Awaitable, Callable
 
 REFRESH_FRACTION = 0.9
@@ -58,6 +60,7 @@ class TokenSource:
         self.refreshed = 0
         self.refresh_failures = 0
         self._token: str | None = None
+        self._refresh_at = 0.0  # monotonic time at 90 % of the current token's lifetime
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
@@ -66,13 +69,23 @@ class TokenSource:
         return self._token
 
     async def get(self) -> str:
-        """The current token; the first call fetches it (and starts the refresher)."""
+        """The current token; the first call fetches it (and starts the refresher). A
+        token past its refresh point (a refresh late on a loaded machine) is never
+        handed out: a fresh one is fetched now instead."""
         async with self._lock:
             if self._token is None:
-                self._token = await self._fetch()
-                self.fetched += 1
+                await self._replace()
                 self._start()
+            elif self.refresh and time.monotonic() >= self._refresh_at:
+                await self._replace()
+                self.refreshed += 1
+            assert self._token is not None
             return self._token
+
+    async def _replace(self) -> None:
+        self._token = await self._fetch()
+        self.fetched += 1
+        self._refresh_at = time.monotonic() + self._lifetime() * REFRESH_FRACTION
 
     def _start(self) -> None:
         if self.refresh and (self._task is None or self._task.done()):
@@ -87,15 +100,15 @@ class TokenSource:
         while True:
             await asyncio.sleep(delay)
             try:
-                token = await self._fetch()
+                async with self._lock:
+                    if time.monotonic() >= self._refresh_at:  # else get() just did it
+                        await self._replace()
+                        self.refreshed += 1
             except Exception:  # a ProbeError or worse: keep the old token, try again soon
                 self.refresh_failures += 1
                 delay = max(MIN_REFRESH_S, self._lifetime() * RETRY_FRACTION)
                 continue
-            self._token = token
-            self.fetched += 1
-            self.refreshed += 1
-            delay = max(MIN_REFRESH_S, self._lifetime() * REFRESH_FRACTION)
+            delay = max(MIN_REFRESH_S, self._refresh_at - time.monotonic())
 
     async def close(self) -> None:
         """Stop refreshing and forget the token (a later `get()` starts over)."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import statistics
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -134,6 +135,7 @@ class WmaClient(WebRtcClient):
         rtts, self.control_rtts_ms = self.control_rtts_ms, []
         if rtts:
             values["control_rtt_ms"] = rtts
+            values["control_rtt_median_ms"] = statistics.median(rtts)
         values.update(
             control_pings=self.pings,
             control_pongs=self.pongs,
