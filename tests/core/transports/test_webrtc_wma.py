@@ -18,6 +18,10 @@ import httpx
 import pytest
 
 from app.core.codecs import webrtc_marker as marker
+from app.core.config import RunConfig, WebRtcParams
+from app.core.engine.run import run
+from app.core.events import ErrorEvent, Event, StateChange
+from app.core.summary import Aggregator
 from app.core.errors import ProbeTimeout, ProtocolError
 from app.core.targets import resolve
 from app.core.transports.webrtc import WebRtcOptions
@@ -149,3 +153,29 @@ async def test_server_closing_mid_session_ends_it(mock_base: str) -> None:
         await asyncio.wait_for(c.ended.wait(), 15)
         assert seen.frames
         assert c.end_reason
+
+
+def test_a_run_whose_streams_end_accounts_for_everything(start_mock: Any) -> None:
+    """Each stream ends after 45 frames (the session's end), the run reconnects; every
+    action is received or timed out, no frame is lost, the control RTT is a metric."""
+    with start_mock(wma_frames=45) as base:
+        config = RunConfig(
+            target=resolve("webrtc", "mock/wma", base_url=base),
+            count=None,
+            duration_s=4,
+            timeout_s=5,
+            webrtc=WebRtcParams(action_every_s=0.3),
+        )
+        events: list[Event] = []
+        asyncio.run(run(config, events.append))
+    agg = Aggregator("webrtc", config.target.display)
+    for e in events:
+        agg.feed(e)
+    s = agg.summary()
+    assert not [e for e in events if isinstance(e, ErrorEvent)]
+    assert sum(isinstance(e, StateChange) and e.state == "connected" for e in events) >= 2
+    assert s.sent > 0 and s.sent == s.received + s.errors + s.dropped + s.timeouts
+    assert s.frames is not None and s.frames.frames_lost == 0 and s.frames.frames_in > 45
+    assert s.frames.control_rtt_ms is not None and s.frames.control_rtt_ms.count >= 2
+    assert s.connection["signaling"] == "4c-wma"
+    assert s.to_json()["control_rtt_ms"]["count"] == s.frames.control_rtt_ms.count
