@@ -20,9 +20,9 @@ import pytest
 from app.core.codecs import webrtc_marker as marker
 from app.core.config import RunConfig, WebRtcParams
 from app.core.engine.run import run
+from app.core.errors import ProbeTimeout, ProtocolError
 from app.core.events import ErrorEvent, Event, StateChange
 from app.core.summary import Aggregator
-from app.core.errors import ProbeTimeout, ProtocolError
 from app.core.targets import resolve
 from app.core.transports.webrtc import WebRtcOptions
 from app.core.transports.webrtc_wma import WmaClient
