@@ -222,6 +222,8 @@ def _openapi(alias: str, app: MockApp) -> dict[str, Any]:
         paths[f"/{path}"] = {"post": {"x-fal-protocol": {"type": "websocket"}}}
     if app.sse is not None:
         paths["/stream"] = {"post": {"responses": {"200": {"content": {"text/event-stream": {}}}}}}
+    if alias == "wma":  # as fal's wma apps describe their start-session route
+        paths.update(wma_routes.OPENAPI_PATHS)
     return {
         "openapi": "3.0.3",
         "info": {"title": f"mock/{alias}", "version": __version__, "description": app.description},

@@ -221,3 +221,24 @@ def session_urls(http_url: str, flavour: WmaFlavour) -> dict[str, str]:
         "heartbeat": f"{base}/session/heartbeat",
         "close": f"{base}/session/close",
     }
+
+
+def app_base(http_url: str) -> str:
+    """The app's own URL from a route URL (`…/webrtc`, `…/start-session` removed)."""
+    return session_urls(http_url, "wma")["start"][: -len("/" + START_SESSION)]
+
+
+def openapi_flavour(doc: object) -> WmaFlavour | None:
+    """ "wma" when the app's OpenAPI document marks a route with an `x-fal-realtime`
+    extension whose transport's `sessionProtocol` is "wma" (how fal's wma apps describe
+    `/start-session`); else None."""
+    paths = doc.get("paths") if isinstance(doc, dict) else None
+    if not isinstance(paths, dict):
+        return None
+    for item in paths.values():
+        for operation in item.values() if isinstance(item, dict) else ():
+            ext = operation.get("x-fal-realtime") if isinstance(operation, dict) else None
+            transport = ext.get("transport") if isinstance(ext, dict) else None
+            if isinstance(transport, dict) and transport.get("sessionProtocol") == "wma":
+                return "wma"
+    return None

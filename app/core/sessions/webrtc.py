@@ -74,7 +74,7 @@ from app.core.transports.webrtc import (
     WebRtcOptions,
     default_mode,
 )
-from app.core.transports.webrtc_wma import WmaClient
+from app.core.transports.webrtc_wma import WmaClient, probe_flavour
 from app.core.transports.wsbase import token_source
 
 STATS_INTERVAL_S = 1.0
@@ -151,6 +151,7 @@ class WebRtcSession:
         self._frames_in = 0
         self.previews = PreviewTap(index, emit, config.webrtc.video_preview and index == 0)
         self.tokens = token_source(config.target, config.websocket_options())
+        self.probe = False  # ask the app's openapi.json for its flavour before connecting
         self._last_in_value: int | None = None
 
     @classmethod
@@ -166,7 +167,7 @@ class WebRtcSession:
             "Flavour | None", _choice(p.signaling, get_args(Flavour), "signaling flavour")
         )
         framing, wma = webrtc_flavour.choose(p.flavour, signaling, config.target)
-        return cls(
+        session = cls(
             index,
             config,
             emit,
@@ -178,6 +179,8 @@ class WebRtcSession:
             actions=actions,
             options=WebRtcOptions(flavour=framing, wma=wma),
         )
+        session.probe = webrtc_flavour.should_probe(p.flavour, signaling, config.target)
+        return session
 
     # -- hooks (event loop, per frame: keep cheap) -----------------------------------
     def _on_frame_out(self, frame_id: int, t_ns: int) -> None:
@@ -265,6 +268,9 @@ class WebRtcSession:
         cfg = self.config
         if self.count is None and not cfg.duration_s:
             raise TargetError("give a frame count or a duration")
+        if self.probe and (found := await probe_flavour(cfg.target)) is not None:
+            self.mode = "generated" if cfg.webrtc.mode is None else self.mode
+            self.options = dataclasses.replace(self.options, wma=found, mode=self.mode)
         deadline = deadline_of(cfg)
         policy = Reconnect(self.index, cfg, self.emit, self.stop, deadline)
         self.emit(StateChange(self.index, now_ns(), "connecting"))

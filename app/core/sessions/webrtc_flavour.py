@@ -4,7 +4,10 @@
 protocol (4b), `wma` fal's start-session with an SSE answer (4c) and `wma-rest` its
 deprecated REST bridge. Untold, a target path ending in `/start-session` is wma, one
 ending in `/session` is wma-rest, an app whose alias says `wma` (`mock/wma`) is wma,
-and anything else is WebSocket signaling with the framing detected from the first frame.
+and anything else is WebSocket signaling with the framing detected from the first frame,
+unless a probe says otherwise: an app id on its default route (`…/webrtc`) is asked for
+its `/openapi.json` first (`should_probe`), and a route marked as a wma session
+(`x-fal-realtime`, `sessionProtocol: "wma"`) makes it wma.
 """
 
 from __future__ import annotations
@@ -42,3 +45,12 @@ def choose(
     if "wma" in alias.lower().replace("_", "-").split("-"):
         return None, "wma"
     return None, None
+
+
+def should_probe(flavour: str | None, signaling: Flavour | None, target: Target) -> bool:
+    """Nothing told and nothing in the path: an app id on the default WebRTC route."""
+    if flavour is not None or signaling is not None or not target.alias:
+        return False
+    return urlsplit(target.url).path.rstrip("/").endswith("/webrtc") and choose(
+        None, None, target
+    ) == (None, None)

@@ -44,6 +44,7 @@ from app.core.errors import (
     ProtocolError,
     TargetError,
 )
+from app.core.targets import Target
 from app.core.text import one_line, redact
 from app.core.transports.loopback import (
     keep_loopback_candidates,
@@ -75,6 +76,20 @@ def flavour_urls(ws_url: str, flavour: codec.WmaFlavour) -> dict[str, str]:
     query = urlsplit(ws_url).query
     urls = codec.session_urls(http_url(ws_url), flavour)
     return {k: f"{u}?{query}" if query else u for k, u in urls.items()}
+
+
+async def probe_flavour(target: Target, timeout_s: float = 3.0) -> codec.WmaFlavour | None:
+    """Ask the app's `/openapi.json` whether it is a wma app (`codec.openapi_flavour`);
+    None when it is not, or the document cannot be had (the caller keeps WebSockets)."""
+    url = codec.app_base(http_url(target.url)) + "/openapi.json"
+    try:
+        async with httpx.AsyncClient(timeout=timeout_s) as client:
+            r = await client.get(url)
+        if r.status_code != 200 or len(r.content) > MAX_ANSWER_BYTES:
+            return None
+        return codec.openapi_flavour(r.json())
+    except (httpx.HTTPError, ValueError, RecursionError):
+        return None
 
 
 class WmaClient(WebRtcClient):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,11 +22,13 @@ from app.core.codecs import webrtc_marker as marker
 from app.core.config import RunConfig, WebRtcParams
 from app.core.engine.run import run
 from app.core.errors import ProbeTimeout, ProtocolError
-from app.core.events import ErrorEvent, Event, StateChange
+from app.core.events import ErrorEvent, Event, StateChange, StatsSnapshot
+from app.core.sessions.webrtc import WebRtcSession
+from app.core.sessions.webrtc_flavour import should_probe
 from app.core.summary import Aggregator
 from app.core.targets import resolve
 from app.core.transports.webrtc import WebRtcOptions
-from app.core.transports.webrtc_wma import WmaClient
+from app.core.transports.webrtc_wma import WmaClient, probe_flavour
 from tests.core.transports.test_webrtc import Seen
 from tests.support.waiting import async_wait_until
 
@@ -179,3 +182,30 @@ def test_a_run_whose_streams_end_accounts_for_everything(start_mock: Any) -> Non
     assert s.frames.control_rtt_ms is not None and s.frames.control_rtt_ms.count >= 2
     assert s.connection["signaling"] == "4c-wma"
     assert s.to_json()["control_rtt_ms"]["count"] == s.frames.control_rtt_ms.count
+
+
+async def test_the_flavour_is_probed_from_the_apps_openapi(mock_base: str) -> None:
+    assert await probe_flavour(resolve("webrtc", "mock/wma", base_url=mock_base)) == "wma"
+    assert await probe_flavour(resolve("webrtc", "mock/world", base_url=mock_base)) is None
+    assert await probe_flavour(resolve("webrtc", "mock/nothing", base_url=mock_base)) is None
+    assert await probe_flavour(resolve("webrtc", "ws://127.0.0.1:9/x/y/webrtc")) is None
+    yolo = resolve("webrtc", "mock/yolo", base_url=mock_base)
+    assert should_probe(None, None, yolo)
+    assert not should_probe("ws", None, yolo) and not should_probe(None, "json", yolo)
+    assert not should_probe(None, None, resolve("webrtc", "mock/wma", base_url=mock_base))
+
+
+def test_a_session_that_probes_speaks_wma(mock_base: str) -> None:
+    config = RunConfig(
+        target=resolve("webrtc", "mock/wma", base_url=mock_base), count=None, duration_s=2
+    )
+    events: list[Event] = []
+    stop = asyncio.Event()
+    session = WebRtcSession.from_config(0, config, events.append, stop)
+    session.options = dataclasses.replace(session.options, wma=None, mode=None)
+    session.mode = "v2v"
+    session.probe = True  # as for an app id whose path and alias say nothing
+    asyncio.run(session.run())
+    infos = [e.values for e in events if isinstance(e, StatsSnapshot) and "signaling" in e.values]
+    assert infos and infos[0]["signaling"] == "4c-wma" and infos[0]["mode"] == "generated"
+    assert not [e for e in events if isinstance(e, ErrorEvent)]
