@@ -61,6 +61,8 @@ MAX_PROBLEMS = 10  # bad control messages reported one by one; the rest are coun
 MAX_ANSWER_BYTES = 1 << 20  # SSE bytes read while waiting for the answer
 MAX_ERROR_BODY = 4096
 MAX_RTTS = 10_000  # kept between two stats() calls
+MAX_PINGS_OUT = 64  # pings awaiting their pong
+MAX_SHOWN = 2_000  # server messages handed to the hooks a session; a flood is counted
 
 
 def http_url(ws_url: str, *, query: bool = False) -> str:
@@ -104,6 +106,11 @@ class WmaClient(WebRtcClient):
         self.control_rtts_ms: list[float] = []
         self.pings = self.pongs = self.control_bad = self.heartbeats = 0
         self.keepalives = self.reports = 0
+        self.unshown = 0  # server messages past MAX_SHOWN, counted only
+        self.server_errors = 0  # `error` messages; the first MAX_PROBLEMS are reported
+        self.unsolicited_pongs = 0
+        self._pings_out: dict[float, int] = {}  # ping ts (ms, as sent) -> sent ns
+        self._shown = 0
         self._http: httpx.AsyncClient | None = None
         self._stream: httpx.Response | None = None
         self._parser = SseParser(keep_comments=True, max_size=MAX_ANSWER_BYTES)
@@ -155,6 +162,9 @@ class WmaClient(WebRtcClient):
             control_pings=self.pings,
             control_pongs=self.pongs,
             control_bad=self.control_bad,
+            control_unshown=self.unshown,
+            control_errors=self.server_errors,
+            control_unsolicited_pongs=self.unsolicited_pongs,
             heartbeats=self.heartbeats,
         )
         return values
@@ -313,7 +323,8 @@ class WmaClient(WebRtcClient):
             except StopAsyncIteration:
                 raise ClosedError(f"{http_url(url)}: the stream ended before an answer") from None
             except httpx.HTTPError as exc:
-                raise ConnectError(f"{http_url(url)}: stream failed: {one_line(exc)}") from None
+                detail = redact(one_line(exc), *self._secrets())
+                raise ConnectError(f"{http_url(url)}: stream failed: {detail}") from None
             try:
                 events = self._parser.feed(chunk)
             except SseTooLarge as exc:
@@ -360,7 +371,8 @@ class WmaClient(WebRtcClient):
         if event.event == "connection_report":
             self.reports += 1
         message = data if isinstance(data, dict) else {"value": data}
-        self._hook_signaling("in", {"event": event.event, **message}, len(event.data))
+        if self._show():
+            self._hook_signaling("in", {"event": event.event, **message}, len(event.data))
 
     # -- background --------------------------------------------------------------------
     async def _heartbeats(self) -> None:
@@ -386,8 +398,13 @@ class WmaClient(WebRtcClient):
     async def _pings(self) -> None:
         while not self.ended.is_set():
             with contextlib.suppress(ProbeError):
-                await self._send(codec.ping(now_ns() / 1e6))
+                t = now_ns()
+                ts = round(t / 1e6, 3)
+                await self._send(codec.ping(ts))
                 self.pings += 1
+                self._pings_out[ts] = t
+                while len(self._pings_out) > MAX_PINGS_OUT:  # unanswered: forget the oldest
+                    del self._pings_out[next(iter(self._pings_out))]
             await asyncio.sleep(self.options.ping_interval_s)
 
     def _on_channel_close(self) -> None:
@@ -405,13 +422,30 @@ class WmaClient(WebRtcClient):
             return
         kind = message["type"]
         if kind == "pong":
-            self.pongs += 1
-            if len(self.control_rtts_ms) < MAX_RTTS:
-                self.control_rtts_ms.append(round(t / 1e6 - float(message["client_ts"]), 4))
+            sent = self._pings_out.pop(message["client_ts"], None)
+            if sent is None:  # a pong for no ping of ours (or one answered twice)
+                self.unsolicited_pongs += 1
+            else:
+                self.pongs += 1
+                if len(self.control_rtts_ms) < MAX_RTTS:
+                    self.control_rtts_ms.append(round((t - sent) / 1e6, 4))
         elif kind == "stream_exhausted":
             self._end(None, "stream exhausted")
         elif kind == "error":
-            self._problem(ProtocolError(f"server error: {one_line(str(message.get('error')))}"))
+            self.server_errors += 1
+            if self.server_errors <= MAX_PROBLEMS:
+                text = one_line(str(message.get("error")))[:200]
+                self._problem(ProtocolError(f"server error: {text}"))
+        if not self._show():
+            return
         self._hook_signaling("in", message, len(raw))
         if self.hooks.on_data is not None:
             self.hooks.on_data(DataMessage(t, codec.CONTROL_LABEL, message, len(raw), None, None))
+
+    def _show(self) -> bool:
+        """Whether the next server message still goes to the hooks (a flood does not)."""
+        if self._shown >= MAX_SHOWN:
+            self.unshown += 1
+            return False
+        self._shown += 1
+        return True

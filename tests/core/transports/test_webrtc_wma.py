@@ -209,3 +209,21 @@ def test_a_session_that_probes_speaks_wma(mock_base: str) -> None:
     infos = [e.values for e in events if isinstance(e, StatsSnapshot) and "signaling" in e.values]
     assert infos and infos[0]["signaling"] == "4c-wma" and infos[0]["mode"] == "generated"
     assert not [e for e in events if isinstance(e, ErrorEvent)]
+
+
+async def test_unsolicited_pongs_and_error_floods_are_bounded(mock_base: str) -> None:
+    """What a hostile server could send on the control channel, fed to the client's
+    handler as the channel would: pongs for no ping, thousands of `error` and unknown
+    messages. RTTs stay those of our own pings; reports and hooks are bounded."""
+    async with wma(mock_base, ping_interval_s=0.1) as (c, seen):
+        await async_wait_until(lambda: c.pongs >= 2, 10, what="2 pongs")
+        for _ in range(3):
+            c._on_control('{"type": "pong", "client_ts": 1, "server_ts": 2}')
+        for i in range(5_000):
+            c._on_control(f'{{"type": "error", "error": "bad {i}"}}')
+            c._on_control('{"type": "surprise"}')
+        assert c.unsolicited_pongs == 3 and c.server_errors == 5_000
+        assert len(seen.problems) <= 10
+        assert c.unshown > 0 and len(seen.signaling) < 2_500
+        assert all(0 <= ms < 5_000 for ms in (await c.stats()).get("control_rtt_ms", []))
+        assert not c.ended.is_set()
