@@ -3,7 +3,7 @@ and long sessions against a mock whose tokens live 2 s (`--token-ttl 2`).
 
 Unit: the refresher's schedule, retries and clean stop, with a fake token service.
 Live: a realtime run (the mock disconnects every 20 outputs, so the session reconnects
-about once a second) and a WebRTC wma run (each stream ends after 30 frames) of ~5 s keep
+about once a second) and a WebRTC wma run (each stream ends after 30 frames) of 6 s keep
 working with refresh, and fail with HTTP 401 at the first reconnect past 2 s without it;
 a wma-rest session's heartbeats (which carry the token) keep it alive only with refresh.
 The mock counts the tokens it issued.
@@ -108,7 +108,7 @@ def run_for(base: str, transport: str, target: str, refresh: bool, **kw: Any) ->
     config = RunConfig(
         target=resolve(transport, target, base_url=base),
         count=None,
-        duration_s=5,
+        duration_s=6,  # three refresh points (1.8, 3.6, 5.4 s) even on a loaded machine
         timeout_s=5,
         credentials=Credentials(key=KEY, refresh_tokens=refresh),
         **kw,
