@@ -44,6 +44,13 @@ def _speed(text: str) -> float | None:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be more than 0 seconds")
+    return value
+
+
 def _port(text: str) -> int:
     value = _count(text)
     if value > 65535:
@@ -129,6 +136,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="WebRTC apps: release a received video frame on its RTP marker bit, as browsers "
         "do (on, default), or when the next frame begins, aiortc's own (off: +1 frame "
         "interval); a connection may override it with ?jitter_release=marker|next-frame",
+    )
+    mock.add_argument(
+        "--token-ttl",
+        type=_positive_seconds,
+        metavar="S",
+        help="tokens from /tokens/ expire after at most S seconds (tests token refresh)",
+    )
+    mock.add_argument(
+        "--wma-keepalive",
+        type=_positive_seconds,
+        default=15.0,
+        metavar="S",
+        help="mock/wma: SSE keepalive comment interval (default 15)",
+    )
+    mock.add_argument(
+        "--wma-heartbeat-timeout",
+        type=_positive_seconds,
+        default=30.0,
+        metavar="S",
+        help="mock/wma REST bridge: a session ends after S s without a heartbeat (default 30)",
     )
     mock.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
@@ -216,6 +243,9 @@ def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
         recording_speed=args.from_speed,
         toxics=[t for spec in args.toxic for t in spec],
         jitter_release="marker" if args.marker_release == "on" else "next-frame",
+        token_ttl_s=args.token_ttl,
+        wma_keepalive_s=args.wma_keepalive,
+        wma_heartbeat_timeout_s=args.wma_heartbeat_timeout,
         faults=faultschema.FaultConfig(
             **{f.name: getattr(args, f.name) for f in faultschema.fault_fields()}
         ),

@@ -27,7 +27,7 @@ from app.core.network.toxics import ToxicError
 from app.core.network.toxicset import ToxicSet
 from app.core.transports import jitter_release
 from app.core.transports.jitter_release import Release
-from server_mock import sse, toxics, ws
+from server_mock import sse, toxics, wma_routes, ws
 from server_mock.apps import diffusion, echo
 from server_mock.apps.validate import InvalidInput
 from server_mock.auth import DEFAULT_TOKEN_EXPIRATION_S, MAX_TOKEN_EXPIRATION_S, TokenStore
@@ -95,6 +95,10 @@ APPS: dict[str, MockApp] = {
     "world": MockApp(
         realtime={"realtime": _webrtc_route("world"), "webrtc": _webrtc_route("world")},
         description="WebRTC server-generated scene steered by actions (msgpack signaling)",
+    ),
+    "wma": MockApp(
+        description="fal's wma WebRTC flavour: /start-session (SSE answer) and the REST "
+        "/session bridge; a world scene steered on the `control` data channel",
     ),
 }
 
@@ -190,6 +194,7 @@ async def health(request: Request) -> Response:
             "apps": sorted(APPS),
             "sessions": request.app.state.sessions,
             "webrtc_jitter_release": request.app.state.config.jitter_release,
+            "tokens_issued": request.app.state.tokens.issued,
         }
     )
 
@@ -205,6 +210,8 @@ async def http_app(request: Request) -> Response:
             + ", mock/".join(sorted(APPS))
             + ")",
         )
+    if alias == "wma" and path in wma_routes.PATHS:
+        return await wma_routes.handle(request, path)
     if path in ("openapi.json", "asyncapi.json") and request.method == "GET":
         return _metadata(request, alias, app, path)
     if request.method != "POST":
@@ -324,7 +331,8 @@ def create_app(config: MockConfig | None = None) -> Starlette:
         ]
     )
     app.state.config = config
-    app.state.tokens = TokenStore(config.key)
+    app.state.tokens = TokenStore(config.key, config.token_ttl_s)
+    app.state.wma_rest = wma_routes.RestSessions()
     app.state.sessions = 0
     app.state.toxics = ToxicSet(config.toxics)
     return app

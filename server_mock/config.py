@@ -28,3 +28,7 @@ class MockConfig:
     # when the WebRTC apps' incoming video leaves the jitter buffer: "marker" (complete, as
     # a browser does) or "next-frame" (aiortc's own); `?jitter_release=` per connection
     jitter_release: Release = DEFAULT_RELEASE
+    token_ttl_s: float | None = None  # tokens live at most this long, whatever was asked
+    wma_keepalive_s: float = 15.0  # mock/wma start-session: `: keepalive` comment interval
+    wma_heartbeat_timeout_s: float = 30.0  # mock/wma REST: a session ends without heartbeats
+    wma_frames: int | None = None  # mock/wma: end each session after this many frames

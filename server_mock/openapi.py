@@ -63,7 +63,7 @@ ROUTE_SCHEMAS: dict[tuple[str, str], tuple[str, str]] = {
 
 # apps that serve fal's WMA session (`POST /start-session`, docs/protocols.md 4c):
 # alias -> its route. Each publishes x-fal-realtime and an AsyncAPI document.
-WMA_ROUTES: dict[str, str] = {}
+WMA_ROUTES: dict[str, str] = {"wma": "start-session"}
 
 
 def _ref(name: str) -> dict[str, str]:

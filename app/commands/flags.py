@@ -25,6 +25,7 @@ FLAGS: dict[str, str] = {
     "video_mode": "--mode",
     "signaling": "--signaling",
     "jitter_release": "--jitter-release",
+    "webrtc_flavour": "--webrtc-flavour",
     "actions_every_s": "--actions-every",
     "record": "--record",
 }

@@ -187,6 +187,12 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
         choices=["json", "msgpack"],
         help="4a JSON text or 4b msgpack (default: detect from the first frame)",
     )
+    w.add_argument(
+        "--webrtc-flavour",
+        choices=["ws", "realtime", "wma", "wma-rest"],
+        help="signaling: WebSocket JSON (4a), realtime msgpack (4b), fal's wma start-session "
+        "(4c) or its REST bridge (default: from the target's path)",
+    )
     w.add_argument("--data-channel", action="store_true", help="open a data channel")
     w.add_argument(
         "--jitter-release", choices=RELEASES, default="marker", help="when a received frame "
@@ -237,6 +243,7 @@ def settings_from_args(args: argparse.Namespace, base_url: str | None) -> RunSet
         video_fps=args.fps,
         video_mode=args.mode,
         signaling=args.signaling,
+        webrtc_flavour=args.webrtc_flavour,
         data_channel=args.data_channel,
         jitter_release=args.jitter_release,
         actions_every_s=args.actions_every,

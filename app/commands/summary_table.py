@@ -56,6 +56,7 @@ _TABLE_ROWS = (  # label, latency block; the first row's label depends on the ru
     ("  send lag (ms)", "send_lag_ms"),
     ("frame latency (ms)", "frame_latency_ms"),
     ("  client hold (ms)", "frame_hold_ms"),
+    ("control round trip (ms)", "control_rtt_ms"),
 )
 
 

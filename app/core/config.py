@@ -24,6 +24,7 @@ class WebRtcParams:
     fps: float = 30.0
     mode: str | None = None  # v2v | generated; None: from the path (world/matrix: generated)
     signaling: str | None = None  # json (4a) | msgpack (4b); None: detect from the first frame
+    flavour: str | None = None  # ws | realtime | wma | wma-rest; None: from the target
     data_channel: bool = False
     action_every_s: float | None = None  # generated video: cycle actions this often
     video_preview: bool = False  # emit VideoFrame thumbnails (the GUI's video pane)

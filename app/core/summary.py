@@ -59,6 +59,7 @@ class Aggregator:
     first_event: LatencyHistogram = field(default_factory=LatencyHistogram)
     frame_latency: LatencyHistogram = field(default_factory=LatencyHistogram)
     frame_hold: LatencyHistogram = field(default_factory=LatencyHistogram)
+    control_rtt: LatencyHistogram = field(default_factory=LatencyHistogram)  # wma ping/pong
     event_gap: LatencyHistogram = field(default_factory=LatencyHistogram)
     backlogged: int = 0  # SSE requests where the client could not keep up
     send_lag: LatencyHistogram = field(default_factory=LatencyHistogram)  # sent - intended
@@ -121,6 +122,11 @@ class Aggregator:
         wire_out, wire_in = values.get("bytes_out"), values.get("bytes_in")
         if isinstance(wire_out, int) and isinstance(wire_in, int):
             self.wire_bytes[event.session] = (wire_out, wire_in)  # running totals
+        rtts = values.get("control_rtt_ms")
+        if isinstance(rtts, list):
+            for ms in rtts:
+                if isinstance(ms, int | float) and ms >= 0:
+                    self.control_rtt.record_ns(int(ms * 1e6))
         if not self.info:
             self.info = dict(values)
             return
@@ -285,6 +291,7 @@ class Aggregator:
             frames_lost=self.frames_lost,
             frame_latency_ms=_pct(self.frame_latency),
             frame_hold_ms=_pct(self.frame_hold),
+            control_rtt_ms=_pct(self.control_rtt) if self.control_rtt.count else None,
             time_to_connected_ms=self.info.get("time_to_connected_ms"),
             time_to_first_frame_ms=self.info.get("time_to_first_frame_ms"),
             latency_histogram=self.frame_latency.log_bins(),

@@ -72,6 +72,12 @@ class EngineBridge(QObject):
         with contextlib.suppress(RuntimeError):
             self.engine.pause(run_id, paused)
 
+    def act(self, run_id: int, what: str, value: object) -> None:
+        """Any other control (wma: "prompt", text / "reset", None); failures as ErrorEvents."""
+        if not self.closed:
+            with contextlib.suppress(RuntimeError):
+                self.engine.act(run_id, what, value)
+
     # -- events --------------------------------------------------------------------
     def drain(self) -> None:
         batch = self.engine.drain()

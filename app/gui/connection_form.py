@@ -270,7 +270,7 @@ class ConnectionForm(QWidget):
     def _update_title(self) -> None:
         self.sigTitle.emit(f"{self.transport.currentText()} · {self.target.text() or '…'}")
         # world models generate the video (the engine's default_mode): nothing to send
-        generated = any(w in self.target.text().lower() for w in ("world", "matrix"))
+        generated = any(w in self.target.text().lower() for w in ("world", "matrix", "wma"))
         for w in (self.video_source, self.video_size, self.video_fps, self.data_channel):
             w.setEnabled(not generated)
             w.setToolTip(GENERATED_TIP if generated else w.property("tip") or "")

@@ -183,6 +183,7 @@ class ConnectionPanel(QFrame):
         self.video = VideoPane()
         self.video.sigAction.connect(self._send_action)
         self.video.sigPause.connect(self._send_pause)
+        self.video.sigControl.connect(self._send_control)
         self.inspector = MessageInspector()
         self.views = QTabWidget()
         self.views.addTab(self.plots, "Plots")
@@ -412,6 +413,10 @@ class ConnectionPanel(QFrame):
         if self.running and self.run_id is not None:
             with contextlib.suppress(RuntimeError):
                 self.bridge.pause(self.run_id, paused)
+
+    def _send_control(self, what: str, value: object) -> None:  # wma: prompt, reset
+        if self.running and self.run_id is not None:
+            self.bridge.act(self.run_id, what, value)
 
     def _on_redraw(self) -> None:
         """Plots follow every redraw tick; the log and the counters, which people read

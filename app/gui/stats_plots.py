@@ -19,6 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QAction, QShowEvent
 
 from app.core.live import LiveRun
+from app.gui import stats_control
 from app.gui.log_axis import FittingLabelAxis
 from app.gui.plots import BLUE, ORANGE, RED, TIME_TITLES, _pen
 from app.gui.robust_range import StickyRange, data_top, robust_top
@@ -44,6 +45,7 @@ PANELS = (
     Panel("loss", ("packet loss (%)", "loss %", "%"), (("loss_pct", "lost", RED),)),
     Panel("rtt", ("RTT (ms)", "ms"), (("rtt_ms", "RTT", PURPLE),)),
     Panel("jitter", ("jitter (ms)", "ms"), (("jitter_ms", "jitter", GREEN),)),
+    Panel(stats_control.KEY, stats_control.TITLES, ((stats_control.SERIES, "RTT", ORANGE),)),
     Panel("hold", ("jitter-buffer hold (ms)", "hold (ms)", "ms"), (("hold_ms", "hold", BLUE),)),
 )
 
@@ -94,6 +96,7 @@ class StatsPlots(pg.GraphicsLayoutWidget):
         for plot in self.plots.values():
             plot.vb.menu.addSeparator()
             plot.vb.menu.addAction(self.show_all_action)
+        stats_control.show_if_measured(self.plots[stats_control.KEY], {})  # wma runs only
 
     @property
     def show_all(self) -> bool:
@@ -141,6 +144,7 @@ class StatsPlots(pg.GraphicsLayoutWidget):
         hold_t, hold_ms = tl.frame_hold()
         series = tl.stats_series(0)
         series["hold_ms"] = hold_ms
+        stats_control.show_if_measured(self.plots[stats_control.KEY], series)
         last = 0.0
         for panel in PANELS:
             peak = 0.0

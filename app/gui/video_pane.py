@@ -20,6 +20,7 @@ from app.core.codecs.webrtc_marker import unpack_world
 from app.core.events import Event, Message, Sample, StatsSnapshot, VideoFrame
 from app.core.report.fmt import fmt_sig, ms_text
 from app.core.report.model import Summary
+from app.gui.wma_controls import WmaControls
 
 MOVE_KEYS = {Qt.Key.Key_W: "w", Qt.Key.Key_A: "a", Qt.Key.Key_S: "s", Qt.Key.Key_D: "d"}
 LOOK_KEYS = {Qt.Key.Key_I: "i", Qt.Key.Key_J: "j", Qt.Key.Key_K: "k", Qt.Key.Key_L: "l"}
@@ -144,6 +145,9 @@ class VideoPane(QWidget):
         outer.addWidget(self.figures)
         outer.addWidget(self.transport_stats)
         outer.addWidget(self.keys)
+        self.wma = WmaControls()  # prompt and reset, for wma runs only
+        self.sigControl = self.wma.sigControl
+        outer.addWidget(self.wma)
         self.running = False
         self.reset()
 
@@ -194,6 +198,7 @@ class VideoPane(QWidget):
                 if not self.info and "mode" in e.values:
                     self.info = dict(e.values)
                     self._set_mode(str(e.values.get("mode", "")))
+                    self.wma.set_signaling(str(e.values.get("signaling", "")))
                 elif "time_to_first_frame_ms" in e.values:
                     self.info.setdefault(
                         "time_to_first_frame_ms", e.values["time_to_first_frame_ms"]

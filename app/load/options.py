@@ -73,6 +73,7 @@ def add_arguments(parser: Any) -> None:
     g.add_argument("--fps", type=float, default=30.0, help="WebRTC frame rate")
     g.add_argument("--mode", choices=["v2v", "generated"], default=None, help="WebRTC mode")
     g.add_argument("--signaling", choices=["json", "msgpack"], default=None)
+    g.add_argument("--webrtc-flavour", choices=["ws", "realtime", "wma", "wma-rest"], default=None)
     g.add_argument("--report-json", default="", help="the merged rtprobe JSON summary")
     g.add_argument("--report-html", default="", help="the merged rtprobe HTML report")
     g.add_argument(
@@ -132,6 +133,7 @@ def settings_from_options(
         video_fps=float(_opt(options, "fps", 30.0)),
         video_mode=_opt(options, "mode", None),
         signaling=_opt(options, "signaling", None),
+        webrtc_flavour=_opt(options, "webrtc_flavour", None),
     )
 
 

@@ -33,6 +33,7 @@ DEFAULT_COUNT = 100
 SSE_METHODS = ("POST", "GET")
 VIDEO_MODES = ("v2v", "generated")
 SIGNALING = ("json", "msgpack")
+WEBRTC_FLAVOURS = ("ws", "realtime", "wma", "wma-rest")
 VIDEO_SOURCES = ("synthetic", "sample", "file", "camera")
 MAX_BUFFERING = (1, 60)
 FPS = (1.0, 120.0)
@@ -77,6 +78,7 @@ class RunSettings:
     video_fps: float = 30.0
     video_mode: str | None = None  # v2v | generated; None: from the path
     signaling: str | None = None  # json | msgpack; None: detect
+    webrtc_flavour: str | None = None  # ws | realtime | wma | wma-rest; None: from the target
     data_channel: bool = False
     actions_every_s: float | None = None
     video_preview: bool = False
@@ -160,6 +162,8 @@ def webrtc_params(s: RunSettings, labels: Mapping[str, str] | None = None) -> We
         raise TargetError(_choice(name("signaling"), s.signaling, SIGNALING))
     if s.jitter_release not in RELEASES:
         raise TargetError(_choice(name("jitter_release"), s.jitter_release, RELEASES))
+    if s.webrtc_flavour is not None and s.webrtc_flavour not in WEBRTC_FLAVOURS:
+        raise TargetError(_choice(name("webrtc_flavour"), s.webrtc_flavour, WEBRTC_FLAVOURS))
     kind, _, arg = s.video_source.partition(":")
     kind = kind.strip().lower()
     takes_arg = {"file": True, "camera": bool(arg)}  # synthetic and sample take none
@@ -175,6 +179,7 @@ def webrtc_params(s: RunSettings, labels: Mapping[str, str] | None = None) -> We
         fps=s.video_fps,
         mode=s.video_mode,
         signaling=s.signaling,
+        flavour=s.webrtc_flavour,
         data_channel=s.data_channel,
         action_every_s=s.actions_every_s,
         video_preview=s.video_preview,

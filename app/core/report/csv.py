@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from app.core.events import Sample
+from app.core.events import Sample, StatsSnapshot
 
 COLUMNS = (
     "session",
@@ -117,9 +117,27 @@ class CsvSampleWriter:
                 self._file = None
 
     def feed(self, event: Any) -> None:
-        """Take any engine event; only `Sample`s are written."""
+        """Take any engine event; `Sample`s are written, and each control-channel round
+        trip a WebRTC stats snapshot carries (wma ping/pong) as a row of outcome
+        `control_rtt` (its rtt_ms; done_ms is the snapshot's time)."""
         if isinstance(event, Sample):
             self.write(event)
+        elif isinstance(event, StatsSnapshot) and isinstance(
+            event.values.get("control_rtt_ms"), list
+        ):
+            self.write_control(event)
+
+    def write_control(self, snap: StatsSnapshot) -> None:
+        if self._writer is None or self._file is None or self._file.closed:
+            raise ValueError("CsvSampleWriter is not open (use it as a context manager)")
+        if self.origin_ns is None:
+            self.origin_ns = snap.t_ns
+        done = _ms(snap.t_ns - self.origin_ns)
+        for ms in snap.values["control_rtt_ms"]:
+            if isinstance(ms, int | float):
+                row = (snap.session, "", "control_rtt", 0, "", "", done, f"{ms:.3f}")
+                self._writer.writerow(row + ("",) * (len(COLUMNS) - len(row)))
+                self.rows += 1
 
     def write(self, s: Sample) -> None:
         if self._writer is None or self._file is None or self._file.closed:

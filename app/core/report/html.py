@@ -27,6 +27,7 @@ LATENCIES = (  # summary key, label
     ("time_to_first_event_ms", "Time to first event"),
     ("frame_latency_ms", "Frame latency"),
     ("frame_hold_ms", "Jitter-buffer hold"),
+    ("control_rtt_ms", "Control round trip (ping/pong)"),
     ("event_gap_ms", "Between events"),
     ("send_lag_ms", "Send lag (client late)"),
 )

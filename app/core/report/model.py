@@ -63,6 +63,7 @@ class FrameFigures:
     frame_hold_ms: Percentiles
     time_to_connected_ms: float | None = None
     time_to_first_frame_ms: float | None = None
+    control_rtt_ms: Percentiles | None = None  # wma control channel ping -> pong
     latency_histogram: LogBins = field(default=LogBins(), compare=False, metadata=NOT_IN_JSON)
 
     @property
@@ -148,6 +149,7 @@ class Summary:
             ("send_lag_ms", self.send_lag_ms),
             ("frame_latency_ms", None if fr is None else fr.frame_latency_ms),
             ("frame_hold_ms", None if fr is None else fr.frame_hold_ms),
+            ("control_rtt_ms", None if fr is None else fr.control_rtt_ms),
         )
         for name, block in blocks:
             if block is not None:
@@ -245,6 +247,7 @@ class Summary:
                 frames_lost=data["frames_lost"],
                 frame_latency_ms=need("frame_latency_ms"),
                 frame_hold_ms=need("frame_hold_ms"),
+                control_rtt_ms=pct("control_rtt_ms"),
                 time_to_connected_ms=data.get("time_to_connected_ms"),
                 time_to_first_frame_ms=data.get("time_to_first_frame_ms"),
             )

@@ -47,6 +47,7 @@ STATS = (
     "packets_received",
     "fps_in",
     "fps_out",
+    "control_rtt_median_ms",  # wma: median ping/pong round trip of the interval
 )
 STATS_CAPACITY = 20_000  # snapshots: 5.5 h of one session at one a second, 160 B each
 

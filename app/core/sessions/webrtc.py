@@ -60,6 +60,7 @@ from app.core.events import (
     now_ns,
 )
 from app.core.media.sources import MarkedSource, source_factory
+from app.core.sessions import webrtc_flavour
 from app.core.sessions.base import Emit, Reconnect, deadline_of
 from app.core.sessions.webrtc_preview import PREVIEW_HZ, PreviewTap, thumbnail
 from app.core.transports.jitter_release import RELEASES, Release
@@ -74,6 +75,8 @@ from app.core.transports.webrtc import (
     WebRtcOptions,
     default_mode,
 )
+from app.core.transports.webrtc_wma import WmaClient, probe_flavour
+from app.core.transports.wsbase import token_source
 
 STATS_INTERVAL_S = 1.0
 END_GRACE_S = 0.5  # v2v: frames sent this recently may still be on their way at the end
@@ -148,6 +151,8 @@ class WebRtcSession:
         self._enough = asyncio.Event()
         self._frames_in = 0
         self.previews = PreviewTap(index, emit, config.webrtc.video_preview and index == 0)
+        self.tokens = token_source(config.target, config.websocket_options())
+        self.probe = False  # ask the app's openapi.json for its flavour before connecting
         self._last_in_value: int | None = None
 
     @classmethod
@@ -159,24 +164,30 @@ class WebRtcSession:
         actions = None
         if p.action_every_s:
             actions = cycle_actions(p.action_every_s, config.duration_s or 3600)
-        return cls(
+        signaling = cast(
+            "Flavour | None", _choice(p.signaling, get_args(Flavour), "signaling flavour")
+        )
+        framing, wma = webrtc_flavour.choose(p.flavour, signaling, config.target)
+        session = cls(
             index,
             config,
             emit,
             stop,
             source_factory=source_factory(p.source, p.width, p.height, p.fps),
-            mode=cast("Mode | None", _choice(p.mode, get_args(Mode), "WebRTC mode")),
+            mode=cast("Mode | None", _choice(p.mode, get_args(Mode), "WebRTC mode"))
+            or ("generated" if wma else None),
             data_channel=p.data_channel,
             actions=actions,
             options=WebRtcOptions(
-                flavour=cast(
-                    "Flavour | None", _choice(p.signaling, get_args(Flavour), "signaling flavour")
-                ),
+                flavour=framing,
+                wma=wma,
                 jitter_release=cast(
                     "Release", _choice(p.jitter_release, RELEASES, "jitter release") or "marker"
                 ),
             ),
         )
+        session.probe = webrtc_flavour.should_probe(p.flavour, signaling, config.target)
+        return session
 
     # -- hooks (event loop, per frame: keep cheap) -----------------------------------
     def _on_frame_out(self, frame_id: int, t_ns: int) -> None:
@@ -235,14 +246,18 @@ class WebRtcSession:
         """`("action", "w u")` now, resolved like scheduled ones (a Sample), or `("pause",
         bool)`, waiting for the server's acknowledgement (a signaling Message). A failure
         on the wire is emitted; raises ClosedError while not connected."""
-        if what not in ("action", "pause"):
-            raise TargetError(f"unknown WebRTC control {what!r} (action or pause)")
+        if what not in ("action", "pause", "prompt", "reset"):
+            raise TargetError(f"unknown WebRTC control {what!r} (action, pause, prompt or reset)")
         client = self.client
+        if what in ("prompt", "reset") and not isinstance(client, WmaClient):
+            raise TargetError(f"cannot send {what}: only wma sessions take prompts and resets")
         if client is None or not self.connected:
             raise ClosedError(f"cannot send {what}: session {self.index} is not connected")
         try:
             if what == "action":
                 await client.send_action(str(value))
+            elif isinstance(client, WmaClient) and what != "pause":
+                await (client.send_prompt(str(value)) if what == "prompt" else client.send_reset())
             else:
                 await client.pause(bool(value), timeout_s=min(5.0, self.config.timeout_s))
         except ProbeError as exc:
@@ -250,9 +265,19 @@ class WebRtcSession:
 
     # -- the run ---------------------------------------------------------------------
     async def run(self) -> None:
+        try:
+            await self._run()
+        finally:  # the token refresher stops with the session
+            if self.tokens is not None:
+                await self.tokens.close()
+
+    async def _run(self) -> None:
         cfg = self.config
         if self.count is None and not cfg.duration_s:
             raise TargetError("give a frame count or a duration")
+        if self.probe and (found := await probe_flavour(cfg.target)) is not None:
+            self.mode = "generated" if cfg.webrtc.mode is None else self.mode
+            self.options = dataclasses.replace(self.options, wma=found, mode=self.mode)
         deadline = deadline_of(cfg)
         policy = Reconnect(self.index, cfg, self.emit, self.stop, deadline)
         self.emit(StateChange(self.index, now_ns(), "connecting"))
@@ -288,9 +313,10 @@ class WebRtcSession:
         """One connection's client, its hooks calling back into this session (tests
         swap in an in-memory one)."""
         cfg = self.config
-        return WebRtcClient(
+        kind = WmaClient if self.options.wma else WebRtcClient
+        return kind(
             cfg.target,
-            ws_options=cfg.websocket_options(),
+            ws_options=dataclasses.replace(cfg.websocket_options(), tokens=self.tokens),
             options=self.options,
             source=source,
             hooks=Hooks(

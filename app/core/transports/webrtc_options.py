@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from aiortc import RTCConfiguration, RTCIceServer
 
 from app.core.codecs.webrtc import Flavour
+from app.core.codecs.wma import WmaFlavour
 from app.core.errors import ProbeError
 from app.core.targets import Target
 from app.core.transports.jitter_release import DEFAULT_RELEASE, Release
@@ -53,6 +54,9 @@ class WebRtcOptions:
     # when a received frame leaves the jitter buffer: "marker" (complete, as browsers do)
     # or "next-frame" (aiortc's own: one frame interval later); `webrtc_jitter`
     jitter_release: Release = DEFAULT_RELEASE
+    wma: WmaFlavour | None = None  # fal's wma flavour (4c) instead of WebSocket signaling
+    ping_interval_s: float = 1.0  # wma: control-channel ping (round trip) interval
+    heartbeat_s: float = 5.0  # wma-rest: heartbeat interval
 
 
 def ice_configuration(options: WebRtcOptions, offered: list[RTCIceServer]) -> RTCConfiguration:

@@ -31,6 +31,7 @@ from app.core.errors import (
 )
 from app.core.targets import Target
 from app.core.text import redact
+from app.core.transports.tokens import TokenSource
 
 TOKEN_EXPIRATION_S = 120
 CLOSE_TIMEOUT_S = 2.0  # a closing handshake is one round trip; a hostile peer gets no more
@@ -65,6 +66,7 @@ class Credentials:
 
     key: str | None = field(default=None, repr=False)
     use_jwt: bool = True  # fetch a short-lived token (fal-client's default) vs a Key header
+    refresh_tokens: bool = True  # refresh a session's token at 90 % of its lifetime
 
     def __repr__(self) -> str:
         return f"Credentials(key={'***' if self.key else None}, use_jwt={self.use_jwt})"
@@ -81,6 +83,9 @@ class WsOptions:
     # largest incoming message: websockets reads a frame's length before its payload and
     # closes with 1009 past this, so a hostile frame never reaches memory (fal-client: None)
     max_size: int | None = DEFAULT_MAX_MESSAGE_BYTES
+    # one session's token, reused and refreshed across its connections; None: fetch a
+    # token per connection (`token_source` makes one)
+    tokens: TokenSource | None = field(default=None, compare=False, repr=False)
 
 
 async def fetch_token(target: Target, key: str, timeout_s: float = 10.0) -> str:
@@ -116,6 +121,19 @@ async def fetch_token(target: Target, key: str, timeout_s: float = 10.0) -> str:
     raise ProtocolError("token service answer has no token (expected a string or {'token': …})")
 
 
+def token_source(target: Target, options: WsOptions) -> TokenSource | None:
+    """A session's `TokenSource` when it authenticates with tokens, else None."""
+    creds = options.credentials
+    key = creds.key
+    if not key or not creds.use_jwt or not target.token_url:
+        return None
+    return TokenSource(
+        lambda: fetch_token(target, key),
+        lifetime_s=TOKEN_EXPIRATION_S,
+        refresh=creds.refresh_tokens,
+    )
+
+
 def _detail(r: httpx.Response) -> str:
     try:
         body = r.json()
@@ -140,7 +158,11 @@ async def open_websocket(target: Target, options: WsOptions) -> ClientConnection
     headers = dict(options.headers)
     if creds.key:
         if creds.use_jwt and target.token_url:
-            query["fal_jwt_token"] = await fetch_token(target, creds.key)
+            tokens = options.tokens
+            key = creds.key
+            query["fal_jwt_token"] = await (
+                tokens.get() if tokens is not None else fetch_token(target, key)
+            )
         else:
             headers["Authorization"] = f"Key {creds.key}"
     if options.max_buffering is not None:
