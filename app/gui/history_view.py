@@ -34,8 +34,9 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import ProbeError
 from app.core.history import HistoryError, HistoryStore, RunRow
+from app.core.report.fmt import fmt_sig
 from app.core.sessions import registry
-from app.gui.compare_figures import CompareRun, three_sig
+from app.gui.compare_figures import CompareRun
 from app.gui.compare_view import CompareView
 from app.gui.history_runs import EXPORT_FILTER, compare_run, export_run, run_title
 
@@ -265,11 +266,11 @@ class HistoryView(QWidget):
                 row.transport,
                 row.target,
                 state,
-                three_sig(row.p50),
-                three_sig(row.p99),
+                fmt_sig(row.p50),
+                fmt_sig(row.p99),
                 f"{row.sent:,}",
                 f"{row.errors:,}",
-                three_sig(row.rate),
+                fmt_sig(row.rate),
             )
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -337,7 +338,7 @@ class HistoryView(QWidget):
         if len(runs) < 2:
             self.sigStatus.emit("select two or more runs to compare")
             return None
-        view = self._compare_window()
+        view = self.compare_window("Compare runs")
         view.follow(None)
         view.set_runs(runs)
         return view
@@ -349,7 +350,7 @@ class HistoryView(QWidget):
         runs = self._selected_runs()
         if live is None or runs is None:
             return None
-        view = self._compare_window()
+        view = self.compare_window("Compare runs with connections")
         view.follow(lambda: [*runs, *live()])
         return view
 
@@ -360,11 +361,14 @@ class HistoryView(QWidget):
             self._fail(_as_probe_error(exc))
             return None
 
-    def _compare_window(self) -> CompareView:
+    def compare_window(self, title: str) -> CompareView:
+        """The window's one compare view (stored runs, live connections or both), made
+        on first use, shown and raised under `title`; the caller sets what it shows."""
         if self.compare_view is None:
             self.compare_view = CompareView()
             self.compare_view.setParent(self, Qt.WindowType.Window)
             self.compare_view.resize(1100, 800)
+        self.compare_view.setWindowTitle(title)
         self.compare_view.show()
         self.compare_view.raise_()
         return self.compare_view

@@ -16,7 +16,8 @@ from app.core.assertions import parse
 from app.core.history import HistoryStore, new_run
 from app.core.history.compare import change_pct
 from app.core.live import LiveRun
-from app.gui.compare_figures import change_text, three_sig
+from app.core.report.fmt import fmt_sig
+from app.gui.compare_figures import change_text
 from app.gui.compare_view import panel_runs
 from app.gui.history_view import COLUMNS, EMPTY_TEXT, NO_MATCH_TEXT, HistoryView
 from tests.support.panels import wait_finished
@@ -78,7 +79,7 @@ def test_lists_newest_first_and_filters(qtbot, db) -> None:
     assert _column(view, "state")[2] == "failed: stopped early"
     assert _column(view, "sent") == ["20", "30", "30"]
     p50 = view.rows[0].p50
-    assert _column(view, "p50 (ms)")[0] == three_sig(p50)
+    assert _column(view, "p50 (ms)")[0] == fmt_sig(p50)
 
     view.transport_filter.setCurrentText("ws")
     assert [r.id for r in view.rows] == [ws, old]
@@ -151,8 +152,8 @@ def test_compare_two_runs_table_is_the_histograms_change(qtbot, db) -> None:
         change = change_pct(a.percentile_ms(p), b.percentile_ms(p))
         assert change is not None
         sign = "+" if change > 0 else "−"
-        assert compare.cell(figure, header[3]) == f"{sign}{three_sig(abs(change))} %"
-        assert compare.cell(figure, header[1]) == three_sig(a.percentile_ms(p))
+        assert compare.cell(figure, header[3]) == f"{sign}{fmt_sig(abs(change))} %"
+        assert compare.cell(figure, header[1]) == fmt_sig(a.percentile_ms(p))
 
 
 def test_delete_asks_first(qtbot, db) -> None:
