@@ -38,7 +38,7 @@ from app.core.report.fmt import fmt_sig
 from app.core.sessions import registry
 from app.gui.compare_figures import CompareRun
 from app.gui.compare_view import CompareView
-from app.gui.history_runs import EXPORT_FILTER, compare_run, export_run, run_title
+from app.gui.history_runs import EXPORT_FILTER, compare_run, export_run, run_title, sort_keys
 
 COLUMNS: tuple[str, ...] = ("when", "source", "transport", "target", "state")
 COLUMNS += ("p50 (ms)", "p99 (ms)", "sent", "errors", "rate (msg/s)")
@@ -47,6 +47,7 @@ NO_MATCH_TEXT = "No stored run matches these filters."
 ANY_TRANSPORT = "any transport"
 NO_DATE = QDate(2000, 1, 1)  # the date edits' minimum, shown as "any"
 ID_ROLE = Qt.ItemDataRole.UserRole
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # what a column sorts by (history_runs.sort_keys)
 MAX_LISTED = 2000  # rows in the table; the filters reach older runs
 
 
@@ -62,6 +63,17 @@ class Filters:
     @property
     def narrowed(self) -> bool:
         return any(v is not None for v in (self.target, self.transport, self.since, self.until))
+
+
+class _Cell(QTableWidgetItem):
+    """A list cell that sorts by its run's value (a date, a number), not its text:
+    "9" before "10", "2026-12-01" after "2026-11-30"."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
+        if mine is None or theirs is None:
+            return super().__lt__(other)
+        return bool(mine < theirs)
 
 
 class HistoryView(QWidget):
@@ -119,6 +131,9 @@ class HistoryView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COLUMNS.index("target"), QHeaderView.ResizeMode.Stretch)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(COLUMNS.index("when"), Qt.SortOrder.DescendingOrder)
+        header.setToolTip("Click a column to sort by it; again to reverse")
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
         for keys, slot in (
             (QKeySequence.StandardKey.Delete, self.delete_selected),
@@ -259,6 +274,7 @@ class HistoryView(QWidget):
         self.table.clearContents()
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
+            keys = sort_keys(row)
             state = row.state + (f": {row.reason}" if row.reason else "")
             cells = (
                 row.started.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
@@ -273,8 +289,9 @@ class HistoryView(QWidget):
                 fmt_sig(row.rate),
             )
             for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
+                item = _Cell(text)
                 item.setData(ID_ROLE, row.id)
+                item.setData(SORT_ROLE, keys[c])
                 if c >= COLUMNS.index("p50 (ms)"):
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -282,18 +299,25 @@ class HistoryView(QWidget):
                 if c == COLUMNS.index("state"):
                     item.setToolTip(state)
                 self.table.setItem(r, c, item)
+        self.table.setSortingEnabled(True)  # sorts by the header's column, as last clicked
+
+    def shown_ids(self) -> list[int]:
+        """The listed runs' ids, top to bottom, as the table is sorted now."""
+        items = (self.table.item(r, 0) for r in range(self.table.rowCount()))
+        return [int(item.data(ID_ROLE)) for item in items if item is not None]
 
     def selected_ids(self) -> list[int]:
-        """The selected runs' ids, in the list's order (newest first)."""
-        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
-        return [self.rows[r].id for r in rows if r < len(self.rows)]
+        """The selected runs' ids, newest first (whatever the list is sorted by)."""
+        shown = self.shown_ids()
+        chosen = {shown[i.row()] for i in self.table.selectionModel().selectedRows()}
+        return [row.id for row in self.rows if row.id in chosen]
 
     def select_ids(self, ids: list[int]) -> None:
         self.table.clearSelection()
         mode = self.table.selectionMode()
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
-        for r, row in enumerate(self.rows):
-            if row.id in ids:
+        for r, run_id in enumerate(self.shown_ids()):
+            if run_id in ids:
                 self.table.selectRow(r)
         self.table.setSelectionMode(mode)
 
