@@ -35,6 +35,8 @@ from app.gui.log_axis import LogTickAxis
 # Okabe-Ito, yellow last: it is faint on white
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
 HIST_BINS_PER_DECADE = 20
+LEGEND_COLUMNS = 4
+STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
 EMPTY_TEXT = "Pick two or more runs (History) or connections to compare them here."
 
 __all__ = ["PALETTE", "CompareRun", "CompareView", "colour", "panel_runs", "run_from_live"]
@@ -45,8 +47,18 @@ def colour(index: int) -> str:
 
 
 def panel_runs(panels: Iterable[ConnectionPanel]) -> list[CompareRun]:
-    """The connections that have run (or are running), labelled by their titles."""
-    return [run_from_live(p.title.text(), p.live) for p in panels if p.live is not None]
+    """The connections that have run (or are running), labelled by their titles; two
+    with the same title numbered in the window's order ("ws · mock/echo/ws (2)")."""
+    ran = [p for p in panels if p.live is not None]
+    titles = [p.title.text() for p in ran]
+    seen: dict[str, int] = {}
+    runs = []
+    for panel, title in zip(ran, titles, strict=True):
+        seen[title] = seen.get(title, 0) + 1
+        label = f"{title} ({seen[title]})" if titles.count(title) > 1 else title
+        assert panel.live is not None
+        runs.append(run_from_live(label, panel.live))
+    return runs
 
 
 def run_from_live(label: str, live: LiveRun) -> CompareRun:
@@ -56,9 +68,12 @@ def run_from_live(label: str, live: LiveRun) -> CompareRun:
     return CompareRun(label, histogram, live.timeline.per_second(), live.summary())
 
 
-def _pen(hex_colour: str) -> object:
-    pen = pg.mkPen(hex_colour, width=2)
+def _pen(index: int) -> object:
+    """The index-th run's pen: its palette colour, dashed (then dotted) once the
+    palette's colours are all taken, so a ninth run is not the first one again."""
+    pen = pg.mkPen(colour(index), width=2)
     pen.setCosmetic(True)
+    pen.setStyle(STYLES[(index // len(PALETTE)) % len(STYLES)])
     return pen
 
 
@@ -100,7 +115,14 @@ class CompareView(QWidget):
         self.cdf.setLogMode(x=True, y=False)
         self.cdf.setYRange(0, 100, padding=0.02)
         self.cdf.showGrid(x=True, y=True, alpha=0.2)
-        self.legend = self.cdf.addLegend(offset=(10, 10), labelTextSize="9pt")
+        # the runs' names in a row of their own under the plots: inside the CDF, a dozen
+        # of them covered its curves
+        # (offset None: placed by the layout, not anchored over a plot)
+        self.legend = pg.LegendItem(offset=None, colCount=LEGEND_COLUMNS, labelTextSize="9pt")
+        self.plots.addItem(self.legend, row=2, col=0, colspan=2)
+        grid = self.plots.ci.layout
+        for row, stretch in ((0, 3), (1, 2), (2, 0)):
+            grid.setRowStretchFactor(row, stretch)
         self.hist = self.plots.addPlot(row=0, col=1, axisItems={"bottom": LogTickAxis("bottom")})
         self.hist.setLabel("left", "share of samples (%)")
         self.hist.setLabel("bottom", "latency, ms (log)")
@@ -194,7 +216,7 @@ class CompareView(QWidget):
         self.fps.setVisible(shown)
 
     def _new_slot(self) -> _Slot:
-        pen = _pen(colour(len(self._slots)))
+        pen = _pen(len(self._slots))
         slot = _Slot(
             cdf=self.cdf.plot(pen=pen),
             hist=self.hist.plot(pen=pen, stepMode="center"),

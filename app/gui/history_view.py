@@ -134,6 +134,9 @@ class HistoryView(QWidget):
         header.setSortIndicatorShown(True)
         header.setSortIndicator(COLUMNS.index("when"), Qt.SortOrder.DescendingOrder)
         header.setToolTip("Click a column to sort by it; again to reverse")
+        for name in ("p50 (ms)", "p99 (ms)", "sent", "rate (msg/s)"):
+            head = self.table.horizontalHeaderItem(COLUMNS.index(name))
+            head.setToolTip("For a video run without messages: its frames (latency, sent, fps)")
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
         for keys, slot in (
             (QKeySequence.StandardKey.Delete, self.delete_selected),

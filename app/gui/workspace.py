@@ -45,7 +45,10 @@ class EmptyState(QWidget):
             "<code>mock/…</code> targets then go to it."
         )
         text.setWordWrap(True)
-        text.setMaximumWidth(560)
+        # a fixed width and the height its wrapped lines take there: a centred item
+        # gets no height-for-width from its layout, and the last line was cut off
+        text.setFixedWidth(560)
+        text.setMinimumHeight(text.heightForWidth(560))
         for label in (head, text):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             outer.addWidget(label, 0, Qt.AlignmentFlag.AlignHCenter)

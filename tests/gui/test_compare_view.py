@@ -167,3 +167,35 @@ def test_fps_plot_only_beside_runs_with_frames(qtbot, fast_and_slow) -> None:
     assert view.fps.isVisible() and view.plots.ci.layout.itemAt(1, 1) is view.fps
     _t, fps = view._slots[1].fps.getOriginalDataset()
     assert list(fps) == [30.0] * len(per_second["t_s"])
+
+
+def test_a_dozen_connections_stay_apart(qtbot, fast_and_slow) -> None:
+    """Twelve runs: each its own pen (colour, then dashes past the palette), same-titled
+    connections numbered, and the names in a row under the plots, not over the CDF."""
+    fast, slow = fast_and_slow
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.resize(1100, 800)
+    view.show()
+    view.set_runs([run_from_live(f"run {i}", fast if i % 2 else slow) for i in range(12)])
+    pens = {(s.cdf.opts["pen"].color().name(), s.cdf.opts["pen"].style()) for s in view._slots}
+    assert len(pens) == 12
+    qtbot.waitUntil(  # laid out under the rates' plot
+        lambda: view.legend.sceneBoundingRect().top() >= view.rate.sceneBoundingRect().bottom(),
+        timeout=5_000,
+    )
+    assert not view.legend.sceneBoundingRect().intersects(view.cdf.vb.sceneBoundingRect())
+
+
+def test_same_titled_connections_are_numbered(qtbot, window) -> None:
+    panels = [window.add_connection_for("ws") for _ in range(2)]
+    panels.append(window.add_connection_for("sse"))
+    for panel in panels:
+        panel.live = LiveRun(panel.settings().transport, "t")
+    try:
+        labels = [r.label for r in panel_runs(panels)]
+        title = panels[0].title.text()
+        assert labels == [f"{title} (1)", f"{title} (2)", panels[2].title.text()]
+    finally:
+        for panel in panels:
+            panel.live.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, QSettings, QSize, Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from app.gui.connection_panel import EXAMPLES
 from app.gui.main_window import MainWindow, clamp_to
@@ -103,6 +103,12 @@ def test_empty_state_until_the_first_connection(qtbot, window) -> None:
     empty = window.workspace.empty
     assert window.workspace.currentWidget() is empty and empty.isVisible()
     assert not window.start_action.isEnabled()
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.width() == 1280, timeout=5_000)
+    empty.layout().activate()
+    for label in empty.findChildren(QLabel):  # every line of the text shown, none cut off
+        if label.wordWrap():
+            assert label.height() >= label.heightForWidth(label.width()), label.text()
     empty.add_buttons["sse"].click()
     assert len(window.panels) == 1 and window.panels[0].settings().transport == "sse"
     assert not empty.isVisible() and window.start_action.isEnabled()
