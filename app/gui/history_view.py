@@ -136,6 +136,7 @@ class HistoryView(QWidget):
         header.setToolTip("Click a column to sort by it; again to reverse")
         for name in ("p50 (ms)", "p99 (ms)", "sent", "rate (msg/s)"):
             head = self.table.horizontalHeaderItem(COLUMNS.index(name))
+            assert head is not None  # set by setHorizontalHeaderLabels
             head.setToolTip("For a video run without messages: its frames (latency, sent, fps)")
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
         for keys, slot in (

@@ -62,7 +62,8 @@ def test_compare_connections_shows_the_selected_runs(qtbot, window, mock_base: s
     window.compare_action.trigger()
     view = window.history.view.compare_view
     assert view is not None and view.isVisible()
-    assert [r.label for r in view.runs] == [panels[0].title.text(), panels[2].title.text()]
+    title = panels[0].title.text()  # the same for all three: numbered apart
+    assert [r.label for r in view.runs] == [f"{title} (1)", f"{title} (2)"]
     window.sidebar.clearSelection()  # none picked: every connection that ran
     window.compare_action.trigger()
     assert len(view.runs) == 3
