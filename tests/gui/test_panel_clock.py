@@ -13,11 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-import numpy as np
 import pytest
 
 from app.core.events import now_ns
-from app.gui.connection_panel import ConnectionPanel
 from app.gui.main_window import MainWindow
 from server_mock.process import MockProcess
 
@@ -42,21 +40,14 @@ def mock_process() -> Iterator[str]:
         yield base
 
 
-def _newest_ns(panel: ConnectionPanel) -> int | None:
-    """The engine time of the newest measurement the panel holds (a reply's arrival,
-    or a video frame's), None before the first."""
-    live = panel.live
-    if live is None or live.timeline.origin_ns is None:
-        return None
-    timeline = live.timeline
-    timeline.flush()
-    newest = timeline.max_t_s
-    frame_t, _ = timeline.frame_latency()
-    if len(frame_t):
-        newest = max(newest, float(np.max(frame_t)))
-    if newest <= 0:
-        return None
-    return timeline.origin_ns + round(newest * 1e9)
+def _event_ns(event: object) -> int | None:
+    """When the engine made this measurement: a reply's arrival, a frame's, a stream
+    event's, a getStats snapshot's (None for events without a time)."""
+    for name in ("done_ns", "t_ns"):
+        value = getattr(event, name, None)
+        if isinstance(value, int):
+            return value
+    return None
 
 
 def test_eight_panels_clocks_keep_up_with_their_data(qtbot, window: MainWindow, mock_process):
@@ -69,17 +60,24 @@ def test_eight_panels_clocks_keep_up_with_their_data(qtbot, window: MainWindow, 
     window.set_columns(2)
     ahead: dict[int, float] = {}  # panel index: how far its clock ran ahead, at most
     since: dict[int, float] = {}  # panel index: its clock when its first data came
+    newest: dict[int, int] = {}  # run id: the engine time of its newest measurement
+
+    def arrived(run_id: int, events: list) -> None:
+        times = [t for t in map(_event_ns, events) if t is not None]
+        if times:
+            newest[run_id] = max(newest.get(run_id, 0), *times)
 
     def watch() -> None:
         """After every drain: how old each panel's newest data is by its own clock."""
         now = now_ns()
         for i, panel in enumerate(panels):
-            newest = _newest_ns(panel)
-            if newest is None or panel.live is None:
-                continue
+            last = newest.get(panel.run_id) if panel.run_id is not None else None
+            if last is None or panel.live is None or panel.live.timeline.origin_ns is None:
+                continue  # nothing measured yet (connecting)
             since.setdefault(i, panel.live.elapsed_s)
-            ahead[i] = max(ahead.get(i, 0.0), (now - newest) / 1e9)
+            ahead[i] = max(ahead.get(i, 0.0), (now - last) / 1e9)
 
+    window.bridge.sigBatch.connect(arrived)
     window.bridge.sigRedraw.connect(watch)
     try:
         for panel in panels:
@@ -92,8 +90,11 @@ def test_eight_panels_clocks_keep_up_with_their_data(qtbot, window: MainWindow, 
         )
         for panel in panels:
             assert panel.live is not None and not panel.live.finished, panel.live.last_error
+            timeline = panel.live.timeline  # and the plots have data to follow
+            assert timeline.received_total or timeline.frames_total, panel.title.text()
     finally:
         window.bridge.sigRedraw.disconnect(watch)
+        window.bridge.sigBatch.disconnect(arrived)
         for panel in panels:
             panel.stop()
     late = {panels[i].title.text(): round(s, 2) for i, s in ahead.items() if s > AHEAD_LIMIT_S}
