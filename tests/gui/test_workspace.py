@@ -40,6 +40,7 @@ def _assert_fits(qtbot, window: MainWindow, size: QSize) -> None:
         top_left = panel.mapTo(viewport, QPoint(0, 0))
         seen = QRect(top_left, panel.size()).intersected(viewport.rect())
         assert seen.height() >= min(panel.height(), viewport.height()) - 1, panel.title.text()
+        assert 0 <= top_left.y() < viewport.height(), "its title and form in view"
         right = panel.mapTo(window, QPoint(panel.width(), 0)).x()
         assert right <= window.width()
 
@@ -147,3 +148,21 @@ def test_window_never_opens_larger_than_the_screen(
     finally:
         second.shutdown()
         second.set_columns(AUTO)
+
+
+def test_a_new_connection_is_brought_into_view(qtbot, window) -> None:
+    """Added below a screenful of others, the new connection is the one shown (the
+    sidebar selected it while the view stayed on the first)."""
+    size = QSize(1280, 800)
+    _fill(qtbot, window, 4, size)
+    window.select_connection(window.panels[0])
+    new = window.add_connection_for("ws")
+    assert window.workspace.selected is new
+    viewport = window.workspace.area.viewport()
+
+    def shown_from_its_top() -> bool:
+        top = new.mapTo(viewport, QPoint(0, 0)).y()
+        seen = QRect(QPoint(0, top), new.size()).intersected(viewport.rect()).height()
+        return top >= 0 and seen >= min(new.height(), viewport.height()) - 1
+
+    qtbot.waitUntil(shown_from_its_top, timeout=5_000)
