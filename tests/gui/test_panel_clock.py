@@ -31,6 +31,7 @@ SPECS = [  # the README's wide screenshot
 ]
 WATCH_S = 8.0  # of run time after every panel has data
 AHEAD_LIMIT_S = 2.0  # generous: on a quiet machine the data is ~0.05 s behind
+STALL_FACTOR = 2.0  # a stall of the GUI thread excuses twice its length (the catch-up)
 
 
 @pytest.fixture(scope="module")
@@ -67,15 +68,23 @@ def test_eight_panels_clocks_keep_up_with_their_data(qtbot, window: MainWindow, 
         if times:
             newest[run_id] = max(newest.get(run_id, 0), *times)
 
+    drains = {"last": 0, "gap": 0.0}  # the engine time of the last drain, the longest gap
+
     def watch() -> None:
-        """After every drain: how old each panel's newest data is by its own clock."""
+        """After every drain: how old each panel's newest data is by its own clock,
+        beyond what the GUI thread's own stalls explain (a loaded machine can keep it
+        from draining for seconds; data that old is not the pipe's doing)."""
         now = now_ns()
+        if drains["last"]:
+            drains["gap"] = max(drains["gap"], (now - drains["last"]) / 1e9)
+        drains["last"] = now
         for i, panel in enumerate(panels):
             last = newest.get(panel.run_id) if panel.run_id is not None else None
             if last is None or panel.live is None or panel.live.timeline.origin_ns is None:
                 continue  # nothing measured yet (connecting)
             since.setdefault(i, panel.live.elapsed_s)
-            ahead[i] = max(ahead.get(i, 0.0), (now - last) / 1e9)
+            behind = (now - last) / 1e9 - STALL_FACTOR * drains["gap"]
+            ahead[i] = max(ahead.get(i, 0.0), behind)
 
     window.bridge.sigBatch.connect(arrived)
     window.bridge.sigRedraw.connect(watch)
@@ -98,5 +107,6 @@ def test_eight_panels_clocks_keep_up_with_their_data(qtbot, window: MainWindow, 
         for panel in panels:
             panel.stop()
     late = {panels[i].title.text(): round(s, 2) for i, s in ahead.items() if s > AHEAD_LIMIT_S}
-    assert not late, f"clocks ahead of their data by (s): {late}"
+    gap = round(drains["gap"], 2)
+    assert not late, f"clocks ahead of their data by (s, beyond GUI stalls up to {gap}): {late}"
     assert window.bridge.dropped == 0
