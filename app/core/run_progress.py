@@ -56,6 +56,10 @@ def progress(plan: Plan, elapsed_s: float, done: int) -> Progress:
     if plan.open_ended or not plan.duration_s:
         return Progress(None, f"{clock(elapsed_s)} elapsed")
     duration = plan.duration_s
+    if elapsed_s >= duration:
+        # the clock counts from Start, the run's duration from its sessions' start: the
+        # set-up and the wait for the last replies come on top ("13 s of 12 s" before)
+        return Progress(1.0, f"{clock(duration)} done · finishing ({clock(elapsed_s)} since Start)")
     fraction = min(1.0, elapsed_s / duration)
     left = max(0.0, duration - elapsed_s)
     return Progress(fraction, f"{clock(elapsed_s)} of {clock(duration)} · {clock(left)} left")

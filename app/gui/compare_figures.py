@@ -7,7 +7,6 @@ table says what `rtprobe runs diff` prints; this module adds how the GUI writes 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -51,18 +50,9 @@ def cdf_points(histogram: LatencyHistogram) -> tuple[np.ndarray, np.ndarray]:
     return x, fraction * 100.0
 
 
-def three_sig(value: float | None) -> str:
-    """A figure with three significant digits, as every report writes them (`fmt_sig`)."""
-    if value is None or math.isnan(value):
-        return NONE
-    if math.isinf(value):
-        return "∞" if value > 0 else "−∞"
-    return fmt_sig(value)
-
-
 def change_text(change: float | None) -> str:
     if change is None:
         return NONE
     if change == 0:
         return "±0 %"
-    return ("+" if change > 0 else "−") + three_sig(abs(change)) + " %"
+    return ("+" if change > 0 else "−") + fmt_sig(abs(change)) + " %"

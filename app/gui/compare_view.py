@@ -9,7 +9,6 @@ the view never cares where a run came from. Curves are made once per slot and fe
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -27,13 +26,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.live import LiveRun
+from app.core.report.fmt import fmt_sig
 from app.gui import compare_figures
 from app.gui.compare_figures import CompareRun
 from app.gui.connection_panel import ConnectionPanel
+from app.gui.log_axis import LogTickAxis
 
 # Okabe-Ito, yellow last: it is faint on white
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000", "#F0E442")
 HIST_BINS_PER_DECADE = 20
+LEGEND_COLUMNS = 4
+STYLES = (Qt.PenStyle.SolidLine, Qt.PenStyle.DashLine, Qt.PenStyle.DotLine)
 EMPTY_TEXT = "Pick two or more runs (History) or connections to compare them here."
 
 __all__ = ["PALETTE", "CompareRun", "CompareView", "colour", "panel_runs", "run_from_live"]
@@ -44,8 +47,18 @@ def colour(index: int) -> str:
 
 
 def panel_runs(panels: Iterable[ConnectionPanel]) -> list[CompareRun]:
-    """The connections that have run (or are running), labelled by their titles."""
-    return [run_from_live(p.title.text(), p.live) for p in panels if p.live is not None]
+    """The connections that have run (or are running), labelled by their titles; two
+    with the same title numbered in the window's order ("ws · mock/echo/ws (2)")."""
+    ran = [p for p in panels if p.live is not None]
+    titles = [p.title.text() for p in ran]
+    seen: dict[str, int] = {}
+    runs = []
+    for panel, title in zip(ran, titles, strict=True):
+        seen[title] = seen.get(title, 0) + 1
+        label = f"{title} ({seen[title]})" if titles.count(title) > 1 else title
+        assert panel.live is not None
+        runs.append(run_from_live(label, panel.live))
+    return runs
 
 
 def run_from_live(label: str, live: LiveRun) -> CompareRun:
@@ -55,23 +68,12 @@ def run_from_live(label: str, live: LiveRun) -> CompareRun:
     return CompareRun(label, histogram, live.timeline.per_second(), live.summary())
 
 
-def latency_ticks(lo_ms: float, hi_ms: float) -> list[tuple[float, str]]:
-    """(log10 value, label) ticks covering [lo, hi] ms for a log axis: 1, 2 and 5 per
-    decade over up to three decades, decades alone beyond."""
-    first = math.floor(math.log10(max(lo_ms, 1e-3)))
-    last = math.ceil(math.log10(max(hi_ms, lo_ms, 1e-3)))
-    steps = (1.0, 2.0, 5.0) if last - first <= 3 else (1.0,)
-    out = []
-    for exp in range(first, last + 1):
-        for m in steps:
-            value = m * 10.0**exp
-            out.append((math.log10(value), f"{value:g}"))
-    return out
-
-
-def _pen(hex_colour: str) -> object:
-    pen = pg.mkPen(hex_colour, width=2)
+def _pen(index: int) -> object:
+    """The index-th run's pen: its palette colour, dashed (then dotted) once the
+    palette's colours are all taken, so a ninth run is not the first one again."""
+    pen = pg.mkPen(colour(index), width=2)
     pen.setCosmetic(True)
+    pen.setStyle(STYLES[(index // len(PALETTE)) % len(STYLES)])
     return pen
 
 
@@ -105,14 +107,23 @@ class CompareView(QWidget):
 
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
-        self.cdf = self.plots.addPlot(row=0, col=0)
+        # 1-2-5 ticks while they fit side by side, else decades: pyqtgraph's own log
+        # ticks run into each other
+        self.cdf = self.plots.addPlot(row=0, col=0, axisItems={"bottom": LogTickAxis("bottom")})
         self.cdf.setLabel("left", "percentile")
         self.cdf.setLabel("bottom", "latency, ms (log)")
         self.cdf.setLogMode(x=True, y=False)
         self.cdf.setYRange(0, 100, padding=0.02)
         self.cdf.showGrid(x=True, y=True, alpha=0.2)
-        self.legend = self.cdf.addLegend(offset=(10, 10), labelTextSize="9pt")
-        self.hist = self.plots.addPlot(row=0, col=1)
+        # the runs' names in a row of their own under the plots: inside the CDF, a dozen
+        # of them covered its curves
+        # (offset None: placed by the layout, not anchored over a plot)
+        self.legend = pg.LegendItem(offset=None, colCount=LEGEND_COLUMNS, labelTextSize="9pt")
+        self.plots.addItem(self.legend, row=2, col=0, colspan=2)
+        grid = self.plots.ci.layout
+        for row, stretch in ((0, 3), (1, 2), (2, 0)):
+            grid.setRowStretchFactor(row, stretch)
+        self.hist = self.plots.addPlot(row=0, col=1, axisItems={"bottom": LogTickAxis("bottom")})
         self.hist.setLabel("left", "share of samples (%)")
         self.hist.setLabel("bottom", "latency, ms (log)")
         self.hist.setLogMode(x=True, y=False)
@@ -171,7 +182,6 @@ class CompareView(QWidget):
         else:
             self.message.setText("Compared against " + self.runs[0].label)
         self._show_fps(any(np.any(r.per_second.get("frames_in", ())) for r in self.runs))
-        self._latency_ticks()
         self._rate_ranges()
         self.legend.setVisible(len(self.runs) > 1)  # one run: the title names it
         self._fill_table()
@@ -205,19 +215,8 @@ class CompareView(QWidget):
             self.plots.addItem(self.rate, row=1, col=0, colspan=2)
         self.fps.setVisible(shown)
 
-    def _latency_ticks(self) -> None:
-        """Labelled ticks at 1, 2, 5 x 10^n ms (decades only over a wide span) on both log
-        axes: pyqtgraph's own log ticks run into each other."""
-        tops = [r.histogram.summary().max for r in self.runs if r.histogram.count]
-        lows = [r.histogram.summary().min for r in self.runs if r.histogram.count]
-        if not tops:
-            return
-        ticks = latency_ticks(min(lows), max(tops))
-        for plot in (self.cdf, self.hist):
-            plot.getAxis("bottom").setTicks([ticks, []])
-
     def _new_slot(self) -> _Slot:
-        pen = _pen(colour(len(self._slots)))
+        pen = _pen(len(self._slots))
         slot = _Slot(
             cdf=self.cdf.plot(pen=pen),
             hist=self.hist.plot(pen=pen, stepMode="center"),
@@ -261,7 +260,7 @@ class CompareView(QWidget):
         for r, row in enumerate(rows):
             cells = [row.label]
             for index, value in enumerate(row.values):
-                cells.append(compare_figures.three_sig(value))
+                cells.append(fmt_sig(value))
                 if index:
                     cells.append(compare_figures.change_text(row.changes[index]))
             for c, text in enumerate(cells):

@@ -26,6 +26,7 @@ class CounterStrip(QWidget):
         outer.setSpacing(3)
         grid = QGridLayout()
         grid.setVerticalSpacing(0)
+        grid.setHorizontalSpacing(14)  # "frames received" and "errors" read as two heads
         self.labels: dict[str, QLabel] = {}
         self.heads: dict[str, QLabel] = {}
         for i, name in enumerate(names):

@@ -45,7 +45,6 @@ class HistoryDock:
         self.dock.setToolTip("Stored runs: filter, open, compare, export, delete")
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
         self.dock.hide()  # until asked for: the connections keep the room
-        self.compare_view: CompareView | None = None
 
     def attach(self, panel: ConnectionPanel) -> None:
         """Store each run of `panel` when it ends (finished, failed or stopped)."""
@@ -72,17 +71,11 @@ class HistoryDock:
             chosen = list(self._selected())
             return panel_runs(chosen if len(chosen) >= 2 else self._panels())
 
-        if self.compare_view is None:
-            self.compare_view = CompareView()
-            self.compare_view.setWindowTitle("Compare connections")
-            self.compare_view.setParent(self.dock.parentWidget(), Qt.WindowType.Window)
-            self.compare_view.resize(1100, 800)
-        self.compare_view.follow(runs)
-        self.compare_view.show()
-        self.compare_view.raise_()
-        return self.compare_view
+        view = self.view.compare_window("Compare connections")  # the one compare window
+        view.follow(runs)
+        return view
 
     def close(self) -> None:
-        if self.compare_view is not None:
-            self.compare_view.follow(None)
+        if self.view.compare_view is not None:
+            self.view.compare_view.follow(None)
         self.view.close_store()

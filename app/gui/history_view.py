@@ -34,10 +34,11 @@ from PySide6.QtWidgets import (
 
 from app.core.errors import ProbeError
 from app.core.history import HistoryError, HistoryStore, RunRow
+from app.core.report.fmt import fmt_sig
 from app.core.sessions import registry
-from app.gui.compare_figures import CompareRun, three_sig
+from app.gui.compare_figures import CompareRun
 from app.gui.compare_view import CompareView
-from app.gui.history_runs import EXPORT_FILTER, compare_run, export_run, run_title
+from app.gui.history_runs import EXPORT_FILTER, compare_run, export_run, run_title, sort_keys
 
 COLUMNS: tuple[str, ...] = ("when", "source", "transport", "target", "state")
 COLUMNS += ("p50 (ms)", "p99 (ms)", "sent", "errors", "rate (msg/s)")
@@ -46,6 +47,7 @@ NO_MATCH_TEXT = "No stored run matches these filters."
 ANY_TRANSPORT = "any transport"
 NO_DATE = QDate(2000, 1, 1)  # the date edits' minimum, shown as "any"
 ID_ROLE = Qt.ItemDataRole.UserRole
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1  # what a column sorts by (history_runs.sort_keys)
 MAX_LISTED = 2000  # rows in the table; the filters reach older runs
 
 
@@ -61,6 +63,17 @@ class Filters:
     @property
     def narrowed(self) -> bool:
         return any(v is not None for v in (self.target, self.transport, self.since, self.until))
+
+
+class _Cell(QTableWidgetItem):
+    """A list cell that sorts by its run's value (a date, a number), not its text:
+    "9" before "10", "2026-12-01" after "2026-11-30"."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
+        if mine is None or theirs is None:
+            return super().__lt__(other)
+        return bool(mine < theirs)
 
 
 class HistoryView(QWidget):
@@ -118,6 +131,13 @@ class HistoryView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COLUMNS.index("target"), QHeaderView.ResizeMode.Stretch)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(COLUMNS.index("when"), Qt.SortOrder.DescendingOrder)
+        header.setToolTip("Click a column to sort by it; again to reverse")
+        for name in ("p50 (ms)", "p99 (ms)", "sent", "rate (msg/s)"):
+            head = self.table.horizontalHeaderItem(COLUMNS.index(name))
+            assert head is not None  # set by setHorizontalHeaderLabels
+            head.setToolTip("For a video run without messages: its frames (latency, sent, fps)")
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
         for keys, slot in (
             (QKeySequence.StandardKey.Delete, self.delete_selected),
@@ -258,6 +278,7 @@ class HistoryView(QWidget):
         self.table.clearContents()
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
+            keys = sort_keys(row)
             state = row.state + (f": {row.reason}" if row.reason else "")
             cells = (
                 row.started.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
@@ -265,15 +286,16 @@ class HistoryView(QWidget):
                 row.transport,
                 row.target,
                 state,
-                three_sig(row.p50),
-                three_sig(row.p99),
+                fmt_sig(row.p50),
+                fmt_sig(row.p99),
                 f"{row.sent:,}",
                 f"{row.errors:,}",
-                three_sig(row.rate),
+                fmt_sig(row.rate),
             )
             for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
+                item = _Cell(text)
                 item.setData(ID_ROLE, row.id)
+                item.setData(SORT_ROLE, keys[c])
                 if c >= COLUMNS.index("p50 (ms)"):
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -281,18 +303,25 @@ class HistoryView(QWidget):
                 if c == COLUMNS.index("state"):
                     item.setToolTip(state)
                 self.table.setItem(r, c, item)
+        self.table.setSortingEnabled(True)  # sorts by the header's column, as last clicked
+
+    def shown_ids(self) -> list[int]:
+        """The listed runs' ids, top to bottom, as the table is sorted now."""
+        items = (self.table.item(r, 0) for r in range(self.table.rowCount()))
+        return [int(item.data(ID_ROLE)) for item in items if item is not None]
 
     def selected_ids(self) -> list[int]:
-        """The selected runs' ids, in the list's order (newest first)."""
-        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
-        return [self.rows[r].id for r in rows if r < len(self.rows)]
+        """The selected runs' ids, newest first (whatever the list is sorted by)."""
+        shown = self.shown_ids()
+        chosen = {shown[i.row()] for i in self.table.selectionModel().selectedRows()}
+        return [row.id for row in self.rows if row.id in chosen]
 
     def select_ids(self, ids: list[int]) -> None:
         self.table.clearSelection()
         mode = self.table.selectionMode()
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
-        for r, row in enumerate(self.rows):
-            if row.id in ids:
+        for r, run_id in enumerate(self.shown_ids()):
+            if run_id in ids:
                 self.table.selectRow(r)
         self.table.setSelectionMode(mode)
 
@@ -337,7 +366,7 @@ class HistoryView(QWidget):
         if len(runs) < 2:
             self.sigStatus.emit("select two or more runs to compare")
             return None
-        view = self._compare_window()
+        view = self.compare_window("Compare runs")
         view.follow(None)
         view.set_runs(runs)
         return view
@@ -349,7 +378,7 @@ class HistoryView(QWidget):
         runs = self._selected_runs()
         if live is None or runs is None:
             return None
-        view = self._compare_window()
+        view = self.compare_window("Compare runs with connections")
         view.follow(lambda: [*runs, *live()])
         return view
 
@@ -360,11 +389,14 @@ class HistoryView(QWidget):
             self._fail(_as_probe_error(exc))
             return None
 
-    def _compare_window(self) -> CompareView:
+    def compare_window(self, title: str) -> CompareView:
+        """The window's one compare view (stored runs, live connections or both), made
+        on first use, shown and raised under `title`; the caller sets what it shows."""
         if self.compare_view is None:
             self.compare_view = CompareView()
             self.compare_view.setParent(self, Qt.WindowType.Window)
             self.compare_view.resize(1100, 800)
+        self.compare_view.setWindowTitle(title)
         self.compare_view.show()
         self.compare_view.raise_()
         return self.compare_view

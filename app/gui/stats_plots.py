@@ -3,8 +3,10 @@ bitrate in/out, packet loss, round-trip time, jitter and the jitter-buffer hold,
 small plot each, stacked, on one shared time axis.
 
 The figures are getStats snapshots (about one a second, `Timeline.stats_series`) and
-each received frame's hold (`Timeline.frame_hold`), of session 0 — the session whose
-video the Video tab shows. As in `LivePlots`: curves created once, setData per redraw,
+each received frame's hold (`Timeline.frame_hold`) of one session: session 0 (the one
+whose video the Video tab shows) until the user picks another, or all of them overlaid,
+one colour each, in the picker above the plots (shown once a run has two sessions,
+`--concurrency` > 1). As in `LivePlots`: curves created once, setData per redraw,
 and only when a new snapshot or frame came; y ranges to p99 x 1.2 (`show_all` for
 every point), time following the data. While the widget is hidden (another tab is
 shown) a redraw only notes the run; showing it draws at once.
@@ -16,7 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QShowEvent
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.core.live import LiveRun
 from app.gui import stats_control
@@ -25,6 +29,9 @@ from app.gui.plots import BLUE, ORANGE, RED, TIME_TITLES, _pen
 from app.gui.robust_range import StickyRange, data_top, robust_top
 
 PURPLE, GREEN = "#CC79A7", "#009E73"
+ALL = -1  # the picker's "all sessions" entry
+# one colour per session when all are overlaid (Okabe-Ito, as the compare view)
+SESSION_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
 
 
 @dataclass(frozen=True)
@@ -50,26 +57,56 @@ PANELS = (
 )
 
 
-class StatsPlots(pg.GraphicsLayoutWidget):
-    """`redraw(live)` at the bridge's redraw rate; `clear_data()` for a new run."""
+def session_colour(session: int) -> str:
+    return SESSION_COLOURS[session % len(SESSION_COLOURS)]
 
-    def __init__(self, parent: object = None) -> None:
+
+class StatsPlots(QWidget):
+    """`redraw(live)` at the bridge's redraw rate; `clear_data()` for a new run.
+
+    `curves` hold the chosen session's figures (in "all", the first session's); the
+    other sessions' curves, drawn only in "all", are in `overlay` by (series, session)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setBackground("w")
         self.plots: dict[str, pg.PlotItem] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
+        self.overlay: dict[tuple[str, int], pg.PlotDataItem] = {}
         self._y: dict[str, StickyRange] = {}
         self._show_all = False
         self.redraws = 0
-        self._seen = (-1, -1)
+        self._seen: tuple[int, ...] = (-1, -1, -1)
         self._live: LiveRun | None = None
+        self.sessions: list[int] = []  # in the picker
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.picker_row = QWidget()
+        row = QHBoxLayout(self.picker_row)
+        row.setContentsMargins(4, 2, 4, 0)
+        row.addWidget(QLabel("session"))
+        self.session_picker = QComboBox()
+        self.session_picker.setToolTip(
+            "Whose getStats to plot: one session of the run, or all of them overlaid"
+        )
+        self.session_picker.addItem("0", 0)
+        self.session_picker.currentIndexChanged.connect(self._session_changed)
+        row.addWidget(self.session_picker)
+        self.key_label = QLabel()  # in "all": which colour is which session
+        self.key_label.setTextFormat(Qt.TextFormat.RichText)
+        row.addWidget(self.key_label, 1)
+        layout.addWidget(self.picker_row)
+        self.picker_row.setVisible(False)  # until a run has a second session
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("w")
+        layout.addWidget(self.graphics, 1)
         first: pg.PlotItem | None = None
-        for row, panel in enumerate(PANELS):
+        for row_index, panel in enumerate(PANELS):
             axes = {"left": FittingLabelAxis("left"), "bottom": FittingLabelAxis("bottom")}
-            plot = self.addPlot(row=row, col=0, axisItems=axes)
+            plot = self.graphics.addPlot(row=row_index, col=0, axisItems=axes)
             plot.getAxis("left").set_titles(*panel.titles)
             plot.getAxis("left").setWidth(56)  # one width: the stacked plots line up
-            last = row == len(PANELS) - 1
+            last = row_index == len(PANELS) - 1
             if last:
                 plot.getAxis("bottom").set_titles(*TIME_TITLES)
             else:
@@ -107,9 +144,28 @@ class StatsPlots(pg.GraphicsLayoutWidget):
     def show_all(self, on: bool) -> None:
         self.show_all_action.setChecked(on)
 
+    @property
+    def session(self) -> int:
+        """The session plotted, or `ALL`."""
+        chosen = self.session_picker.currentData()
+        return 0 if chosen is None else int(chosen)
+
+    def choose_session(self, session: int) -> None:
+        """Plot one session (or `ALL`), as picking it in the list does."""
+        index = self.session_picker.findData(session)
+        if index >= 0:
+            self.session_picker.setCurrentIndex(index)
+
+    def _session_changed(self, _index: int) -> None:
+        self._restyle()
+        self._replot()
+
     def _show_all_toggled(self, on: bool) -> None:
         self._show_all = on
-        self._seen = (-1, -1)
+        self._replot()
+
+    def _replot(self) -> None:
+        self._seen = (-1, -1, -1)
         for sticky in self._y.values():
             sticky.reset()
         if self._live is not None:
@@ -121,14 +177,74 @@ class StatsPlots(pg.GraphicsLayoutWidget):
             self.redraw(self._live)
 
     def clear_data(self) -> None:
-        for curve in self.curves.values():
+        for curve in [*self.curves.values(), *self.overlay.values()]:
             curve.setData([], [])
-        self._seen = (-1, -1)
+        self._seen = (-1, -1, -1)
         self._live = None
         self._x.reset()
         for sticky in self._y.values():
             sticky.reset()
+        self._set_sessions([])
 
+    # -- sessions ------------------------------------------------------------------
+    def _set_sessions(self, sessions: list[int]) -> None:
+        """The picker lists each session that sent figures, then "all" (two or more)."""
+        if sessions == self.sessions:
+            return
+        chosen = self.session if self.sessions else 0
+        self.sessions = sessions
+        self.session_picker.blockSignals(True)
+        self.session_picker.clear()
+        for s in sessions or [0]:
+            self.session_picker.addItem(str(s), s)
+        if len(sessions) > 1:
+            self.session_picker.addItem(f"all {len(sessions)}, overlaid", ALL)
+        index = self.session_picker.findData(chosen)
+        self.session_picker.setCurrentIndex(max(0, index))
+        self.session_picker.blockSignals(False)
+        self.picker_row.setVisible(len(sessions) > 1)
+        self._restyle()
+
+    def _shown_sessions(self) -> list[int]:
+        if self.session == ALL:
+            return list(self.sessions)
+        return [self.session]
+
+    def _restyle(self) -> None:
+        """Series colours for one session; session colours (out dashed) for all."""
+        overlaid = self.session == ALL
+        first = self._shown_sessions()[0] if self.sessions else 0
+        for panel in PANELS:
+            for i, (key, _name, colour) in enumerate(panel.series):
+                style = Qt.PenStyle.DashLine if overlaid and i else None
+                shade = session_colour(first) if overlaid else colour
+                self.curves[key].setPen(_pen(shade, style))
+        for curve in self.overlay.values():
+            if not overlaid:
+                curve.setData([], [])
+        self.key_label.setText(
+            "  ".join(
+                f'<span style="color:{session_colour(s)}">■</span> {s}' for s in self.sessions
+            )
+            + ("  (dashed: out)" if len(self.sessions) > 1 else "")
+            if overlaid
+            else ""
+        )
+
+    def _curve(self, key: str, session: int, index: int) -> pg.PlotDataItem:
+        """The curve of `key` for the index-th shown session (made on first use)."""
+        if index == 0:
+            return self.curves[key]
+        curve = self.overlay.get((key, session))
+        if curve is None:
+            panel = next(p for p in PANELS if any(k == key for k, _n, _c in p.series))
+            dashed = [k for k, _n, _c in panel.series].index(key) > 0
+            pen = _pen(session_colour(session), Qt.PenStyle.DashLine if dashed else None)
+            curve = self.plots[panel.key].plot(pen=pen)
+            self.overlay[(key, session)] = curve
+        return curve
+
+    # -- drawing -------------------------------------------------------------------
     def redraw(self, live: LiveRun) -> None:
         """Draw the newest figures; nothing to do until a snapshot or frame came, or
         while hidden."""
@@ -137,27 +253,36 @@ class StatsPlots(pg.GraphicsLayoutWidget):
             return
         self.redraws += 1
         tl = live.timeline
-        seen = (tl.stats_total, live.aggregator.frame_hold.count)
+        seen = (tl.stats_total, live.aggregator.frame_hold.count, self.session)
         if seen == self._seen:
             return
         self._seen = seen
-        hold_t, hold_ms = tl.frame_hold()
-        series = tl.stats_series(0)
-        series["hold_ms"] = hold_ms
-        stats_control.show_if_measured(self.plots[stats_control.KEY], series)
+        self._set_sessions(tl.stats_sessions())
+        control: list[np.ndarray] = []  # wma's control RTT, from any shown session
         last = 0.0
-        for panel in PANELS:
-            peak = 0.0
-            for key, _name, _colour in panel.series:
-                t = hold_t if key == "hold_ms" else series["t_s"]
-                values = series[key]
-                keep = np.isfinite(values)
-                t, values = t[keep], values[keep]
-                self.curves[key].setData(t, values)
-                if len(t):
-                    last = max(last, float(t[-1]))
-                    peak = max(peak, data_top(values) if self._show_all else robust_top(values))
+        peaks = dict.fromkeys(self.plots, 0.0)
+        for index, session in enumerate(self._shown_sessions()):
+            hold_t, hold_ms = tl.frame_hold(session)
+            series = tl.stats_series(session)
+            series["hold_ms"] = hold_ms
+            control.append(series.get(stats_control.SERIES, np.empty(0)))
+            for panel in PANELS:
+                for key, _name, _colour in panel.series:
+                    t = hold_t if key == "hold_ms" else series["t_s"]
+                    values = series[key]
+                    keep = np.isfinite(values)
+                    t, values = t[keep], values[keep]
+                    self._curve(key, session, index).setData(t, values)
+                    if len(t):
+                        last = max(last, float(t[-1]))
+                        top = data_top(values) if self._show_all else robust_top(values)
+                        peaks[panel.key] = max(peaks[panel.key], top)
+        stats_control.show_if_measured(
+            self.plots[stats_control.KEY],
+            {stats_control.SERIES: np.concatenate(control or [np.empty(0)])},
+        )
+        for key, peak in peaks.items():
             if peak > 0:
-                self._y[panel.key].fit(peak, peak)
+                self._y[key].fit(peak, peak)
         if last > 0:
             self._x.follow(last)

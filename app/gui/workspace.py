@@ -7,7 +7,7 @@ With no connections it shows what to do first.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRect, Qt, Signal
+from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -45,7 +45,10 @@ class EmptyState(QWidget):
             "<code>mock/…</code> targets then go to it."
         )
         text.setWordWrap(True)
-        text.setMaximumWidth(560)
+        # a fixed width and the height its wrapped lines take there: a centred item
+        # gets no height-for-width from its layout, and the last line was cut off
+        text.setFixedWidth(560)
+        text.setMinimumHeight(text.heightForWidth(560))
         for label in (head, text):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             outer.addWidget(label, 0, Qt.AlignmentFlag.AlignHCenter)
@@ -112,6 +115,19 @@ class Workspace(QStackedWidget):
         self.selected = panel
         if self.focus_mode:
             self.relayout()
+            return
+        self._bring_into_view(panel)
+        # a panel just added has its place only after the next layout pass: again then
+        QTimer.singleShot(0, self, lambda: self._bring_into_view(panel))
+
+    def _bring_into_view(self, panel: ConnectionPanel) -> None:
+        if panel is not self.selected or panel not in self.panels or self.focus_mode:
+            return
+        if panel.height() > self.area.viewport().height():
+            # taller than the view: its top (title, form, counters) in view; Qt's
+            # ensureWidgetVisible centres it and cut its title and form off
+            top = panel.mapTo(self.holder, QPoint(0, 0)).y()
+            self.area.verticalScrollBar().setValue(top)
         else:
             self.area.ensureWidgetVisible(panel, 0, 0)
 

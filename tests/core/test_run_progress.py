@@ -12,7 +12,8 @@ def test_clock() -> None:
 def test_a_timed_run_goes_by_the_clock() -> None:
     p = progress(Plan(duration_s=10.0), 2.5, 0)
     assert p.fraction == 0.25 and p.text == "2 s of 10 s · 8 s left"
-    assert progress(Plan(duration_s=10.0), 12.0, 0).fraction == 1.0
+    over = progress(Plan(duration_s=10.0), 12.0, 0)  # set-up and the last replies on top
+    assert over.fraction == 1.0 and over.text == "10 s done · finishing (12 s since Start)"
 
 
 def test_a_counted_run_goes_by_messages_and_estimates_the_rest() -> None:

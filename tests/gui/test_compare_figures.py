@@ -1,30 +1,11 @@
-"""Three significant figures and percent changes, as the compare table writes them."""
+"""Percent changes as the compare table writes them (figures are `fmt_sig`), CDF points."""
 
 from __future__ import annotations
 
 import math
 
-import pytest
-
 from app.core.metrics import LatencyHistogram
-from app.gui.compare_figures import cdf_points, change_text, three_sig
-
-
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        (178.431, "178"),
-        (2.345678, "2.35"),
-        (0.0123456, "0.0123"),
-        (12345.0, "12,345"),
-        (0.0, "0"),
-        (-4.56789, "-4.57"),
-        (math.nan, "–"),
-        (None, "–"),
-    ],
-)
-def test_three_significant_figures(value: float, text: str) -> None:
-    assert three_sig(value) == text
+from app.gui.compare_figures import cdf_points, change_text
 
 
 def test_change_texts() -> None:

@@ -10,8 +10,10 @@ import pytest
 
 from app.core.history.compare import change_pct
 from app.core.live import LiveRun
-from app.gui.compare_figures import change_text, three_sig
-from app.gui.compare_view import PALETTE, CompareView, latency_ticks, panel_runs, run_from_live
+from app.core.report.fmt import fmt_sig
+from app.gui.compare_figures import change_text
+from app.gui.compare_view import PALETTE, CompareView, panel_runs, run_from_live
+from app.gui.log_axis import LogTickAxis
 from tests.support.panels import wait_finished
 from tests.support.runs import measured_run
 
@@ -54,9 +56,9 @@ def test_table_changes_are_the_histograms_changes(qtbot, fast_and_slow) -> None:
         sign = "+" if change > 0 else "−"
         assert _row(view, figure) == [
             figure,
-            three_sig(base),
-            three_sig(value),
-            f"{sign}{three_sig(abs(change))} %",
+            fmt_sig(base),
+            fmt_sig(value),
+            f"{sign}{fmt_sig(abs(change))} %",
         ]
     assert value >= 5.0  # the slow mock's 5 ms are in its percentiles
     assert _row(view, "round trip p50 (ms)")[3].startswith("+")  # and in its median
@@ -133,12 +135,22 @@ def test_live_connections_are_followed_while_they_run(qtbot, window, mock_base: 
     view.follow(None)
 
 
-def test_latency_ticks_are_readable() -> None:
-    ticks = latency_ticks(0.4, 30.0)
-    labels = [label for _v, label in ticks]
-    assert labels[:4] == ["0.1", "0.2", "0.5", "1"] and labels[-1] == "500"
-    wide = [label for _v, label in latency_ticks(0.01, 5000.0)]
-    assert wide == ["0.01", "0.1", "1", "10", "100", "1000", "10000"]
+def test_latency_axes_are_the_plots_log_axis(qtbot, fast_and_slow) -> None:
+    """The CDF and histogram label their log axes as the connection plots do
+    (log_axis.LogTickAxis: 1-2-5 while the labels fit, never overlapping)."""
+    fast, slow = fast_and_slow
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.resize(1100, 800)
+    view.show()
+    view.set_runs([run_from_live("fast", fast), run_from_live("slow", slow)])
+    for plot in (view.cdf, view.hist):
+        axis = plot.getAxis("bottom")
+        assert isinstance(axis, LogTickAxis)
+        lo, hi = plot.viewRange()[0]
+        (_spacing, labelled), _minor = axis.tickValues(lo, hi, axis.width())
+        texts = axis.tickStrings(labelled, 1.0, 1.0)
+        assert len(texts) >= 2 and all(texts), texts
 
 
 def test_fps_plot_only_beside_runs_with_frames(qtbot, fast_and_slow) -> None:
@@ -155,3 +167,35 @@ def test_fps_plot_only_beside_runs_with_frames(qtbot, fast_and_slow) -> None:
     assert view.fps.isVisible() and view.plots.ci.layout.itemAt(1, 1) is view.fps
     _t, fps = view._slots[1].fps.getOriginalDataset()
     assert list(fps) == [30.0] * len(per_second["t_s"])
+
+
+def test_a_dozen_connections_stay_apart(qtbot, fast_and_slow) -> None:
+    """Twelve runs: each its own pen (colour, then dashes past the palette), same-titled
+    connections numbered, and the names in a row under the plots, not over the CDF."""
+    fast, slow = fast_and_slow
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.resize(1100, 800)
+    view.show()
+    view.set_runs([run_from_live(f"run {i}", fast if i % 2 else slow) for i in range(12)])
+    pens = {(s.cdf.opts["pen"].color().name(), s.cdf.opts["pen"].style()) for s in view._slots}
+    assert len(pens) == 12
+    qtbot.waitUntil(  # laid out under the rates' plot
+        lambda: view.legend.sceneBoundingRect().top() >= view.rate.sceneBoundingRect().bottom(),
+        timeout=5_000,
+    )
+    assert not view.legend.sceneBoundingRect().intersects(view.cdf.vb.sceneBoundingRect())
+
+
+def test_same_titled_connections_are_numbered(qtbot, window) -> None:
+    panels = [window.add_connection_for("ws") for _ in range(2)]
+    panels.append(window.add_connection_for("sse"))
+    for panel in panels:
+        panel.live = LiveRun(panel.settings().transport, "t")
+    try:
+        labels = [r.label for r in panel_runs(panels)]
+        title = panels[0].title.text()
+        assert labels == [f"{title} (1)", f"{title} (2)", panels[2].title.text()]
+    finally:
+        for panel in panels:
+            panel.live.close()

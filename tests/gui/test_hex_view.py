@@ -109,3 +109,46 @@ def test_a_secret_in_a_payload_and_its_echo_never_reaches_the_hex_view(
         assert SECRET not in text and SECRET.encode() not in dump_bytes(text)
         assert dump_bytes(text)  # the masked frame is still shown, rebuilt
     assert any(b"***" in dump_bytes(hex_of(inspector, m)) for m in rows)
+
+
+def _webrtc_messages(panel) -> list[Message]:
+    inspector = panel.inspector
+    return [inspector.model.message(r) for r in range(inspector.model.rowCount())]
+
+
+def test_webrtc_signaling_and_data_channel_frames_in_hex(qtbot, window, mock_base) -> None:
+    """A real WebRTC run against mock/yolo: every signaling message, both ways, and
+    every data-channel message carries its frame, which Hex shows byte for byte; an
+    action that holds the run's secret is masked and its frame withheld."""
+    window.show_mock(mock_base)
+    panel = window.add_connection_for("webrtc")
+    panel.target.setText("mock/yolo/webrtc")
+    panel.video_size.setCurrentText("320x240")
+    panel.data_channel.setChecked(True)
+    panel.headers.setText(f"X-Api-Token: {SECRET}")
+    assert panel.start(duration_s=3.0)
+    qtbot.waitUntil(
+        lambda: any(m.kind == "datachannel" for m in _webrtc_messages(panel)), timeout=20_000
+    )
+    assert panel.run_id is not None
+    window.bridge.send_action(panel.run_id, f"w {SECRET}")
+    wait_finished(qtbot, panel)
+    panel._refresh_slow()  # the last messages into the inspector now
+    rows = _webrtc_messages(panel)
+    signaling = [m for m in rows if m.kind == "signaling"]
+    channel = [m for m in rows if m.kind == "datachannel"]
+    assert {m.direction for m in signaling} == {"in", "out"} and channel
+    inspector = panel.inspector
+    secret_action = [m for m in signaling if "action" in repr(m.data) and "***" in repr(m.data)]
+    assert secret_action, "the action holding the secret was sent and shown masked"
+    for m in signaling + channel:
+        text = hex_of(inspector, m)
+        assert SECRET not in text and SECRET.encode() not in dump_bytes(text)
+        if m in secret_action:
+            assert m.raw is None  # withheld, as every frame holding a secret
+            continue
+        assert m.raw is not None, m
+        frame = m.raw.encode() if isinstance(m.raw, str) else m.raw
+        assert len(frame) == m.size and dump_bytes(text) == frame[:HEX_BYTES]
+        decoded = json.loads(frame) if isinstance(m.raw, str) else msgpack.unpackb(frame)
+        assert decoded == m.data

@@ -4,6 +4,7 @@ shows it, and Compare connections puts the selected connections side by side."""
 from __future__ import annotations
 
 from app.core.history import HistoryStore
+from app.gui.compare_view import CompareView
 from tests.support.panels import wait_ended
 
 
@@ -59,9 +60,14 @@ def test_compare_connections_shows_the_selected_runs(qtbot, window, mock_base: s
     for row in (0, 2):
         window.sidebar.item(row).setSelected(True)
     window.compare_action.trigger()
-    view = window.history.compare_view
+    view = window.history.view.compare_view
     assert view is not None and view.isVisible()
-    assert [r.label for r in view.runs] == [panels[0].title.text(), panels[2].title.text()]
+    title = panels[0].title.text()  # the same for all three: numbered apart
+    assert [r.label for r in view.runs] == [f"{title} (1)", f"{title} (2)"]
     window.sidebar.clearSelection()  # none picked: every connection that ran
     window.compare_action.trigger()
     assert len(view.runs) == 3
+    # the history's Compare opens the same one window, not a second one
+    window.history.view.compare_window("Compare runs")
+    assert window.history.view.compare_view is view
+    assert [w for w in window.findChildren(CompareView) if w.isWindow()] == [view]

@@ -4,19 +4,21 @@ mock: list, filters, open, compare, export, delete, and a damaged or locked file
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QPoint, Qt
 
 from app.core.assertions import parse
-from app.core.history import HistoryStore, new_run
+from app.core.history import HistoryStore, RunRow, new_run
 from app.core.history.compare import change_pct
 from app.core.live import LiveRun
-from app.gui.compare_figures import change_text, three_sig
+from app.core.report.fmt import fmt_sig
+from app.gui.compare_figures import change_text
 from app.gui.compare_view import panel_runs
 from app.gui.history_view import COLUMNS, EMPTY_TEXT, NO_MATCH_TEXT, HistoryView
 from tests.support.panels import wait_finished
@@ -78,7 +80,7 @@ def test_lists_newest_first_and_filters(qtbot, db) -> None:
     assert _column(view, "state")[2] == "failed: stopped early"
     assert _column(view, "sent") == ["20", "30", "30"]
     p50 = view.rows[0].p50
-    assert _column(view, "p50 (ms)")[0] == three_sig(p50)
+    assert _column(view, "p50 (ms)")[0] == fmt_sig(p50)
 
     view.transport_filter.setCurrentText("ws")
     assert [r.id for r in view.rows] == [ws, old]
@@ -151,8 +153,8 @@ def test_compare_two_runs_table_is_the_histograms_change(qtbot, db) -> None:
         change = change_pct(a.percentile_ms(p), b.percentile_ms(p))
         assert change is not None
         sign = "+" if change > 0 else "−"
-        assert compare.cell(figure, header[3]) == f"{sign}{three_sig(abs(change))} %"
-        assert compare.cell(figure, header[1]) == three_sig(a.percentile_ms(p))
+        assert compare.cell(figure, header[3]) == f"{sign}{fmt_sig(abs(change))} %"
+        assert compare.cell(figure, header[1]) == fmt_sig(a.percentile_ms(p))
 
 
 def test_delete_asks_first(qtbot, db) -> None:
@@ -280,3 +282,76 @@ def test_a_long_history_lists_the_newest_and_says_so(qtbot, db, monkeypatch) -> 
     view = _view(qtbot, path)
     assert [r.id for r in view.rows] == [realtime, ws]
     assert view.message.text() == "the newest 2 runs; narrow the filters to see older ones"
+
+
+class _ListedRuns:
+    """A store that lists these rows (the view only asks `list` to fill its table)."""
+
+    def __init__(self, rows: list[RunRow]) -> None:
+        self.rows = rows
+
+    def list(self, **_filters: object) -> list[RunRow]:
+        return list(self.rows)
+
+    def close(self) -> None:
+        pass
+
+
+def _row(run_id: int, day: int, **figures: object) -> RunRow:
+    values: dict = dict(source="gui", transport="ws", target="t", state="finished", reason="")
+    values |= dict(p50=1.0, p99=2.0, sent=1, errors=0, rate=1.0) | figures
+    return RunRow(id=run_id, started=datetime(2026, 11, day, 9, tzinfo=UTC), **values)
+
+
+def test_every_column_sorts_by_its_value_not_its_text(qtbot) -> None:
+    """Numbers as numbers ("9" < "10" < "100", "200" < "1,000"), the date as a date,
+    words without case; a click on a header sorts by it, a second click reverses."""
+    rows = [  # newest first, as the store lists them
+        _row(3, 30, source="cli", transport="sse", target="B/x", state="stopped",
+             p50=9.5, p99=math.nan, sent=9, errors=10, rate=1000.0),
+        _row(2, 9, source="gui", transport="realtime", target="a/y", state="failed",
+             reason="boom", p50=10.25, p99=120.0, sent=100, errors=2, rate=200.0),
+        _row(1, 10, source="locust", transport="ws", target="c/z",
+             p50=0.95, p99=15.0, sent=10, errors=0, rate=35.5),
+    ]  # fmt: skip
+    view = HistoryView()
+    view.store = lambda: _ListedRuns(rows)  # type: ignore[method-assign]
+    qtbot.addWidget(view)
+    view.refresh()
+    assert view.shown_ids() == [3, 1, 2]  # newest first: 30, 10 and 9 November
+    expected = {
+        "when": [2, 1, 3],
+        "source": [3, 2, 1],
+        "transport": [2, 3, 1],
+        "target": [2, 3, 1],  # "a/y" < "B/x" < "c/z", whatever the case
+        "state": [2, 1, 3],  # failed: boom < finished < stopped
+        "p50 (ms)": [1, 3, 2],  # 0.95 < 9.5 < 10.2
+        "p99 (ms)": [3, 1, 2],  # none (–) < 15 < 120
+        "sent": [3, 1, 2],  # 9 < 10 < 100
+        "errors": [1, 2, 3],  # 0 < 2 < 10
+        "rate (msg/s)": [1, 2, 3],  # 35.5 < 200 < 1,000
+    }
+    assert set(expected) == set(COLUMNS)
+    header = view.table.horizontalHeader()
+    for name, ascending in expected.items():
+        c = COLUMNS.index(name)
+        view.table.sortItems(c, Qt.SortOrder.AscendingOrder)
+        assert view.shown_ids() == ascending, name
+        qtbot.mouseClick(  # a second click on the header reverses it
+            header.viewport(), Qt.MouseButton.LeftButton, pos=_header_centre(header, c)
+        )
+        assert view.shown_ids() == ascending[::-1], name
+    assert _column(view, "rate (msg/s)") == ["1,000", "200", "35.5"]
+    # selection and actions follow the runs, not the rows' positions
+    view.table.sortItems(COLUMNS.index("sent"), Qt.SortOrder.AscendingOrder)
+    view.table.selectRow(2)  # 100 sent: run 2
+    assert view.selected_ids() == [2]
+    view.select_ids([1, 3])
+    assert view.selected_ids() == [3, 1]  # newest first, whatever the sort
+    view.refresh()  # read again: the sort and the selection stay
+    assert view.shown_ids() == [3, 1, 2] and view.selected_ids() == [3, 1]
+
+
+def _header_centre(header, column: int) -> QPoint:
+    x = header.sectionViewportPosition(column) + header.sectionSize(column) // 2
+    return QPoint(x, header.height() // 2)

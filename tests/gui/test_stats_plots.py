@@ -3,11 +3,13 @@ the counters, the latency plots and the stats plots (it showed zeros before)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from app.core.events import FrameSample, StatsSnapshot
 from app.core.live import LiveRun
-from app.gui.stats_plots import PANELS, StatsPlots
+from app.gui.stats_plots import ALL, PANELS, StatsPlots
 from tests.support.panels import wait_finished
 
 MS = 1_000_000
@@ -117,3 +119,44 @@ def test_the_panel_shows_webrtc_stats_in_its_own_tab(qtbot, window, mock_base: s
     wait_finished(qtbot, panel)
     panel.transport.setCurrentText("ws")
     assert not panel.views.isTabVisible(tab) and panel.counters.heads["sent"].text() == "sent"
+
+
+def test_a_two_session_webrtc_run_plots_either_session_or_both(
+    qtbot, window, mock_base: str
+) -> None:
+    """--concurrency 2: the picker appears, lists both sessions and "all"; each choice
+    plots that session's own getStats, "all" overlays both in their own colours."""
+    window.show_mock(mock_base)
+    panel = window.add_connection_for("webrtc")
+    panel.set_settings(
+        replace(panel.settings(), target="mock/yolo/webrtc", concurrency=2, video_size="320x240")
+    )
+    stats = panel.stats_plots
+    panel.views.setCurrentWidget(stats)
+    assert panel.start(duration_s=4.0)
+    qtbot.waitUntil(lambda: stats.sessions == [0, 1], timeout=20_000)
+    wait_finished(qtbot, panel)
+    stats.redraw(panel.live)
+    assert stats.picker_row.isVisible()
+    picks = [stats.session_picker.itemData(i) for i in range(stats.session_picker.count())]
+    assert picks == [0, 1, ALL]
+    tl = panel.live.timeline
+    for session in (0, 1):
+        stats.choose_session(session)
+        expected = tl.stats_series(session)["t_s"]
+        xs, _ys = stats.curves["rtt_ms"].getData()
+        assert xs is not None and len(xs) > 0
+        assert set(np.round(xs, 6)) <= set(np.round(expected, 6)), session
+        assert not any(_points(c) for c in stats.overlay.values())  # one session only
+        hold_t, _ = stats.curves["hold_ms"].getData()
+        assert len(hold_t) == len(tl.frame_hold(session)[0]) > 0
+    stats.choose_session(ALL)
+    firsts = stats.curves["bitrate_in_kbps"]
+    second = stats.overlay[("bitrate_in_kbps", 1)]
+    assert _points(firsts) > 0 and _points(second) > 0
+    assert firsts.opts["pen"].color().name() != second.opts["pen"].color().name()
+    assert "■" in stats.key_label.text()
+    stats.choose_session(0)
+    assert _points(second) == 0 and stats.key_label.text() == ""
+    panel.clear()  # a new run: the picker goes until it has two sessions again
+    assert not stats.picker_row.isVisible() and stats.sessions == []

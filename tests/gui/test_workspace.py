@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, QSettings, QSize, Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from app.gui.connection_panel import EXAMPLES
 from app.gui.main_window import MainWindow, clamp_to
@@ -40,6 +40,7 @@ def _assert_fits(qtbot, window: MainWindow, size: QSize) -> None:
         top_left = panel.mapTo(viewport, QPoint(0, 0))
         seen = QRect(top_left, panel.size()).intersected(viewport.rect())
         assert seen.height() >= min(panel.height(), viewport.height()) - 1, panel.title.text()
+        assert 0 <= top_left.y() < viewport.height(), "its title and form in view"
         right = panel.mapTo(window, QPoint(panel.width(), 0)).x()
         assert right <= window.width()
 
@@ -103,6 +104,12 @@ def test_empty_state_until_the_first_connection(qtbot, window) -> None:
     empty = window.workspace.empty
     assert window.workspace.currentWidget() is empty and empty.isVisible()
     assert not window.start_action.isEnabled()
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: window.width() == 1280, timeout=5_000)
+    empty.layout().activate()
+    for label in empty.findChildren(QLabel):  # every line of the text shown, none cut off
+        if label.wordWrap():
+            assert label.height() >= label.heightForWidth(label.width()), label.text()
     empty.add_buttons["sse"].click()
     assert len(window.panels) == 1 and window.panels[0].settings().transport == "sse"
     assert not empty.isVisible() and window.start_action.isEnabled()
@@ -141,3 +148,21 @@ def test_window_never_opens_larger_than_the_screen(
     finally:
         second.shutdown()
         second.set_columns(AUTO)
+
+
+def test_a_new_connection_is_brought_into_view(qtbot, window) -> None:
+    """Added below a screenful of others, the new connection is the one shown (the
+    sidebar selected it while the view stayed on the first)."""
+    size = QSize(1280, 800)
+    _fill(qtbot, window, 4, size)
+    window.select_connection(window.panels[0])
+    new = window.add_connection_for("ws")
+    assert window.workspace.selected is new
+    viewport = window.workspace.area.viewport()
+
+    def shown_from_its_top() -> bool:
+        top = new.mapTo(viewport, QPoint(0, 0)).y()
+        seen = QRect(QPoint(0, top), new.size()).intersected(viewport.rect()).height()
+        return top >= 0 and seen >= min(new.height(), viewport.height()) - 1
+
+    qtbot.waitUntil(shown_from_its_top, timeout=5_000)

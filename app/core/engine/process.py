@@ -22,8 +22,10 @@ parent-death signal (app.core.lifeline) ends it even when its loop is stuck.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copyreg
 import dataclasses
+import fcntl
 import itertools
 import multiprocessing
 import operator
@@ -48,6 +50,11 @@ START_TIMEOUT_S = 30.0
 READ_CHUNK = 1 << 16
 MAX_READS = 4096  # per drain: at most 256 MB, so a drain always returns
 HEADER = struct.Struct("!I")  # a batch's length, then its pickle
+# The events pipe's kernel buffer (Linux; the default is 64 KiB). The child writes at
+# most one buffer-full between two drains of the GUI (30 Hz), so 64 KiB capped the
+# stream at ~2 MB/s: one WebRTC run's video thumbnails (~7 MB/s) then queued every
+# run's events behind them for seconds, and the panels' clocks ran ahead of their data.
+PIPE_BYTES = 1 << 20
 
 
 def _by_position(cls: type) -> Any:
@@ -195,6 +202,14 @@ def _child(
 
 
 # -- the parent ----------------------------------------------------------------------
+def _widen(fd: int, size: int) -> None:
+    """Ask for a larger pipe buffer; where the system says no, the default stays."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    if set_size is not None:
+        with contextlib.suppress(OSError):  # above fs.pipe-max-size, or not a pipe
+            fcntl.fcntl(fd, set_size, size)
+
+
 class EngineProcess:
     def __init__(self, max_queued: int | None = None) -> None:
         """`max_queued`: events held for the GUI at most (default `MAX_QUEUED`, read at
@@ -219,6 +234,7 @@ class EngineProcess:
         child_events.close()
         self._fd = self._events.fileno()
         os.set_blocking(self._fd, False)
+        _widen(self._fd, PIPE_BYTES)
         self._unframer = Unframer()
         self._ids = itertools.count(1)
         self._active: set[int] = set()

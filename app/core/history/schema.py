@@ -86,12 +86,13 @@ VERSION = len(MIGRATIONS)
 
 
 def key_figures(summary: dict[str, Any]) -> tuple[float, float, int, int, float]:
+    """The list's p50, p99, sent, errors and rate. A video run that measured no message
+    round trip lists its frames instead (frame latency, frames sent, fps out): its
+    zeros read as "0 ms", which nothing measured."""
     rtt = summary.get("rtt_ms") or {}
     errors = int(summary.get("errors", 0)) + int(summary.get("error_events", 0))
-    return (
-        float(rtt.get("p50", 0.0)),
-        float(rtt.get("p99", 0.0)),
-        int(summary.get("sent", 0)),
-        errors,
-        float(summary.get("rate_per_s", 0.0)),
-    )
+    sent, rate = int(summary.get("sent", 0)), float(summary.get("rate_per_s", 0.0))
+    frames = summary.get("frame_latency_ms") or {}
+    if not int(rtt.get("count", 0)) and int(summary.get("frames_out") or 0):
+        rtt, sent, rate = frames, int(summary["frames_out"]), float(summary.get("fps_out") or 0)
+    return (float(rtt.get("p50", 0.0)), float(rtt.get("p99", 0.0)), sent, errors, rate)

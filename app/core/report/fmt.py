@@ -13,10 +13,15 @@ SIG_DIGITS = 3
 MAX_DECIMALS = 6  # below a nanosecond in ms: nothing rtprobe measures
 
 
-def fmt_sig(v: float, digits: int = SIG_DIGITS) -> str:
-    """`v` with `digits` significant figures, thousands separated, no exponent."""
+def fmt_sig(v: float | None, digits: int = SIG_DIGITS) -> str:
+    """`v` with `digits` significant figures, thousands separated, no exponent; "–" for
+    no value (None, NaN), "∞" for an infinite one (a change from 0)."""
+    if v is None:
+        return "–"
     v = float(v)
-    if not math.isfinite(v):
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    if math.isnan(v):
         return "–"
     if v == 0:
         return "0"

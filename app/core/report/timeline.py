@@ -70,7 +70,7 @@ class Timeline:
         self._rtt = Ring(capacity, 2)  # t_s, rtt_ms of received samples
         self._fail = Ring(capacity, 2)  # t_s, outcome code of the others
         self._frame = Ring(capacity, 2)  # t_s, latency_ms of marker-matched frames in
-        self._hold = Ring(capacity, 2)  # t_s, jitter-buffer hold ms of frames in
+        self._hold = Ring(capacity, 3)  # t_s, jitter-buffer hold ms of frames in, session
         self._stats = Ring(STATS_CAPACITY, 2 + len(STATS))  # t_s, session, STATS (nan: none)
         self._buckets = np.zeros((seconds, len(BUCKETS)), dtype=np.float64)
         self._bucket_sec = np.full(seconds, np.iinfo(np.int64).min, dtype=np.int64)
@@ -78,8 +78,8 @@ class Timeline:
         self._last_sec: int | None = None
         # pending rows: (intended, sent, done, outcome, bytes_out, bytes_in)
         self._samples: list[tuple[int, int, int, int, int, int]] = []
-        # (t_ns, inbound, latency_ms|nan, hold_ms|nan)
-        self._frames: list[tuple[int, bool, float, float]] = []
+        # (t_ns, inbound, latency_ms|nan, hold_ms|nan, session)
+        self._frames: list[tuple[int, bool, float, float, int]] = []
         self._errors: list[int] = []
         self.warmup = 0
         self.max_t_s = 0.0
@@ -110,7 +110,7 @@ class Timeline:
                 self.origin_ns = event.t_ns
             lat = np.nan if event.latency_ns is None else event.latency_ns / 1e6
             hold = np.nan if event.hold_ns is None else event.hold_ns / 1e6
-            self._frames.append((event.t_ns, event.direction == "in", lat, hold))
+            self._frames.append((event.t_ns, event.direction == "in", lat, hold, event.session))
             if len(self._frames) >= _BATCH:
                 self._flush_frames()
         elif isinstance(event, StatsSnapshot):
@@ -206,7 +206,7 @@ class Timeline:
         self._frame.extend(np.column_stack((t_s[has], lat[has])))
         held = inbound & ~np.isnan(hold)
         if held.any():
-            self._hold.extend(np.column_stack((t_s[held], hold[held])))
+            self._hold.extend(np.column_stack((t_s[held], hold[held], a[held, 4])))
 
     def _stats_row(self, event: StatsSnapshot) -> None:
         """One row per periodic snapshot that has any figure of `STATS`; the connection's
@@ -294,11 +294,20 @@ class Timeline:
         v = self._frame.view()
         return v[:, 0], v[:, 1]
 
-    def frame_hold(self) -> tuple[np.ndarray, np.ndarray]:
-        """(t_s, ms) the client's jitter buffer held each retained inbound frame."""
+    def frame_hold(self, session: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(t_s, ms) the client's jitter buffer held each retained inbound frame, of
+        one session or (None) of all."""
         self.flush()
         v = self._hold.view()
+        if session is not None:
+            v = v[v[:, 2] == session]
         return v[:, 0], v[:, 1]
+
+    def stats_sessions(self) -> list[int]:
+        """The sessions that sent getStats snapshots (or held frames), in order."""
+        self.flush()
+        found = np.concatenate((self._stats.view()[:, 1], self._hold.view()[:, 2]))
+        return [int(s) for s in np.unique(found)]
 
     @property
     def stats_total(self) -> int:

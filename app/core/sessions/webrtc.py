@@ -57,6 +57,7 @@ from app.core.events import (
     Sample,
     StateChange,
     StatsSnapshot,
+    capped_raw,
     now_ns,
 )
 from app.core.media.sources import MarkedSource, source_factory
@@ -230,13 +231,19 @@ class WebRtcSession:
             )
         )
 
-    def _on_signaling(self, direction: str, message: dict[str, Any], size: int) -> None:
+    def _on_signaling(
+        self, direction: str, message: dict[str, Any], size: int, raw: str | bytes | None
+    ) -> None:
+        """Each signaling message with its frame (capped) for the Hex view; the run's
+        redactor withholds the frame when it holds a secret, as for every Message."""
         way: Direction = "out" if direction == "out" else "in"
-        self.emit(Message(self.index, way, now_ns(), "signaling", size, message))
+        frame = capped_raw(raw)
+        self.emit(Message(self.index, way, now_ns(), "signaling", size, message, raw=frame))
 
     def _on_data(self, m: DataMessage) -> None:
         if self.config.record_messages:
-            self.emit(Message(self.index, "in", m.t_ns, "datachannel", m.size, m.data))
+            raw = capped_raw(m.raw)
+            self.emit(Message(self.index, "in", m.t_ns, "datachannel", m.size, m.data, raw=raw))
 
     def _on_problem(self, exc: ProbeError) -> None:
         self.emit(ErrorEvent(self.index, now_ns(), type(exc).__name__, str(exc)))

@@ -318,8 +318,8 @@ class WebRtcClient:
         try:
             async with asyncio.timeout(timeout):
                 while True:
-                    message, size = await self.signaling.recv()
-                    self._hook_signaling("in", message, size)
+                    message, size, frame = await self.signaling.recv()
+                    self._hook_signaling("in", message, size, frame)
                     kind = message.get("type")
                     if kind == "ready":
                         return
@@ -353,18 +353,20 @@ class WebRtcClient:
     async def _send(self, message: dict[str, Any]) -> None:
         if self.signaling is None or self._closed:
             raise ClosedError("the WebRTC session is closed")
-        size = await self.signaling.send(message)
-        self._hook_signaling("out", message, size)
+        size, frame = await self.signaling.send(message)
+        self._hook_signaling("out", message, size, frame)
 
-    def _hook_signaling(self, direction: str, message: dict[str, Any], size: int) -> None:
+    def _hook_signaling(
+        self, direction: str, message: dict[str, Any], size: int, raw: str | bytes
+    ) -> None:
         if self.hooks.on_signaling is not None:
-            self.hooks.on_signaling(direction, message, size)
+            self.hooks.on_signaling(direction, message, size, raw)
 
     async def _read_signaling(self) -> None:
         assert self.signaling is not None
         while not self._closing:
             try:
-                message, size = await self.signaling.recv()
+                message, size, frame = await self.signaling.recv()
             except ClosedError as exc:
                 if exc.code == 1000:
                     self._end(None, "the server closed the signaling socket")
@@ -377,7 +379,7 @@ class WebRtcClient:
             except Exception as exc:  # a bug here must end the session, not hide
                 self._end(ProtocolError(f"signaling failed: {type(exc).__name__}: {one_line(exc)}"))
                 return
-            self._hook_signaling("in", message, size)
+            self._hook_signaling("in", message, size, frame)
             await self._dispatch(message)
 
     async def _dispatch(self, message: dict[str, Any]) -> None:

@@ -66,6 +66,7 @@ class DataMessage:
     size: int
     frame_id: int | None = None
     latency_ns: int | None = None  # receive - send time of that frame id
+    raw: str | bytes = b""  # the message as it came, for the inspector's Hex view
 
 
 @dataclass
@@ -248,4 +249,4 @@ class FrameTracker:
             if self.source is not None:
                 sent = self.source.sent.get(frame_id)
                 latency = None if sent is None else t - sent
-        return DataMessage(t, label, value, size, frame_id, latency)
+        return DataMessage(t, label, value, size, frame_id, latency, data)

@@ -36,7 +36,8 @@ class Hooks:
 
     on_frame: Callable[[FrameInfo], None] | None = None
     on_action: Callable[[ActionResult], None] | None = None
-    on_signaling: Callable[[str, dict[str, Any], int], None] | None = None  # dir, msg, size
+    # direction, message, size, the frame as it went over the wire (text or bytes)
+    on_signaling: Callable[[str, dict[str, Any], int, str | bytes | None], None] | None = None
     on_data: Callable[[DataMessage], None] | None = None
     on_problem: Callable[[ProbeError], None] | None = None  # non-fatal (bad_message, …)
 

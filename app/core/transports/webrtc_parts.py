@@ -165,8 +165,9 @@ class Signaling:
         self.detected = flavour is not None
         self._fallback = fallback
 
-    async def recv(self) -> tuple[dict[str, Any], int]:
-        """The next message as a dict and its size; raises ClosedError/ProtocolError."""
+    async def recv(self) -> tuple[dict[str, Any], int, str | bytes]:
+        """The next message as a dict, its size and the frame as it came (text or
+        bytes, for the inspector's Hex view); raises ClosedError/ProtocolError."""
         try:
             frame = await self.ws.recv()
         except websockets.ConnectionClosed as exc:
@@ -177,9 +178,10 @@ class Signaling:
             raise ProtocolError(str(exc)) from None
         if self.flavour is None and decoded.tells_flavour:
             self.flavour = decoded.flavour
-        return decoded.message, decoded.size
+        return decoded.message, decoded.size, frame
 
-    async def send(self, message: dict[str, Any]) -> int:
+    async def send(self, message: dict[str, Any]) -> tuple[int, str | bytes]:
+        """Send `message`; its size and the frame that went."""
         try:
             frame = signaling.encode(message, self.flavour or self._fallback)
         except SignalingError as exc:
@@ -188,7 +190,7 @@ class Signaling:
             await self.ws.send(frame)
         except websockets.ConnectionClosed as exc:
             raise closed_error(exc) from None
-        return signaling.frame_size(frame)
+        return signaling.frame_size(frame), frame
 
 
 @dataclass(frozen=True, slots=True)

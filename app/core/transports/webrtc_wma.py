@@ -149,7 +149,7 @@ class WmaClient(WebRtcClient):
             raise ClosedError("the wma control channel is not open")
         text = codec.encode(message)
         channel.send(text)
-        self._hook_signaling("out", message, len(text))
+        self._hook_signaling("out", message, len(text), text)
 
     # -- public ------------------------------------------------------------------------
     async def stats(self) -> dict[str, Any]:
@@ -342,7 +342,7 @@ class WmaClient(WebRtcClient):
                         f"{http_url(url)}: the first event is not JSON: {quoted}"
                     ) from None
                 answer = self._answer_of(data)
-                self._hook_signaling("in", data, len(first.data))
+                self._hook_signaling("in", data, len(first.data), first.data)
                 self._spawn(self._read_stream(chunks, events[1:]))
                 return answer
 
@@ -372,7 +372,9 @@ class WmaClient(WebRtcClient):
             self.reports += 1
         message = data if isinstance(data, dict) else {"value": data}
         if self._show():
-            self._hook_signaling("in", {"event": event.event, **message}, len(event.data))
+            self._hook_signaling(
+                "in", {"event": event.event, **message}, len(event.data), event.data
+            )
 
     # -- background --------------------------------------------------------------------
     async def _heartbeats(self) -> None:
@@ -438,9 +440,11 @@ class WmaClient(WebRtcClient):
                 self._problem(ProtocolError(f"server error: {text}"))
         if not self._show():
             return
-        self._hook_signaling("in", message, len(raw))
+        self._hook_signaling("in", message, len(raw), raw)
         if self.hooks.on_data is not None:
-            self.hooks.on_data(DataMessage(t, codec.CONTROL_LABEL, message, len(raw), None, None))
+            self.hooks.on_data(
+                DataMessage(t, codec.CONTROL_LABEL, message, len(raw), None, None, raw)
+            )
 
     def _show(self) -> bool:
         """Whether the next server message still goes to the hooks (a flood does not)."""

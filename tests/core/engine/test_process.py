@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.core.config import RunConfig
-from app.core.engine.process import EngineProcess, Unframer, frame
+from app.core.engine.process import PIPE_BYTES, EngineProcess, Unframer, frame
 from app.core.events import (
     ErrorEvent,
     EventsDropped,
@@ -82,6 +83,22 @@ def test_the_child_runs_its_loop_on_its_main_thread_alone() -> None:
         assert _threads(engine._proc.pid) == bare
     finally:
         engine.close()
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="Linux pipes only")
+def test_the_events_pipe_holds_a_megabyte() -> None:
+    """The child writes at most one pipe-full between two drains of the GUI: 64 KiB at
+    30 Hz (~2 MB/s) held a WebRTC run's thumbnails (~7 MB/s) and every other run's
+    events back for seconds (tests/gui/test_panel_clock.py)."""
+    engine = EngineProcess()
+    try:
+        assert fcntl.fcntl(engine._fd, fcntl.F_GETPIPE_SZ) >= min(PIPE_BYTES, _pipe_max())
+    finally:
+        engine.close()
+
+
+def _pipe_max() -> int:
+    return int(Path("/proc/sys/fs/pipe-max-size").read_text())
 
 
 def test_every_kind_of_event_crosses_the_pipe_whole() -> None:

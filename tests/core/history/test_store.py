@@ -259,3 +259,23 @@ def test_damaged_rows_are_one_line_and_the_rest_stays_readable(
     assert [r.id for r in store.list()] == [bad, good]
     assert store.get(good).summary.sent == 100
     assert store.delete(bad) == 1
+
+
+def test_a_video_run_lists_its_frames_not_zeros() -> None:
+    """A WebRTC run without message round trips: the list's p50/p99/sent/rate are its
+    frame latency, frames sent and fps out (they read "0" before)."""
+    from app.core.history.store import _key_figures
+
+    video = {
+        "rtt_ms": {"count": 0, "p50": 0.0, "p99": 0.0},
+        "sent": 0,
+        "rate_per_s": 0.0,
+        "errors": 0,
+        "error_events": 1,
+        "frames_out": 120,
+        "fps_out": 30.0,
+        "frame_latency_ms": {"count": 100, "p50": 75.0, "p99": 90.0},
+    }
+    assert _key_figures(video) == (75.0, 90.0, 120, 1, 30.0)
+    messages = video | {"rtt_ms": {"count": 5, "p50": 1.5, "p99": 2.0}, "sent": 5}
+    assert _key_figures(messages) == (1.5, 2.0, 5, 1, 0.0)  # round trips win

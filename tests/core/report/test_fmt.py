@@ -32,6 +32,8 @@ def test_ms_text_has_three_significant_figures(value: float, text: str) -> None:
 
 def test_other_units_read_the_same_way() -> None:
     assert fmt_sig(float("nan")) == "–"
+    assert fmt_sig(None) == "–"  # no value (a compare table's empty cell)
+    assert fmt_sig(float("inf")) == "∞" and fmt_sig(float("-inf")) == "−∞"
     assert fmt_bytes(47_733) == "47.7 kB"
     assert fmt_bytes(1_234_567, "/s") == "1.23 MB/s"
     assert fmt_bytes(512) == "512 B"

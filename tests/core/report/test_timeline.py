@@ -71,3 +71,21 @@ def test_frame_latency_and_hold_over_time() -> None:
     assert ht[0] == pytest.approx(0.093)  # frame 1 came back 60 ms after it was sent at 33
     per_s = tl.per_second()
     assert per_s["frames_out"].sum() == 30 and per_s["frames_in"].sum() == 30
+
+
+def test_frame_hold_and_stats_are_kept_per_session() -> None:
+    """A run with two WebRTC sessions: each session's hold and getStats apart, and the
+    sessions that reported, for the GUI's session picker."""
+    tl = Timeline()
+    ms = 1_000_000
+    for i in range(4):
+        for session in (0, 1):
+            hold = (10 + session) * ms
+            tl.feed(FrameSample(session, "in", i * 33 * ms, i, latency_ns=50 * ms, hold_ns=hold))
+    tl.feed(StatsSnapshot(1, 1_000 * ms, {"rtt_ms": 2.0}))
+    assert tl.stats_sessions() == [0, 1]  # session 0 only held frames
+    for session in (0, 1):
+        _t, hold_ms = tl.frame_hold(session)
+        assert list(hold_ms) == [10.0 + session] * 4
+    assert len(tl.frame_hold()[0]) == 8
+    assert len(tl.stats_series(1)["t_s"]) == 1 and len(tl.stats_series(0)["t_s"]) == 0

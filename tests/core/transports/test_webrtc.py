@@ -59,7 +59,7 @@ class Seen:
             on_frame=self.frames.append,
             on_action=self.actions.append,
             on_data=self.data.append,
-            on_signaling=lambda d, m, _size: self.signaling.append((d, str(m.get("type")))),
+            on_signaling=lambda d, m, _size, _raw: self.signaling.append((d, str(m.get("type")))),
             on_problem=self.problems.append,
         )
 
