@@ -9,68 +9,42 @@ import contextlib
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QSettings, QSize, QStandardPaths, Qt, QUrl
-from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QKeySequence
+from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QInputDialog,
     QLabel,
-    QLineEdit,
-    QMainWindow,
     QMenu,
-    QMessageBox,
     QSplitter,
     QToolBar,
     QToolButton,
     QWidget,
 )
 
-from app import __version__
-from app.core import faultschema
-from app.core.credentials import load_key, store_key
 from app.core.errors import ProbeError
-from app.core.sessionfile import MockSpec, Session, SessionFileError, load, save
-from app.gui import export_dialogs, file_dialogs
+from app.core.sessionfile import save
 from app.gui.bridge import EngineBridge
 from app.gui.connection_list import ConnectionList
 from app.gui.connection_panel import (
     EXAMPLES,
     ConnectionPanel,
     ConnectionSettings,
-    from_spec,
-    to_spec,
 )
-from app.gui.exports import Measured, export_reports
 from app.gui.fault_bar import FaultBar
 from app.gui.history_dock import HistoryDock
-from app.gui.menus import make_action, shortcut_table
+from app.gui.menus import make_action
 from app.gui.mock_control import MockControl
 from app.gui.panel_tips import add_tips
-from app.gui.plot_export import DEFAULT_SIZE, export_plot
+from app.gui.plot_export import DEFAULT_SIZE
+from app.gui.window_files import WindowFiles
 from app.gui.workspace import AUTO, MAX_COLUMNS, Workspace
 
 DEFAULT_SIZE_PX = QSize(1400, 900)
 SIDEBAR_WIDTH = 240
-SESSION_FILTER = "rtprobe sessions (*.json)"
-REPORT_FILTERS = {
-    "html": "HTML report (*.html)",
-    "json": "JSON report (*.json)",
-    "csv": "CSV tables (*.csv)",
-}
-PLOT_FILTERS = {"png": "PNG picture (*.png)", "svg": "SVG drawing (*.svg)"}
 
 
-def clamp_to(geometry: QRect, screen: QRect) -> QRect:
-    """`geometry` made to fit inside `screen`: no larger, and moved onto it."""
-    w = min(geometry.width(), screen.width())
-    h = min(geometry.height(), screen.height())
-    x = min(max(geometry.x(), screen.x()), screen.x() + screen.width() - w)
-    y = min(max(geometry.y(), screen.y()), screen.y() + screen.height() - h)
-    return QRect(x, y, w, h)
-
-
-class MainWindow(QMainWindow):
+class MainWindow(WindowFiles):
     def __init__(
         self,
         *,
@@ -87,7 +61,6 @@ class MainWindow(QMainWindow):
         self.autosave = autosave
         self.session_path: Path | None = None  # where Save writes without asking
         self._shut_down = False
-        self._typed_key: str | None = None
         self.mock_base: str | None = None  # where mock/… app ids go
         self.plot_size = DEFAULT_SIZE
         self._update_title()
@@ -347,40 +320,6 @@ class MainWindow(QMainWindow):
         bar.addActions([self.start_action, self.stop_action, self.stop_all_action])
         self.addAction(self.quit_action)  # shortcuts work with the menu bar hidden too
 
-    # -- mock ------------------------------------------------------------------------
-    def _toggle_mock(self, on: bool) -> None:
-        if on and not self.mock.busy:
-            self.mock_label.setText("  embedded mock server: starting…  ")
-            self.mock.start()
-        elif not on and self.mock.busy:
-            self.mock.stop()
-
-    def show_mock(self, base_url: str) -> None:
-        self.mock_base = base_url
-        self.mock_label.setText(f"  embedded mock server: {base_url}  ")
-        self.mock_action.blockSignals(True)
-        self.mock_action.setChecked(True)
-        self.mock_action.blockSignals(False)
-        for panel in self.panels:
-            panel.mock_base = base_url
-        self.statusBar().showMessage(f"mock server listening on {base_url}")
-
-    def _mock_stopped(self) -> None:
-        self.mock_action.blockSignals(True)  # it may have ended by itself, or not started
-        self.mock_action.setChecked(False)
-        self.mock_action.blockSignals(False)
-        self.mock_base = None
-        self.mock_label.setText("  embedded mock server: off  ")
-        for panel in self.panels:
-            panel.mock_base = None
-        self.statusBar().showMessage("mock server stopped")
-
-    def apply_faults(self) -> None:
-        self.mock.set_faults(self.fault_bar.values())
-
-    def _faults_changed(self, faults: dict) -> None:
-        self.statusBar().showMessage("mock faults: " + faultschema.describe(faults))
-
     # -- connections -----------------------------------------------------------------
     def add_connection_for(self, transport: str) -> ConnectionPanel:
         target, payload = EXAMPLES[transport]
@@ -509,264 +448,7 @@ class MainWindow(QMainWindow):
         self.dropped_label.show()
         self.statusBar().showMessage(f"{count:,} events dropped: the GUI fell behind the engine")
 
-    # -- keys ------------------------------------------------------------------------
-    def key(self) -> str | None:
-        """FAL_KEY from the environment, else the keyring, else one typed this session."""
-        return load_key("env") or load_key("keyring") or self._typed_key
-
-    def ask_key(self) -> None:
-        key, ok = QInputDialog.getText(
-            self, "FAL key", "Key (never saved in session files):", QLineEdit.EchoMode.Password
-        )
-        if not ok or not key.strip():
-            return
-        if store_key(key.strip()):
-            self.statusBar().showMessage("key stored in the OS keyring")
-        else:
-            self._typed_key = key.strip()
-            self.statusBar().showMessage("no OS keyring here: the key is kept until you quit")
-
-    # -- sessions ----------------------------------------------------------------------
-    def session(self) -> Session:
-        faults: dict[str, float | int | None] = dict(self.fault_bar.values())
-        return Session(
-            connections=[to_spec(p.settings()) for p in self.panels],
-            mock=MockSpec(enabled=self.mock.running or self.mock_action.isChecked(), faults=faults),
-        )
-
-    def apply_session(self, session: Session) -> None:
-        for panel in list(self.panels):
-            self.remove_connection(panel)
-        for spec in session.connections:
-            panel = self.add_connection(from_spec(spec))
-            if spec.redacted_headers:
-                panel.show_error(
-                    "header values not saved (secret): " + ", ".join(spec.redacted_headers)
-                )
-        if self.panels:
-            self.select_connection(self.panels[0])
-        self.fault_bar.set_values(dict(session.mock.faults))
-        if session.mock.enabled and not self.mock.running:
-            self.mock_action.setChecked(True)
-
-    def _update_title(self) -> None:
-        name = f" — {self.session_path.name}" if self.session_path else ""
-        self.setWindowTitle(f"rtprobe {__version__}{name}")
-
-    def save_session(self, path: str | Path) -> bool:
-        """Write the session to `path`, which becomes the file Save writes to."""
-        try:
-            save(path, self.session())
-        except (OSError, ProbeError) as exc:
-            self.show_error(f"session not saved: {getattr(exc, 'strerror', None) or exc}")
-            return False
-        self.session_path = Path(path)
-        self._update_title()
-        self.statusBar().showMessage(f"session saved to {path}")
-        return True
-
-    def open_session(self, path: str | Path, *, remember: bool = True) -> bool:
-        """Open a session file; `remember`: Save then writes back to it."""
-        try:
-            session = load(path)
-        except SessionFileError as exc:
-            self.show_error(str(exc))
-            return False
-        self.apply_session(session)
-        if remember:
-            self.session_path = Path(path)
-            self._update_title()
-        self.statusBar().showMessage(f"session opened from {path}")
-        return True
-
-    def save_session_current(self) -> None:
-        """Save: to the session's file without asking once it has one."""
-        if self.session_path is not None:
-            self.save_session(self.session_path)
-        else:
-            self.save_session_dialog()
-
-    def save_session_dialog(self) -> None:
-        name = self.session_path.name if self.session_path else "session.rtprobe.json"
-        path = file_dialogs.save_file(self, self.qsettings, "Save session", name, SESSION_FILTER)
-        if path:
-            self.save_session(path)
-
-    def open_session_dialog(self) -> None:
-        path = file_dialogs.open_file(self, self.qsettings, "Open session", SESSION_FILTER)
-        if path:
-            self.open_session(path)
-
-    @staticmethod
-    def autosave_path() -> Path:
-        base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppConfigLocation)
-        return Path(base or Path.home() / ".config" / "rtprobe") / "last-session.json"
-
-    def restore_session(self) -> None:
-        path = self.autosave_path()
-        if path.exists():
-            self.open_session(path, remember=False)
-
-    # -- export ------------------------------------------------------------------------
-    def export_report(self, path: str | Path) -> bool:
-        """The current connection's report alone (by extension .json, .csv or .html)."""
-        panel = self.current_panel()
-        if panel is None or panel.live is None:
-            self.show_error("nothing to export: run a connection first")
-            return False
-        try:
-            panel.export_report(Path(path))
-        except (OSError, ProbeError) as exc:
-            self.show_error(f"export failed: {exc}")
-            return False
-        self.statusBar().showMessage(f"report written to {path}")
-        return True
-
-    def export_reports(self, path: str | Path, panels: list[ConnectionPanel] | None = None) -> bool:
-        """One report of `panels` (default: all) that have run; see app.gui.exports."""
-        chosen = self.panels if panels is None else panels
-        items = [
-            Measured(p.title.text() or p.transport.currentText(), p.live)
-            for p in chosen
-            if p.live is not None
-        ]
-        try:
-            written = export_reports(path, items)
-        except (OSError, ProbeError) as exc:
-            self.show_error(f"export failed: {getattr(exc, 'strerror', None) or exc}")
-            return False
-        more = (
-            f" and {len(written.files) - 1} sample file(s) beside it"
-            if len(written.files) > 1
-            else ""
-        )
-        note = f" ({'; '.join(written.notes)})" if written.notes else ""
-        count = f"{len(items)} connection{'s' if len(items) != 1 else ''}"
-        self.statusBar().showMessage(f"report of {count} written to {path}{more}{note}")
-        return True
-
-    def export_report_dialog(self) -> None:
-        selected = self.sidebar.selected_panels()
-        choice = export_dialogs.ask_report(self, len(self.panels), len(selected))
-        if choice is None:
-            return
-        path = file_dialogs.save_file(
-            self,
-            self.qsettings,
-            "Export report",
-            f"report.{choice.extension}",
-            REPORT_FILTERS[choice.extension],
-        )
-        if path:
-            if not Path(path).suffix:
-                path += f".{choice.extension}"
-            self.export_reports(path, selected if choice.selected_only else None)
-
-    def plot_title(self, panel: ConnectionPanel) -> tuple[str, str]:
-        """The picture's title (name, transport, target) and a line of figures."""
-        title = panel.title.text() or "connection"
-        for part in (panel.transport.currentText(), panel.target.text()):
-            if part and part not in title:  # the panel's title often names both already
-                title += f" — {part}"
-        if panel.live is None:
-            return title, "no run yet"
-        s = panel.live.summary()
-        r = s.rtt_ms
-        figures = [
-            s.started,
-            f"sent {s.sent:,}",
-            f"received {s.received:,}",
-            f"errors {s.errors:,}",
-        ]
-        if r.count:
-            figures += [f"p50 {r.p50:.3g} ms", f"p99 {r.p99:.3g} ms"]
-        return title, " · ".join(figures)
-
-    def export_plot(
-        self, path: str | Path, panel: ConnectionPanel | None = None, size: QSize | None = None
-    ) -> bool:
-        panel = panel or self.current_panel()
-        if panel is None:
-            self.show_error("nothing to export: add a connection first")
-            return False
-        title, subtitle = self.plot_title(panel)
-        try:
-            export_plot(
-                panel.plots, path, title=title, subtitle=subtitle, size=size or self.plot_size
-            )
-        except (OSError, ProbeError) as exc:
-            self.show_error(f"plot not exported: {exc}")
-            return False
-        self.statusBar().showMessage(f"plot written to {path}")
-        return True
-
-    def export_plot_dialog(self) -> None:
-        panel = self.current_panel()
-        if panel is None:
-            return
-        choice = export_dialogs.ask_plot(self, self.plot_size)
-        if choice is None:
-            return
-        self.plot_size = choice.size
-        path = file_dialogs.save_file(
-            self,
-            self.qsettings,
-            "Export plot",
-            f"plot.{choice.extension}",
-            PLOT_FILTERS[choice.extension],
-        )
-        if path:
-            if not Path(path).suffix:
-                path += f".{choice.extension}"
-            self.export_plot(path, panel, choice.size)
-
-    # -- help ------------------------------------------------------------------------
-    def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About rtprobe",
-            f"<b>rtprobe {__version__}</b><br>Test and profile realtime AI endpoints: fal "
-            "realtime, WebSocket, SSE and WebRTC, with an embedded mock server.",
-        )
-
-    def shortcuts_text(self) -> str:
-        rows = "".join(
-            f"<tr><td><b>{k}</b></td><td>{w}</td></tr>" for k, w in shortcut_table(self.menuBar())
-        )
-        return f"<table>{rows}</table>"
-
-    def show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", self.shortcuts_text())
-
-    @staticmethod
-    def docs_path() -> Path:
-        return Path(__file__).resolve().parents[2] / "README.md"
-
-    def open_docs(self) -> None:
-        path = self.docs_path()
-        if path.is_file() and QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
-            return
-        self.show_error("documentation: see `rtprobe --help` and the README of the project")
-
     # -- layout ----------------------------------------------------------------------
-    def available_geometry(self) -> QRect:
-        """The screen's area for windows (without panels and docks of the desktop)."""
-        screen = self.screen() or QApplication.primaryScreen()
-        return screen.availableGeometry()
-
-    def fit_to_screen(self, size: QSize | None = None) -> None:
-        """Resize to `size` (or keep the size), never past the available screen."""
-        available = self.available_geometry()
-        frame = self.frameGeometry()
-        extra_w = max(0, frame.width() - self.width())
-        extra_h = max(0, frame.height() - self.height())
-        want = size or self.size()
-        w = min(want.width(), available.width() - extra_w)
-        h = min(want.height(), available.height() - extra_h)
-        self.resize(max(w, self.minimumWidth()), max(h, self.minimumHeight()))
-        geometry = clamp_to(self.frameGeometry(), available)
-        self.move(geometry.topLeft())
-
     def restore_layout(self) -> None:
         geometry = self.qsettings.value("window/geometry")
         if geometry is not None:

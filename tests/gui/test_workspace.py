@@ -11,7 +11,8 @@ from PySide6.QtCore import QPoint, QRect, QSettings, QSize, Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.gui.connection_panel import EXAMPLES
-from app.gui.main_window import MainWindow, clamp_to
+from app.gui.main_window import MainWindow
+from app.gui.window_help import clamp_to
 from app.gui.workspace import AUTO, PANEL_MIN_HEIGHT
 
 TRANSPORTS = list(EXAMPLES)
