@@ -14,6 +14,7 @@ from typing import Any
 from app.commands import outputs, record_flag
 from app.commands.checkpoint import JSON_EVERY_S, Checkpoints, checkpoint_every
 from app.commands.flags import FLAGS
+from app.commands.health_lines import health_lines
 from app.commands.signals import StopSignals
 from app.core import assertions
 from app.core.config import RunConfig
@@ -21,6 +22,7 @@ from app.core.engine import build
 from app.core.engine.build import RunSettings, key_from_env
 from app.core.errors import ProbeError, TargetError
 from app.core.events import ErrorEvent, Event, Sample, StateChange
+from app.core.health.mock_reading import MockWatch
 from app.core.report.fmt import fmt_ms
 from app.core.summary import Aggregator, Summary
 from app.core.targets import TRANSPORTS
@@ -310,6 +312,7 @@ def format_summary(s: Summary) -> str:
         lines.append(f"  unmatched {s.unmatched}" + (f" ({why})" if why else ""))
     if (flood := s.flood_warning()) is not None:
         lines.append(f"  {flood}")
+    lines += health_lines(s)  # the client's (and mock's) own health, saturation first
     header = f"  {'':<22}{'p50':>10}{'p90':>10}{'p99':>10}{'p99.9':>10}{'max':>10}{'mean':>10}"
     table = [header]
     for label, key in _TABLE_ROWS:
@@ -401,6 +404,8 @@ async def _execute(args: argparse.Namespace) -> Outcome:
                 base_url = await asyncio.to_thread(mock.wait_listening)
             config, recorder = record_flag.recording(args, build_config(args, base_url))
             thresholds = [assertions.parse(a) for a in args.asserts]
+            mock_watch = MockWatch(base_url)  # the mock's own /health around the run
+            await mock_watch.start()
             agg = Aggregator(transport=config.transport, target=config.target.display)
             progress = Progress(agg, enabled=sys.stderr.isatty() and not args.quiet)
             reached = Reached()
@@ -436,7 +441,7 @@ async def _execute(args: argparse.Namespace) -> Outcome:
             finally:
                 await checkpoints.stop()
                 progress.done()
-            summary = agg.summary()
+            summary = await mock_watch.attach(agg.summary())
             write_errors = _write_reports(args, summary, timeline, stops.name)
             if (failed := record_flag.finish(args, recorder, control.redactor)) is not None:
                 write_errors.append(failed)
