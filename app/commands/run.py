@@ -11,7 +11,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from app.commands import outputs, record_flag
+from app.commands import findmax, outputs, record_flag
 from app.commands.checkpoint import JSON_EVERY_S, Checkpoints, checkpoint_every
 from app.commands.flags import FLAGS
 from app.commands.health_lines import health_lines
@@ -160,6 +160,7 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
         help="threshold, e.g. 'p99<50ms' or 'errors==0'; exit 1 when one fails",
     )
     record_flag.add_argument(p)
+    findmax.add_arguments(p, types)
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.add_argument(
         "--no-history", action="store_true", help="do not store this run in the run history"
@@ -520,6 +521,8 @@ def main(args: argparse.Namespace) -> int:
     assertion, a run that could not reach its target or a report not written; 2 bad
     arguments; 128 + N when signal N (SIGINT 130, SIGTERM 143) ended the run early,
     after the summary and every requested report were written."""
+    if args.find_max:  # a search of many runs: app/commands/findmax.py
+        return findmax.main(args)
     try:
         outcome = asyncio.run(_execute(args))
     except ProbeError as exc:
