@@ -19,7 +19,7 @@ from typing import Any
 
 from app.commands import outputs
 from app.commands.signals import StopSignals
-from app.core.errors import ProbeError, TargetError
+from app.core.errors import ConnectError, ProbeError, TargetError
 from app.core.findmax import Limits, Result, Step, check_limits, find_max
 from app.core.health.mock_reading import MockWatch
 from app.core.report.model import Summary
@@ -78,7 +78,7 @@ def add_arguments(p: Any, types: dict[str, Callable[[str], Any]]) -> None:
 def limits_from(args: argparse.Namespace) -> Limits:
     limits = Limits(
         p99_ms=args.find_max_p99,
-        start_rate=args.find_max_start or args.rate or 100.0,
+        start_rate=next((r for r in (args.find_max_start, args.rate) if r is not None), 100.0),
         max_steps=args.find_max_steps,
         max_rate=args.find_max_rate,
     )
@@ -106,7 +106,7 @@ def step_from(summary: Summary, rate: float) -> Step:
         achieved=round(summary.received / duration, 3) if duration else 0.0,
         p50_ms=summary.rtt_ms.p50,
         p99_ms=summary.rtt_ms.p99,
-        failed=summary.errors + summary.dropped + summary.timeouts,
+        failed=summary.errors + summary.dropped + summary.timeouts + summary.error_events,
         client_saturated=bool(health and health.saturated),
         server_saturated=bool(server and server.saturated),
         client_lag_p99_ms=health.loop_lag_p99_ms if health else 0.0,
@@ -171,7 +171,11 @@ async def search(args: argparse.Namespace) -> tuple[Result, str, int]:
                 agg = await run_collect(config, stop=stops.stop)
                 if stops.stop.is_set():
                     return None
-                return step_from(await watch.attach(agg.summary()), rate)
+                summary = await watch.attach(agg.summary())
+                if not summary.received and summary.errors_by_message:
+                    why = next(iter(summary.errors_by_message))  # nothing came back: say why
+                    raise ConnectError(f"find-max step at {rate:g} msg/s got no reply: {why}")
+                return step_from(summary, rate)
 
             def shown(step: Step) -> None:
                 print(step_line(step), flush=True)

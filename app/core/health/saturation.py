@@ -7,7 +7,7 @@ it as server latency is wrong. The loop-lag probe measures that wait directly (a
 it first, and the loop thread's CPU as the cause:
 
 - loop lag p99 at least `LAG_P99_MS` (20 ms) and at least `LAG_SHARE_OF_RTT` (a
-  quarter) of the round-trip p99, over at least `MIN_WAKES` wakes: the client's own
+  quarter) of the round-trip p99, over a run of at least `MIN_LAG_WALL_S`: the client's own
   stalls are a real part of the tail it reports; or
 - the loop's thread at `LOOP_CPU_PCT` (95 %) of one core or more, over a run of at
   least `MIN_WALL_S`: no headroom left, the queue grows with any burst.
@@ -29,7 +29,8 @@ from app.core.health.figures import ClientHealth, ServerHealth
 
 LAG_P99_MS = 20.0
 LAG_SHARE_OF_RTT = 0.25
-MIN_WAKES = 50
+MIN_WAKES = 5  # a saturated loop wakes seldom: few wakes, each late, are the evidence
+MIN_LAG_WALL_S = 0.5  # a shorter run is not judged on its lag
 LOOP_CPU_PCT = 95.0
 MIN_WALL_S = 1.0
 SERVER_LAG_P99_MS = 20.0
@@ -42,6 +43,7 @@ def client_reason(h: ClientHealth, rtt_p99_ms: float) -> str:
     busy = h.wall_s >= MIN_WALL_S and h.loop_cpu >= LOOP_CPU_PCT
     lagging = (
         h.loop_lag_wakes >= MIN_WAKES
+        and h.wall_s >= MIN_LAG_WALL_S
         and lag >= LAG_P99_MS
         and (rtt_p99_ms <= 0 or lag >= LAG_SHARE_OF_RTT * rtt_p99_ms)
     )
