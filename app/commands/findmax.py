@@ -23,6 +23,7 @@ from app.core.errors import ConnectError, ProbeError, TargetError
 from app.core.findmax import Limits, Result, Step, check_limits, find_max
 from app.core.health.mock_reading import MockWatch
 from app.core.report.model import Summary
+from app.core.sessions import registry
 
 _LATENCY = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(ms|s|us)?\s*$")
 _UNIT_MS = {"ms": 1.0, "s": 1000.0, "us": 0.001, None: 1.0}
@@ -81,6 +82,9 @@ def limits_from(args: argparse.Namespace) -> Limits:
         start_rate=next((r for r in (args.find_max_start, args.rate) if r is not None), 100.0),
         max_steps=args.find_max_steps,
         max_rate=args.find_max_rate,
+        # below one message per second per session a step holds too few messages to
+        # judge a p99 (and each session still sends its first one)
+        min_rate=float(args.concurrency),
     )
     try:
         check_limits(limits)
@@ -98,8 +102,8 @@ def step_args(args: argparse.Namespace, rate: float) -> argparse.Namespace:
     )
 
 
-def step_from(summary: Summary, rate: float) -> Step:
-    duration = summary.duration_s
+def step_from(summary: Summary, rate: float, step_s: float) -> Step:
+    duration = max(summary.duration_s, step_s)  # replies per second of the step asked
     health, server = summary.health, summary.server_health
     return Step(
         rate=rate,
@@ -135,8 +139,8 @@ def check_args(args: argparse.Namespace) -> None:
     for flag, attr in UNSUPPORTED:
         if getattr(args, attr, None):
             raise TargetError(f"{flag} does not go with --find-max (each step is its own run)")
-    if args.transport == "webrtc":
-        raise TargetError("--find-max ramps a message rate: not for webrtc")
+    if registry.fact(args.transport, "measures_frames"):  # video: no message rate to ramp
+        raise TargetError(f"--find-max ramps a message rate: not for {args.transport}")
     for flag, attr in (("--json", "json_out"), ("--html", "html_out")):
         if getattr(args, attr):
             outputs.check(flag, getattr(args, attr))
@@ -175,7 +179,7 @@ async def search(args: argparse.Namespace) -> tuple[Result, str, int]:
                 if not summary.received and summary.errors_by_message:
                     why = next(iter(summary.errors_by_message))  # nothing came back: say why
                     raise ConnectError(f"find-max step at {rate:g} msg/s got no reply: {why}")
-                return step_from(summary, rate)
+                return step_from(summary, rate, args.find_max_step_seconds)
 
             def shown(step: Step) -> None:
                 print(step_line(step), flush=True)

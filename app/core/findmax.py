@@ -7,8 +7,9 @@ trip p99 stays within the limit, it had no failed messages, it received at least
 (then its p99 would be the measuring side's queueing, not the server's). The ramp
 multiplies the rate by `factor` until a step fails; bisection then halves the gap
 between the best passing rate and the lowest failing one until it is within
-`precision` of the failing rate. At most `max_steps` steps run, so the search's time
-is bounded by `max_steps` times the step's length, whatever the target does.
+`precision` of the failing rate (and never below `min_rate`). At most `max_steps`
+steps run, so the search's time is bounded by `max_steps` times the step's length,
+whatever the target does.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class Limits:
     max_rate: float = 1_000_000.0
     precision: float = 0.1  # stop bisecting when the gap is within this share of the rate
     min_achieved: float = 0.95
+    min_rate: float = 0.0  # bisection goes no lower (too few messages to judge a p99)
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,8 @@ async def find_max(
         return Result(good, OUT_OF_STEPS, tuple(steps), limits)
     while len(steps) < limits.max_steps and (bad - good) > limits.precision * bad:
         mid = (good + bad) / 2
+        if mid < limits.min_rate:
+            break
         step = await run(mid, "bisect")
         if step is None:
             return Result(good, STOPPED, tuple(steps), limits)

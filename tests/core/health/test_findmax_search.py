@@ -137,3 +137,11 @@ def test_limits_no_search_can_use_are_refused(limits: Limits) -> None:
     with pytest.raises(ValueError):
         asyncio.run(find_max(measure, limits))
     assert asked == []
+
+
+def test_bisection_never_goes_below_the_minimum_rate() -> None:
+    measure, asked = fake(lambda rate: 100.0)  # nothing passes
+    result = search(measure, start_rate=100, max_steps=10, min_rate=20)
+    check_logic(result)
+    assert asked == [100, 50, 25] and result.best_rate == 0.0
+    assert result.stopped_by == findmax.P99
