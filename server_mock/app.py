@@ -33,6 +33,7 @@ from server_mock.apps.validate import InvalidInput
 from server_mock.auth import DEFAULT_TOKEN_EXPIRATION_S, MAX_TOKEN_EXPIRATION_S, TokenStore
 from server_mock.config import MockConfig
 from server_mock.faults import FaultParamError, Faults
+from server_mock.health import loop_health
 from server_mock.realtime import (
     RealtimeRoute,
     RealtimeSession,
@@ -195,6 +196,7 @@ async def health(request: Request) -> Response:
             "sessions": request.app.state.sessions,
             "webrtc_jitter_release": request.app.state.config.jitter_release,
             "tokens_issued": request.app.state.tokens.issued,
+            **loop_health(request),  # its loop lag and CPU (server_mock/health.py)
         }
     )
 

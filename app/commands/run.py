@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from app.commands import outputs, record_flag
+from app.commands import findmax, outputs, record_flag
 from app.commands.checkpoint import JSON_EVERY_S, Checkpoints, checkpoint_every
 from app.commands.flags import FLAGS
 from app.commands.signals import StopSignals
@@ -21,6 +21,7 @@ from app.core.engine import build
 from app.core.engine.build import RunSettings, key_from_env
 from app.core.errors import ProbeError, TargetError
 from app.core.events import ErrorEvent, Event, Sample, StateChange
+from app.core.health.mock_reading import MockWatch
 from app.core.summary import Aggregator, Summary
 from app.core.targets import TRANSPORTS
 from app.core.transports.jitter_release import RELEASES
@@ -157,6 +158,7 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
         help="threshold, e.g. 'p99<50ms' or 'errors==0'; exit 1 when one fails",
     )
     record_flag.add_argument(p)
+    findmax.add_arguments(p, types)
     p.add_argument("--quiet", action="store_true", help="no progress line")
     p.add_argument(
         "--no-history", action="store_true", help="do not store this run in the run history"
@@ -307,6 +309,8 @@ async def _execute(args: argparse.Namespace) -> Outcome:
                 base_url = await asyncio.to_thread(mock.wait_listening)
             config, recorder = record_flag.recording(args, build_config(args, base_url))
             thresholds = [assertions.parse(a) for a in args.asserts]
+            mock_watch = MockWatch(base_url)  # the mock's own /health around the run
+            await mock_watch.start()
             agg = Aggregator(transport=config.transport, target=config.target.display)
             progress = Progress(agg, enabled=sys.stderr.isatty() and not args.quiet)
             reached = Reached()
@@ -342,7 +346,7 @@ async def _execute(args: argparse.Namespace) -> Outcome:
             finally:
                 await checkpoints.stop()
                 progress.done()
-            summary = agg.summary()
+            summary = await mock_watch.attach(agg.summary())
             write_errors = _write_reports(args, summary, timeline, stops.name)
             if (failed := record_flag.finish(args, recorder, control.redactor)) is not None:
                 write_errors.append(failed)
@@ -421,6 +425,8 @@ def main(args: argparse.Namespace) -> int:
     assertion, a run that could not reach its target or a report not written; 2 bad
     arguments; 128 + N when signal N (SIGINT 130, SIGTERM 143) ended the run early,
     after the summary and every requested report were written."""
+    if args.find_max:  # a search of many runs: app/commands/findmax.py
+        return findmax.main(args)
     try:
         outcome = asyncio.run(_execute(args))
     except ProbeError as exc:

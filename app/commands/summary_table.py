@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 import time
 
+from app.commands.health_lines import health_lines
 from app.core.report.fmt import fmt_ms
 from app.core.summary import Aggregator, Summary
 from app.core.transports.jitter_release import DESCRIPTIONS
@@ -83,6 +84,7 @@ def format_summary(s: Summary) -> str:
         lines.append(f"  unmatched {s.unmatched}" + (f" ({why})" if why else ""))
     if (flood := s.flood_warning()) is not None:
         lines.append(f"  {flood}")
+    lines += health_lines(s)  # the client's (and mock's) own health, saturation first
     header = f"  {'':<22}{'p50':>10}{'p90':>10}{'p99':>10}{'p99.9':>10}{'max':>10}{'mean':>10}"
     table = [header]
     for label, key in _TABLE_ROWS:

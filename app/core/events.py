@@ -162,6 +162,29 @@ class VideoFrame:
     source_height: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Health:
+    """The client's own health so far in the run (app/core/health): sent about once a
+    second and once more, `final`, just before RunFinished. Times are cumulative since
+    the run began: process CPU `cpu_s` over `wall_s`, the loop thread's `loop_cpu_s`
+    over `loop_wall_s`, how late a 10 ms sleeper woke (`lag_*`), the GC's pauses."""
+
+    t_ns: int
+    wall_s: float
+    cpu_s: float
+    loop_cpu_s: float
+    loop_wall_s: float
+    cores: int
+    lag_wakes: int
+    lag_p50_ms: float
+    lag_p99_ms: float
+    lag_max_ms: float
+    gc_count: int
+    gc_total_ms: float
+    gc_max_ms: float
+    final: bool = False
+
+
 FinishReason = Literal["done", "stopped", "failed", "cancelled"]
 
 
@@ -194,6 +217,7 @@ Event = (
     | FrameSample
     | StatsSnapshot
     | VideoFrame
+    | Health
     | RunFinished
     | EventsDropped
 )

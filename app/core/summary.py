@@ -17,12 +17,14 @@ from app.core.events import (
     Event,
     EventsDropped,
     FrameSample,
+    Health,
     Message,
     Sample,
     StateChange,
     StatsSnapshot,
     Unmatched,
 )
+from app.core.health.summary import client_health
 from app.core.metrics import LatencyHistogram, Percentiles
 from app.core.report.model import FalTimings, FrameFigures, SessionLine, StreamFigures, Summary
 from app.core.sessions import registry
@@ -83,6 +85,7 @@ class Aggregator:
     info: dict[str, Any] = field(default_factory=dict)
     wire_bytes: dict[int, tuple[int, int]] = field(default_factory=dict)  # session: (out, in)
     started_wall: float = field(default_factory=time.time)
+    health: Health | None = None  # the latest reading of the client's own health
 
     def _session(self, index: int) -> SessionTotals:
         totals = self.sessions.get(index)
@@ -107,6 +110,8 @@ class Aggregator:
             self._frame(event)
         elif isinstance(event, StatsSnapshot):
             self._stats(event)
+        elif isinstance(event, Health):
+            self.health = event
         elif isinstance(event, EventsDropped):
             self.events_dropped += event.count
         elif isinstance(event, Message) and event.kind == "x-fal-message":
@@ -265,6 +270,7 @@ class Aggregator:
             if self.fal_messages
             else None,
             rtt_histogram=self.rtt.log_bins(),
+            health=client_health(self.health, self.rtt, self.send_lag),
         )
 
     def _stream(self, duration: float) -> StreamFigures | None:

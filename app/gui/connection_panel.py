@@ -65,7 +65,7 @@ from app.gui.record_toggle import RecordToggle
 from app.gui.run_colours import state_colour
 from app.gui.run_progress import RunProgress
 from app.gui.stats_plots import StatsPlots
-from app.gui.summary_card import SummaryCard
+from app.gui.summary_card import SummaryCard, saturation_note
 from app.gui.thresholds_field import ThresholdsField
 from app.gui.video_pane import VideoPane
 from app.gui.visibility import on_screen
@@ -385,7 +385,7 @@ class ConnectionPanel(QFrame):
         if final.state == "failed" and not self.error.text():
             self.error.setText(final.reason)
         target = self.live.aggregator.target
-        said = final.text.replace(f"{target}: ", "", 1)  # the line names the target once
+        said = final.text.replace(f"{target}: ", "", 1) + saturation_note(summary)
         line = f"{self.live.aggregator.transport} {target}: {said}"
         if self._verdicts:
             passed = sum(v.passed for v in self._verdicts)

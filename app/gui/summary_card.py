@@ -28,6 +28,12 @@ def figures_text(s: Summary) -> str:
     return " · ".join(parts)
 
 
+def saturation_note(s: Summary) -> str:
+    """ " · client saturated: event-loop lag p99 … ms" (and the mock's), for the panel's
+    status line; "" when neither side was the bottleneck."""
+    return "".join(" · " + line.split(";")[0] for line in s.saturation_lines())
+
+
 def verdict_html(v: Verdict) -> str:
     colour, word = (PASS_COLOUR, "PASS") if v.passed else (FAIL_COLOUR, "FAIL")
     measured = measured_text(v.expression, v.measured)
@@ -52,10 +58,13 @@ class SummaryCard(QFrame):
         self.state.setWordWrap(True)
         self.figures = QLabel("")
         self.figures.setWordWrap(True)
+        self.saturation = QLabel("")  # the client (or mock) was the bottleneck
+        self.saturation.setWordWrap(True)
+        self.saturation.setStyleSheet(f"color: {FAIL_COLOUR}")
         self.verdicts = QLabel("")
         self.verdicts.setTextFormat(Qt.TextFormat.RichText)
         self.verdicts.setWordWrap(True)
-        for label in (self.state, self.figures, self.verdicts):
+        for label in (self.state, self.figures, self.saturation, self.verdicts):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             outer.addWidget(label)
         self.setToolTip("How the last run ended, its figures and its assertions' verdicts")
@@ -71,6 +80,8 @@ class SummaryCard(QFrame):
         self.state.setStyleSheet(f"color: {colour}; font-weight: bold")
         self.state.setText(final.text)
         self.figures.setText(figures_text(summary))
+        self.saturation.setText("\n".join(summary.saturation_lines()))
+        self.saturation.setVisible(bool(summary.saturation_lines()))
         self.shown = list(verdicts)
         lines = [verdict_html(v) for v in verdicts]
         if problem:

@@ -47,3 +47,25 @@ def test_state_colours() -> None:
     assert state_colour("finished (12 events lost)") == state_colour("finished")
     assert state_colour("failed") != state_colour("finished") != state_colour("stopped")
     assert state_colour("–") == "#444444"
+
+
+def test_the_card_and_the_status_note_say_client_saturated(qtbot) -> None:
+    from app.core.events import Health
+    from app.gui.summary_card import saturation_note
+
+    card = SummaryCard()
+    qtbot.addWidget(card)
+    card.show()
+    calm = _summary(5)
+    card.show_run(FinalState("finished"), calm, [])
+    assert not card.saturation.isVisible() and saturation_note(calm) == ""
+    agg = Aggregator(transport="ws", target="t")
+    for i in range(50):
+        agg.feed(Sample(0, i, "received", i * 10**7, i * 10**7, i * 10**7 + 60_000_000))
+    agg.feed(Health(0, 2.0, 2.0, 1.99, 2.0, 2, 100, 5.0, 70.0, 90.0, 1, 0.1, 0.1, True))
+    hot = agg.summary()
+    card.show_run(FinalState("finished"), hot, [])
+    assert card.saturation.isVisible()
+    assert card.saturation.text().startswith("client saturated: event-loop lag p99 70.0 ms")
+    assert saturation_note(hot).startswith(" · client saturated: event-loop lag p99 70.0 ms")
+    assert ";" not in saturation_note(hot)  # the status bar's line: the verdict's first clause

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from app.core.config import RunConfig
 from app.core.errors import ClosedError, ProbeError, TargetError
 from app.core.events import Event, FinishReason, RunFinished, now_ns
+from app.core.health.monitor import HealthMonitor
 from app.core.redact import Redactor, active
 from app.core.sessions.base import Emit, Session
 from app.core.sessions.registry import session_factory
@@ -83,8 +84,10 @@ async def run(
 async def _run(config: RunConfig, emit: Emit, control: RunControl, redactor: Redactor) -> None:
     reason: FinishReason = "failed"
     error = ""
+    monitor = HealthMonitor(emit)  # the client's own health: loop lag, CPU, GC
     try:
         check(config)
+        monitor.start()
         # off the loop: the first WebRTC run imports aiortc and av (~0.7 s measured),
         # which on the loop would stall every other run's sends and replies
         factory = await asyncio.to_thread(session_factory, config.transport)
@@ -110,6 +113,7 @@ async def _run(config: RunConfig, emit: Emit, control: RunControl, redactor: Red
         raise
     finally:
         control.sessions = []
+        monitor.stop()  # its final Health event, before the RunFinished
         emit(RunFinished(now_ns(), reason, error))
 
 

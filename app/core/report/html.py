@@ -16,6 +16,7 @@ import numpy as np
 
 from app.core.report import plots
 from app.core.report.fmt import fmt_bytes, fmt_count, fmt_duration, fmt_ms
+from app.core.report.health_html import health_section
 from app.core.report.model import OutcomeTable, Summary
 from app.core.report.svg import BLUE, ORANGE, PURPLE, VERMILLION, esc
 from app.core.report.timeline import Timeline
@@ -302,6 +303,7 @@ def render_html(summary: Summary, timeline: Timeline) -> str:
         (
             _header(summary),
             _counters(summary),
+            health_section(summary),
             _percentiles(summary),
             _plots(summary, timeline),
             _errors(summary),

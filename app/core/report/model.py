@@ -19,10 +19,12 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from functools import cached_property
 from typing import Any
 
+from app.core.health.figures import ClientHealth, ServerHealth
 from app.core.metrics import LogBins, Percentiles
 
 FLAT = {"json": "flat"}  # the sub-object's fields are written at the top level
 NOT_IN_JSON = {"json": "skip"}  # for plots only
+NESTED = {"json": "nested"}  # written as its own object, read back by from_json
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,15 @@ class Summary:
     frames: FrameFigures | None = field(default=None, metadata=FLAT)
     fal: FalTimings | None = field(default=None, metadata=FLAT)
     rtt_histogram: LogBins = field(default=LogBins(), compare=False, metadata=NOT_IN_JSON)
+    # rtprobe's own health (loop lag, CPU, GC) and, when the target is the mock, its
+    # /health reading; each says in `verdict` when that side was the bottleneck
+    health: ClientHealth | None = field(default=None, metadata=NESTED)
+    server_health: ServerHealth | None = field(default=None, metadata=NESTED)
+
+    def saturation_lines(self) -> list[str]:
+        """The one-line warnings that the figures include the client's (or the mock's)
+        own queueing: empty when neither side was saturated."""
+        return [h.verdict for h in (self.health, self.server_health) if h and h.verdict]
 
     # -- reading -------------------------------------------------------------------
     def latencies(self) -> Iterator[tuple[str, Percentiles]]:
@@ -269,7 +280,17 @@ class Summary:
             stream=stream,
             frames=frames,
             fal=fal,
+            health=_nested(ClientHealth, data.get("health")),
+            server_health=_nested(ServerHealth, data.get("server_health")),
         )
+
+
+def _nested(cls: Any, block: Any) -> Any:
+    """A NESTED block read back: its known keys only (a newer file may hold more)."""
+    if not isinstance(block, Mapping):
+        return None
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in block.items() if k in names})
 
 
 def _json_object(obj: Any) -> dict[str, Any]:

@@ -1,0 +1,213 @@
+"""`rtprobe run --find-max`: the highest open-loop rate the target sustains.
+
+Each step is an ordinary open-loop run of `--find-max-step-seconds` at one rate (the
+same sessions, payload and target as the command line gives); the search itself is
+app/core/findmax.py. It stops at the chosen p99, at failed messages, at throughput
+short of the rate, or when the client's (or the mock's) own saturation makes the
+figures the measuring side's: the answer says which.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from typing import Any
+
+from app.commands import outputs
+from app.commands.signals import StopSignals
+from app.core.errors import ConnectError, ProbeError, TargetError
+from app.core.findmax import Limits, Result, Step, check_limits, find_max
+from app.core.health.mock_reading import MockWatch
+from app.core.report.model import Summary
+from app.core.sessions import registry
+
+_LATENCY = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(ms|s|us)?\s*$")
+_UNIT_MS = {"ms": 1.0, "s": 1000.0, "us": 0.001, None: 1.0}
+UNSUPPORTED = (("--csv", "csv_out"), ("--record", "record"), ("--count", "count"))
+
+
+def latency_ms(text: str) -> float:
+    """`50ms`, `0.2s`, `800us` or a bare number of milliseconds."""
+    match = _LATENCY.match(text)
+    if match is None or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"not a latency above 0 (e.g. 50ms, 0.2s): {text!r}")
+    return float(match.group(1)) * _UNIT_MS[match.group(2)]
+
+
+def add_arguments(p: Any, types: dict[str, Callable[[str], Any]]) -> None:
+    g = p.add_argument_group(
+        "find-max (ramp the open-loop rate, then bisect, to the highest sustainable one)"
+    )
+    g.add_argument(
+        "--find-max",
+        action="store_true",
+        help="search the highest rate whose round-trip p99 stays within --find-max-p99, "
+        "with no failed messages and neither side saturated; --json/--html get the steps "
+        "and the knee plot",
+    )
+    g.add_argument(
+        "--find-max-p99", type=latency_ms, default=50.0, metavar="LATENCY", help="default 50ms"
+    )
+    g.add_argument(
+        "--find-max-steps",
+        type=types["count"],
+        default=10,
+        metavar="N",
+        help="at most N steps in all (default 10): the search's time is bounded by N x "
+        "--find-max-step-seconds",
+    )
+    g.add_argument("--find-max-step-seconds", type=types["seconds"], default=3.0, metavar="S")
+    g.add_argument(
+        "--find-max-start",
+        type=types["seconds"],
+        metavar="R",
+        help="first rate, msg/s (default --rate, else 100); each ramp step doubles it",
+    )
+    g.add_argument(
+        "--find-max-rate",
+        type=types["seconds"],
+        default=1_000_000.0,
+        metavar="R",
+        help="never ask more than R msg/s",
+    )
+
+
+def limits_from(args: argparse.Namespace) -> Limits:
+    limits = Limits(
+        p99_ms=args.find_max_p99,
+        start_rate=next((r for r in (args.find_max_start, args.rate) if r is not None), 100.0),
+        max_steps=args.find_max_steps,
+        max_rate=args.find_max_rate,
+        # below one message per second per session a step holds too few messages to
+        # judge a p99 (and each session still sends its first one)
+        min_rate=float(args.concurrency),
+    )
+    try:
+        check_limits(limits)
+    except ValueError as exc:
+        raise TargetError(f"--find-max: {exc}") from None
+    if not args.find_max_step_seconds or args.find_max_step_seconds <= 0:
+        raise TargetError("--find-max-step-seconds must be above 0")
+    return limits
+
+
+def step_args(args: argparse.Namespace, rate: float) -> argparse.Namespace:
+    """The command line of one step: open loop at `rate` for the step's length."""
+    return argparse.Namespace(
+        **{**vars(args), "rate": rate, "duration": args.find_max_step_seconds, "count": None}
+    )
+
+
+def step_from(summary: Summary, rate: float, step_s: float) -> Step:
+    duration = max(summary.duration_s, step_s)  # replies per second of the step asked
+    health, server = summary.health, summary.server_health
+    return Step(
+        rate=rate,
+        achieved=round(summary.received / duration, 3) if duration else 0.0,
+        p50_ms=summary.rtt_ms.p50,
+        p99_ms=summary.rtt_ms.p99,
+        failed=summary.errors + summary.dropped + summary.timeouts + summary.error_events,
+        client_saturated=bool(health and health.saturated),
+        server_saturated=bool(server and server.saturated),
+        client_lag_p99_ms=health.loop_lag_p99_ms if health else 0.0,
+    )
+
+
+def step_line(step: Step) -> str:
+    return (
+        f"  {step.phase:<6} {step.rate:>10,.1f} msg/s  achieved {step.achieved:>10,.1f}/s  "
+        f"p50 {step.p50_ms:8.3f} ms  p99 {step.p99_ms:8.3f} ms  client lag p99 "
+        f"{step.client_lag_p99_ms:6.2f} ms  {step.failure or 'pass'}"
+    )
+
+
+def result_text(result: Result, target: str) -> str:
+    best = result.best
+    at = f" (p99 {best.p99_ms:.3f} ms, {best.achieved:,.1f} replies/s)" if best else ""
+    return (
+        f"find-max {target}: highest sustainable rate {result.best_rate:,.1f} msg/s{at}; "
+        f"stopped by: {result.stopped_by} (p99 limit {result.limits.p99_ms:g} ms, "
+        f"{len(result.steps)} of {result.limits.max_steps} steps)"
+    )
+
+
+def check_args(args: argparse.Namespace) -> None:
+    for flag, attr in UNSUPPORTED:
+        if getattr(args, attr, None):
+            raise TargetError(f"{flag} does not go with --find-max (each step is its own run)")
+    if registry.fact(args.transport, "measures_frames"):  # video: no message rate to ramp
+        raise TargetError(f"--find-max ramps a message rate: not for {args.transport}")
+    for flag, attr in (("--json", "json_out"), ("--html", "html_out")):
+        if getattr(args, attr):
+            outputs.check(flag, getattr(args, attr))
+
+
+async def search(args: argparse.Namespace) -> tuple[Result, str, int]:
+    """Run the search; (result, target shown, exit code of a stop signal or 0)."""
+    from app.commands.run import build_config
+    from app.core.engine.run import run_collect
+
+    check_args(args)
+    limits = limits_from(args)
+    with StopSignals() as stops:
+        async with AsyncExitStack() as stack:
+            base_url = None
+            if args.mock:
+                from server_mock.process import MockProcess
+
+                mock = MockProcess()
+                stack.callback(mock.stop)
+                mock.spawn()
+                base_url = await asyncio.to_thread(mock.wait_listening)
+            first = build_config(step_args(args, limits.start_rate), base_url)  # bad args: now
+            target = first.target.display
+
+            async def measure(rate: float) -> Step | None:
+                if stops.stop.is_set():
+                    return None
+                config = build_config(step_args(args, rate), base_url)
+                watch = MockWatch(base_url)
+                await watch.start()
+                agg = await run_collect(config, stop=stops.stop)
+                if stops.stop.is_set():
+                    return None
+                summary = await watch.attach(agg.summary())
+                if not summary.received and summary.errors_by_message:
+                    why = next(iter(summary.errors_by_message))  # nothing came back: say why
+                    raise ConnectError(f"find-max step at {rate:g} msg/s got no reply: {why}")
+                return step_from(summary, rate, args.find_max_step_seconds)
+
+            def shown(step: Step) -> None:
+                print(step_line(step), flush=True)
+
+            result = await find_max(measure, limits, on_step=shown)
+        return result, target, stops.exit_code
+
+
+def main(args: argparse.Namespace) -> int:
+    from app.core.report.knee import render_knee_html, write_knee, write_knee_json
+
+    try:
+        result, target, interrupted = asyncio.run(search(args))
+    except ProbeError as exc:
+        print(f"rtprobe run: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, TargetError) else 1
+    print(result_text(result, target))
+    failed = False
+    for flag, path, write in (
+        ("--json", args.json_out, lambda p: write_knee_json(p, result, target)),
+        ("--html", args.html_out, lambda p: write_knee(p, render_knee_html(result, target))),
+    ):
+        if path:
+            try:
+                write(path)
+            except OSError as exc:
+                print(outputs.failed_write(flag, path, exc), file=sys.stderr)
+                failed = True
+    if interrupted:
+        return interrupted
+    return 1 if failed else 0
