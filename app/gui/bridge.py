@@ -47,15 +47,19 @@ class EngineBridge(QObject):
         self.dropped = 0  # the engine's `overflowed` as last reported
         self.closed = False  # after close(), controls are ignored (a closing window's keys)
         self.running: set[int] = set()  # runs submitted whose RunFinished did not come yet
+        self._gc_quiet = False
 
     # -- controls ------------------------------------------------------------------
     def submit(self, config: RunConfig) -> int:
         """Start a run; its events come back through `sigBatch` under the returned id."""
         if self.closed:
             raise RuntimeError("the engine is closed")
-        # the GUI's heap frozen, so no full collection walks it mid-run; with no run on,
-        # also collected first (a pause nobody measures) (app.core.engine.gc_tuning)
-        quiet_gc(collect=not self.running)
+        if not self._gc_quiet:
+            # what start-up built (Qt, pyqtgraph, the window) frozen, so no full collection
+            # walks it mid-run (app.core.engine.gc_tuning). Not collected first: profiled,
+            # a full collection of this heap took ~2 s on a loaded machine before the run
+            self._gc_quiet = True
+            quiet_gc(collect=False)
         run_id = self.engine.submit(config)
         self.running.add(run_id)
         return run_id

@@ -24,3 +24,17 @@ def test_the_bar_moves_by_pixels_and_always_reaches_its_ends(qtbot) -> None:
     assert bar.text.text() == str(STEPS)
     bar.show_progress(Progress(0.0, "again"))
     assert bar.bar.value() == 0
+
+
+def test_open_ended_runs_hide_the_bar_and_timed_ones_show_it(qtbot) -> None:
+    bar = RunProgress()
+    qtbot.addWidget(bar)
+    assert bar.isHidden()
+    bar.show_progress(Progress(None, "12 s"))
+    assert not bar.isHidden() and bar.bar.isHidden() and bar.text.text() == "12 s"
+    bar.show_progress(Progress(0.5, "half"))
+    assert not bar.bar.isHidden() and bar.value == 0.5
+    bar.finish()
+    assert bar.isHidden()
+    bar.show_progress(Progress(0.6, "again"))
+    assert not bar.isHidden()
