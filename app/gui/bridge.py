@@ -16,9 +16,10 @@ from collections import defaultdict
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core.config import RunConfig
+from app.core.engine.gc_tuning import quiet_gc
 from app.core.engine.process import EngineProcess
 from app.core.engine.thread import EngineThread
-from app.core.events import Event
+from app.core.events import Event, RunFinished
 
 REDRAW_HZ = 30
 
@@ -45,13 +46,23 @@ class EngineBridge(QObject):
         self.redraws = 0
         self.dropped = 0  # the engine's `overflowed` as last reported
         self.closed = False  # after close(), controls are ignored (a closing window's keys)
+        self.running: set[int] = set()  # runs submitted whose RunFinished did not come yet
+        self._gc_quiet = False
 
     # -- controls ------------------------------------------------------------------
     def submit(self, config: RunConfig) -> int:
         """Start a run; its events come back through `sigBatch` under the returned id."""
         if self.closed:
             raise RuntimeError("the engine is closed")
-        return self.engine.submit(config)
+        if not self._gc_quiet:
+            # what start-up built (Qt, pyqtgraph, the window) frozen, so no full collection
+            # walks it mid-run (app.core.engine.gc_tuning). Not collected first: profiled,
+            # a full collection of this heap took ~2 s on a loaded machine before the run
+            self._gc_quiet = True
+            quiet_gc(collect=False)
+        run_id = self.engine.submit(config)
+        self.running.add(run_id)
+        return run_id
 
     def stop(self, run_id: int) -> None:
         if not self.closed:
@@ -85,6 +96,8 @@ class EngineBridge(QObject):
             per_run: dict[int, list[Event]] = defaultdict(list)
             for run_id, event in batch:
                 per_run[run_id].append(event)
+                if isinstance(event, RunFinished):
+                    self.running.discard(run_id)
             for run_id, events in per_run.items():
                 self.sigBatch.emit(run_id, events)
         overflowed = self.engine.overflowed

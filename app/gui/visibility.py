@@ -13,7 +13,7 @@ The clipping is computed here, by walking up the parents, rather than read from
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, QRect
 from PySide6.QtWidgets import QWidget
 
 
@@ -21,8 +21,20 @@ def on_screen(widget: QWidget) -> bool:
     """True when some part of `widget` is on screen: shown (with all its parents), its
     window not minimized, and not clipped away entirely by an ancestor (a scroll area's
     viewport, a collapsed splitter pane)."""
+    return not _shown_rect(widget).isEmpty()
+
+
+def shown_share(widget: QWidget) -> float:
+    """The part of `widget`'s area on screen, 0 to 1 (what a benchmark reports)."""
+    area = widget.width() * widget.height()
+    rect = _shown_rect(widget)
+    return rect.width() * rect.height() / area if area > 0 and not rect.isEmpty() else 0.0
+
+
+def _shown_rect(widget: QWidget) -> QRect:
+    """The rectangle of `widget` its ancestors leave on screen (empty when none)."""
     if not widget.isVisible() or widget.window().isMinimized():
-        return False
+        return QRect()
     rect = widget.rect()  # in the coordinates of `current`
     current = widget
     while not current.isWindow():
@@ -31,6 +43,6 @@ def on_screen(widget: QWidget) -> bool:
             break
         rect = rect.translated(current.mapTo(parent, QPoint(0, 0))).intersected(parent.rect())
         if rect.isEmpty():
-            return False
+            return QRect()
         current = parent
-    return not rect.isEmpty()
+    return rect

@@ -79,6 +79,11 @@ def test_a_tiny_run_measures_in_every_round(tmp_path: Path) -> None:
         assert len(r["samples"]) == 4 and min(r["samples"]) > 0
         assert r["engine_cpu_pct"] > 0
     gui = data["rounds"][1]
+    assert data["scenario"]["columns"] == 2 and gui["layout"] == "2 columns, 1600x1000"
+    assert data["visible_panels"]["median"] == 4  # 2 x 2: every panel at least in part
+    assert len(gui["visible_share"]) == 4 and min(gui["visible_share"]) > 0
+    assert {"engine", "self"} <= set(gui["wait_ms_per_s"])
+    assert "all_overlap_paint" in gui["tail"] and "gc2_per_s" in gui["tail"]
     shown = [n for n, v in zip(gui["redraws"], gui["visible"], strict=True) if v]
     assert shown and min(shown) > 0
     assert data["p99_ratio"] is not None and data["redraw_fps_per_visible_panel"]["min"] > 0

@@ -68,3 +68,38 @@ def test_controls_after_close_are_ignored(qtbot) -> None:
     bridge.close()  # twice is fine
     with pytest.raises(RuntimeError, match="closed"):
         bridge.submit(None)  # type: ignore[arg-type]  # refused before the config is read
+
+
+def test_a_run_starts_with_the_heap_frozen_and_ends_off_the_running_set(
+    qtbot, mock_base, monkeypatch
+) -> None:
+    """The first submit freezes the GUI's start-up heap (no full collection walks it
+    mid-run), without collecting first; a run leaves `running` with its RunFinished."""
+    import gc
+
+    from app.core.engine import gc_tuning
+    from app.gui.connection_settings import ConnectionSettings, build_config
+
+    calls: list[bool] = []
+    monkeypatch.setattr("app.gui.bridge.quiet_gc", lambda collect: calls.append(collect))
+    bridge = EngineBridge(in_process=True)
+    try:
+        s = ConnectionSettings(transport="realtime", target="mock/echo", rate=100.0)
+        first = bridge.submit(
+            build_config(s, mock_base=mock_base, key=None, count=5, duration_s=None)
+        )
+        second = bridge.submit(
+            build_config(s, mock_base=mock_base, key=None, count=5, duration_s=None)
+        )
+        assert calls == [False]  # once, and no collection pause before the run
+        assert bridge.running == {first, second}
+        qtbot.waitUntil(lambda: not bridge.running, timeout=20_000)
+    finally:
+        bridge.close()
+    before = gc.get_threshold()
+    try:
+        gc_tuning.quiet_gc(collect=False)
+        assert gc.get_freeze_count() > 0 and gc.get_threshold() == gc_tuning.THRESHOLDS
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
