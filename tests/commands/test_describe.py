@@ -5,14 +5,15 @@ and the `rtprobe run` line it prints works against the same mock."""
 from __future__ import annotations
 
 import json
+import re
 import shlex
 
 import pytest
 
 from app.core.discovery.describe import describe
 from app.core.discovery.validate import validate
-from server_mock import openapi as mock_openapi
 from server_mock.app import APPS
+from server_mock.openapi import WMA_ROUTES
 from tests.commands.test_run import rtprobe
 
 EXPECTED_TRANSPORT = {  # how rtprobe drives each kind of mock route
@@ -36,6 +37,8 @@ def served(alias: str) -> dict[str, tuple[str | None, str | None, int | None, in
         out[f"/{path}"] = (transport, route.mode, route.buffering, route.max_batch_size)
     for path in app.raw_ws:
         out[f"/{path}"] = (EXPECTED_TRANSPORT.get((alias, path), "ws"), None, None, 1)
+    if alias in WMA_ROUTES:  # fal's wma session start (docs/protocols.md 4c)
+        out[f"/{WMA_ROUTES[alias]}"] = ("webrtc", None, None, 0)
     return out
 
 
@@ -58,6 +61,10 @@ async def test_describe_finds_every_route_the_mock_serves(mock_base: str, alias:
             assert u.route.content_type == "application/msgpack"
             assert u.route.session_timeout_s == 60.0  # the mock's default, as it applies it
         if u.route.transport == "webrtc":
+            if u.route.kind == "wma":
+                assert u.route.signaling == "wma"
+                assert u.command and "--webrtc-flavour wma" in u.command
+                continue
             assert u.route.signaling == ("msgpack" if u.route.kind == "realtime" else "json")
             assert u.command and "--signaling" in u.command
 
@@ -79,6 +86,7 @@ RUNNABLE = [
     ("diffusion", "/realtime"),  # its example carries the required prompt: the app takes it
     ("diffusion", "/stream"),
     ("yolo", "/webrtc"),  # JSON signaling (4a), 5 s of video
+    ("wma", "/start-session"),  # fal's HTTP session start (4c), 5 s of generated video
 ]
 
 
@@ -95,7 +103,7 @@ def test_the_printed_run_line_works_against_the_mock(mock_base: str, alias: str,
     run = rtprobe(*words[1:], "--quiet", "--no-history", timeout=90)
     assert run.returncode == 0, run.stderr
     if routes[path]["transport"] == "webrtc":
-        assert " lost 0 " in run.stdout, run.stdout
+        assert re.search(r" lost 0\b", run.stdout), run.stdout
     else:
         assert " errors 0 " in run.stdout and " timeouts 0" in run.stdout, run.stdout
 
@@ -112,10 +120,9 @@ def test_describe_with_mock_prints_routes_and_commands() -> None:
 def test_a_wma_app_publishes_x_fal_realtime_and_its_asyncapi(
     mock_base: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(mock_openapi.WMA_ROUTES, "world", "start-session")
     import asyncio
 
-    d = asyncio.run(describe("mock/world", mock_base=mock_base))
+    d = asyncio.run(describe("mock/wma", mock_base=mock_base))
     wma = next(u for u in d.usages if u.route.path == "/start-session")
     assert (wma.route.kind, wma.route.transport, wma.route.signaling) == ("wma", "webrtc", "wma")
     assert wma.contract is not None and wma.contract.channel == "control"
@@ -126,7 +133,7 @@ def test_a_wma_app_publishes_x_fal_realtime_and_its_asyncapi(
     assert wma.contract.media_receive[0]["kind"] == "video"
     assert wma.url.startswith("http://")  # WMA starts over HTTP
     assert wma.command == (
-        "rtprobe run webrtc mock/world/start-session --mock --signaling wma --duration 5"
+        "rtprobe run webrtc mock/wma/start-session --mock --webrtc-flavour wma --duration 5"
     )
 
 

@@ -164,8 +164,10 @@ def _command(
         return None
     words = ["rtprobe", "run", route.transport, target, *where.run_flags]
     if registry.fact(route.transport, "paced_by_source"):
-        if route.signaling in ("json", "msgpack", "wma"):
+        if route.signaling in ("json", "msgpack"):
             words += ["--signaling", route.signaling]
+        elif route.signaling == "wma":  # fal's HTTP session start (docs/protocols.md 4c)
+            words += ["--webrtc-flavour", "wma"]
         words += ["--duration", "5"]
     else:
         words += ["--payload", json.dumps(payload, separators=(",", ":"), default=str)]
