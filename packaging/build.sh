@@ -36,23 +36,15 @@ start=$(date +%s.%N)
     --distpath dist --workpath build/pyinstaller packaging/rtprobe.spec
 APP=dist/rtprobe
 
-# Python's own libraries (libpython, lib-dynload) and a few wheels ship with DWARF debug
-# info: ~50 MB that nobody debugs from a bundle. --strip-debug keeps every symbol.
-if [ "$(uname -s)" = Linux ] && command -v strip >/dev/null && command -v readelf >/dev/null; then
-    find "$APP/_internal" -type f \( -name '*.so' -o -name '*.so.*' \) -print0 \
-        | while IFS= read -r -d '' lib; do
-            # (no grep -q: with pipefail, readelf's SIGPIPE would make the test false)
-            if readelf -S "$lib" 2>/dev/null | grep '\.debug_info' >/dev/null; then
-                strip --strip-debug "$lib"
-            fi
-        done
-fi
+# strip symbol tables, and put empty stand-ins in place of libraries that are linked
+# but never used (ICU's data, FFmpeg's HEVC and AV1 encoders): see packaging/slim.py
+"$PY" packaging/slim.py "$APP"
 # the desktop entry and icon beside the executable, for whoever installs it
 cp packaging/rtprobe.desktop assets/rtprobe.png "$APP/"
 end=$(date +%s.%N)
 
 version="$("$APP/rtprobe" --version)"
-echo "built $APP ($version) in $(awk "BEGIN {printf \"%.1f\", $end - $start}") s: $(du -sh "$APP" | cut -f1)"
+echo "built $APP ($version) in $(awk "BEGIN {printf \"%.1f\", $end - $start}") s: $(du -sh --apparent-size "$APP" | cut -f1)"
 
 if [ "$ARCHIVE" = 1 ]; then
     os="$(uname -s | tr '[:upper:]' '[:lower:]')"

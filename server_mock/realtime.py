@@ -161,6 +161,11 @@ class RealtimeSession:
             # as if the app raised: the session ends with INTERNAL_ERROR, then close 1000
             raise AppError(INJECTED_ERROR)
 
+    async def deliver_output(self, output: dict[str, Any]) -> None:
+        """As `send_output`, written at once when no fault is on (`Outbox.deliver`)."""
+        if await self.outbox.deliver(output) == "error":
+            raise AppError(INJECTED_ERROR)
+
     def send_control(self, message: dict[str, Any]) -> None:
         """Queue a protocol message (e.g. signaling) that output faults must not touch."""
         self.outbox.send_control(message)
@@ -291,19 +296,21 @@ async def _run_server_streaming(
 async def _run_unary(
     route: RealtimeRoute, session: RealtimeSession, buffering: int | None, timeout: float
 ) -> tuple[str, str] | None:
-    """Reader → gateway buffer (drop-oldest) → app queue → worker → outputs."""
+    """Reader → gateway buffer (drop-oldest) → app queue → worker → outputs.
+
+    Per input only the reader and the worker wake: the gateway is moved into the app
+    queue inline (when an input arrives and when the worker takes one), and the idle
+    timeout is one watchdog per session, not a timer and a task per receive.
+    """
     gateway: deque[dict[str, Any]] = deque(maxlen=buffering)
     app_queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=APP_QUEUE_DEPTH)
-    moved = asyncio.Event()  # something entered the gateway or left the app queue
     busy = False
     dropped = 0
+    last_input = time.monotonic()
 
-    async def forward() -> None:
-        while True:
-            while gateway and not app_queue.full():
-                app_queue.put_nowait(gateway.popleft())
-            moved.clear()
-            await moved.wait()
+    def forward() -> None:
+        while gateway and not app_queue.full():
+            app_queue.put_nowait(gateway.popleft())
 
     async def work() -> None:
         nonlocal busy
@@ -313,45 +320,53 @@ async def _run_unary(
             busy = True
             while len(batch) < route.max_batch_size and not app_queue.empty():
                 batch.append(app_queue.get_nowait())
-            moved.set()
+            forward()
             output = await handler(batch)
             busy = False
             if session.closed:
                 return
-            session.send_output(output)
+            await session.deliver_output(output)
+            if session.closed:
+                return
 
-    forwarder = asyncio.create_task(forward())
-    worker = asyncio.create_task(work())
-    reader_error: BaseException | None = None
-    try:
-        while True:
-            receive = asyncio.ensure_future(session.receive())
-            done, _ = await asyncio.wait(
-                {receive, worker}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-            if worker in done:
-                receive.cancel()
-                worker.result()  # re-raises the app's failure
-                return None
-            if not done:
-                receive.cancel()
-                if busy or gateway or not app_queue.empty():
-                    continue
-                raise SessionIdle
-            try:
-                item = receive.result()
-            except BaseException as exc:
-                reader_error = exc
-                break
-            if item is None:
-                return None
+    async def read() -> None:
+        nonlocal dropped, last_input
+        while (item := await session.receive()) is not None:
+            last_input = time.monotonic()
             if buffering is not None and len(gateway) == buffering:
                 dropped += 1
             gateway.append(item)
-            moved.set()
+            forward()
+
+    async def watch() -> None:
+        """Ends (SessionIdle) once no input came for `timeout` s while nothing was in
+        hand; an app still busy then gets another full `timeout`."""
+        due = last_input + timeout
+        while True:
+            await asyncio.sleep(max(due - time.monotonic(), 0.0))
+            now = time.monotonic()
+            if now < last_input + timeout:
+                due = last_input + timeout
+            elif busy or gateway or not app_queue.empty():
+                due = now + timeout
+            else:
+                raise SessionIdle
+
+    reader = asyncio.create_task(read())
+    worker = asyncio.create_task(work())
+    watchdog = asyncio.create_task(watch())
+    try:
+        done, _ = await asyncio.wait(
+            {reader, worker, watchdog}, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in (worker, watchdog, reader):  # the app's failure first, as before
+            if task in done:
+                task.result()  # re-raises AppError, SessionIdle, BadInput, ...
+        return None
     finally:
-        forwarder.cancel()
-        worker.cancel()
+        for task in (reader, worker, watchdog):
+            task.cancel()
+        await asyncio.gather(reader, worker, watchdog, return_exceptions=True)
         if dropped:
             log.info(
                 "%s: dropped %d buffered inputs (max_buffering=%s)",
@@ -359,4 +374,3 @@ async def _run_unary(
                 dropped,
                 buffering,
             )
-    raise reader_error

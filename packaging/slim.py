@@ -1,0 +1,170 @@
+"""Shrink a built one-folder bundle (Linux): strip symbol tables, stub unused libraries.
+
+    python packaging/slim.py dist/rtprobe      # called by packaging/build.sh
+
+1. `strip --strip-unneeded` on every shared library (dynamic symbols stay): ~10 MB of
+   DWARF and static symbol tables nobody reads in a bundle.
+2. Libraries that must load but are never used get a tiny stand-in with the same
+   soname, built with the C compiler (skipped, with a note, if there is none):
+   - ICU's data library (31 MB): Qt links ICU, but rtprobe (English UI, UTF-8 only) asks
+     it for no collation, converter or locale data. The stand-in is an empty data
+     package, like ICU's own "stubdata": ICU answers any request with a missing-resource
+     error and Qt falls back to its own tables.
+   - FFmpeg's x265 (HEVC) and SVT-AV1 encoders (27 MB): libavcodec links them, but
+     rtprobe's WebRTC encodes VP8/H.264. Each function libavcodec imports from them
+     returns failure, so opening those encoders would fail cleanly ("could not get API").
+   The bundle test (`make bundle-test`) runs the GUI, a realtime run and WebRTC with
+   the sample video on the slimmed bundle.
+
+Every step prints what it saved. Only files inside the bundle are touched.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+# library name pattern -> value every stub function returns (as a C long)
+ENCODER_STUBS = {
+    r"libx265(-[0-9a-f]+)?\.so": "0",  # x265_api_get_N(): NULL, "no API"
+    r"libSvtAv1Enc(-[0-9a-f]+)?\.so": "0x80001000L",  # EB_ErrorInsufficientResources
+}
+ICU_DATA = r"libicudata\.so"
+
+ICU_SOURCE = """
+#include <stdint.h>
+struct icu_data_header {
+    uint16_t header_size; uint8_t magic1, magic2;
+    uint16_t size, reserved_word;
+    uint8_t is_big_endian, charset_family, sizeof_uchar, reserved_byte;
+    uint8_t data_format[4], format_version[4], data_version[4];
+    char padding[8]; uint32_t count, reserved;
+    uint32_t toc[2]; int fake_name_and_data[4];
+};
+__attribute__((visibility("default"))) const struct icu_data_header %s = {
+    32, 0xda, 0x27, 20, 0, 0, 0, 2, 0,
+    {0x54, 0x6f, 0x43, 0x50}, {1, 0, 0, 0}, {0, 0, 0, 0},
+    {0}, 0, 0, {0, 0}, {0, 0, 0, 0},
+};
+"""
+
+
+def libraries(root: Path) -> list[Path]:
+    return sorted(
+        p for p in root.rglob("*.so*") if p.is_file() and not p.is_symlink() and ".so" in p.name
+    )
+
+
+def readelf(*args: str) -> str:
+    return subprocess.run(["readelf", *args], capture_output=True, text=True).stdout
+
+
+def soname(lib: Path) -> str:
+    m = re.search(r"\(SONAME\)\s+Library soname: \[([^\]]+)\]", readelf("-d", str(lib)))
+    return m.group(1) if m else lib.name
+
+
+def undefined_functions(libs: list[Path]) -> set[str]:
+    names: set[str] = set()
+    for lib in libs:
+        for line in readelf("--dyn-syms", "-W", str(lib)).splitlines():
+            f = line.split()
+            if len(f) >= 8 and f[6] == "UND" and f[3] in ("FUNC", "NOTYPE"):
+                names.add(f[7].split("@")[0])
+    return names
+
+
+def defined_functions(lib: Path) -> set[str]:
+    names = set()
+    for line in readelf("--dyn-syms", "-W", str(lib)).splitlines():
+        f = line.split()
+        if len(f) >= 8 and f[6] != "UND" and f[3] == "FUNC" and f[4] in ("GLOBAL", "WEAK"):
+            names.add(f[7].split("@")[0])
+    return names
+
+
+def compile_stub(cc: str, source: str, lib: Path) -> int:
+    """Replace `lib` with `source` built under the same soname; the bytes saved."""
+    before = lib.stat().st_size
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "stub.c", Path(tmp) / "stub.so"
+        src.write_text(source)
+        subprocess.run(
+            [cc, "-shared", "-fPIC", "-O2", f"-Wl,-soname,{soname(lib)}", "-o", str(out), str(src)],
+            check=True,
+        )
+        shutil.copyfile(out, lib)
+    return before - lib.stat().st_size
+
+
+AUDITWHEEL = re.compile(r"-[0-9a-f]{8}(-[0-9a-f]{8})?\.so")
+
+
+def strip_all(libs: list[Path]) -> int:
+    """Strip all but the libraries auditwheel renamed and patched with patchelf: strip
+    rewrites their program headers and the loader then refuses them ("ELF load command
+    address/offset not page-aligned", seen with numpy's OpenBLAS)."""
+    libs = [p for p in libs if not AUDITWHEEL.search(p.name)]
+    before = sum(p.stat().st_size for p in libs)
+    for lib in libs:
+        subprocess.run(["strip", "--strip-unneeded", str(lib)], capture_output=True)
+    return before - sum(p.stat().st_size for p in libs)
+
+
+def mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1 or not Path(argv[0]).is_dir():
+        print("usage: slim.py BUNDLE_DIR", file=sys.stderr)
+        return 2
+    root = Path(argv[0]).resolve()
+    if not sys.platform.startswith("linux") or not shutil.which("readelf"):
+        print("slim: not Linux or no readelf: bundle left as built")
+        return 0
+    libs = libraries(root)
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        print("slim: no C compiler: unused libraries are kept as they are")
+    else:
+        for lib in libs:
+            if re.match(ICU_DATA, lib.name):
+                users = [p for p in libs if p.name.startswith(("libicuuc", "libicui18n"))]
+                entry = next(
+                    (n for n in undefined_functions(users) if re.fullmatch(r"icudt\d+_dat", n)),
+                    None,
+                ) or _icu_entry(users)
+                if entry:
+                    saved = compile_stub(cc, ICU_SOURCE % entry, lib)
+                    print(f"slim: {lib.name}: empty ICU data ({entry}), saved {mb(saved)}")
+            for pattern, result in ENCODER_STUBS.items():
+                if re.match(pattern, lib.name):
+                    users = [p for p in libs if p.name.startswith("libavcodec")]
+                    wanted = sorted(defined_functions(lib) & undefined_functions(users))
+                    source = "".join(
+                        f'__attribute__((visibility("default"))) long {n}(void) '
+                        f"{{ return {result}; }}\n"
+                        for n in wanted
+                    )
+                    saved = compile_stub(cc, source, lib)
+                    print(f"slim: {lib.name}: {len(wanted)} failing stubs, saved {mb(saved)}")
+    print(f"slim: strip --strip-unneeded on {len(libs)} libraries, saved {mb(strip_all(libs))}")
+    return 0
+
+
+def _icu_entry(users: list[Path]) -> str | None:
+    """The data symbol ICU imports (an OBJECT, so not among the functions)."""
+    for lib in users:
+        m = re.search(r"\b(icudt\d+_dat)\b", readelf("--dyn-syms", "-W", str(lib)))
+        if m:
+            return m.group(1)
+    return None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
