@@ -37,11 +37,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.config import RunConfig
-from app.core.errors import ProbeError, TargetError
+from app.core.errors import ProbeError
 from app.core.events import Event, Message, VideoFrame
-from app.core.live import MAX_CSV_ROWS, LiveRun
-from app.core.report.html import write_html
-from app.core.report.jsonfile import write_json
+from app.core.live import LiveRun
 from app.core.run_progress import Plan
 from app.core.run_state import FinalState
 from app.core.sessions import registry
@@ -59,6 +57,7 @@ from app.gui.connection_settings import (
 )
 from app.gui.counter_strip import CounterStrip
 from app.gui.counters import counter_texts
+from app.gui.exports import export_run
 from app.gui.inspector import MessageInspector
 from app.gui.plots import LivePlots
 from app.gui.record_toggle import RecordToggle
@@ -482,19 +481,8 @@ class ConnectionPanel(QFrame):
 
     def export_report(self, path: Path) -> None:
         """The same reports as `rtprobe run`: by extension .json, .csv or .html."""
-        if self.live is None:
-            raise TargetError("nothing to export: run this connection first")
-        suffix = path.suffix.lower()
-        if suffix == ".json":
-            write_json(path, self.live.summary())
-        elif suffix == ".html":
-            write_html(path, self.live.summary(), self.live.timeline)
-        elif suffix == ".csv":
-            self.live.export_csv(path)
-            if self.live.csv_truncated:
-                self.show_error(f"CSV holds the first {MAX_CSV_ROWS:,} samples of this run only")
-        else:
-            raise TargetError(f"unknown report type {suffix!r}: use .json, .csv or .html")
+        if (note := export_run(self.live, path)) is not None:
+            self.show_error(note)
 
     def close_down(self) -> None:
         self.video.running = False  # no more actions, not even "release" on focus loss

@@ -152,3 +152,25 @@ def _write_csv(target: Path, items: Sequence[Measured]) -> Written:
         if m.live.csv_truncated:
             out.notes.append(f"{samples.name} holds the first {MAX_CSV_ROWS:,} samples only")
     return out
+
+
+def export_run(live: LiveRun | None, path: Path) -> str | None:
+    """One connection's report, as `rtprobe run` writes it, by the extension of `path`
+    (.json, .csv or .html); a note for the user when the CSV had to be cut short."""
+    from app.core.report.html import write_html
+    from app.core.report.jsonfile import write_json
+
+    if live is None:
+        raise TargetError("nothing to export: run this connection first")
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        write_json(path, live.summary())
+    elif suffix == ".html":
+        write_html(path, live.summary(), live.timeline)
+    elif suffix == ".csv":
+        live.export_csv(path)
+        if live.csv_truncated:
+            return f"CSV holds the first {MAX_CSV_ROWS:,} samples of this run only"
+    else:
+        raise TargetError(f"unknown report type {suffix!r}: use .json, .csv or .html")
+    return None
