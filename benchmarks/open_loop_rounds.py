@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,7 @@ class Round:
     send_lag: dict[str, float]  # ms
     sent: int
     lost: int
+    cpu_s: float = 0.0  # the client process's user + system CPU over the round
 
 
 def _command(client: str, url: str, rate: float, conc: int, dur: float, warmup: int, out: str):
@@ -82,6 +84,7 @@ def round_once(
         env = dict(os.environ)
         if client == "other":
             env["PYTHONPATH"] = OTHER_TREE
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         proc = subprocess.run(
             cmd,
             cwd=OTHER_TREE if client == "other" else REPO,
@@ -91,6 +94,8 @@ def round_once(
             timeout=duration_s + 60,
             check=False,
         )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_s = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         name = f"{client} at {rate:g} msg/s"
         if proc.returncode not in (0, 3):  # 3: rtprobe ran but an outcome was not clean
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
@@ -106,7 +111,7 @@ def round_once(
     if not rtt or not lag or not rtt.get("count") or not lag.get("count"):
         raise NoSamples(f"{name}: no samples were measured, so there is nothing to report")
     pick = lambda d: {k: float(d[k]) for k in FIGURES}  # noqa: E731
-    return Round(client, rate, pick(rtt), pick(lag), int(sent), int(lost))
+    return Round(client, rate, pick(rtt), pick(lag), int(sent), int(lost), cpu_s)
 
 
 def median(values: list[float]) -> float:

@@ -45,7 +45,8 @@ TARGET_RTT_P999_RATIO = 1.5
 def _row(r: Round) -> str:
     rtt = " ".join(f"{fmt(r.rtt[k], 2):>7}" for k in FIGURES)
     lag = " ".join(f"{fmt(r.send_lag[k], 2):>7}" for k in FIGURES)
-    return f"  {r.client:<8} {r.rate:>6g}  rtt {rtt}   lag {lag}   lost {r.lost}"
+    tail = f"lost {r.lost}  cpu {r.cpu_s:.2f} s"
+    return f"  {r.client:<8} {r.rate:>6g}  rtt {rtt}   lag {lag}   {tail}"
 
 
 def _medians(rounds: list[Round], what: str) -> dict[str, dict[str, float]]:
@@ -74,7 +75,11 @@ def measure(
                     done[client].append(r)
                     print(_row(r), flush=True)
             block: dict[str, Any] = {
-                c: {"rtt_ms": _medians(rs, "rtt"), "send_lag_ms": _medians(rs, "send_lag")}
+                c: {
+                    "rtt_ms": _medians(rs, "rtt"),
+                    "send_lag_ms": _medians(rs, "send_lag"),
+                    "cpu_s": median([r.cpu_s for r in rs]),
+                }
                 for c, rs in done.items()
             }
             rp, bare = block["rtprobe"], block["bare"]
@@ -102,6 +107,7 @@ def _print_block(rate: float, block: dict[str, Any]) -> None:
                 for k, v in block[c][what].items()
             )
             print(f"  {c:<8} {what:<12} {cells}")
+        print(f"  {c:<8} cpu s        {block[c]['cpu_s']:.2f} (median, client process)")
     for what, ratios in block["ratio_rtprobe_to_bare"].items():
         print(
             f"  rtprobe/bare {what}: " + ", ".join(f"{k} x{fmt(v, 2)}" for k, v in ratios.items())
