@@ -65,8 +65,6 @@ class MessageSession:
         self.replies = 0  # frames received, in all: a connection that got one made progress
         self.ending = False  # the server announced it will close this connection
         self._tallied = dict(self.matcher.unmatched_by)  # unmatched already sent as events
-        # closed loop: (client, deadline) while the receiver sends each next message
-        self._chain_to: tuple[MessageClient, int | None] | None = None
         self._untallied_bytes = 0  # bytes of frames no Sample carries, not yet sent
 
     # -- bookkeeping ---------------------------------------------------------------
@@ -91,7 +89,7 @@ class MessageSession:
                     error=r.error,
                 )
             )
-        if not self.matcher.in_flight and self._chain_to is None:
+        if not self.matcher.in_flight:
             self._wake()
 
     def _answer(self, items: list[Resolved], reply: Reply) -> None:
@@ -199,89 +197,42 @@ class MessageSession:
         self, client: MessageClient, start: int, deadline: int | None, receiver: asyncio.Task[None]
     ) -> bool:
         """Send until done; True when the connection ended under us."""
-        if not self.rate:
-            return await self._closed_loop(client, deadline, receiver)
-        interval_ns = int(1e9 / self.rate)
+        cfg = self.config
+        interval_ns = int(1e9 / self.rate) if self.rate else 0
         while self._more(deadline):
             if receiver.done() or self.ending:
                 return True
             seq = self.seq
-            frame = self._encode(client, seq)
-            if frame is None:
+            try:
+                frame = client.encode(cfg.payload, seq)
+            except ProbeError as exc:  # the payload cannot be sent at all: stop the run
+                self.emit(ErrorEvent(self.index, now_ns(), type(exc).__name__, str(exc)))
+                self.stop.set()
                 return True
-            intended = start + seq * interval_ns
-            await sleep_until(intended)
-            if await self._send(client, seq, frame, intended):
-                return True
-        return False
-
-    async def _closed_loop(
-        self, client: MessageClient, deadline: int | None, receiver: asyncio.Task[None]
-    ) -> bool:
-        """One message in flight at a time. The receiver sends each next message as soon
-        as the reply before it is accounted for (`_chain`), in its own step: waking this
-        task for it would add an event-loop turn to every measured round trip. This task
-        sends whenever nothing is in flight and the receiver did not (the first message,
-        one after a timeout), and returns at the end."""
-        self._chain_to = (client, deadline)
-        try:
-            while self._more(deadline):
+            if interval_ns:
+                intended = start + seq * interval_ns
+                await sleep_until(intended)
+            elif self.matcher.in_flight:
+                await self._wait_idle()
                 if receiver.done() or self.ending:
                     return True
-                if not self.matcher.in_flight:
-                    frame = self._encode(client, self.seq)
-                    if frame is None:
-                        return True
-                    if await self._send(client, self.seq, frame, None):
-                        return True
-                await self._wait_idle()
-            return False
-        finally:
-            self._chain_to = None
-
-    async def _chain(self) -> None:
-        """In the receiver, closed loop: the reply ended what was in flight, so send the
-        next message now; when there is none to send, wake the sender to finish."""
-        chain = self._chain_to
-        if chain is None or self.matcher.in_flight:
-            return
-        client, deadline = chain
-        if self.ending or not self._more(deadline):
-            self._wake()
-            return
-        frame = self._encode(client, self.seq)
-        if frame is None or await self._send(client, self.seq, frame, None):
-            self._wake()  # cannot go on: the sender sees it and ends the connection
-
-    def _encode(self, client: MessageClient, seq: int) -> bytes | str | None:
-        """Message `seq` as a frame; None when the payload cannot be sent at all, which
-        stops the run (encoding comes before the send clock starts)."""
-        try:
-            return client.encode(self.config.payload, seq)
-        except ProbeError as exc:
-            self.emit(ErrorEvent(self.index, now_ns(), type(exc).__name__, str(exc)))
-            self.stop.set()
-            return None
-
-    async def _send(
-        self, client: MessageClient, seq: int, frame: bytes | str, intended: int | None
-    ) -> bool:
-        """Send one frame, in the matcher first; True when the connection has ended.
-        `intended` is the schedule's time (open loop), None for "now" (closed loop)."""
-        cfg = self.config
-        sent = now_ns()
-        size = len(frame) if isinstance(frame, bytes) else len(frame.encode())
-        pending = Pending(seq, sent if intended is None else intended, sent, size, seq < cfg.warmup)
-        self.matcher.sent(pending)
-        self.seq += 1
-        try:
-            await client.send_frame(frame)
-        except ClosedError:
-            return True
-        if cfg.record_messages:
-            self.emit(
-                Message(self.index, "out", sent, "input", size, cfg.payload, seq, capped_raw(frame))
-            )
+                if not self._more(deadline):
+                    break
+            sent = now_ns()
+            size = len(frame) if isinstance(frame, bytes) else len(frame.encode())
+            pending = Pending(seq, intended if interval_ns else sent, sent, size, seq < cfg.warmup)
+            self.matcher.sent(pending)
+            self.seq += 1
+            try:
+                await client.send_frame(frame)
+            except ClosedError:
+                return True
+            if cfg.record_messages:
+                self.emit(
+                    Message(
+                        self.index, "out", sent, "input", size, cfg.payload, seq, capped_raw(frame)
+                    )
+                )
         return False
 
     async def _wake_on_stop(self) -> None:
@@ -341,8 +292,6 @@ class MessageSession:
                 self._untallied_bytes += reply.size
             else:
                 self._answer(self.matcher.reply(reply.seq, t), reply)
-            if self._chain_to is not None:
-                await self._chain()
 
     async def _expire(self) -> None:
         tick = min(0.25, max(0.01, self.config.timeout_s / 4))
@@ -351,6 +300,4 @@ class MessageSession:
             expired = self.matcher.expire(now_ns(), self.timeout_ns)
             if expired:
                 self._emit_resolved(expired)
-                if not self.matcher.in_flight:
-                    self._wake()  # closed loop: no reply will chain the next message
             self._flush_tally()
