@@ -81,7 +81,7 @@ def search(
     precision: float,
     concurrency: int,
     step_s: float,
-    warmup: int,
+    warmup_s: float,
     budget_s: float,
 ) -> dict[str, Any]:
     searches = {c: Search(c, start, max_rate, precision) for c in CLIENTS}
@@ -101,6 +101,7 @@ def search(
             turn += 1
             rate = s.next_rate()
             assert rate is not None
+            warmup = int(warmup_s * rate / concurrency)  # each session's first warmup_s
             r = round_once(s.client, ws_base, rate, concurrency, step_s, warmup)
             ok = s.record(r)
             print(
@@ -135,12 +136,14 @@ def main() -> int:
     p.add_argument("--precision", type=float, default=0.1, help="bisection stops within this")
     p.add_argument("--concurrency", type=int, default=50)
     p.add_argument("--step-seconds", type=float, default=4.0)
-    p.add_argument("--warmup", type=int, default=20, help="messages per session left out")
+    p.add_argument(
+        "--warmup-seconds", type=float, default=0.5, help="each session's first S s left out"
+    )
     p.add_argument("--budget", type=float, default=600, help="seconds for the whole search")
     a = p.parse_args()
     info = machine_info(["websockets", "msgpack"])
     result = search(
-        a.start, a.max_rate, a.precision, a.concurrency, a.step_seconds, a.warmup, a.budget
+        a.start, a.max_rate, a.precision, a.concurrency, a.step_seconds, a.warmup_seconds, a.budget
     )
     if a.json_out:
         write_json(a.json_out, {"machine": info, **result})
