@@ -1,7 +1,10 @@
 """Records that outlive a `kill -9`: while `rtprobe run` runs, the CSV's rows are written
 every second and the `--json` summary is replaced every `--json-every` seconds (a
 checkpoint, marked `"partial": true`). The finished run's files replace them at the end;
-a killed run leaves the last checkpoint and every sample until its last second."""
+a killed run leaves the last checkpoint and every sample until its last second.
+
+A checkpoint's summary is read on the loop (well under a millisecond), its file is
+written on a worker thread: a slow disk must not stall the sends being measured."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import sys
 import time
 
 from app.core.report.csv import FLUSH_EVERY_S, CsvSampleWriter
+from app.core.report.model import Summary
 from app.core.summary import Aggregator
 
 JSON_EVERY_S = 5.0  # default of --json-every
@@ -45,6 +49,7 @@ class Checkpoints:
         self.json_every_s = json_every_s
         self.written = 0  # JSON checkpoints written
         self._task: asyncio.Task[None] | None = None
+        self._writing: asyncio.Future[None] | None = None  # a checkpoint being written
 
     def start(self) -> None:
         if self.csv is not None or (self.json_path and self.json_every_s > 0):
@@ -56,6 +61,10 @@ class Checkpoints:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        writing, self._writing = self._writing, None
+        if writing is not None:  # let it finish: the final file must be written after it
+            with contextlib.suppress(Exception):
+                await asyncio.shield(writing)
 
     async def _keep(self) -> None:
         tick = FLUSH_EVERY_S
@@ -68,13 +77,19 @@ class Checkpoints:
                 self.csv.flush()
             if self.json_path and self.json_every_s > 0 and time.monotonic() >= json_due:
                 json_due = time.monotonic() + self.json_every_s
-                self._write_json(self.json_path)
+                summary = self.agg.summary()
+                loop = asyncio.get_running_loop()
+                self._writing = loop.run_in_executor(
+                    None, self._write_json, self.json_path, summary
+                )
+                await asyncio.shield(self._writing)
+                self._writing = None
 
-    def _write_json(self, path: str) -> None:
+    def _write_json(self, path: str, summary: Summary) -> None:
         from app.core.report.jsonfile import write_json
 
         try:
-            write_json(path, self.agg.summary(), partial=True)
+            write_json(path, summary, partial=True)
         except OSError as exc:  # the final write says it too, with the exit code
             print(f"rtprobe run: checkpoint not written: {exc}", file=sys.stderr)
             self.json_every_s = 0.0  # once is enough

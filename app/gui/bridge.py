@@ -16,7 +16,7 @@ from collections import defaultdict
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.core.config import RunConfig
-from app.core.engine.gc_tuning import quiet_gc
+from app.core.engine.gc_tuning import freeze_startup
 from app.core.engine.process import EngineProcess
 from app.core.engine.thread import EngineThread
 from app.core.events import Event, RunFinished
@@ -59,7 +59,7 @@ class EngineBridge(QObject):
             # walks it mid-run (app.core.engine.gc_tuning). Not collected first: profiled,
             # a full collection of this heap took ~2 s on a loaded machine before the run
             self._gc_quiet = True
-            quiet_gc(collect=False)
+            freeze_startup(collect=False)
         run_id = self.engine.submit(config)
         self.running.add(run_id)
         return run_id

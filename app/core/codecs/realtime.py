@@ -62,14 +62,21 @@ def decode_frame(frame: Frame) -> ServerMessage:
     """A server frame as a typed message; raises DecodeError for a binary non-map."""
     if isinstance(frame, str):
         return _decode_text(frame)
-    raw = bytes(frame)
+    return Output(
+        decode_output(frame), len(frame) if not isinstance(frame, memoryview) else frame.nbytes
+    )
+
+
+def decode_output(frame: bytes | bytearray | memoryview) -> dict[str, Any]:
+    """A binary server frame's map, the per-reply fast path (no copy of the frame, no
+    wrapper object); raises DecodeError for a frame that is not a msgpack map."""
     try:
-        value = msgpack.unpackb(raw, raw=False)
+        value = msgpack.unpackb(frame, raw=False)
     except Exception as exc:  # msgpack raises several unrelated types
         raise DecodeError(f"server sent a binary frame that is not msgpack: {_why(exc)}") from None
     if not isinstance(value, dict):
         raise DecodeError(f"server sent msgpack {type(value).__name__}, expected a map")
-    return Output(value, len(raw))
+    return value
 
 
 def decode_input(frame: Frame | None) -> dict[str, Any]:
@@ -126,6 +133,7 @@ __all__ = [
     "TextMessage",
     "decode_frame",
     "decode_input",
+    "decode_output",
     "encode_input",
     "encode_output",
 ]

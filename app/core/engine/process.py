@@ -41,7 +41,7 @@ from typing import Any, get_args
 
 from app.core import lifeline
 from app.core.config import RunConfig
-from app.core.engine.gc_tuning import quiet_gc
+from app.core.engine.gc_tuning import freeze_startup
 from app.core.engine.host import RunHost
 from app.core.engine.outbox import MAX_QUEUED, Outbox
 from app.core.events import Event, EventsDropped, RunFinished, now_ns
@@ -199,7 +199,7 @@ def _child(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if death_signal:
         lifeline.parent_death_signal()
-    quiet_gc()  # what start-up imported is never walked again (app.core.engine.gc_tuning)
+    freeze_startup()  # what start-up imported is never walked again (app.core.engine.gc_tuning)
     asyncio.run(Child(commands, events, max_queued).serve())
 
 

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 
 from app.core.config import RunConfig
+from app.core.engine.gc_tuning import quiet_gc
 from app.core.errors import ClosedError, ProbeError, TargetError
 from app.core.events import Event, FinishReason, RunFinished, now_ns
 from app.core.health.monitor import HealthMonitor
@@ -94,13 +95,14 @@ async def _run(config: RunConfig, emit: Emit, control: RunControl, redactor: Red
         control.sessions = [
             factory(i, config, emit, control.stop_event) for i in range(config.concurrency)
         ]
-        tasks = [asyncio.ensure_future(s.run()) for s in control.sessions]
-        try:
-            await asyncio.gather(*tasks)
-        except BaseException:  # one session could not run: end the others, then say why
-            control.stop()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        with quiet_gc():  # no collection pauses inside the measured round trips
+            tasks = [asyncio.ensure_future(s.run()) for s in control.sessions]
+            try:
+                await asyncio.gather(*tasks)
+            except BaseException:  # one session could not run: end the others, then say why
+                control.stop()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
         reason = "stopped" if control.stopped else "done"
     except ProbeError as exc:
         error = str(redactor.exception(exc))

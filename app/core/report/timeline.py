@@ -34,7 +34,10 @@ BUCKETS = (
     "error_events",
 )
 _COL = {name: i for i, name in enumerate(BUCKETS)}
-_BATCH = 8192
+# samples gathered before they are folded in with numpy; the fold stalls the run's loop
+# (it runs inside the engine's emit): 8,192 took ~5 ms each time, 512 take ~0.4 ms for
+# the same total cost (measured at 40,000 samples)
+_BATCH = 512
 
 # getStats figures kept over time (WebRTC), one row per periodic snapshot, as
 # chrome://webrtc-internals plots them; counters (packets) are running totals

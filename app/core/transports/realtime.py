@@ -12,6 +12,7 @@ from app.core.codecs.realtime import (
     FalMessage,
     Output,
     decode_frame,
+    decode_output,
     encode_input,
 )
 from app.core.errors import AppError, ProtocolError, TargetError
@@ -48,10 +49,14 @@ class RealtimeClient:
 
     async def receive(self) -> Reply:
         frame = await recv_frame(self.ws)
-        try:
-            message = decode_frame(frame)
-        except DecodeError as exc:  # an error reply: it ends the oldest input (in order)
-            return Reply("binary", len(frame), None, error=ProtocolError(str(exc)), raw=frame)
+        if not isinstance(frame, str):  # an output: the per-reply path, kept short
+            try:
+                data = decode_output(frame)
+            except DecodeError as exc:  # an error reply: it ends the oldest input (in order)
+                return Reply("binary", len(frame), None, error=ProtocolError(str(exc)), raw=frame)
+            seq = seq_of(data, self.seq_field) if self.seq_field else None
+            return Reply("output", len(frame), data, seq, server_time_ns(data), raw=frame)
+        message = decode_frame(frame)  # text never raises DecodeError
         if isinstance(message, Output):
             return Reply(
                 "output",

@@ -13,7 +13,7 @@ import pytest
 
 from app.core.config import RunConfig
 from app.core.errors import AuthError, ConnectError, ProbeError, TargetError
-from app.core.events import ErrorEvent, Event, Sample, StateChange, Unmatched
+from app.core.events import ErrorEvent, Event, Sample, StateChange, Unmatched, now_ns
 from app.core.report.model import Summary
 from app.core.sessions.messages import MessageSession
 from app.core.summary import Aggregator
@@ -362,3 +362,42 @@ async def test_recorded_messages_carry_their_frames_bounded() -> None:
     assert [m.raw for m in sent] == [json.dumps({"seq": s, "payload": {"k": 1}}) for s in (0, 1)]
     assert [m.size for m in sent] == [len(str(m.raw).encode()) for m in sent]
     assert [(m.size, m.raw) for m in got] == [(len(big), big[:RAW_CAP])] * 2
+
+
+async def test_the_send_schedule_starts_when_connected_not_while_connecting() -> None:
+    """Set-up time is no send lag: a slow connect leaves every intended time after it."""
+    server = MemoryServer()
+    connected_at: list[int] = []
+
+    async def slow_connect() -> Any:
+        await asyncio.sleep(0.05)  # a handshake that takes 50 ms
+        client = await server.connect()
+        connected_at.append(now_ns())
+        return client
+
+    events: list[Event] = []
+    session = MessageSession(
+        0, config(count=3, rate=1000), events.append, asyncio.Event(), slow_connect
+    )
+    await asyncio.wait_for(session.run(), 10)
+    got = samples(events)
+    assert [s.seq for s in got] == [0, 1, 2]
+    assert all(s.intended_ns >= connected_at[0] for s in got)
+    assert all(s.sent_ns - s.intended_ns < 40_000_000 for s in got)  # not the 50 ms set-up
+
+
+def test_sessions_of_an_open_loop_run_are_spread_over_each_interval() -> None:
+    """Session k of C sends at k/C of the interval, not all C at once."""
+    cfg = config(count=40, rate=4000, concurrency=4)  # 1,000 msg/s each: a 1 ms interval
+
+    async def never() -> Any:
+        raise AssertionError("not connected in this test")
+
+    phases = [
+        MessageSession(k, cfg, lambda e: None, asyncio.Event(), never)._phase_ns() for k in range(4)
+    ]
+    assert phases == [0, 250_000, 500_000, 750_000]
+    closed = MessageSession(
+        3, config(count=4, concurrency=4), lambda e: None, asyncio.Event(), never
+    )
+    assert closed._phase_ns() == 0  # closed loop: no schedule to spread
