@@ -122,20 +122,32 @@ def tabulate(entries: list[har.Entry]) -> dict[str, RecordedPath]:
             answer = Answer([(max(0.0, ev.time - e.started), ev.data) for ev in e.events])
             route.answers.setdefault(input_key(body), []).append(answer)
             continue
-        current: Answer | None = None
-        t_in = e.started
+        current: tuple[Answer, float] | None = None
+        by_seq: dict[Any, tuple[Answer, float]] = {}
         for f in e.frames:
+            value = decode_frame(f.data)
             if f.type == "send":
-                current = Answer()
-                t_in = f.time
-                route.answers.setdefault(input_key(decode_frame(f.data)), []).append(current)
-            elif current is not None:
-                current.frames.append((max(0.0, f.time - t_in), f.data))
+                current = (Answer(), f.time)
+                if (seq := _seq_of(value)) is not None:
+                    by_seq[seq] = current
+                route.answers.setdefault(input_key(value), []).append(current[0])
+                continue
+            # An open-loop run has several inputs in flight: a reply that carries the
+            # sequence field belongs to the input with that value, not to the last one sent.
+            owner = by_seq.get(_seq_of(value), current)
+            if owner is not None:
+                owner[0].frames.append((max(0.0, f.time - owner[1]), f.data))
             elif route.entries == 1:
                 route.greeting.append((max(0.0, f.time - e.started), f.data))
     if webrtc:
         log.warning("recording: %d WebRTC session(s) left out (no media was recorded)", webrtc)
     return table
+
+
+def _seq_of(value: Any) -> Any:
+    """rtprobe's sequence field of a decoded frame (hashable), or None."""
+    seq = value.get(DEFAULT_SEQ_FIELD) if isinstance(value, dict) else None
+    return seq if isinstance(seq, int | str) else None
 
 
 def renumber(frame: Frame, seq: Any) -> Frame:
@@ -166,6 +178,7 @@ class Player:
         self.loop = asyncio.get_running_loop()
         self._heap: list[tuple[float, int, Frame, bool]] = []
         self._n = 0
+        self._last_due = 0.0
         self._wake = asyncio.Event()
         self.closed = False
 
@@ -174,7 +187,10 @@ class Player:
         for delay, frame in frames:
             scaled = 0.0 if self.speed is None else delay / self.speed
             closes = close_after_error and _closes(frame)
-            heapq.heappush(self._heap, (now + scaled, self._n, frame, closes))
+            # Frames leave in the order they were scheduled, as the recorded server sent
+            # them: a short recorded delay never overtakes an earlier input's answer.
+            self._last_due = max(self._last_due, now + scaled)
+            heapq.heappush(self._heap, (self._last_due, self._n, frame, closes))
             self._n += 1
         self._wake.set()
 
