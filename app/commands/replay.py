@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
+from urllib.parse import urlsplit
 
 from app.commands import outputs
 from app.commands.run import REPORTS, Progress, Reached, _store, _write_reports, format_summary
@@ -165,7 +166,21 @@ def base_config(args: argparse.Namespace, plan: Plan) -> RunConfig:
     )
 
 
+def check_target(args: argparse.Namespace) -> None:
+    """--target and --mock name one server each; a target is an http(s) or ws(s) URL."""
+    if args.target is None:
+        return
+    if args.mock:
+        raise TargetError("--mock and --target both name the server: give one")
+    parts = urlsplit(args.target)
+    if parts.scheme not in ("http", "https", "ws", "wss") or not parts.hostname:
+        raise TargetError(
+            f"--target {args.target!r} is not a URL (http://host:port, ws://host:port/path)"
+        )
+
+
 async def _execute(args: argparse.Namespace) -> tuple[Any, DiffReport, list[str], int, bool]:
+    check_target(args)
     for flag, attr in (*REPORTS, ("--diff-json", "diff_json")):
         if getattr(args, attr, None):
             outputs.check(flag, getattr(args, attr))
