@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument(
         "--from-speed",
         type=_speed,
-        default=1.0,
+        default=argparse.SUPPRESS,  # absent unless given: it needs --from
         metavar="X|max",
         help="the recording's delays divided by X (max: none; default 1)",
     )
@@ -213,7 +213,7 @@ def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
         session_timeout_s=args.session_timeout,
         timings=args.timings,
         recording=args.recording,
-        recording_speed=args.from_speed,
+        recording_speed=getattr(args, "from_speed", 1.0),
         toxics=[t for spec in args.toxic for t in spec],
         jitter_release="marker" if args.marker_release == "on" else "next-frame",
         faults=faultschema.FaultConfig(
@@ -226,6 +226,9 @@ async def _serve_mock(args: argparse.Namespace) -> int:
     from app.core import lifeline
     from server_mock import MockServer
 
+    if hasattr(args, "from_speed") and not args.recording:
+        print("rtprobe mock: --from-speed needs --from FILE", file=sys.stderr)
+        return 2
     lifeline.from_env()  # started by rtprobe (run --mock, the GUI): end when it dies
     server = MockServer(_mock_config(args), log_level=args.log_level)
     try:

@@ -208,3 +208,9 @@ async def test_a_served_connection_answers_in_the_order_of_its_inputs(tmp_path: 
             seqs = [msgpack.unpackb(await conn.recv())["rtprobe_seq"] for _ in range(2)]
     # the second input's shorter recorded delay does not overtake the first's answer
     assert seqs == [7, 8]
+
+
+def test_from_speed_without_from_is_one_line() -> None:
+    done = rtprobe("mock", "--port", "0", "--from-speed", "2")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "rtprobe mock: --from-speed needs --from FILE"
