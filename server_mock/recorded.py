@@ -74,12 +74,18 @@ class RecordedPath:
     greeting: list[tuple[float, Frame]] = field(default_factory=list)
     answers: dict[str, list[Answer]] = field(default_factory=dict)
     entries: int = 0
+    example: Any = None  # the first recorded input (sequence field left out), for describe
+
+
+def _without_seq(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if k != DEFAULT_SEQ_FIELD}
+    return value
 
 
 def input_key(value: Any) -> str:
     """The same key for inputs that differ only in rtprobe's sequence field."""
-    if isinstance(value, dict):
-        value = {k: v for k, v in value.items() if k != DEFAULT_SEQ_FIELD}
+    value = _without_seq(value)
     if isinstance(value, bytes):
         return "b:" + value.hex()
     return "j:" + json.dumps(value, sort_keys=True, default=repr, separators=(",", ":"))
@@ -119,6 +125,7 @@ def tabulate(entries: list[har.Entry]) -> dict[str, RecordedPath]:
         route.entries += 1
         if e.kind == "sse":
             body = decode_frame(e.request_body) if e.request_body else None
+            route.example = body if route.example is None else route.example
             answer = Answer([(max(0.0, ev.time - e.started), ev.data) for ev in e.events])
             route.answers.setdefault(input_key(body), []).append(answer)
             continue
@@ -130,6 +137,8 @@ def tabulate(entries: list[har.Entry]) -> dict[str, RecordedPath]:
                 current = (Answer(), f.time)
                 if (seq := _seq_of(value)) is not None:
                     by_seq[seq] = current
+                if route.example is None:
+                    route.example = _without_seq(value)
                 route.answers.setdefault(input_key(value), []).append(current[0])
                 continue
             # An open-loop run has several inputs in flight: a reply that carries the
@@ -289,6 +298,62 @@ def _sse_route(route: RecordedPath, speed: float | None) -> Any:
     return serve
 
 
+def _app_root(path: str) -> tuple[str, str]:
+    """`/owner/alias/route…` as (`/owner/alias`, `/route…`), fal's app and route."""
+    parts = path.strip("/").split("/")
+    if len(parts) < 3:
+        return "", path
+    return "/" + "/".join(parts[:2]), "/" + "/".join(parts[2:])
+
+
+def _json_example(value: Any) -> dict[str, Any]:
+    """An input schema whose example is `value`, when JSON can hold it."""
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return {"type": "object"}
+    return {"type": "object", "examples": [value]}
+
+
+def recorded_openapi(table: dict[str, RecordedPath]) -> dict[str, dict[str, Any]]:
+    """Per app root, an OpenAPI document in fal's shape listing the recorded routes, each
+    with a recorded input as its example: `rtprobe describe` against the double then
+    prints `rtprobe run` lines whose payload the recording answers."""
+    docs: dict[str, dict[str, Any]] = {}
+    for path, route in sorted(table.items()):
+        root, sub = _app_root(path)
+        doc = docs.setdefault(
+            root,
+            {
+                "openapi": "3.1.0",
+                "info": {"title": root.strip("/") or "recording", "version": "recorded"},
+                "paths": {},
+            },
+        )
+        body = {"content": {"application/json": {"schema": _json_example(route.example)}}}
+        post: dict[str, Any] = {"operationId": sub.strip("/") or "root", "requestBody": body}
+        if route.kind == "sse":
+            post["responses"] = {"200": {"content": {har.SSE_MIME: {"schema": {}}}}}
+            doc["paths"][sub] = {"post": post}
+            continue
+        protocol: dict[str, Any] = {
+            "type": "realtime" if route.kind == "realtime" else "websocket",
+            "operationId": post["operationId"],
+            "config": {"buffering": None, "sessionTimeout": None, "maxBatchSize": 1},
+        }
+        if route.kind == "realtime":
+            protocol |= {"contentType": "application/msgpack", "realtimeMode": "unary"}
+        doc["paths"][sub] = {"x-fal-protocol": protocol, "post": post}
+    return docs
+
+
+def _document(doc: dict[str, Any]) -> Any:
+    async def serve(request: Request) -> Response:
+        return JSONResponse(doc)
+
+    return serve
+
+
 def create_recorded_app(config: MockConfig, table: dict[str, RecordedPath]) -> Starlette:
     """The recording's paths first, the ordinary mock (`fallback`) for everything else."""
     from server_mock.app import create_app
@@ -297,6 +362,8 @@ def create_recorded_app(config: MockConfig, table: dict[str, RecordedPath]) -> S
     tokens: TokenStore = fallback.state.tokens
     speed = config.recording_speed
     routes: list[Any] = []
+    for root, doc in recorded_openapi(table).items():
+        routes.append(Route(f"{root}/openapi.json", _document(doc), methods=["GET"]))
     for path, route in sorted(table.items()):
         if route.kind == "sse":
             routes.append(Route(path, _sse_route(route, speed), methods=["POST", "GET"]))

@@ -214,3 +214,41 @@ def test_from_speed_without_from_is_one_line() -> None:
     done = rtprobe("mock", "--port", "0", "--from-speed", "2")
     assert done.returncode == 2
     assert done.stderr.strip() == "rtprobe mock: --from-speed needs --from FILE"
+
+
+def test_describe_against_a_recording_lists_its_routes_with_a_recorded_input(
+    mock_base: str, tmp_path: Path
+) -> None:
+    """`rtprobe describe` on `mock --from` describes the double, not the ordinary mock: the
+    recorded routes, each with a recorded input as its example, so the printed
+    `rtprobe run` line gets recorded replies (the mock's own example got INTERNAL_ERROR)."""
+    ws = mock_base.replace("http://", "ws://")
+    rt = record(
+        mock_base,
+        tmp_path,
+        "realtime",
+        f"{ws}/mock/echo/realtime",
+        "--count",
+        "2",
+        "--payload",
+        '{"k": 1}',
+    )
+    with MockServer.in_thread(MockConfig(recording=str(rt), recording_speed=None)) as base:
+        done = rtprobe("describe", f"{base}/mock/echo", "--json")
+        assert done.returncode == 0, done.stderr
+        (route,) = json.loads(done.stdout)["routes"]
+        assert route["path"] == "/realtime" and route["transport"] == "realtime"
+        assert route["example"] == {"k": 1}
+        url = f"{base.replace('http://', 'ws://')}/mock/echo/realtime"
+        ran = rtprobe(
+            "run",
+            "realtime",
+            url,
+            "--payload",
+            json.dumps(route["example"]),
+            "--count",
+            "3",
+            "--no-history",
+            "--quiet",
+        )
+        assert "sent 3  received 3  errors 0" in ran.stdout, ran.stdout + ran.stderr
