@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from app.core.discovery import asyncapi, openapi
 from app.core.discovery.example import example
 from app.core.discovery.fetch import fetch_json, shown
+from app.core.engine.build import SIGNALING
 from app.core.errors import ProbeError, ProtocolError, TargetError
 from app.core.targets import DEFAULT_HOST, _parse_app_id
 
@@ -138,7 +139,8 @@ def usage(
         notes = (
             *notes,
             "a WMA session: POST start-session, then the 'control' data channel "
-            "(docs/protocols.md 4c); run it with a webrtc client that speaks wma",
+            "(docs/protocols.md 4c); run it with a webrtc client that speaks wma"
+            + ("" if "wma" in SIGNALING else " (`rtprobe run webrtc` does not yet)"),
         )
     return Usage(
         route=route,
@@ -159,7 +161,9 @@ def _command(
         return None
     words = ["rtprobe", "run", route.transport, target, *where.run_flags]
     if route.transport == "webrtc":
-        if route.signaling in ("json", "msgpack", "wma"):
+        if route.signaling is not None and route.signaling not in SIGNALING:
+            return None  # a line `rtprobe run` would refuse (no wma client yet): the note says
+        if route.signaling is not None:
             words += ["--signaling", route.signaling]
         words += ["--duration", "5"]
     else:
