@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import NoReturn, TypeVar
 
 from app import __version__
+from app.commands.speed import speed_arg
 from app.core import faultschema
 
 N = TypeVar("N", int, float)
@@ -33,15 +34,6 @@ def _not_negative(kind: Callable[[str], N], what: str) -> Callable[[str], N]:
 
 _non_negative = _not_negative(float, "a number")
 _count = _not_negative(int, "a whole number")
-
-
-def _speed(text: str) -> float | None:
-    if text.strip().lower() == "max":
-        return None
-    value = _non_negative(text)
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"speed {text!r} must be above 0 (or max)")
-    return value
 
 
 def _port(text: str) -> int:
@@ -117,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mock.add_argument(
         "--from-speed",
-        type=_speed,
+        type=speed_arg,
         default=argparse.SUPPRESS,  # absent unless given: it needs --from
         metavar="X|max",
         help="the recording's delays divided by X (max: none; default 1)",

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from app.commands import outputs
 from app.commands.run import REPORTS, Progress, Reached, _store, _write_reports, format_summary
 from app.commands.signals import StopSignals
+from app.commands.speed import speed_arg
 from app.core import assertions
 from app.core.config import RunConfig
 from app.core.engine.build import key_from_env
@@ -32,19 +33,6 @@ from app.core.record.replay import Replies, replay
 from app.core.summary import Aggregator
 from app.core.targets import Target
 from app.core.transports.wsbase import Credentials, WsOptions
-
-
-def speed_arg(text: str) -> float | None:
-    """`1`, `2`, any factor > 0, or `max` (None: no waiting)."""
-    if text.strip().lower() == "max":
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a speed (1, 2, … or max)") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"speed {text!r} must be above 0 (or max)")
-    return value
 
 
 def tolerance_arg(text: str) -> Tolerance:
