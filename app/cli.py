@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import NoReturn, TypeVar
 
 from app import __version__
+from app.commands.speed import speed_arg
 from app.core import faultschema
 
 N = TypeVar("N", int, float)
@@ -33,15 +34,6 @@ def _not_negative(kind: Callable[[str], N], what: str) -> Callable[[str], N]:
 
 _non_negative = _not_negative(float, "a number")
 _count = _not_negative(int, "a whole number")
-
-
-def _speed(text: str) -> float | None:
-    if text.strip().lower() == "max":
-        return None
-    value = _non_negative(text)
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"speed {text!r} must be above 0 (or max)")
-    return value
 
 
 def _positive_seconds(text: str) -> float:
@@ -124,8 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mock.add_argument(
         "--from-speed",
-        type=_speed,
-        default=1.0,
+        type=speed_arg,
+        default=argparse.SUPPRESS,  # absent unless given: it needs --from
         metavar="X|max",
         help="the recording's delays divided by X (max: none; default 1)",
     )
@@ -240,7 +232,7 @@ def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
         session_timeout_s=args.session_timeout,
         timings=args.timings,
         recording=args.recording,
-        recording_speed=args.from_speed,
+        recording_speed=getattr(args, "from_speed", 1.0),
         toxics=[t for spec in args.toxic for t in spec],
         jitter_release="marker" if args.marker_release == "on" else "next-frame",
         token_ttl_s=args.token_ttl,
@@ -256,6 +248,9 @@ async def _serve_mock(args: argparse.Namespace) -> int:
     from app.core import lifeline
     from server_mock import MockServer
 
+    if hasattr(args, "from_speed") and not args.recording:
+        print("rtprobe mock: --from-speed needs --from FILE", file=sys.stderr)
+        return 2
     lifeline.from_env()  # started by rtprobe (run --mock, the GUI): end when it dies
     server = MockServer(_mock_config(args), log_level=args.log_level)
     try:

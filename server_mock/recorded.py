@@ -74,12 +74,18 @@ class RecordedPath:
     greeting: list[tuple[float, Frame]] = field(default_factory=list)
     answers: dict[str, list[Answer]] = field(default_factory=dict)
     entries: int = 0
+    example: Any = None  # the first recorded input (sequence field left out), for describe
+
+
+def _without_seq(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if k != DEFAULT_SEQ_FIELD}
+    return value
 
 
 def input_key(value: Any) -> str:
     """The same key for inputs that differ only in rtprobe's sequence field."""
-    if isinstance(value, dict):
-        value = {k: v for k, v in value.items() if k != DEFAULT_SEQ_FIELD}
+    value = _without_seq(value)
     if isinstance(value, bytes):
         return "b:" + value.hex()
     return "j:" + json.dumps(value, sort_keys=True, default=repr, separators=(",", ":"))
@@ -119,23 +125,38 @@ def tabulate(entries: list[har.Entry]) -> dict[str, RecordedPath]:
         route.entries += 1
         if e.kind == "sse":
             body = decode_frame(e.request_body) if e.request_body else None
+            route.example = body if route.example is None else route.example
             answer = Answer([(max(0.0, ev.time - e.started), ev.data) for ev in e.events])
             route.answers.setdefault(input_key(body), []).append(answer)
             continue
-        current: Answer | None = None
-        t_in = e.started
+        current: tuple[Answer, float] | None = None
+        by_seq: dict[Any, tuple[Answer, float]] = {}
         for f in e.frames:
+            value = decode_frame(f.data)
             if f.type == "send":
-                current = Answer()
-                t_in = f.time
-                route.answers.setdefault(input_key(decode_frame(f.data)), []).append(current)
-            elif current is not None:
-                current.frames.append((max(0.0, f.time - t_in), f.data))
+                current = (Answer(), f.time)
+                if (seq := _seq_of(value)) is not None:
+                    by_seq[seq] = current
+                if route.example is None:
+                    route.example = _without_seq(value)
+                route.answers.setdefault(input_key(value), []).append(current[0])
+                continue
+            # An open-loop run has several inputs in flight: a reply that carries the
+            # sequence field belongs to the input with that value, not to the last one sent.
+            owner = by_seq.get(_seq_of(value), current)
+            if owner is not None:
+                owner[0].frames.append((max(0.0, f.time - owner[1]), f.data))
             elif route.entries == 1:
                 route.greeting.append((max(0.0, f.time - e.started), f.data))
     if webrtc:
         log.warning("recording: %d WebRTC session(s) left out (no media was recorded)", webrtc)
     return table
+
+
+def _seq_of(value: Any) -> Any:
+    """rtprobe's sequence field of a decoded frame (hashable), or None."""
+    seq = value.get(DEFAULT_SEQ_FIELD) if isinstance(value, dict) else None
+    return seq if isinstance(seq, int | str) else None
 
 
 def renumber(frame: Frame, seq: Any) -> Frame:
@@ -166,6 +187,7 @@ class Player:
         self.loop = asyncio.get_running_loop()
         self._heap: list[tuple[float, int, Frame, bool]] = []
         self._n = 0
+        self._last_due = 0.0
         self._wake = asyncio.Event()
         self.closed = False
 
@@ -174,7 +196,10 @@ class Player:
         for delay, frame in frames:
             scaled = 0.0 if self.speed is None else delay / self.speed
             closes = close_after_error and _closes(frame)
-            heapq.heappush(self._heap, (now + scaled, self._n, frame, closes))
+            # Frames leave in the order they were scheduled, as the recorded server sent
+            # them: a short recorded delay never overtakes an earlier input's answer.
+            self._last_due = max(self._last_due, now + scaled)
+            heapq.heappush(self._heap, (self._last_due, self._n, frame, closes))
             self._n += 1
         self._wake.set()
 
@@ -273,6 +298,62 @@ def _sse_route(route: RecordedPath, speed: float | None) -> Any:
     return serve
 
 
+def _app_root(path: str) -> tuple[str, str]:
+    """`/owner/alias/route…` as (`/owner/alias`, `/route…`), fal's app and route."""
+    parts = path.strip("/").split("/")
+    if len(parts) < 3:
+        return "", path
+    return "/" + "/".join(parts[:2]), "/" + "/".join(parts[2:])
+
+
+def _json_example(value: Any) -> dict[str, Any]:
+    """An input schema whose example is `value`, when JSON can hold it."""
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return {"type": "object"}
+    return {"type": "object", "examples": [value]}
+
+
+def recorded_openapi(table: dict[str, RecordedPath]) -> dict[str, dict[str, Any]]:
+    """Per app root, an OpenAPI document in fal's shape listing the recorded routes, each
+    with a recorded input as its example: `rtprobe describe` against the double then
+    prints `rtprobe run` lines whose payload the recording answers."""
+    docs: dict[str, dict[str, Any]] = {}
+    for path, route in sorted(table.items()):
+        root, sub = _app_root(path)
+        doc = docs.setdefault(
+            root,
+            {
+                "openapi": "3.1.0",
+                "info": {"title": root.strip("/") or "recording", "version": "recorded"},
+                "paths": {},
+            },
+        )
+        body = {"content": {"application/json": {"schema": _json_example(route.example)}}}
+        post: dict[str, Any] = {"operationId": sub.strip("/") or "root", "requestBody": body}
+        if route.kind == "sse":
+            post["responses"] = {"200": {"content": {har.SSE_MIME: {"schema": {}}}}}
+            doc["paths"][sub] = {"post": post}
+            continue
+        protocol: dict[str, Any] = {
+            "type": "realtime" if route.kind == "realtime" else "websocket",
+            "operationId": post["operationId"],
+            "config": {"buffering": None, "sessionTimeout": None, "maxBatchSize": 1},
+        }
+        if route.kind == "realtime":
+            protocol |= {"contentType": "application/msgpack", "realtimeMode": "unary"}
+        doc["paths"][sub] = {"x-fal-protocol": protocol, "post": post}
+    return docs
+
+
+def _document(doc: dict[str, Any]) -> Any:
+    async def serve(request: Request) -> Response:
+        return JSONResponse(doc)
+
+    return serve
+
+
 def create_recorded_app(config: MockConfig, table: dict[str, RecordedPath]) -> Starlette:
     """The recording's paths first, the ordinary mock (`fallback`) for everything else."""
     from server_mock.app import create_app
@@ -281,6 +362,8 @@ def create_recorded_app(config: MockConfig, table: dict[str, RecordedPath]) -> S
     tokens: TokenStore = fallback.state.tokens
     speed = config.recording_speed
     routes: list[Any] = []
+    for root, doc in recorded_openapi(table).items():
+        routes.append(Route(f"{root}/openapi.json", _document(doc), methods=["GET"]))
     for path, route in sorted(table.items()):
         if route.kind == "sse":
             routes.append(Route(path, _sse_route(route, speed), methods=["POST", "GET"]))

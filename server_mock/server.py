@@ -18,6 +18,7 @@ import uvicorn
 from starlette.applications import Starlette
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
+from app.core.network.listen import bind
 from server_mock import logsafe
 from server_mock.app import create_app
 from server_mock.config import MockConfig
@@ -51,18 +52,6 @@ class _UvicornLogFilter(logging.Filter):
 _LOG_FILTER = _UvicornLogFilter()
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # proto must be IPPROTO_TCP: asyncio sets TCP_NODELAY on accepted sockets only
-    # then, and without it Nagle + delayed ACK hold small SSE events for 40 ms.
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(1024)
-    sock.setblocking(False)
-    return sock
-
-
 class MockServer:
     """A uvicorn server for `create_app(config)`, bound before it starts (port 0 works)."""
 
@@ -87,7 +76,7 @@ class MockServer:
             app = recorded.create_recorded_app(self.config, recorded.load(self.config.recording))
         else:
             app = create_app(self.config)
-        self._sock = _bind(self.config.host, self.config.port)
+        self._sock = bind(self.config.host, self.config.port)
         self.app = app
         uv_config = uvicorn.Config(
             app,

@@ -86,6 +86,9 @@ def main(args: list[str]) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     if os.name == "posix":
+        # SIGINT inherited as ignored (a background job of a script) would stay ignored
+        # across exec, and Locust would never stop on it; rtprobe run stops on it too.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execve(cmd[0], cmd, environment())  # Locust replaces this process
     return subprocess.call(cmd, env=environment())
 
@@ -105,14 +108,21 @@ def with_mock(args: list[str]) -> int:
         print(f"rtprobe locust: the mock did not start: {exc}", file=sys.stderr)
         return 2
     try:
-        child = subprocess.Popen(command([*args, "--mock-url", base]), env=environment())
+        children: list[subprocess.Popen[bytes]] = []
 
         def forward(signum: int, frame: FrameType | None) -> None:
-            child.send_signal(signum)
+            for child in children:
+                child.send_signal(signum)
 
+        # Handlers installed before the child starts: exec resets a caught signal to its
+        # default in the child, while an inherited SIG_IGN (a background job of a script)
+        # would stay, and Locust would ignore the SIGINT forwarded to it.
         previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
-            return child.wait()
+            children.append(
+                subprocess.Popen(command([*args, "--mock-url", base]), env=environment())
+            )
+            return children[0].wait()
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)

@@ -13,10 +13,12 @@ import sys
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
+from urllib.parse import urlsplit
 
 from app.commands import outputs
 from app.commands.run import REPORTS, Progress, Reached, _store, _write_reports, format_summary
 from app.commands.signals import StopSignals
+from app.commands.speed import speed_arg
 from app.core import assertions
 from app.core.config import RunConfig
 from app.core.engine.build import key_from_env
@@ -31,19 +33,6 @@ from app.core.record.replay import Replies, replay
 from app.core.summary import Aggregator
 from app.core.targets import Target
 from app.core.transports.wsbase import Credentials, WsOptions
-
-
-def speed_arg(text: str) -> float | None:
-    """`1`, `2`, any factor > 0, or `max` (None: no waiting)."""
-    if text.strip().lower() == "max":
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a speed (1, 2, … or max)") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"speed {text!r} must be above 0 (or max)")
-    return value
 
 
 def tolerance_arg(text: str) -> Tolerance:
@@ -165,7 +154,21 @@ def base_config(args: argparse.Namespace, plan: Plan) -> RunConfig:
     )
 
 
+def check_target(args: argparse.Namespace) -> None:
+    """--target and --mock name one server each; a target is an http(s) or ws(s) URL."""
+    if args.target is None:
+        return
+    if args.mock:
+        raise TargetError("--mock and --target both name the server: give one")
+    parts = urlsplit(args.target)
+    if parts.scheme not in ("http", "https", "ws", "wss") or not parts.hostname:
+        raise TargetError(
+            f"--target {args.target!r} is not a URL (http://host:port, ws://host:port/path)"
+        )
+
+
 async def _execute(args: argparse.Namespace) -> tuple[Any, DiffReport, list[str], int, bool]:
+    check_target(args)
     for flag, attr in (*REPORTS, ("--diff-json", "diff_json")):
         if getattr(args, attr, None):
             outputs.check(flag, getattr(args, attr))

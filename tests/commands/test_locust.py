@@ -66,3 +66,40 @@ def test_the_command_line_loads_neither_locust_nor_gevent_until_asked() -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-1000:]
     assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("locust") is None, reason="Locust not installed")
+@pytest.mark.parametrize("embedded", [True, False], ids=["--mock", "--mock-url"])
+def test_sigint_stops_it_even_when_started_with_sigint_ignored(
+    tmp_path: Path, mock_base: str, embedded: bool
+) -> None:
+    """A background job of a script inherits SIGINT ignored; Locust kept ignoring the
+    SIGINT that `rtprobe locust` handed it (or that reached it after exec)."""
+    import signal
+    import time
+
+    report = tmp_path / "merged.json"
+    where = ["--mock"] if embedded else ["--mock-url", mock_base]
+    args = ["--headless", "-u", "1", "-r", "1", "-t", "300", "--transport", "ws"]
+    args += ["--target", "mock/echo/ws", "--rate", "5", "--report-every", "1"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "locust", *where, *args, "--report-json", str(report)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        start_new_session=True,  # its group: what a failed test leaves is killed whole
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not report.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)  # bounded: until the first partial report is written
+        assert report.exists(), "the run never wrote its first report"
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)  # TimeoutExpired before the fix: SIGINT was ignored
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)

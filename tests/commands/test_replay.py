@@ -213,6 +213,24 @@ def test_a_missing_file_and_bad_flags_are_one_line(tmp_path: Path) -> None:
         assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (("--mock", "--target", "http://127.0.0.1:9"), "--mock and --target"),
+        (("--target", "ftp://127.0.0.1:9"), "is not a URL"),
+        (("--target", "notaurl"), "is not a URL"),
+    ],
+)
+def test_a_bad_target_is_one_line_before_anything_runs(
+    tmp_path: Path, mock_base: str, flags: tuple[str, ...], says: str
+) -> None:
+    path = recorded(tmp_path, mock_base, "realtime", "--count", "1")
+    done = rtprobe("replay", str(path), "--no-history", *flags)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and says in lines[0], done.stderr
+    assert done.stdout == ""  # nothing was sent
+
+
 def test_a_huge_file_is_refused_before_it_is_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

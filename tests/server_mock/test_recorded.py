@@ -14,8 +14,9 @@ import msgpack
 import pytest
 import websockets
 
+from app.core.record import har
 from server_mock import MockConfig, MockServer
-from server_mock.recorded import UNKNOWN, RecordingError, load
+from server_mock.recorded import UNKNOWN, RecordingError, load, tabulate
 
 RTPROBE = [sys.executable, "-m", "app"]
 CHROME = Path(__file__).parents[1] / "core" / "record" / "chrome_export.har"
@@ -168,3 +169,86 @@ def test_a_huge_recording_is_refused_before_it_is_read(
     path.write_bytes(b" " * 2000)
     with pytest.raises(RecordingError, match="more than a HAR may be"):
         load(path)
+
+
+def _overlapping_recording() -> list[har.Entry]:
+    """An open-loop connection: input 1 was sent before input 0's reply came back, and
+    input 0 took 50 ms while input 1 took 10 ms."""
+
+    def pack(seq: int) -> bytes:
+        return bytes(msgpack.packb({"p": "x", "rtprobe_seq": seq}))
+
+    frames = [
+        har.WsFrame("send", 100.000, 2, pack(0)),
+        har.WsFrame("send", 100.020, 2, pack(1)),
+        har.WsFrame("receive", 100.030, 2, pack(1)),
+        har.WsFrame("receive", 100.050, 2, pack(0)),
+    ]
+    url = "ws://127.0.0.1:1/mock/echo/realtime"
+    return [har.Entry("websocket", url, 100.0, frames=frames, transport="realtime")]
+
+
+def test_replies_of_overlapping_inputs_belong_to_the_input_they_carry() -> None:
+    route = tabulate(_overlapping_recording())["/mock/echo/realtime"]
+    answers = next(iter(route.answers.values()))
+    assert [len(a.frames) for a in answers] == [1, 1]  # not [0, 2]: the last send's
+    (d0, f0), (d1, f1) = answers[0].frames[0], answers[1].frames[0]
+    assert msgpack.unpackb(f0)["rtprobe_seq"] == 0 and d0 == pytest.approx(0.050)
+    assert msgpack.unpackb(f1)["rtprobe_seq"] == 1 and d1 == pytest.approx(0.010)
+
+
+async def test_a_served_connection_answers_in_the_order_of_its_inputs(tmp_path: Path) -> None:
+    path = tmp_path / "overlap.har"
+    path.write_text(har.dumps(har.build(_overlapping_recording(), "test")))
+    with MockServer.in_thread(MockConfig(recording=str(path))) as base:
+        url = base.replace("http://", "ws://") + "/mock/echo/realtime"
+        async with websockets.connect(url) as conn:
+            await conn.send(msgpack.packb({"p": "x", "rtprobe_seq": 7}))
+            await conn.send(msgpack.packb({"p": "x", "rtprobe_seq": 8}))
+            seqs = [msgpack.unpackb(await conn.recv())["rtprobe_seq"] for _ in range(2)]
+    # the second input's shorter recorded delay does not overtake the first's answer
+    assert seqs == [7, 8]
+
+
+def test_from_speed_without_from_is_one_line() -> None:
+    done = rtprobe("mock", "--port", "0", "--from-speed", "2")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "rtprobe mock: --from-speed needs --from FILE"
+
+
+def test_describe_against_a_recording_lists_its_routes_with_a_recorded_input(
+    mock_base: str, tmp_path: Path
+) -> None:
+    """`rtprobe describe` on `mock --from` describes the double, not the ordinary mock: the
+    recorded routes, each with a recorded input as its example, so the printed
+    `rtprobe run` line gets recorded replies (the mock's own example got INTERNAL_ERROR)."""
+    ws = mock_base.replace("http://", "ws://")
+    rt = record(
+        mock_base,
+        tmp_path,
+        "realtime",
+        f"{ws}/mock/echo/realtime",
+        "--count",
+        "2",
+        "--payload",
+        '{"k": 1}',
+    )
+    with MockServer.in_thread(MockConfig(recording=str(rt), recording_speed=None)) as base:
+        done = rtprobe("describe", f"{base}/mock/echo", "--json")
+        assert done.returncode == 0, done.stderr
+        (route,) = json.loads(done.stdout)["routes"]
+        assert route["path"] == "/realtime" and route["transport"] == "realtime"
+        assert route["example"] == {"k": 1}
+        url = f"{base.replace('http://', 'ws://')}/mock/echo/realtime"
+        ran = rtprobe(
+            "run",
+            "realtime",
+            url,
+            "--payload",
+            json.dumps(route["example"]),
+            "--count",
+            "3",
+            "--no-history",
+            "--quiet",
+        )
+        assert "sent 3  received 3  errors 0" in ran.stdout, ran.stdout + ran.stderr

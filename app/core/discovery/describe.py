@@ -143,7 +143,7 @@ def usage(
         notes = (
             *notes,
             "a WMA session: POST start-session, then the 'control' data channel "
-            "(docs/protocols.md 4c); run it with a webrtc client that speaks wma",
+            "(docs/protocols.md 4c): `rtprobe run webrtc … --webrtc-flavour wma`",
         )
     return Usage(
         route=route,

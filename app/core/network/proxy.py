@@ -18,6 +18,7 @@ import socket
 import struct
 from collections.abc import Callable
 
+from app.core.network.listen import bind
 from app.core.network.shaper import Shaper
 from app.core.network.toxics import Toxic
 from app.core.network.toxicset import ToxicSet
@@ -246,16 +247,6 @@ class _UpstreamProtocol(asyncio.Protocol):
         self.link.lost("upstream", exc)
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(1024)
-    sock.setblocking(False)
-    return sock
-
-
 class Proxy:
     """`async with Proxy(("127.0.0.1", 0), ("127.0.0.1", 8765)) as proxy:` then
     connect to `proxy.port`; change `proxy.toxics` at any time."""
@@ -291,7 +282,7 @@ class Proxy:
         return f"{self.listen_at[0]}:{self.port}"
 
     async def start(self) -> Proxy:
-        self._sock = _bind(*self.listen_at)
+        self._sock = bind(*self.listen_at)
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(lambda: _ClientProtocol(self), sock=self._sock)
         return self

@@ -94,7 +94,7 @@ def build(entries: list[har.Entry], transport: str | None = None) -> Plan:
     plan = Plan([])
     if not entries:
         return plan
-    t0 = min(e.started for e in entries)
+    t0 = min(_opened(e) for e in entries)
     sse: dict[tuple[object, str], Connection] = {}
     for i, e in enumerate(entries):
         kind = transport_of(e)
@@ -119,7 +119,7 @@ def build(entries: list[har.Entry], transport: str | None = None) -> Plan:
             conn.inputs.append(Input(e.started - t0, body, decode_frame(body) if body else None))
             conn.replies.append([decode_frame(ev.data) for ev in e.events])
             continue
-        conn = Connection(kind, e.url, e.started - t0, source=f"entry {i}")
+        conn = Connection(kind, e.url, _opened(e) - t0, source=f"entry {i}")
         for f in e.frames:
             value = decode_frame(f.data)
             if f.type == "send":
@@ -132,6 +132,12 @@ def build(entries: list[har.Entry], transport: str | None = None) -> Plan:
     for conn in sse.values():
         conn.seq_field = None  # SSE requests are matched one by one, in order
     return plan
+
+
+def _opened(e: har.Entry) -> float:
+    """When an entry began: its start, or its first frame if that came earlier (a HAR
+    whose clocks disagree), so no input is due before the replay began."""
+    return min([e.started, *(f.time for f in e.frames)])
 
 
 def retarget(url: str, target: str | None) -> str:

@@ -194,6 +194,9 @@ class Recorder:
         if raw is not None and (len(raw) < RAW_CAP or _size(raw) == m.size):
             return (har.TEXT, raw) if isinstance(raw, str) else (har.BINARY, raw)
         data = m.data
+        seq_field = self.config.seq_field
+        if m.kind == "input" and m.seq is not None and isinstance(data, dict) and seq_field:
+            data = {**data, seq_field: m.seq}  # as it went: the payload tagged with its seq
         if m.kind == "signaling":
             if self.signaling_binary:
                 return har.BINARY, msgpack.packb(_jsonable(data), use_bin_type=True)

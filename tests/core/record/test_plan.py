@@ -71,3 +71,22 @@ def test_retarget_keeps_paths_drops_tokens_and_fits_the_scheme() -> None:
         retarget("https://fal.run/a/b/stream", "ws://127.0.0.1:2")
         == "http://127.0.0.1:2/a/b/stream"
     )
+
+
+def test_frames_stamped_before_their_entry_began_are_not_due_before_the_replay() -> None:
+    """Another tool's HAR whose startedDateTime and frame times disagree (here by a year):
+    no input may be due before the replay starts (its latency would count the skew)."""
+    year = 365 * 86400.0
+    entry = har.Entry(
+        kind="websocket",
+        url="ws://h/mock/echo/ws",
+        started=1000.0 + year,
+        frames=[
+            har.WsFrame("send", 1000.0, har.TEXT, '{"a":1}'),
+            har.WsFrame("receive", 1000.1, har.TEXT, '{"a":1}'),
+            har.WsFrame("send", 1000.5, har.TEXT, '{"a":2}'),
+        ],
+    )
+    (conn,) = build([entry]).connections
+    assert conn.offset_s == 0.0
+    assert [x.offset_s for x in conn.inputs] == [0.0, 0.5]

@@ -225,6 +225,8 @@ async def test_a_fetched_token_and_a_key_in_the_input_stay_out_of_the_file(
     assert "fal_jwt_token=***" in entry["request"]["url"]
     (sent, *_) = har.parse(text)[0].sends()
     assert msgpack.unpackb(sent.data)["note"] == "my key is ***"
+    # rewritten as it went: with its sequence field (the payload alone lacked it)
+    assert msgpack.unpackb(sent.data)["rtprobe_seq"] == 0
 
 
 async def test_a_binary_frame_holding_a_secret_is_rewritten_masked(tmp_path: Path) -> None:
