@@ -12,6 +12,7 @@ from typing import NoReturn, TypeVar
 
 from app import __version__
 from app.core import faultschema
+from app.core.network.profile import NETWORK_HELP
 
 N = TypeVar("N", int, float)
 
@@ -94,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=_toxic_spec,
         help="byte-stream toxics on every connection (repeatable), e.g. "
         "'latency:latency=50,jitter=10;bandwidth:rate=100' (docs/network.md)",
+    )
+    mock.add_argument(
+        "--network", default="", metavar="PROFILE", type=_network_spec, help=NETWORK_HELP
     )
     mock.add_argument(
         "--max-message-bytes",
@@ -184,6 +188,16 @@ def _fault_value(f: faultschema.FaultField) -> Callable[[str], float | int]:
     return parse
 
 
+def _network_spec(text: str) -> str:
+    from app.core.network.profile import parse_profile
+
+    try:
+        parse_profile(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _toxic_spec(text: str) -> list[object]:
     from app.core.network.spec import parse_spec
     from app.core.network.toxics import ToxicError
@@ -207,6 +221,7 @@ def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
         recording=args.recording,
         recording_speed=args.from_speed,
         toxics=[t for spec in args.toxic for t in spec],
+        network=args.network,
         faults=faultschema.FaultConfig(
             **{f.name: getattr(args, f.name) for f in faultschema.fault_fields()}
         ),

@@ -25,7 +25,7 @@ from app.core import faultschema
 from app.core.network import api as toxics_api
 from app.core.network.toxics import ToxicError
 from app.core.network.toxicset import ToxicSet
-from server_mock import sse, toxics, ws
+from server_mock import network, sse, toxics, ws
 from server_mock.apps import diffusion, echo
 from server_mock.apps.validate import InvalidInput
 from server_mock.auth import DEFAULT_TOKEN_EXPIRATION_S, MAX_TOKEN_EXPIRATION_S, TokenStore
@@ -263,6 +263,7 @@ async def ws_app(websocket: WebSocket) -> None:
         faults = Faults.for_session(lambda: config.faults, websocket.query_params)
         max_buffering = parse_max_buffering(websocket.query_params.get("max_buffering"))
         toxics.check_query(websocket.query_params)
+        network.enter(websocket.app.state.network, websocket.query_params)
     except ValueError as exc:
         await _deny(websocket, 400, str(exc))
         return
@@ -301,6 +302,7 @@ def create_app(config: MockConfig | None = None) -> Starlette:
             Route("/health", health),
             Route("/tokens/", tokens, methods=["POST"]),
             Route("/_mock/faults", faults_admin, methods=["GET", "PUT"]),
+            Route("/_mock/network", network.network_admin, methods=["GET", "PUT"]),
             Route("/_mock/toxics", toxics_admin, methods=["GET", "POST", "PUT"]),
             Route("/_mock/toxics/{toxic}", toxics_admin, methods=["GET", "POST", "DELETE"]),
             Route("/tokens", tokens, methods=["POST"]),
@@ -313,4 +315,5 @@ def create_app(config: MockConfig | None = None) -> Starlette:
     app.state.tokens = TokenStore(config.key)
     app.state.sessions = 0
     app.state.toxics = ToxicSet(config.toxics)
+    app.state.network = network.server_setting(config.network, app.state.toxics)
     return app

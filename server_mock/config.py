@@ -24,3 +24,4 @@ class MockConfig:
     recording: str | None = None  # serve this HAR recording (server_mock/recorded.py)
     recording_speed: float | None = 1.0  # its delays divided by this; None: no delays
     toxics: list[Toxic] = field(default_factory=list)  # server-wide, live at /_mock/toxics
+    network: str = ""  # a network preset/profile, live at /_mock/network (server_mock/network.py)

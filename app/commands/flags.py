@@ -26,4 +26,5 @@ FLAGS: dict[str, str] = {
     "signaling": "--signaling",
     "actions_every_s": "--actions-every",
     "record": "--record",
+    "network": "--network",
 }

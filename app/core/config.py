@@ -27,6 +27,7 @@ class WebRtcParams:
     data_channel: bool = False
     action_every_s: float | None = None  # generated video: cycle actions this often
     video_preview: bool = False  # emit VideoFrame thumbnails (the GUI's video pane)
+    network: str = ""  # impair RTP/RTCP in the client: a preset or profile (network/profile.py)
 
 
 @dataclass(frozen=True)

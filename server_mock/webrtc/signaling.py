@@ -25,12 +25,14 @@ from aiortc.mediastreams import MediaStreamError
 
 from app.core.codecs import webrtc as signaling
 from app.core.codecs.webrtc import BAD_MESSAGE, SignalingError, error_text, parse_candidate
+from app.core.network.datagram import ImpairedPeer
 from app.core.transports.loopback import (
     is_loopback_address,
     keep_loopback_candidates,
     rtc_configuration,
     use_loopback_candidates,
 )
+from server_mock import network
 from server_mock.faults import Faults
 
 log = logging.getLogger("server_mock")
@@ -100,6 +102,7 @@ class SignalingSession:
         self._pending: list[RTCIceCandidate | None] = []
         self._drains: list[asyncio.Task[None]] = []
         self._tracks: list[MediaStreamTrack] = []
+        self.network: ImpairedPeer | None = None
 
     # hooks for the apps
     def greetings(self) -> list[dict[str, Any]]:
@@ -189,6 +192,7 @@ class SignalingSession:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
             self.attach(pc)
             await pc.setLocalDescription(await pc.createAnswer())
+            self.network = network.attach(pc)  # RTP/RTCP impairments (server_mock/network.py)
         except Exception as exc:
             self.fail("offer_failed", exc)
             return
@@ -254,3 +258,5 @@ class SignalingSession:
         if self.pc is not None:
             with contextlib.suppress(Exception):
                 await self.pc.close()
+        if self.network is not None:
+            self.network.detach()

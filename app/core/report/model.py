@@ -63,6 +63,9 @@ class FrameFigures:
     frame_hold_ms: Percentiles
     time_to_connected_ms: float | None = None
     time_to_first_frame_ms: float | None = None
+    # how the session reacted to the network (app.core.transports.webrtc_network): NACKs,
+    # PLIs, freezes (gaps over 3 frame intervals), packets the impairment dropped
+    feedback: Mapping[str, float] = field(default_factory=dict)
     latency_histogram: LogBins = field(default=LogBins(), compare=False, metadata=NOT_IN_JSON)
 
     @property
@@ -247,6 +250,7 @@ class Summary:
                 frame_hold_ms=need("frame_hold_ms"),
                 time_to_connected_ms=data.get("time_to_connected_ms"),
                 time_to_first_frame_ms=data.get("time_to_first_frame_ms"),
+                feedback=data.get("feedback", {}),
             )
         fal = None
         if "fal_messages" in data:

@@ -12,6 +12,7 @@ from aiortc import RTCConfiguration, RTCIceServer
 
 from app.core.codecs.webrtc import Flavour
 from app.core.errors import ProbeError
+from app.core.network.datagram import NetworkSetting
 from app.core.targets import Target
 from app.core.transports.loopback import is_loopback_address
 from app.core.transports.webrtc_frames import ActionResult, DataMessage, FrameInfo, Mode
@@ -49,6 +50,7 @@ class WebRtcOptions:
     connect_timeout_s: float = 10.0  # each of: ready, answer, connected
     ice_servers: tuple[RTCIceServer, ...] = ()  # non-loopback targets only
     use_server_ice: bool = True  # use an `iceservers` message (non-loopback targets only)
+    network: NetworkSetting | None = None  # impair RTP/RTCP both ways (live; None: untouched)
 
 
 def ice_configuration(options: WebRtcOptions, offered: list[RTCIceServer]) -> RTCConfiguration:
