@@ -21,6 +21,7 @@ from app.core.engine import build
 from app.core.engine.build import RunSettings, key_from_env
 from app.core.errors import ProbeError, TargetError
 from app.core.events import ErrorEvent, Event, Sample, StateChange
+from app.core.network.feedback import feedback_lines
 from app.core.network.profile import NETWORK_HELP
 from app.core.report.fmt import fmt_ms
 from app.core.summary import Aggregator, Summary
@@ -338,6 +339,7 @@ def format_summary(s: Summary) -> str:
         ):
             if value is not None:
                 lines.append(f"  {label} after {value:.1f} ms")
+        lines += [f"  {line}" for line in feedback_lines(f.feedback)]
     extensions = s.connection.get("extensions")
     if extensions is not None:
         lines.append(f"  WebSocket extensions: {', '.join(extensions) or 'none'}")

@@ -68,6 +68,7 @@ class ConnectionSpec:
     video_size: str = "640x480"
     video_fps: float = 30.0
     data_channel: bool = False
+    network: str = ""  # a network preset or profile (app/core/network/profile.py); "": clean
     # `--assert` expressions checked at the end of each run ("p99<50ms"); only ones
     # that parse are written, so nothing else typed there (a pasted key) is saved
     assertions: list[str] = field(default_factory=list)
@@ -124,6 +125,7 @@ def _connection_dict(c: ConnectionSpec) -> dict[str, Any]:
         "video_size": c.video_size,
         "video_fps": c.video_fps,
         "data_channel": c.data_channel,
+        "network": c.network,
         "assertions": valid_only(c.assertions),
     }
 
@@ -285,6 +287,7 @@ def _connection(r: _Reader) -> ConnectionSpec:
         video_size=r.string("video_size", d.video_size),
         video_fps=r.number("video_fps", d.video_fps),
         data_channel=r.boolean("data_channel", d.data_channel),
+        network=r.string("network", d.network),  # checked when a run is built
         assertions=r.string_list("assertions"),  # absent in older files: none
     )
 

@@ -65,6 +65,13 @@ class EngineBridge(QObject):
         with contextlib.suppress(RuntimeError):  # the engine is shutting down
             self.engine.send_action(run_id, action)
 
+    def act(self, run_id: int, what: str, value: object) -> None:
+        """Steer a running run (`"network", "4g"`); failures arrive as ErrorEvents."""
+        if self.closed:
+            return
+        with contextlib.suppress(RuntimeError):
+            self.engine.act(run_id, what, value)
+
     def pause(self, run_id: int, paused: bool) -> None:
         """Pause (True) or resume a WebRTC run's generated video; failures as ErrorEvents."""
         if self.closed:

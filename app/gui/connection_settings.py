@@ -50,6 +50,7 @@ class ConnectionSettings:
     video_size: str = "640x480"
     video_fps: float = 30.0
     data_channel: bool = False
+    network: str = ""  # a network preset or profile; the faults dock changes it live
     # the connection's assertions, as `--assert` expressions: "p99<50ms, errors==0"
     thresholds: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -78,6 +79,7 @@ def to_spec(s: ConnectionSettings) -> ConnectionSpec:
         video_size=s.video_size,
         video_fps=s.video_fps,
         data_channel=s.data_channel,
+        network=s.network,
         assertions=verdicts.split(s.thresholds),
     )
 
@@ -99,6 +101,7 @@ def from_spec(spec: ConnectionSpec) -> ConnectionSettings:
         video_size=spec.video_size,
         video_fps=spec.video_fps,
         data_channel=spec.data_channel,
+        network=spec.network,
         thresholds=", ".join(spec.assertions),
     )
 
@@ -141,6 +144,7 @@ def run_settings(
         video_size=s.video_size,
         video_fps=s.video_fps,
         data_channel=s.data_channel,
+        network=s.network,
         video_preview=True,  # the Video tab shows them
     )
 

@@ -31,7 +31,7 @@ from app.core import faultschema
 from app.core.credentials import load_key, store_key
 from app.core.errors import ProbeError
 from app.core.sessionfile import MockSpec, Session, SessionFileError, load, save
-from app.gui import export_dialogs, file_dialogs
+from app.gui import export_dialogs, file_dialogs, network_live
 from app.gui.bridge import EngineBridge
 from app.gui.connection_list import ConnectionList
 from app.gui.connection_panel import (
@@ -111,6 +111,8 @@ class MainWindow(QMainWindow):
         self.fault_bar = FaultBar()
         self.fault_inputs = self.fault_bar.inputs
         self.fault_bar.sigApply.connect(self.apply_faults)
+        self.fault_bar.network.sigApply.connect(self.apply_network)
+        self.fault_bar.network.sigError.connect(self.show_error)
         self.fault_dock = QDockWidget("Mock faults", self)
         self.fault_dock.setObjectName("faults-dock")
         self.fault_dock.setWidget(self.fault_bar)
@@ -377,6 +379,9 @@ class MainWindow(QMainWindow):
 
     def apply_faults(self) -> None:
         self.mock.set_faults(self.fault_bar.values())
+
+    def apply_network(self, spec: str) -> None:
+        network_live.apply_network(self, spec)
 
     def _faults_changed(self, faults: dict) -> None:
         self.statusBar().showMessage("mock faults: " + faultschema.describe(faults))

@@ -38,3 +38,25 @@ def add_feedback(totals: dict[str, float], values: Mapping[str, Any]) -> None:
         value = values.get(key)
         if isinstance(value, int | float) and not isinstance(value, bool):
             totals[key] = max(totals.get(key, 0), value)
+
+
+def feedback_lines(fb: Mapping[str, float]) -> list[str]:
+    """The summary's lines for `fb` (none when the run had no feedback counters)."""
+    if not fb:
+        return []
+    g = {k: fb.get(k, 0) for k in (*SUMMED, *LARGEST)}
+    lines = [
+        f"RTCP: NACK sent {g['nack_sent']:g} ({g['nack_sent_seqs']:g} packets asked)"
+        f"  received {g['nack_received']:g};  PLI sent {g['pli_sent']:g}"
+        f"  received {g['pli_received']:g}",
+        f"freezes {g['freezes']:g} ({g['freeze_ms']:g} ms in all, longest"
+        f" {g['longest_freeze_ms']:g} ms; a freeze: a gap over 3 frame intervals)",
+    ]
+    if g["net_out_packets"] or g["net_in_packets"]:
+        lines.append(
+            f"network impairment: out {g['net_out_packets']:g} packets, lost"
+            f" {g['net_out_lost']:g} + {g['net_out_overflow']:g} over the rate;"
+            f" in {g['net_in_packets']:g}, lost {g['net_in_lost']:g}"
+            f" + {g['net_in_overflow']:g} over the rate"
+        )
+    return lines

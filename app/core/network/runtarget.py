@@ -16,6 +16,7 @@ from app.core.errors import TargetError
 from app.core.network.impair import NetworkError, NetworkProfile
 from app.core.network.profile import parse_profile, to_toxics
 from app.core.network.spec import format_spec
+from app.core.sessions import registry
 from app.core.targets import Target
 
 
@@ -29,7 +30,7 @@ def checked_profile(spec: str, label: str = "network") -> NetworkProfile:
 def with_network(target: Target, spec: str, label: str = "network") -> Target:
     """`target` with the profile's toxics in its query (byte-stream transports only)."""
     profile = checked_profile(spec, label)
-    if target.transport == "webrtc" or profile.clean:
+    if registry.fact(target.transport, "impairs_packets") or profile.clean:
         return target
     parts = urlsplit(target.url)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "toxic"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.core.errors import TargetError
 from app.core.network.impair import NetworkError
 from app.core.network.profile import (
     PRESETS,
@@ -13,7 +14,6 @@ from app.core.network.profile import (
     to_toxics,
 )
 from app.core.network.runtarget import with_network
-from app.core.errors import TargetError
 from app.core.targets import Target
 
 

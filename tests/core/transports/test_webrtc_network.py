@@ -49,7 +49,7 @@ async def test_added_delay_mid_session_raises_frame_latency(mock_base: str) -> N
 
 async def test_ten_percent_loss_each_way_shows_nacks_and_lost_frames(mock_base: str) -> None:
     setting = NetworkSetting(parse_profile("loss=10%"))
-    async with client(mock_base, PATH, network=setting) as (c, seen):
+    async with client(mock_base, PATH, network=setting) as (c, _seen):
         tap = c.tap
 
         def reacted() -> bool:
@@ -70,7 +70,7 @@ async def test_ten_percent_loss_each_way_shows_nacks_and_lost_frames(mock_base: 
 
 async def test_bandwidth_cap_lowers_the_received_bitrate(mock_base: str) -> None:
     setting = NetworkSetting()
-    async with client(mock_base, PATH, network=setting) as (c, seen):
+    async with client(mock_base, PATH, network=setting) as (c, _seen):
         await stream_until(c, lambda: c.counters.received >= 30, "30 clean frames")
         await c.stats()
         await asyncio.sleep(1.5)  # a rate needs an interval: 1.5 s of clean traffic
@@ -115,9 +115,12 @@ async def test_mock_network_api_changes_live_sessions(start_mock: Any) -> None:
 
 async def test_impairment_is_per_peer_connection_and_undone_on_close(mock_base: str) -> None:
     setting = NetworkSetting(parse_profile("delay=20"))
-    async with client(mock_base, PATH, network=setting) as (a, _), client(mock_base, PATH) as (
-        b,
-        _,
+    async with (
+        client(mock_base, PATH, network=setting) as (a, _),
+        client(mock_base, PATH) as (
+            b,
+            _,
+        ),
     ):
         ice_a = a.pc.getTransceivers()[0].sender.transport.transport  # type: ignore[union-attr]
         ice_b = b.pc.getTransceivers()[0].sender.transport.transport  # type: ignore[union-attr]
