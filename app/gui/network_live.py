@@ -48,9 +48,14 @@ def mark(panel: _Panel, t_s: float, label: str) -> list[pg.InfiniteLine]:
         line = pg.InfiniteLine(
             pos=t_s,
             angle=90,
-            pen=pg.mkPen(MARK_COLOUR, width=1, style=Qt.PenStyle.DashLine),
+            pen=pg.mkPen(MARK_COLOUR, width=2, style=Qt.PenStyle.DashLine),
             label=label if i == 0 else None,
-            labelOpts={"position": 0.9, "color": MARK_COLOUR, "anchors": [(0, 0), (0, 0)]},
+            labelOpts={
+                "position": 0.95,
+                "color": "w",
+                "fill": MARK_COLOUR,
+                "anchors": [(0, 0), (0, 0)],
+            },
         )
         line.setZValue(5)
         plot.addItem(line, ignoreBounds=True)
