@@ -82,7 +82,7 @@ async def network_admin(request: Request) -> Response:
     if request.method == "PUT":
         if not state.tokens.key_ok(request.headers.get("authorization")):
             return JSONResponse(
-                {"error": "missing or invalid 'Authorization: Key …' header"}, status_code=401
+                {"detail": "missing or invalid 'Authorization: Key …' header"}, status_code=401
             )
         try:
             body = json.loads(await request.body() or b"{}")
@@ -92,7 +92,7 @@ async def network_admin(request: Request) -> Response:
             profile = parse_profile(spec)
             apply_toxics(profile, state.toxics)
         except (ValueError, ToxicError) as exc:
-            return JSONResponse({"error": str(exc)[:300]}, status_code=400)
+            return JSONResponse({"detail": str(exc)[:300]}, status_code=400)
         state.network.set(profile)
         log.info("network changed: %s", describe(profile))
     return JSONResponse(network_json(state.network))
