@@ -60,3 +60,21 @@ def feedback_lines(fb: Mapping[str, float]) -> list[str]:
             f" + {g['net_in_overflow']:g} over the rate"
         )
     return lines
+
+
+_ROWS = (
+    ("NACKs sent", "nack_sent"),
+    ("NACKs received", "nack_received"),
+    ("PLIs sent", "pli_sent"),
+    ("PLIs received (keyframes asked)", "pli_received"),
+    ("Freezes (gap > 3 frame intervals)", "freezes"),
+    ("Time frozen (ms)", "freeze_ms"),
+    ("Longest freeze (ms)", "longest_freeze_ms"),
+    ("Packets dropped by the impairment, out", "net_out_lost"),
+    ("Packets dropped by the impairment, in", "net_in_lost"),
+)
+
+
+def feedback_rows(fb: Mapping[str, float]) -> list[tuple[str, str]]:
+    """The HTML report's rows for `fb` (label, value)."""
+    return [(label, f"{fb[key]:g}") for label, key in _ROWS if key in fb]
