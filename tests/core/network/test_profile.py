@@ -79,3 +79,10 @@ def test_byte_stream_targets_carry_the_toxics_webrtc_does_not() -> None:
     assert with_network(ws, "none") == ws
     with pytest.raises(TargetError, match="--network"):
         with_network(ws, "bogus", "--network")
+
+
+def test_a_session_file_keeps_the_network_of_a_connection() -> None:
+    from app.core.sessionfile import ConnectionSpec, Session, dumps, loads
+
+    text = dumps(Session(connections=[ConnectionSpec(transport="webrtc", network="4g,loss=2%")]))
+    assert loads(text).connections[0].network == "4g,loss=2%"
