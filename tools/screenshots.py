@@ -154,7 +154,7 @@ async def network(window: MainWindow) -> QWidget:
     panel = add(window, "webrtc", "mock/yolo", 0.0)
     window.set_focus_mode(True)
     window.fault_dock.show()
-    panel.start(duration_s=90)
+    panel.start(duration_s=170)
     await wait_until(lambda: received(panel) > 90, [panel])
     section = window.fault_bar.network
     section.set_spec("3g")
@@ -165,7 +165,7 @@ async def network(window: MainWindow) -> QWidget:
         t = panel.live.timeline.frame_latency()[0] if panel.live else []
         return len(t) > 0 and float(t[-1]) > t_mark + 6
 
-    await wait_until(shown_past_mark, [panel], 90)
+    await wait_until(shown_past_mark, [panel], 150)
     panel.views.setCurrentWidget(panel.plots)
     await settle(1)
     return window

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -48,7 +49,11 @@ class FaultBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        row = QHBoxLayout(self)
+        outer = QVBoxLayout(self)  # the faults' row, then the network's (fits 1280 px)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        row = QHBoxLayout()
+        outer.addLayout(row)
         row.setContentsMargins(6, 2, 6, 2)
         row.setSpacing(4)
         head = QLabel("<b>Mock faults</b>")
@@ -71,10 +76,13 @@ class FaultBar(QWidget):
         self.apply_button.setToolTip("Send these fault settings to the embedded mock server now")
         self.apply_button.clicked.connect(self.sigApply.emit)
         row.addWidget(self.apply_button)
-        row.addSpacing(12)
-        self.network = NetworkSection()  # presets and custom profiles, applied live
-        row.addWidget(self.network)
         row.addStretch(1)
+        net_row = QHBoxLayout()
+        net_row.setContentsMargins(6, 0, 6, 2)
+        self.network = NetworkSection()  # presets and custom profiles, applied live
+        net_row.addWidget(self.network)
+        net_row.addStretch(1)
+        outer.addLayout(net_row)
 
     def values(self) -> dict[str, float | int]:
         return {name: box.value() for name, box in self.inputs.items()}
