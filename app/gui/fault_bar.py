@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -49,11 +48,7 @@ class FaultBar(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        outer = QVBoxLayout(self)  # the faults' row, then the network's (fits 1280 px)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(0)
-        row = QHBoxLayout()
-        outer.addLayout(row)
+        row = QHBoxLayout(self)
         row.setContentsMargins(6, 2, 6, 2)
         row.setSpacing(4)
         head = QLabel("<b>Mock faults</b>")
@@ -76,13 +71,10 @@ class FaultBar(QWidget):
         self.apply_button.setToolTip("Send these fault settings to the embedded mock server now")
         self.apply_button.clicked.connect(self.sigApply.emit)
         row.addWidget(self.apply_button)
-        row.addStretch(1)
-        net_row = QHBoxLayout()
-        net_row.setContentsMargins(6, 0, 6, 2)
+        row.addSpacing(6)
         self.network = NetworkSection()  # presets and custom profiles, applied live
-        net_row.addWidget(self.network)
-        net_row.addStretch(1)
-        outer.addLayout(net_row)
+        row.addWidget(self.network)
+        row.addStretch(1)
 
     def values(self) -> dict[str, float | int]:
         return {name: box.value() for name, box in self.inputs.items()}
