@@ -13,6 +13,7 @@ from typing import NoReturn, TypeVar
 from app import __version__
 from app.commands.speed import speed_arg
 from app.core import faultschema
+from app.core.network.profile import NETWORK_HELP
 
 N = TypeVar("N", int, float)
 
@@ -93,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=_toxic_spec,
         help="byte-stream toxics on every connection (repeatable), e.g. "
         "'latency:latency=50,jitter=10;bandwidth:rate=100' (docs/network.md)",
+    )
+    mock.add_argument(
+        "--network", default="", metavar="PROFILE", type=_network_spec, help=NETWORK_HELP
     )
     mock.add_argument(
         "--max-message-bytes",
@@ -211,6 +215,16 @@ def _fault_value(f: faultschema.FaultField) -> Callable[[str], float | int]:
     return parse
 
 
+def _network_spec(text: str) -> str:
+    from app.core.network.profile import parse_profile
+
+    try:
+        parse_profile(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _toxic_spec(text: str) -> list[object]:
     from app.core.network.spec import parse_spec
     from app.core.network.toxics import ToxicError
@@ -238,6 +252,7 @@ def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
         token_ttl_s=args.token_ttl,
         wma_keepalive_s=args.wma_keepalive,
         wma_heartbeat_timeout_s=args.wma_heartbeat_timeout,
+        network=args.network,
         faults=faultschema.FaultConfig(
             **{f.name: getattr(args, f.name) for f in faultschema.fault_fields()}
         ),

@@ -27,7 +27,7 @@ from app.core.network.toxics import ToxicError
 from app.core.network.toxicset import ToxicSet
 from app.core.transports import jitter_release
 from app.core.transports.jitter_release import Release
-from server_mock import sse, toxics, wma_routes, ws
+from server_mock import network, sse, toxics, wma_routes, ws
 from server_mock.apps import diffusion, echo
 from server_mock.apps.validate import InvalidInput
 from server_mock.auth import DEFAULT_TOKEN_EXPIRATION_S, MAX_TOKEN_EXPIRATION_S, TokenStore
@@ -285,6 +285,7 @@ async def ws_app(websocket: WebSocket) -> None:
         max_buffering = parse_max_buffering(websocket.query_params.get("max_buffering"))
         toxics.check_query(websocket.query_params)
         release = jitter_release_of(websocket)
+        network.enter(websocket.app.state.network, websocket.query_params)
     except ValueError as exc:
         await _deny(websocket, 400, str(exc))
         return
@@ -324,6 +325,7 @@ def create_app(config: MockConfig | None = None) -> Starlette:
             Route("/health", health),
             Route("/tokens/", tokens, methods=["POST"]),
             Route("/_mock/faults", faults_admin, methods=["GET", "PUT"]),
+            Route("/_mock/network", network.network_admin, methods=["GET", "PUT"]),
             Route("/_mock/toxics", toxics_admin, methods=["GET", "POST", "PUT"]),
             Route("/_mock/toxics/{toxic}", toxics_admin, methods=["GET", "POST", "DELETE"]),
             Route("/tokens", tokens, methods=["POST"]),
@@ -337,4 +339,5 @@ def create_app(config: MockConfig | None = None) -> Starlette:
     app.state.wma_rest = wma_routes.RestSessions()
     app.state.sessions = 0
     app.state.toxics = ToxicSet(config.toxics)
+    app.state.network = network.server_setting(config.network, app.state.toxics)
     return app

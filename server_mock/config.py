@@ -32,3 +32,4 @@ class MockConfig:
     wma_keepalive_s: float = 15.0  # mock/wma start-session: `: keepalive` comment interval
     wma_heartbeat_timeout_s: float = 30.0  # mock/wma REST: a session ends without heartbeats
     wma_frames: int | None = None  # mock/wma: end each session after this many frames
+    network: str = ""  # a network preset/profile, live at /_mock/network (server_mock/network.py)

@@ -7,7 +7,8 @@ Run on a virtual screen of the size wanted, for example:
 
 Scenes: `wide` (8 connections mid-run, 1920x1080), `small` (the default four at
 1280x800), `webrtc` (one WebRTC connection, its plots and getStats), `compare` (two
-connections, one with 5 ms of added latency, in the compare view). Each writes
+connections, one with 5 ms of added latency, in the compare view), `network` (WebRTC
+with the 3g network preset applied mid-run, marked on the plots). Each writes
 assets/screenshot-<scene>.png. Every wait is bounded.
 """
 
@@ -147,7 +148,36 @@ async def compare(window: MainWindow) -> QWidget:
     return view
 
 
-SCENES = {"wide": wide, "small": small, "webrtc": webrtc, "compare": compare}
+async def network(window: MainWindow) -> QWidget:
+    """WebRTC at 640x480@30, then the 3g preset applied mid-run from the faults dock:
+    the marker on every time plot, and frame latency and fps after it."""
+    panel = add(window, "webrtc", "mock/yolo", 0.0)
+    window.set_focus_mode(True)
+    window.fault_dock.show()
+    panel.start(duration_s=170)
+    await wait_until(lambda: received(panel) > 90, [panel])
+    section = window.fault_bar.network
+    section.set_spec("3g")
+    section.apply_button.click()
+    t_mark = panel.network_marks[-1][0]  # on the run's clock; a loaded GUI shows it late
+
+    def shown_past_mark() -> bool:
+        t = panel.live.timeline.frame_latency()[0] if panel.live else []
+        return len(t) > 0 and float(t[-1]) > t_mark + 6
+
+    await wait_until(shown_past_mark, [panel], 150)
+    panel.views.setCurrentWidget(panel.plots)
+    await settle(1)
+    return window
+
+
+SCENES = {
+    "wide": wide,
+    "small": small,
+    "webrtc": webrtc,
+    "compare": compare,
+    "network": network,
+}
 
 
 def main() -> int:

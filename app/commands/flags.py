@@ -28,4 +28,5 @@ FLAGS: dict[str, str] = {
     "webrtc_flavour": "--webrtc-flavour",
     "actions_every_s": "--actions-every",
     "record": "--record",
+    "network": "--network",
 }

@@ -22,6 +22,7 @@ from app.core.engine.build import RunSettings, key_from_env
 from app.core.errors import ProbeError, TargetError
 from app.core.events import ErrorEvent, Event, Sample, StateChange
 from app.core.health.mock_reading import MockWatch
+from app.core.network.profile import NETWORK_HELP
 from app.core.summary import Aggregator, Summary
 from app.core.targets import TRANSPORTS
 from app.core.transports.jitter_release import RELEASES
@@ -169,6 +170,7 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
         help="the run history file (default: $RTPROBE_HISTORY, "
         "else the user's data directory); see `rtprobe runs`",
     )
+    p.add_argument("--network", default="", metavar="PROFILE", help=NETWORK_HELP)
     w = p.add_argument_group("WebRTC (count = frames received; default --duration 10)")
     w.add_argument(
         "--source",
@@ -249,6 +251,7 @@ def settings_from_args(args: argparse.Namespace, base_url: str | None) -> RunSet
         data_channel=args.data_channel,
         jitter_release=args.jitter_release,
         actions_every_s=args.actions_every,
+        network=args.network,
     )
 
 

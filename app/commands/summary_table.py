@@ -9,6 +9,7 @@ import sys
 import time
 
 from app.commands.health_lines import health_lines
+from app.core.network.feedback import feedback_lines
 from app.core.report.fmt import fmt_ms
 from app.core.summary import Aggregator, Summary
 from app.core.transports.jitter_release import DESCRIPTIONS
@@ -110,6 +111,7 @@ def format_summary(s: Summary) -> str:
         ):
             if value is not None:
                 lines.append(f"  {label} after {value:.1f} ms")
+        lines += [f"  {line}" for line in feedback_lines(f.feedback)]
         if (release := s.connection.get("jitter_release")) is not None:
             lines.append(f"  frames leave the jitter buffer: {DESCRIPTIONS.get(release, release)}")
     extensions = s.connection.get("extensions")

@@ -29,6 +29,7 @@ class WebRtcParams:
     action_every_s: float | None = None  # generated video: cycle actions this often
     video_preview: bool = False  # emit VideoFrame thumbnails (the GUI's video pane)
     jitter_release: str = "marker"  # marker | next-frame (aiortc's own: +1 frame interval)
+    network: str = ""  # impair RTP/RTCP in the client: a preset or profile (network/profile.py)
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ class ConnectionSpec:
     video_fps: float = 30.0
     data_channel: bool = False
     jitter_release: str = "marker"  # marker | next-frame (aiortc's own)
+    network: str = ""  # a network preset or profile (app/core/network/profile.py); "": clean
     # `--assert` expressions checked at the end of each run ("p99<50ms"); only ones
     # that parse are written, so nothing else typed there (a pasted key) is saved
     assertions: list[str] = field(default_factory=list)
@@ -127,6 +128,7 @@ def _connection_dict(c: ConnectionSpec) -> dict[str, Any]:
         "video_fps": c.video_fps,
         "data_channel": c.data_channel,
         "jitter_release": c.jitter_release,
+        "network": c.network,
         "assertions": valid_only(c.assertions),
     }
 
@@ -289,6 +291,7 @@ def _connection(r: _Reader) -> ConnectionSpec:
         video_fps=r.number("video_fps", d.video_fps),
         data_channel=r.boolean("data_channel", d.data_channel),
         jitter_release=r.string("jitter_release", d.jitter_release, RELEASES),
+        network=r.string("network", d.network),  # checked when a run is built
         assertions=r.string_list("assertions"),  # absent in older files: none
     )
 

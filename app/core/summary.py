@@ -26,6 +26,7 @@ from app.core.events import (
 )
 from app.core.health.summary import client_health
 from app.core.metrics import LatencyHistogram, Percentiles
+from app.core.network.feedback import add_feedback
 from app.core.report.model import FalTimings, FrameFigures, SessionLine, StreamFigures, Summary
 from app.core.sessions import registry
 from app.core.sessions.matcher import UNMATCHED_REASONS
@@ -82,6 +83,7 @@ class Aggregator:
     last_ns: int | None = None
     frame_first_ns: dict[str, int] = field(default_factory=dict)
     frame_last_ns: dict[str, int] = field(default_factory=dict)
+    feedback: dict[str, float] = field(default_factory=dict)  # summed final WebRTC counters
     info: dict[str, Any] = field(default_factory=dict)
     wire_bytes: dict[int, tuple[int, int]] = field(default_factory=dict)  # session: (out, in)
     started_wall: float = field(default_factory=time.time)
@@ -139,6 +141,7 @@ class Aggregator:
             self.info.setdefault("time_to_first_frame_ms", values["time_to_first_frame_ms"])
         if values.get("final"):
             self.frames_lost += int(values.get("frames_lost", 0))
+            add_feedback(self.feedback, values)
 
     def _sample(self, s: Sample) -> None:
         totals = self._session(s.session)
@@ -301,6 +304,7 @@ class Aggregator:
             time_to_connected_ms=self.info.get("time_to_connected_ms"),
             time_to_first_frame_ms=self.info.get("time_to_first_frame_ms"),
             latency_histogram=self.frame_latency.log_bins(),
+            feedback=dict(self.feedback),
         )
 
 

@@ -84,7 +84,8 @@ class EngineBridge(QObject):
             self.engine.pause(run_id, paused)
 
     def act(self, run_id: int, what: str, value: object) -> None:
-        """Any other control (wma: "prompt", text / "reset", None); failures as ErrorEvents."""
+        """Any other control (`"network", "4g"`; wma: `"prompt", text` / `"reset", None`);
+        failures arrive as ErrorEvents."""
         if not self.closed:
             with contextlib.suppress(RuntimeError):
                 self.engine.act(run_id, what, value)

@@ -51,6 +51,7 @@ class ConnectionSettings:
     video_fps: float = 30.0
     data_channel: bool = False
     jitter_release: str = "marker"  # marker | next-frame (aiortc's own)
+    network: str = ""  # a network preset or profile; the faults dock changes it live
     # the connection's assertions, as `--assert` expressions: "p99<50ms, errors==0"
     thresholds: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -80,6 +81,7 @@ def to_spec(s: ConnectionSettings) -> ConnectionSpec:
         video_fps=s.video_fps,
         data_channel=s.data_channel,
         jitter_release=s.jitter_release,
+        network=s.network,
         assertions=verdicts.split(s.thresholds),
     )
 
@@ -102,6 +104,7 @@ def from_spec(spec: ConnectionSpec) -> ConnectionSettings:
         video_fps=spec.video_fps,
         data_channel=spec.data_channel,
         jitter_release=spec.jitter_release,
+        network=spec.network,
         thresholds=", ".join(spec.assertions),
     )
 
@@ -145,6 +148,7 @@ def run_settings(
         video_fps=s.video_fps,
         data_channel=s.data_channel,
         jitter_release=s.jitter_release,
+        network=s.network,
         video_preview=True,  # the Video tab shows them
     )
 

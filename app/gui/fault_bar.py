@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core import faultschema
+from app.gui.network_section import NetworkSection
 
 _SPIN_MAX = 2**31 - 1  # QSpinBox holds a C int
 
@@ -70,6 +71,9 @@ class FaultBar(QWidget):
         self.apply_button.setToolTip("Send these fault settings to the embedded mock server now")
         self.apply_button.clicked.connect(self.sigApply.emit)
         row.addWidget(self.apply_button)
+        row.addSpacing(6)
+        self.network = NetworkSection()  # presets and custom profiles, applied live
+        row.addWidget(self.network)
         row.addStretch(1)
 
     def values(self) -> dict[str, float | int]:

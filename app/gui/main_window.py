@@ -84,6 +84,8 @@ class MainWindow(WindowFiles):
         self.fault_bar = FaultBar()
         self.fault_inputs = self.fault_bar.inputs
         self.fault_bar.sigApply.connect(self.apply_faults)
+        self.fault_bar.network.sigApply.connect(self.apply_network)
+        self.fault_bar.network.sigError.connect(self.show_error)
         self.fault_dock = QDockWidget("Mock faults", self)
         self.fault_dock.setObjectName("faults-dock")
         self.fault_dock.setWidget(self.fault_bar)

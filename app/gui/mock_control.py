@@ -39,6 +39,7 @@ class MockControl(QObject):
     sigStopped = Signal()
     sigError = Signal(str)  # one line
     sigFaults = Signal(dict)  # the server's fault settings after a change
+    sigNetwork = Signal(dict)  # the mock's network profile after a change
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -253,3 +254,22 @@ class MockControl(QObject):
             self.sigError.emit(_line(f"mock faults not changed: {detail}"))
             return
         self.sigFaults.emit(r.json())
+
+    # -- network -----------------------------------------------------------------------
+    @asyncSlot(str)
+    async def set_network(self, spec: str) -> None:
+        """PUT /_mock/network (server_mock/network.py): the mock's WebRTC peers and the
+        byte-stream toxics of every connection; the answer comes back as `sigNetwork`."""
+        base = self.base_url
+        if base is None:
+            return  # nothing to shape on the server side: the client's side still applies
+        try:
+            async with httpx.AsyncClient(timeout=HTTP_TIMEOUT_S) as client:
+                r = await client.put(f"{base}/_mock/network", json={"spec": spec})
+        except httpx.HTTPError as exc:
+            self.sigError.emit(_line(f"mock network not changed: {str(exc) or repr(exc)}"))
+            return
+        if r.status_code != 200:
+            self.sigError.emit(_line(f"mock network not changed: {r.text}"))
+            return
+        self.sigNetwork.emit(r.json())

@@ -59,5 +59,10 @@ class WindowMock(WindowHelp):
     def apply_faults(self) -> None:
         self.mock.set_faults(self.fault_bar.values())
 
+    def apply_network(self, spec: str) -> None:
+        from app.gui import network_live
+
+        network_live.apply_network(self, spec)
+
     def _faults_changed(self, faults: dict) -> None:
         self.statusBar().showMessage("mock faults: " + faultschema.describe(faults))

@@ -27,6 +27,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from app.core.codecs import webrtc as signaling
 from app.core.codecs.webrtc import BAD_MESSAGE, SignalingError, error_text, parse_candidate
+from app.core.network.datagram import ImpairedPeer
 from app.core.transports.jitter_release import DEFAULT_RELEASE, Release
 from app.core.transports.loopback import (
     is_loopback_address,
@@ -35,6 +36,7 @@ from app.core.transports.loopback import (
     use_loopback_candidates,
 )
 from app.core.transports.webrtc_jitter import install_release
+from server_mock import network
 from server_mock.faults import Faults
 
 log = logging.getLogger("server_mock")
@@ -107,6 +109,7 @@ class SignalingSession:
         self._pending: list[RTCIceCandidate | None] = []
         self._drains: list[asyncio.Task[None]] = []
         self._tracks: list[MediaStreamTrack] = []
+        self.network: ImpairedPeer | None = None
 
     # hooks for the apps
     def greetings(self) -> list[dict[str, Any]]:
@@ -199,6 +202,7 @@ class SignalingSession:
                     install_release(transceiver.receiver, self.jitter_release)
             self.attach(pc)
             await pc.setLocalDescription(await pc.createAnswer())
+            self.network = network.attach(pc)  # RTP/RTCP impairments (server_mock/network.py)
         except Exception as exc:
             self.fail("offer_failed", exc)
             return
@@ -264,3 +268,5 @@ class SignalingSession:
         if self.pc is not None:
             with contextlib.suppress(Exception):
                 await self.pc.close()
+        if self.network is not None:
+            self.network.detach()

@@ -71,6 +71,7 @@ FRAME_KEYS = {
     "frames_lost",
     "frame_latency_ms",
     "frame_hold_ms",
+    "feedback",  # NACKs, PLIs, freezes (app/core/network/feedback.py)
 }
 PCT_KEYS = {"count", "p50", "p90", "p99", "p999", "max", "mean", "min"}
 SESSION_KEYS = {"session", "state", "sent", "received", "errors", "dropped", "timeouts"}

@@ -22,6 +22,7 @@ from app.core import inputs
 from app.core.codecs.ws import PAYLOAD_FORMATS
 from app.core.config import RunConfig, WebRtcParams
 from app.core.errors import DEFAULT_MAX_MESSAGE_BYTES, TargetError
+from app.core.network.runtarget import checked_profile, with_network
 from app.core.sessions import registry
 from app.core.targets import Target, resolve
 from app.core.transports.base import DEFAULT_SEQ_FIELD
@@ -83,6 +84,7 @@ class RunSettings:
     actions_every_s: float | None = None
     video_preview: bool = False
     jitter_release: str = "marker"  # marker | next-frame
+    network: str = ""  # a preset or profile (app/core/network/profile.py); "": clean
 
 
 def key_from_env() -> str | None:
@@ -108,7 +110,7 @@ def build_config(s: RunSettings, labels: Mapping[str, str] | None = None) -> Run
         raise TargetError(_choice(name("payload_format"), s.payload_format, PAYLOAD_FORMATS))
     if s.sse_method not in SSE_METHODS:
         raise TargetError(_choice(name("sse_method"), s.sse_method, SSE_METHODS))
-    target = _target(s, name)
+    target = with_network(_target(s, name), s.network, name("network"))
     count, duration = s.count, s.duration_s
     if count is None and duration is None:
         duration = registry.transport(s.transport).default_duration_s
@@ -184,6 +186,7 @@ def webrtc_params(s: RunSettings, labels: Mapping[str, str] | None = None) -> We
         action_every_s=s.actions_every_s,
         video_preview=s.video_preview,
         jitter_release=s.jitter_release,
+        network=s.network if not checked_profile(s.network, name("network")).clean else "",
     )
 
 

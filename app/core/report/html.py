@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.core.network.feedback import feedback_rows
 from app.core.report import plots
 from app.core.report.fmt import fmt_bytes, fmt_count, fmt_duration, fmt_ms
 from app.core.report.health_html import health_section
@@ -147,6 +148,7 @@ def _counters(s: Summary) -> str:
         f = s.frames
         extra += [("FPS out", f"{f.fps_out:.2f}"), ("FPS in", f"{f.fps_in:.2f}")]
         extra += [("Frames out", fmt_count(f.frames_out)), ("Frames in", fmt_count(f.frames_in))]
+        extra += feedback_rows(f.feedback)  # NACKs, PLIs, freezes (network/feedback.py)
     return (
         '<h2>Counters</h2><div class="cols">'
         + "".join(tables)

@@ -66,6 +66,9 @@ class FrameFigures:
     time_to_connected_ms: float | None = None
     time_to_first_frame_ms: float | None = None
     control_rtt_ms: Percentiles | None = None  # wma control channel ping -> pong
+    # how the session reacted to the network (app.core.transports.webrtc_network): NACKs,
+    # PLIs, freezes (gaps over 3 frame intervals), packets the impairment dropped
+    feedback: Mapping[str, float] = field(default_factory=dict)
     latency_histogram: LogBins = field(default=LogBins(), compare=False, metadata=NOT_IN_JSON)
 
     @property
@@ -261,6 +264,7 @@ class Summary:
                 control_rtt_ms=pct("control_rtt_ms"),
                 time_to_connected_ms=data.get("time_to_connected_ms"),
                 time_to_first_frame_ms=data.get("time_to_first_frame_ms"),
+                feedback=data.get("feedback", {}),
             )
         fal = None
         if "fal_messages" in data:

@@ -43,6 +43,9 @@ class Transport:
     takes_actions: bool = False  # `act("action"/"pause")` reaches the server (a video pane)
     measures_frames: bool = False  # FrameSample events: fps, frame latency, video preview
     paced_by_source: bool = False  # the media source sets the pace: no rate; runs for a time
+    # the client impairs its own packets (`act("network", …)`, app/core/network/datagram.py);
+    # otherwise a network profile becomes the mock's byte-stream toxics
+    impairs_packets: bool = False
     streams_events: bool = False  # one message is one streaming request (first event, gaps)
     chooses_format: bool = False  # the payload's wire format is the user's (`ws_format`)
     takes_max_buffering: bool = False  # fal's `max_buffering` query parameter applies
@@ -111,6 +114,7 @@ TRANSPORTS: dict[str, Transport] = {
             measures_frames=True,
             paced_by_source=True,
             sends_payload=False,
+            impairs_packets=True,
             default_path="webrtc",
             # it counts frames it receives; a run of it is more naturally a length of time
             default_duration_s=10.0,

@@ -61,6 +61,9 @@ from app.core.events import (
     now_ns,
 )
 from app.core.media.sources import MarkedSource, source_factory
+from app.core.network.datagram import NetworkSetting
+from app.core.network.impair import NetworkError, NetworkProfile
+from app.core.network.profile import parse_profile
 from app.core.sessions import webrtc_flavour
 from app.core.sessions.base import Emit, Reconnect, deadline_of
 from app.core.sessions.webrtc_preview import PREVIEW_HZ, PreviewTap, thumbnail
@@ -76,6 +79,7 @@ from app.core.transports.webrtc import (
     WebRtcOptions,
     default_mode,
 )
+from app.core.transports.webrtc_network import FreezeCounter
 from app.core.transports.webrtc_wma import WmaClient, probe_flavour
 from app.core.transports.wsbase import token_source
 
@@ -92,6 +96,16 @@ def _choice(value: str | None, allowed: tuple[str, ...], what: str) -> str | Non
     if value is None or value in allowed:
         return value
     raise TargetError(f"unknown {what} {value!r} ({' or '.join(allowed)})")
+
+
+def network_profile(value: object) -> NetworkProfile:
+    """A live `act("network", …)` value: a NetworkProfile or its text."""
+    if isinstance(value, NetworkProfile):
+        return value
+    try:
+        return parse_profile(str(value))
+    except NetworkError as exc:
+        raise TargetError(str(exc)) from None
 
 
 def cycle_actions(
@@ -139,7 +153,9 @@ class WebRtcSession:
             mode=self.mode,
             data_channel=data_channel or base.data_channel,
             connect_timeout_s=config.timeout_s,
+            network=base.network or NetworkSetting(parse_profile(config.webrtc.network)),
         )
+        self.freezes = FreezeCounter(config.webrtc.fps)
         self.actions = sorted(actions or [])
         self._next_action = 0  # index into `actions`: a reconnect goes on from here
         self._actions_start: int | None = None  # the first frame of the first connection
@@ -199,6 +215,7 @@ class WebRtcSession:
     def _on_frame_in(self, f: FrameInfo) -> None:
         self._frames_in += 1
         self._last_in_value = f.value
+        self.freezes.frame(f.t_ns)
         if not self._first_frame.is_set():
             self._first_frame.set()
         self.emit(
@@ -253,8 +270,14 @@ class WebRtcSession:
         """`("action", "w u")` now, resolved like scheduled ones (a Sample), or `("pause",
         bool)`, waiting for the server's acknowledgement (a signaling Message). A failure
         on the wire is emitted; raises ClosedError while not connected."""
+        if what == "network":  # the client's impairments, live (no server round trip)
+            assert self.options.network is not None
+            self.options.network.set(network_profile(value))
+            return
         if what not in ("action", "pause", "prompt", "reset"):
-            raise TargetError(f"unknown WebRTC control {what!r} (action, pause, prompt or reset)")
+            raise TargetError(
+                f"unknown WebRTC control {what!r} (action, pause, prompt, reset or network)"
+            )
         client = self.client
         if what in ("prompt", "reset") and not isinstance(client, WmaClient):
             raise TargetError(f"cannot send {what}: only wma sessions take prompts and resets")
@@ -382,6 +405,8 @@ class WebRtcSession:
             final = await client.stats()
             final["frames_lost"] = final.get("frames_lost", 0) + lost_tail
             final.update(final=True, end_reason=client.end_reason or "done")
+            final.update(self.freezes.values())  # this connection's; the next starts afresh
+            self.freezes = FreezeCounter(self.config.webrtc.fps)
             if self.actions_unmeasured:
                 final["actions_unmeasured"] = self.actions_unmeasured
                 self.actions_unmeasured = 0
@@ -414,6 +439,7 @@ class WebRtcSession:
             for expired in client.expire_actions(now_ns() - timeout_ns):
                 self._on_action(expired)
             values = await client.stats()
+            values.update(self.freezes.values())
             if self.action_latencies_ms:
                 values["action_latency_ms"] = self.action_latencies_ms
                 self.action_latencies_ms = []

@@ -76,6 +76,7 @@ from app.core.transports.webrtc_frames import (
     Timings,
 )
 from app.core.transports.webrtc_jitter import install_release, release_rule
+from app.core.transports.webrtc_network import PeerTap
 from app.core.transports.webrtc_options import (
     Hooks,
     WebRtcOptions,
@@ -150,6 +151,7 @@ class WebRtcClient:
         self._closing = False
         self._closed = False
         self._stats = StatsState()
+        self.tap = PeerTap(self.options.network)  # impairments + RTCP feedback counters
 
     # -- public ------------------------------------------------------------------------
     @property
@@ -211,7 +213,7 @@ class WebRtcClient:
         pc = None if self._closed else self.pc
         values = await peer_stats(pc, self._stats, now) if pc is not None else {}
         sent = self.source.frames_sent if self.source is not None else None
-        values.update(frame_values(self.counters, self._stats, now, sent))
+        values.update(frame_values(self.counters, self._stats, now, sent), **self.tap.values())
         if self.options.data_channel:
             values["detections"] = self.counters.detections
         return values
@@ -242,6 +244,7 @@ class WebRtcClient:
         if self.pc is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.pc.close(), 5)
+        self.tap.close()
         for task in self._tasks:
             task.cancel()
         if self._tasks:
@@ -285,6 +288,7 @@ class WebRtcClient:
             self.datachannel.on("message", self._on_data)
 
         await pc.setLocalDescription(await pc.createOffer())
+        self.tap.attach(pc)
         self.offer_sdp = pc.localDescription.sdp
         self._answer = asyncio.get_running_loop().create_future()
         self._spawn(self._read_signaling())
@@ -309,6 +313,7 @@ class WebRtcClient:
             raise ProtocolError(
                 f"the answer was refused: {type(exc).__name__}: {one_line(exc)}"
             ) from None
+        self.tap.attach(pc)  # BUNDLE may have replaced a transport
         await self._until(self._connected.wait(), "the ICE/DTLS connection", opts.connect_timeout_s)
         self.timings.connected_ns = now_ns()
 
@@ -494,18 +499,9 @@ class WebRtcClient:
             self.hooks.on_data(message)
 
 
+# fmt: off
 __all__ = [
-    "ActionResult",
-    "DataMessage",
-    "FrameCounters",
-    "FrameInfo",
-    "HoldProbe",
-    "Hooks",
-    "Mode",
-    "Signaling",
-    "Timings",
-    "WebRtcClient",
-    "WebRtcOptions",
-    "default_mode",
-    "is_loopback_target",
+    "ActionResult", "DataMessage", "FrameCounters", "FrameInfo", "HoldProbe", "Hooks", "Mode",
+    "Signaling", "Timings", "WebRtcClient", "WebRtcOptions", "default_mode", "is_loopback_target",
 ]
+# fmt: on

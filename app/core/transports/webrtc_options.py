@@ -13,6 +13,7 @@ from aiortc import RTCConfiguration, RTCIceServer
 from app.core.codecs.webrtc import Flavour
 from app.core.codecs.wma import WmaFlavour
 from app.core.errors import ProbeError
+from app.core.network.datagram import NetworkSetting
 from app.core.targets import Target
 from app.core.transports.jitter_release import DEFAULT_RELEASE, Release
 from app.core.transports.loopback import is_loopback_address
@@ -58,6 +59,7 @@ class WebRtcOptions:
     wma: WmaFlavour | None = None  # fal's wma flavour (4c) instead of WebSocket signaling
     ping_interval_s: float = 1.0  # wma: control-channel ping (round trip) interval
     heartbeat_s: float = 5.0  # wma-rest: heartbeat interval
+    network: NetworkSetting | None = None  # impair RTP/RTCP both ways (live; None: untouched)
 
 
 def ice_configuration(options: WebRtcOptions, offered: list[RTCIceServer]) -> RTCConfiguration:
