@@ -39,11 +39,6 @@ PATHS = ("start-session", "session", "session/heartbeat", "session/close")
 HOSTILE = ("", "silent", "garbage", "flood", "close")
 MAX_REST_SESSIONS = 64
 MAX_BODY_BYTES = 1 << 20
-_WMA = {"sessionProtocol": "wma", "protocol": "webrtc", "version": 1}
-OPENAPI_PATHS: dict[str, Any] = {
-    "/start-session": {"post": {"x-fal-realtime": {"transport": _WMA, "schemaVersion": 1}}},
-    "/session": {"post": {"deprecated": True, "summary": "REST bridge: offer -> answer"}},
-}
 
 
 def _error(status: int, detail: str) -> JSONResponse:

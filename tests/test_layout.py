@@ -44,3 +44,17 @@ def test_each_transport_is_found_in_one_guess_per_layer() -> None:
         assert (TESTS / "core" / "codecs" / f"test_{t}.py").is_file(), t
         mock = ROOT / "server_mock" / t
         assert mock.with_suffix(".py").is_file() or (mock / "__init__.py").is_file(), t
+
+
+MAX_LINES = 503  # a module past this holds more than one idea: split it by idea
+
+
+def test_no_module_in_app_or_server_mock_is_over_the_line_limit() -> None:
+    sources = [p for folder in ("app", "server_mock") for p in (ROOT / folder).rglob("*.py")]
+    assert sources, "no sources found"
+    long = sorted(
+        f"{p.relative_to(ROOT)} ({n} lines)"
+        for p in sources
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    )
+    assert long == [], f"modules over {MAX_LINES} lines: {long}"

@@ -231,10 +231,20 @@ def app_base(http_url: str) -> str:
 def openapi_flavour(doc: object) -> WmaFlavour | None:
     """ "wma" when the app's OpenAPI document marks a route with an `x-fal-realtime`
     extension whose transport's `sessionProtocol` is "wma" (how fal's wma apps describe
-    `/start-session`); else None."""
+    `/start-session`: on the path item, as fal's SDK writes it, or on its operation, as
+    older documents did); else None."""
     paths = doc.get("paths") if isinstance(doc, dict) else None
     if not isinstance(paths, dict):
         return None
+    for item in paths.values():
+        if not isinstance(item, dict):
+            continue
+        for holder in (item, *item.values()):
+            ext = holder.get("x-fal-realtime") if isinstance(holder, dict) else None
+            transport = ext.get("transport") if isinstance(ext, dict) else None
+            if isinstance(transport, dict) and transport.get("sessionProtocol") == "wma":
+                return "wma"
+    return None
     for item in paths.values():
         for operation in item.values() if isinstance(item, dict) else ():
             ext = operation.get("x-fal-realtime") if isinstance(operation, dict) else None

@@ -1,26 +1,22 @@
-"""The WebRTC client: signaling over a WebSocket, media over aiortc.
-
-One `WebRtcClient` is one session:
+"""The WebRTC client: signaling over a WebSocket, media over aiortc. One `WebRtcClient`
+is one session:
 
 1. open the signaling socket (`open_websocket`: auth, tokens, error translation) and wait
    for `ready` (an `iceservers` message may come first); the flavour, JSON text (4a) or
    msgpack (4b), comes from the `flavour` option or from the first frame received;
-2. create the peer connection: on a loopback target no ICE servers at all and 127.0.0.1
-   host candidates only (`app.core.transports.loopback`), whatever `iceservers` said; elsewhere
-   only the servers the app sent or the caller gave, never a public STUN by default;
-3. offer (the client always offers: the source track send-recv for video-to-video, a
-   receive-only transceiver for server-generated video), apply the answer, exchange
-   trickled `icecandidate` messages, wait for the connection;
-4. time every received frame by its marker (`app.core.codecs.webrtc_marker`), counting
-   duplicates, lost frames and the actions a generated scene reflects
-   (`app.core.transports.webrtc_frames`), and how long the jitter buffer held it
-   (`webrtc_parts.HoldProbe`): latency - hold is the network + server (+ codec) part;
-   frames leave it on their RTP marker bit unless told otherwise (`webrtc_jitter`).
+2. create the peer connection: on a loopback target no ICE servers and 127.0.0.1 host
+   candidates only (`loopback`); elsewhere only the servers the app sent or the caller
+   gave, never a public STUN by default;
+3. offer (always: the source track send-recv for video-to-video, a receive-only
+   transceiver for generated video), apply the answer, exchange trickled
+   `icecandidate` messages, wait for the connection;
+4. time every received frame by its marker (`webrtc_marker`), counting duplicates, lost
+   frames and the actions a generated scene reflects (`webrtc_frames`), and the jitter
+   buffer's hold (`webrtc_parts.HoldProbe`); frames leave it on their RTP marker bit
+   unless told otherwise (`webrtc_jitter`).
 
-Signaling messages are `app.core.codecs.webrtc`, shared with the mock.
-
-Everything foreign is translated into `app.core.errors` with one-line messages, and
-`close()` releases everything (peer connection, tracks, tasks, socket, loopback patch).
+Signaling messages are `app.core.codecs.webrtc` (shared with the mock); foreign errors
+become one-line `app.core.errors`; `close()` releases everything it made.
 """
 
 from __future__ import annotations
