@@ -81,7 +81,7 @@ def test_a_run_starts_with_the_heap_frozen_and_ends_off_the_running_set(
     from app.gui.connection_settings import ConnectionSettings, build_config
 
     calls: list[bool] = []
-    monkeypatch.setattr("app.gui.bridge.quiet_gc", lambda collect: calls.append(collect))
+    monkeypatch.setattr("app.gui.bridge.freeze_startup", lambda collect: calls.append(collect))
     bridge = EngineBridge(in_process=True)
     try:
         s = ConnectionSettings(transport="realtime", target="mock/echo", rate=100.0)
@@ -98,7 +98,7 @@ def test_a_run_starts_with_the_heap_frozen_and_ends_off_the_running_set(
         bridge.close()
     before = gc.get_threshold()
     try:
-        gc_tuning.quiet_gc(collect=False)
+        gc_tuning.freeze_startup(collect=False)
         assert gc.get_freeze_count() > 0 and gc.get_threshold() == gc_tuning.THRESHOLDS
     finally:
         gc.unfreeze()

@@ -6,11 +6,17 @@ a second, so about 2 MB/s got through; one WebRTC run's thumbnails need ~7 MB/s,
 every run's events queued behind them in the engine process. The panels' clocks ran
 on while their data arrived seconds late, in bursts (6-8 s behind after 10 s, seen in
 `tools/screenshots.py wide`).
+
+What is checked is that backlog, not an absolute delay: the age of each panel's newest
+data over the second half of the watch, against the first half (medians, so one stall
+of a loaded machine, which delays every panel alike and then catches up, is not a
+backlog). With the 64 KiB pipe the age grew by seconds; with the fix it stays flat.
 """
 
 from __future__ import annotations
 
 import os
+import statistics
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -34,9 +40,8 @@ SPECS = [
     ("webrtc", "mock/yolo", 0.0),
 ]
 WATCH_S = 8.0  # of run time after every panel has data
-AHEAD_LIMIT_S = 2.0  # generous: on a quiet machine the data is ~0.05 s behind
+AHEAD_LIMIT_S = 2.0  # growth of the median age allowed; the 64 KiB pipe grew it by 4-6 s
 OVERLOADED_PER_CORE = 3.0  # load average per core above which the bound means nothing
-STALL_FACTOR = 2.0  # a stall of the GUI thread excuses twice its length (the catch-up)
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +78,7 @@ def test_eight_panels_clocks_keep_up_with_their_data(qtbot, window: MainWindow, 
         panel.set_settings(settings)
         panels.append(panel)
     window.set_columns(2)
-    ahead: dict[int, float] = {}  # panel index: how far its clock ran ahead, at most
+    ages: dict[int, list[tuple[float, float]]] = {}  # panel: (its clock, its data's age)
     since: dict[int, float] = {}  # panel index: its clock when its first data came
     newest: dict[int, int] = {}  # run id: the engine time of its newest measurement
 
@@ -82,23 +87,15 @@ def test_eight_panels_clocks_keep_up_with_their_data(qtbot, window: MainWindow, 
         if times:
             newest[run_id] = max(newest.get(run_id, 0), *times)
 
-    drains = {"last": 0, "gap": 0.0}  # the engine time of the last drain, the longest gap
-
     def watch() -> None:
-        """After every drain: how old each panel's newest data is by its own clock,
-        beyond what the GUI thread's own stalls explain (a loaded machine can keep it
-        from draining for seconds; data that old is not the pipe's doing)."""
+        """After every drain: how old each panel's newest data is, against its clock."""
         now = now_ns()
-        if drains["last"]:
-            drains["gap"] = max(drains["gap"], (now - drains["last"]) / 1e9)
-        drains["last"] = now
         for i, panel in enumerate(panels):
             last = newest.get(panel.run_id) if panel.run_id is not None else None
             if last is None or panel.live is None or panel.live.timeline.origin_ns is None:
                 continue  # nothing measured yet (connecting)
             since.setdefault(i, panel.live.elapsed_s)
-            behind = (now - last) / 1e9 - STALL_FACTOR * drains["gap"]
-            ahead[i] = max(ahead.get(i, 0.0), behind)
+            ages.setdefault(i, []).append((panel.live.elapsed_s, (now - last) / 1e9))
 
     window.bridge.sigBatch.connect(arrived)
     window.bridge.sigRedraw.connect(watch)
@@ -120,7 +117,14 @@ def test_eight_panels_clocks_keep_up_with_their_data(qtbot, window: MainWindow, 
         window.bridge.sigBatch.disconnect(arrived)
         for panel in panels:
             panel.stop()
-    late = {panels[i].title.text(): round(s, 2) for i, s in ahead.items() if s > AHEAD_LIMIT_S}
-    gap = round(drains["gap"], 2)
-    assert not late, f"clocks ahead of their data by (s, beyond GUI stalls up to {gap}): {late}"
+    growth: dict[str, float] = {}
+    for i, seen in ages.items():
+        start, stop = since[i], end
+        middle = (start + stop) / 2
+        first = [age for t, age in seen if start <= t < middle]
+        second = [age for t, age in seen if middle <= t]
+        assert first and second, f"{panels[i].title.text()}: no drains in a half of the watch"
+        growth[panels[i].title.text()] = statistics.median(second) - statistics.median(first)
+    late = {name: round(g, 2) for name, g in growth.items() if g > AHEAD_LIMIT_S}
+    assert not late, f"data falling behind the clocks (median age growth, s): {late}"
     assert window.bridge.dropped == 0

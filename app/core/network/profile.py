@@ -25,7 +25,7 @@ from app.core.network.toxics import Toxic
 _SPEC_MAX = 512
 NETWORK_HELP = (
     "network conditions: a preset (none, 3g, 4g, lte, edge, satellite, lossy-wifi) or a "
-    "profile such as 'delay=100,jitter=20,loss=2%,rate=1000' or '4g,up.loss=5%' "
+    "profile such as 'delay=100,jitter=20,loss=2%%,rate=1000' or '4g,up.loss=5%%' "
     "(WebRTC: RTP/RTCP impaired in the client; realtime/ws/SSE: the mock's ?toxic=)"
 )
 

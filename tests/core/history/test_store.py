@@ -264,7 +264,7 @@ def test_damaged_rows_are_one_line_and_the_rest_stays_readable(
 def test_a_video_run_lists_its_frames_not_zeros() -> None:
     """A WebRTC run without message round trips: the list's p50/p99/sent/rate are its
     frame latency, frames sent and fps out (they read "0" before)."""
-    from app.core.history.store import _key_figures
+    from app.core.history.schema import key_figures
 
     video = {
         "rtt_ms": {"count": 0, "p50": 0.0, "p99": 0.0},
@@ -276,6 +276,6 @@ def test_a_video_run_lists_its_frames_not_zeros() -> None:
         "fps_out": 30.0,
         "frame_latency_ms": {"count": 100, "p50": 75.0, "p99": 90.0},
     }
-    assert _key_figures(video) == (75.0, 90.0, 120, 1, 30.0)
+    assert key_figures(video) == (75.0, 90.0, 120, 1, 30.0)
     messages = video | {"rtt_ms": {"count": 5, "p50": 1.5, "p99": 2.0}, "sent": 5}
-    assert _key_figures(messages) == (1.5, 2.0, 5, 1, 0.0)  # round trips win
+    assert key_figures(messages) == (1.5, 2.0, 5, 1, 0.0)  # round trips win
