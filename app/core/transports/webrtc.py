@@ -31,7 +31,6 @@ from aiortc import (
     RTCDataChannel,
     RTCIceServer,
     RTCPeerConnection,
-    RTCSessionDescription,
 )
 from aiortc.mediastreams import MediaStreamError
 from websockets.asyncio.client import ClientConnection
@@ -58,9 +57,6 @@ from app.core.targets import Target
 from app.core.text import one_line
 from app.core.transports.loopback import (
     is_loopback_address,
-    keep_loopback_candidates,
-    rtc_configuration,
-    use_loopback_candidates,
 )
 from app.core.transports.webrtc_frames import (
     ActionResult,
@@ -71,13 +67,12 @@ from app.core.transports.webrtc_frames import (
     Mode,
     Timings,
 )
-from app.core.transports.webrtc_jitter import install_release, release_rule
+from app.core.transports.webrtc_jitter import release_rule
 from app.core.transports.webrtc_network import PeerTap
 from app.core.transports.webrtc_options import (
     Hooks,
     WebRtcOptions,
     default_mode,
-    ice_configuration,
     is_loopback_target,
 )
 from app.core.transports.webrtc_parts import (
@@ -92,6 +87,7 @@ from app.core.transports.webrtc_parts import (
     take_hold,
     until,
 )
+from app.core.transports.webrtc_peer import apply_answer, new_peer
 from app.core.transports.wsbase import WsOptions, open_websocket
 
 PEER_END_GRACE_S = 0.5  # wait this long for the signaling to explain a closed connection
@@ -263,22 +259,7 @@ class WebRtcClient:
         await self._wait_ready()
         self.timings.ready_ns = now_ns()
 
-        if self.loopback:
-            self._stack.enter_context(use_loopback_candidates())
-            config = rtc_configuration()
-        else:
-            config = ice_configuration(opts, self.ice_servers_offered)
-        self.pc = pc = RTCPeerConnection(config)
-        pc.on("connectionstatechange", self._on_state)
-        pc.on("track", self._on_track)
-        if self.source is not None:
-            pc.addTrack(self.source)
-        else:
-            pc.addTransceiver("video", direction="recvonly")
-        for transceiver in pc.getTransceivers():
-            if transceiver.kind == "video":
-                install_release(transceiver.receiver, opts.jitter_release)  # before probing
-                self._probes.append(HoldProbe(transceiver.receiver))
+        pc = new_peer(self, self.ice_servers_offered)
         if opts.data_channel:
             self.datachannel = pc.createDataChannel(opts.data_channel_label)
             self.datachannel.on("message", self._on_data)
@@ -300,16 +281,7 @@ class WebRtcClient:
         sdp = answer.get("sdp")
         if not isinstance(sdp, str) or not sdp.strip():
             raise ProtocolError("the answer has no sdp string")
-        if self.loopback:
-            sdp, _removed = keep_loopback_candidates(sdp)
-        self.answer_sdp = sdp
-        try:
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
-        except Exception as exc:
-            raise ProtocolError(
-                f"the answer was refused: {type(exc).__name__}: {one_line(exc)}"
-            ) from None
-        self.tap.attach(pc)  # BUNDLE may have replaced a transport
+        await apply_answer(self, pc, sdp)
         await self._until(self._connected.wait(), "the ICE/DTLS connection", opts.connect_timeout_s)
         self.timings.connected_ns = now_ns()
 

@@ -31,7 +31,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
-from aiortc import RTCPeerConnection, RTCSessionDescription
 
 from app.core.codecs import wma as codec
 from app.core.codecs.sse import SseParser, SseTooLarge
@@ -46,14 +45,9 @@ from app.core.errors import (
 )
 from app.core.targets import Target
 from app.core.text import one_line, redact
-from app.core.transports.loopback import (
-    keep_loopback_candidates,
-    rtc_configuration,
-    use_loopback_candidates,
-)
 from app.core.transports.webrtc import DataMessage, WebRtcClient
-from app.core.transports.webrtc_options import ice_configuration
-from app.core.transports.webrtc_parts import HoldProbe, now_ns
+from app.core.transports.webrtc_parts import now_ns
+from app.core.transports.webrtc_peer import apply_answer, new_peer
 from app.core.transports.wsbase import fetch_token, with_query
 
 MAX_HEARTBEAT_FAILURES = 3
@@ -191,26 +185,13 @@ class WmaClient(WebRtcClient):
         opts = self.options
         timeout = opts.connect_timeout_s
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout, read=None))
-        if self.loopback:
-            self._stack.enter_context(use_loopback_candidates())
-            config = rtc_configuration()
-        else:
-            config = ice_configuration(opts, [])
-        self.pc = pc = RTCPeerConnection(config)
-        pc.on("connectionstatechange", self._on_state)
-        pc.on("track", self._on_track)
-        if self.source is not None:
-            pc.addTrack(self.source)
-        else:
-            pc.addTransceiver("video", direction="recvonly")
-        for transceiver in pc.getTransceivers():
-            if transceiver.kind == "video":
-                self._probes.append(HoldProbe(transceiver.receiver))
+        pc = new_peer(self, [])
         self.datachannel = channel = pc.createDataChannel(codec.CONTROL_LABEL)
         channel.on("message", self._on_control)
         channel.on("open", self._channel_open.set)
         channel.on("close", self._on_channel_close)
         await pc.setLocalDescription(await pc.createOffer())
+        self.tap.attach(pc)
         self.offer_sdp = pc.localDescription.sdp
         self.timings.socket_ns = self.timings.ready_ns = self.timings.offer_ns = now_ns()
         body = codec.offer_body(self.offer_sdp)
@@ -221,15 +202,7 @@ class WmaClient(WebRtcClient):
             answer = self._answer_of(reply)
         sdp, self.session_id = answer
         self.timings.answer_ns = now_ns()
-        if self.loopback:
-            sdp, _removed = keep_loopback_candidates(sdp)
-        self.answer_sdp = sdp
-        try:
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="answer"))
-        except Exception as exc:
-            raise ProtocolError(
-                f"the answer was refused: {type(exc).__name__}: {one_line(exc)}"
-            ) from None
+        await apply_answer(self, pc, sdp)
         if self.wma == "wma-rest":
             self._spawn(self._heartbeats())
         await self._until(self._connected.wait(), "the ICE/DTLS connection", timeout)
