@@ -10,16 +10,15 @@ figures the measuring side's: the answer says which.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
 import sys
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
-from app.commands import outputs
+from app.commands import headless, outputs
 from app.commands.signals import StopSignals
-from app.core.errors import ConnectError, ProbeError, TargetError
+from app.core.errors import ConnectError, TargetError
 from app.core.findmax import Limits, Result, Step, check_limits, find_max
 from app.core.health.mock_reading import MockWatch
 from app.core.report.model import Summary
@@ -155,14 +154,7 @@ async def search(args: argparse.Namespace) -> tuple[Result, str, int]:
     limits = limits_from(args)
     with StopSignals() as stops:
         async with AsyncExitStack() as stack:
-            base_url = None
-            if args.mock:
-                from server_mock.process import MockProcess
-
-                mock = MockProcess()
-                stack.callback(mock.stop)
-                mock.spawn()
-                base_url = await asyncio.to_thread(mock.wait_listening)
+            base_url = await headless.start_mock(stack) if args.mock else None
             first = build_config(step_args(args, limits.start_rate), base_url)  # bad args: now
             target = first.target.display
 
@@ -191,11 +183,10 @@ async def search(args: argparse.Namespace) -> tuple[Result, str, int]:
 def main(args: argparse.Namespace) -> int:
     from app.core.report.knee import render_knee_html, write_knee, write_knee_json
 
-    try:
-        result, target, interrupted = asyncio.run(search(args))
-    except ProbeError as exc:
-        print(f"rtprobe run: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, TargetError) else 1
+    outcome, code = headless.run_main("rtprobe run", lambda: search(args))
+    if outcome is None:
+        return code
+    result, target, interrupted = outcome
     print(result_text(result, target))
     failed = False
     for flag, path, write in (

@@ -7,7 +7,6 @@ checked against yesterday's behaviour. Exit 1 when replies differ (unless
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Callable
@@ -15,22 +14,21 @@ from contextlib import AsyncExitStack
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.commands import outputs
-from app.commands.run import REPORTS, Progress, Reached, _store, _write_reports, format_summary
+from app.commands import headless, outputs
+from app.commands.headless import REPORTS
 from app.commands.signals import StopSignals
 from app.commands.speed import speed_arg
+from app.commands.summary_table import format_summary
 from app.core import assertions
 from app.core.config import RunConfig
 from app.core.engine.build import key_from_env
-from app.core.errors import ProbeError, TargetError
-from app.core.events import ErrorEvent, Event, Sample
+from app.core.errors import TargetError
 from app.core.inputs import parse_headers
 from app.core.record import har
 from app.core.record.compare import DiffReport, compare
 from app.core.record.diff import Tolerance
 from app.core.record.plan import Plan, build, retarget
 from app.core.record.replay import Replies, replay
-from app.core.summary import Aggregator
 from app.core.targets import Target
 from app.core.transports.wsbase import Credentials, WsOptions
 
@@ -176,47 +174,22 @@ async def _execute(args: argparse.Namespace) -> tuple[Any, DiffReport, list[str]
     thresholds = [assertions.parse(a) for a in args.asserts]
     with StopSignals() as stops:
         async with AsyncExitStack() as stack:
-            target = args.target
-            if args.mock:
-                from server_mock.process import MockProcess
-
-                mock = MockProcess()
-                stack.callback(mock.stop)
-                mock.spawn()
-                target = await asyncio.to_thread(mock.wait_listening)
+            target = await headless.start_mock(stack) if args.mock else args.target
             for conn in plan.connections:
                 conn.url = retarget(conn.url, target)
             config = base_config(args, plan)
             shown = args.target or f"{args.file} ({len(plan.connections)} connections)"
-            agg = Aggregator(transport=plan.connections[0].transport, target=shown)
-            progress = Progress(agg, enabled=sys.stderr.isatty() and not args.quiet)
-            reached, replies = Reached(), Replies()
-            sinks: list[Callable[[Event], None]] = [agg.feed, reached.feed, replies.feed]
-            timeline = None
-            if args.csv_out:
-                from app.core.report.csv import CsvSampleWriter
-
-                sinks.append(stack.enter_context(CsvSampleWriter(args.csv_out)).feed)
-            if args.html_out or not args.no_history:
-                from app.core.report.timeline import Timeline
-
-                timeline = Timeline() if args.html_out else Timeline(capacity=1)
-                sinks.append(timeline.feed)
-
-            def emit(event: Event) -> None:
-                for sink in sinks:
-                    sink(event)
-                if isinstance(event, Sample | ErrorEvent):
-                    progress.tick()
-
+            sinks = headless.Sinks(args, stack, plan.connections[0].transport, shown)
+            replies = Replies()
+            sinks.add(replies.feed)
             try:
                 if not stops.stop.is_set():
-                    await stops.finish(replay(plan, config, emit, stops.stop, args.speed))
+                    await stops.finish(replay(plan, config, sinks.emit, stops.stop, args.speed))
             finally:
-                progress.done()
-            summary = agg.summary()
+                sinks.progress.done()
+            summary = sinks.agg.summary()
             report = compare(plan, replies.by_session, args.tolerance, tuple(args.ignore))
-            errors = _write_reports(args, summary, timeline, stops.name)
+            errors = headless.write_reports(args, summary, sinks.timeline, stops.name)
             if args.diff_json:
                 import json
 
@@ -228,20 +201,19 @@ async def _execute(args: argparse.Namespace) -> tuple[Any, DiffReport, list[str]
             errors += [r for t in thresholds if (r := t.check(summary))]
             warning = None
             if not args.no_history:
-                warning = _store(args, agg, summary, config, timeline, thresholds, reached, stops)
+                warning = headless.store(args, sinks, summary, config, thresholds, stops)
             if warning:
                 print(warning, file=sys.stderr)
         for why, n in plan.skipped.items():
             print(f"rtprobe replay: left out {n} {why}", file=sys.stderr)
-        return summary, report, errors, stops.exit_code, reached.any
+        return summary, report, errors, stops.exit_code, sinks.reached.any
 
 
 def main(args: argparse.Namespace) -> int:
-    try:
-        summary, report, errors, interrupted, reached = asyncio.run(_execute(args))
-    except ProbeError as exc:
-        print(f"rtprobe replay: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, TargetError) else 1
+    outcome, code = headless.run_main("rtprobe replay", lambda: _execute(args))
+    if outcome is None:
+        return code
+    summary, report, errors, interrupted, reached = outcome
     print(format_summary(summary))
     print("\n".join(report.lines()))
     for line in errors:

@@ -3,31 +3,28 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from app.commands import findmax, outputs, record_flag
+from app.commands import findmax, headless, outputs, record_flag
 from app.commands.checkpoint import JSON_EVERY_S, Checkpoints, checkpoint_every
 from app.commands.flags import FLAGS
 from app.commands.signals import StopSignals
-from app.commands.summary_table import Progress, format_summary
+from app.commands.summary_table import format_summary
 from app.core import assertions
 from app.core.config import RunConfig
 from app.core.engine import build
 from app.core.engine.build import RunSettings, key_from_env
-from app.core.errors import ProbeError, TargetError
-from app.core.events import ErrorEvent, Event, Sample, StateChange
 from app.core.health.mock_reading import MockWatch
 from app.core.network.profile import NETWORK_HELP
-from app.core.summary import Aggregator, Summary
+from app.core.summary import Summary
 from app.core.targets import TRANSPORTS
 from app.core.transports.jitter_release import RELEASES
 
-REPORTS = (("--json", "json_out"), ("--csv", "csv_out"), ("--html", "html_out"))
+REPORTS = headless.REPORTS
 EXIT_CODES = (
     "Exit codes, the same for every transport: 0 ok; 1 a failed --assert, a run that "
     "could not reach its target (connection refused, TLS, credentials refused: no "
@@ -259,19 +256,6 @@ def build_config(args: argparse.Namespace, base_url: str | None) -> RunConfig:
     return build.build_config(settings_from_args(args, base_url), LABELS)
 
 
-class Reached:
-    """Whether any session ever connected: a run where none did could not reach its
-    target, whatever the transport (SSE says "connected" at its first response that was
-    not refused, as a WebSocket does once its handshake is accepted)."""
-
-    def __init__(self) -> None:
-        self.any = False
-
-    def feed(self, event: Event) -> None:
-        if isinstance(event, StateChange) and event.state == "connected":
-            self.any = True
-
-
 @dataclass
 class Outcome:
     """What `_execute` hands back to `main`."""
@@ -300,65 +284,31 @@ async def _execute(args: argparse.Namespace) -> Outcome:
     check_outputs(args)
     with StopSignals() as stops:  # first: a signal during the mock's start counts too
         async with AsyncExitStack() as stack:
-            base_url = None
-            if args.mock:
-                from server_mock.process import MockProcess
-
-                # its own process: the mock must not share the measuring loop or the GIL;
-                # spawned here, on the main thread, the thread its parent-death signal watches
-                mock = MockProcess()
-                stack.callback(mock.stop)
-                mock.spawn()
-                base_url = await asyncio.to_thread(mock.wait_listening)
+            base_url = await headless.start_mock(stack) if args.mock else None
             config, recorder = record_flag.recording(args, build_config(args, base_url))
             thresholds = [assertions.parse(a) for a in args.asserts]
             mock_watch = MockWatch(base_url)  # the mock's own /health around the run
             await mock_watch.start()
-            agg = Aggregator(transport=config.transport, target=config.target.display)
-            progress = Progress(agg, enabled=sys.stderr.isatty() and not args.quiet)
-            reached = Reached()
-            sinks: list[Callable[[Event], None]] = [agg.feed, reached.feed]
+            sinks = headless.Sinks(args, stack, config.transport, config.target.display)
             if recorder is not None:
-                sinks.append(recorder.feed)
-            timeline = None
-            writer = None
-            if args.csv_out:
-                from app.core.report.csv import CsvSampleWriter
-
-                writer = stack.enter_context(CsvSampleWriter(args.csv_out))
-                sinks.append(writer.feed)
-            if args.html_out or not args.no_history:  # the history keeps per-second series
-                from app.core.report.timeline import Timeline
-
-                # only the HTML report plots each sample; the history keeps per-second counts
-                timeline = Timeline() if args.html_out else Timeline(capacity=1)
-                sinks.append(timeline.feed)
-
-            def emit(event: Event) -> None:
-                for sink in sinks:
-                    sink(event)
-                if isinstance(event, Sample | ErrorEvent):
-                    progress.tick()
-
-            checkpoints = Checkpoints(agg, writer, args.json_out, args.json_every)
+                sinks.add(recorder.feed)
+            checkpoints = Checkpoints(sinks.agg, sinks.writer, args.json_out, args.json_every)
             checkpoints.start()  # what a kill -9 leaves: the CSV and a JSON checkpoint
             control = RunControl(stops.stop)
             try:
                 if not stops.stop.is_set():
-                    await stops.finish(run(config, emit, control))
+                    await stops.finish(run(config, sinks.emit, control))
             finally:
                 await checkpoints.stop()
-                progress.done()
-            summary = await mock_watch.attach(agg.summary())
-            write_errors = _write_reports(args, summary, timeline, stops.name)
+                sinks.progress.done()
+            summary = await mock_watch.attach(sinks.agg.summary())
+            write_errors = headless.write_reports(args, summary, sinks.timeline, stops.name)
             if (failed := record_flag.finish(args, recorder, control.redactor)) is not None:
                 write_errors.append(failed)
             failures = [r for t in thresholds if (r := t.check(summary))]
             history_warning = None
             if not args.no_history:
-                history_warning = _store(
-                    args, agg, summary, config, timeline, thresholds, reached, stops
-                )
+                history_warning = headless.store(args, sinks, summary, config, thresholds, stops)
         if stops.signum is not None:
             print(
                 f"rtprobe run: interrupted by {stops.name}: the summary and reports cover "
@@ -366,61 +316,8 @@ async def _execute(args: argparse.Namespace) -> Outcome:
                 file=sys.stderr,
             )
         return Outcome(
-            summary, failures, write_errors, reached.any, stops.exit_code, history_warning
+            summary, failures, write_errors, sinks.reached.any, stops.exit_code, history_warning
         )
-
-
-def _store(
-    args: argparse.Namespace,
-    agg: Aggregator,
-    summary: Summary,
-    config: RunConfig,
-    timeline: Any,
-    thresholds: list[assertions.Threshold],
-    reached: Reached,
-    stops: StopSignals,
-) -> str | None:
-    """This run into the run history; the warning line when it could not be stored."""
-    from app.commands.runs import run_state, store_run
-    from app.core.history import new_run
-
-    interrupted = stops.name if stops.signum is not None else ""
-    state, reason = run_state(summary, reached.any, interrupted)
-
-    def record() -> Any:
-        return new_run(
-            agg,
-            source="cli",
-            state=state,
-            reason=reason,
-            config=config,
-            timeline=timeline,
-            thresholds=thresholds,
-            summary=summary,
-        )
-
-    return store_run(args.history, record)
-
-
-def _write_reports(
-    args: argparse.Namespace, summary: Summary, timeline: Any, interrupted: str
-) -> list[str]:
-    """Write the JSON and HTML reports (the CSV streamed during the run); one failing
-    does not stop the other, and neither loses the summary: the errors come back."""
-    errors = []
-    if args.json_out:
-        try:
-            outputs.write_json(args.json_out, summary, interrupted)
-        except OSError as exc:
-            errors.append(outputs.failed_write("--json", args.json_out, exc))
-    if args.html_out and timeline is not None:
-        from app.core.report.html import write_html
-
-        try:
-            write_html(args.html_out, summary, timeline)
-        except OSError as exc:
-            errors.append(outputs.failed_write("--html", args.html_out, exc))
-    return errors
 
 
 def main(args: argparse.Namespace) -> int:
@@ -430,17 +327,9 @@ def main(args: argparse.Namespace) -> int:
     after the summary and every requested report were written."""
     if args.find_max:  # a search of many runs: app/commands/findmax.py
         return findmax.main(args)
-    try:
-        outcome = asyncio.run(_execute(args))
-    except ProbeError as exc:
-        print(f"rtprobe run: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, TargetError) else 1
-    except OSError as exc:
-        print(
-            f"rtprobe run: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
-            file=sys.stderr,
-        )
-        return 2
+    outcome, code = headless.run_main("rtprobe run", lambda: _execute(args))
+    if outcome is None:
+        return code
     summary = outcome.summary
     print(format_summary(summary))
     for line in outcome.failures + outcome.write_errors:
