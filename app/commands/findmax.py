@@ -14,6 +14,8 @@ import re
 import sys
 from collections.abc import Callable
 from contextlib import AsyncExitStack
+from dataclasses import asdict, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from app.commands import headless, outputs
@@ -113,6 +115,7 @@ def step_from(summary: Summary, rate: float, step_s: float) -> Step:
         client_saturated=bool(health and health.saturated),
         server_saturated=bool(server and server.saturated),
         client_lag_p99_ms=health.loop_lag_p99_ms if health else 0.0,
+        send_lag_p99_ms=summary.send_lag_ms.p99 if summary.send_lag_ms else 0.0,
     )
 
 
@@ -145,13 +148,42 @@ def check_args(args: argparse.Namespace) -> None:
             outputs.check(flag, getattr(args, attr))
 
 
-async def search(args: argparse.Namespace) -> tuple[Result, str, int]:
-    """Run the search; (result, target shown, exit code of a stop signal or 0)."""
+class Kept:
+    """What the history stores of a search: the step at the highest passing rate (else
+    the last step measured), with its aggregator, summary and configuration; the other
+    steps keep only their figures (the `Step`), so memory stays one step's."""
+
+    def __init__(self) -> None:
+        self.pending: tuple[Any, Summary, Any] | None = None
+        self.best: tuple[Any, Summary, Any] | None = None
+        self.best_rate = 0.0
+        self.last: tuple[Any, Summary, Any] | None = None
+        self.first_started: float | None = None
+
+    def measured(self, agg: Any, summary: Summary, config: Any) -> None:
+        self.pending = (agg, summary, config)
+        if self.first_started is None:
+            self.first_started = agg.started_wall
+
+    def judged(self, step: Step) -> None:
+        self.last = self.pending
+        if step.passed and step.rate >= self.best_rate:
+            self.best, self.best_rate = self.pending, step.rate
+
+    @property
+    def chosen(self) -> tuple[Any, Summary, Any] | None:
+        return self.best or self.last
+
+
+async def search(args: argparse.Namespace) -> tuple[Result, str, int, str | None]:
+    """Run the search; (result, target shown, exit code of a stop signal or 0, the
+    history's warning line or None)."""
     from app.commands.run import build_config
     from app.core.engine.run import run_collect
 
     check_args(args)
     limits = limits_from(args)
+    kept = Kept()
     with StopSignals() as stops:
         async with AsyncExitStack() as stack:
             base_url = await headless.start_mock(stack) if args.mock else None
@@ -171,13 +203,39 @@ async def search(args: argparse.Namespace) -> tuple[Result, str, int]:
                 if not summary.received and summary.errors_by_message:
                     why = next(iter(summary.errors_by_message))  # nothing came back: say why
                     raise ConnectError(f"find-max step at {rate:g} msg/s got no reply: {why}")
+                kept.measured(agg, summary, config)
                 return step_from(summary, rate, args.find_max_step_seconds)
 
             def shown(step: Step) -> None:
+                kept.judged(step)
                 print(step_line(step), flush=True)
 
             result = await find_max(measure, limits, on_step=shown)
-        return result, target, stops.exit_code
+        warning = None
+        if not args.no_history and kept.chosen is not None:
+            warning = store_search(args, result, kept, stops.name if stops.signum else "")
+        return result, target, stops.exit_code, warning
+
+
+def store_search(args: argparse.Namespace, result: Result, kept: Kept, stopped: str) -> str | None:
+    """The search into the run history, as one run of kind find-max (its row the step
+    kept, its steps apart); the warning line when it could not be stored."""
+    from app.commands.runs import store_run
+    from app.core.history import new_run
+
+    assert kept.chosen is not None
+    agg, summary, config = kept.chosen
+    state = "stopped" if stopped else "finished"
+    reason = f"stopped by {stopped}" if stopped else ""
+
+    def record() -> Any:
+        run = new_run(agg, source="cli", state=state, reason=reason, config=config, summary=summary)
+        settings = {**run.settings, "find_max": asdict(result.limits)}
+        settings.update(rate=None, duration_s=args.find_max_step_seconds)
+        started = datetime.fromtimestamp(kept.first_started or agg.started_wall, UTC)
+        return replace(run, find_max=result, settings=settings, started=started, series={})
+
+    return store_run(args.history, record)
 
 
 def main(args: argparse.Namespace) -> int:
@@ -186,8 +244,10 @@ def main(args: argparse.Namespace) -> int:
     outcome, code = headless.run_main("rtprobe run", lambda: search(args))
     if outcome is None:
         return code
-    result, target, interrupted = outcome
+    result, target, interrupted, warning = outcome
     print(result_text(result, target))
+    if warning:
+        print(warning, file=sys.stderr)
     failed = False
     for flag, path, write in (
         ("--json", args.json_out, lambda p: write_knee_json(p, result, target)),

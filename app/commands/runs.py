@@ -139,7 +139,7 @@ def format_rows(rows: Sequence[RunRow]) -> str:
         lines.append(
             f"{r.id:>5}  {_local(r.started):<19}  {r.source:<3}  {r.transport:<8}  {r.state:<8}"
             f"{fmt_ms(r.p50):>9}{fmt_ms(r.p99):>9}{r.sent:>8}{r.errors:>7}{r.rate:>9.1f}"
-            f"  {r.target}"
+            f"  {r.target}" + ("  (find-max)" if r.kind == "find-max" else "")
         )
     return "\n".join(lines)
 
@@ -151,6 +151,11 @@ def format_run(run: StoredRun) -> str:
     lines = [f"run {r.id}  {_local(r.started)}  from {r.source}  {r.state}"]
     if r.reason:
         lines.append(f"  reason: {r.reason}")
+    if run.find_max is not None:
+        from app.core.history.findmax import steps_table
+
+        lines += steps_table(run.find_max)
+        lines.append("the step at the highest passing rate (else the last step):")
     lines.append(format_summary(run.summary))
     if run.verdicts:
         lines.append("assertions:")

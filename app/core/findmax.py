@@ -44,6 +44,7 @@ class Step:
     client_saturated: bool = False
     server_saturated: bool = False
     client_lag_p99_ms: float = 0.0
+    send_lag_p99_ms: float = 0.0  # how late the client itself sent (open loop)
     phase: Phase = "ramp"
     failure: str = ""  # "" when the step passed
 

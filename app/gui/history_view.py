@@ -39,6 +39,7 @@ from app.core.sessions import registry
 from app.gui.compare_figures import CompareRun
 from app.gui.compare_view import CompareView
 from app.gui.history_runs import EXPORT_FILTER, compare_run, export_run, run_title, sort_keys
+from app.gui.knee_view import KneeView
 
 COLUMNS: tuple[str, ...] = ("when", "source", "transport", "target", "state")
 COLUMNS += ("p50 (ms)", "p99 (ms)", "sent", "errors", "rate (msg/s)")
@@ -280,6 +281,7 @@ class HistoryView(QWidget):
         for r, row in enumerate(rows):
             keys = sort_keys(row)
             state = row.state + (f": {row.reason}" if row.reason else "")
+            state = ("find-max, " if row.kind == "find-max" else "") + state
             cells = (
                 row.started.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
                 row.source,
@@ -475,6 +477,9 @@ class RunView(QWidget):
         self.header = QLabel("\n".join(lines))
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.header)
+        self.knee = None if stored.find_max is None else KneeView(stored.find_max)
+        if self.knee is not None:  # a find-max search: its knee and steps first
+            layout.addWidget(self.knee, 1)
         self.plots = CompareView()
         self.plots.set_runs([run])
         self.plots.message.setVisible(False)

@@ -4,6 +4,7 @@ a real process, the embedded mock (its own process), the mock echo."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,39 @@ def test_find_max_on_the_mock_echo_converges_within_its_bounds(tmp_path: Path) -
     assert f"stopped by: {found['stopped_by']}" in out.stdout
     html = out_html.read_text()
     assert "<svg" in html and "rate asked (msg/s)" in html and "round trip p99" in html
+
+
+def test_a_find_max_search_is_stored_and_shown_from_the_history(tmp_path: Path) -> None:
+    history, out_json = tmp_path / "h.sqlite3", tmp_path / "fm.json"
+    out = rtprobe(
+        "run", "ws", "mock/echo/ws", "--mock", "--concurrency", "2",
+        "--find-max", "--find-max-steps", "3", "--find-max-step-seconds", "0.5",
+        "--find-max-start", "20", "--find-max-p99", "500ms",
+        "--history", str(history), "--json", str(out_json),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "not stored" not in out.stderr
+    searched = json.loads(out_json.read_text())["find_max"]
+    listed = rtprobe("runs", "list", "--history", str(history))
+    assert listed.returncode == 0 and listed.stdout.rstrip().endswith("(find-max)")
+    shown = rtprobe("runs", "show", "last", "--history", str(history))
+    assert shown.returncode == 0, shown.stderr
+    best = searched["best_rate_per_s"]
+    assert f"find-max: highest sustainable rate {best:,.1f} msg/s" in shown.stdout
+    assert f"stopped by: {searched['stopped_by']}" in shown.stdout
+    step_line = re.compile(r"^ +\d+  (ramp|bisect) ")
+    table = [line for line in shown.stdout.splitlines() if step_line.match(line)]
+    assert len(table) == len(searched["steps"])  # a line a step
+    as_json = json.loads(
+        rtprobe("runs", "show", "last", "--json", "--history", str(history)).stdout
+    )
+    assert as_json["kind"] == "find-max"
+    stored = as_json["find_max"]
+    assert stored["best_rate_per_s"] == best and stored["stopped_by"] == searched["stopped_by"]
+    assert [s["rate"] for s in stored["steps"]] == [s["rate"] for s in searched["steps"]]
+    assert [s["p99_ms"] for s in stored["steps"]] == [s["p99_ms"] for s in searched["steps"]]
+    assert all(s["send_lag_p99_ms"] >= 0 for s in stored["steps"])
+    assert as_json["settings"]["find_max"]["p99_ms"] == 500.0
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ import numpy as np
 from app.core.assertions import Threshold
 from app.core.config import RunConfig
 from app.core.credentials import ENV_VAR
+from app.core.findmax import Result
 from app.core.metrics import LatencyHistogram
 from app.core.redact import Redactor, is_secret_header
 from app.core.report.model import Summary
@@ -68,6 +69,11 @@ class NewRun:
     histograms: Mapping[str, LatencyHistogram] = field(default_factory=dict)
     series: Mapping[str, np.ndarray] = field(default_factory=dict)
     verdicts: tuple[Verdict, ...] = ()
+    find_max: Result | None = None  # a `run --find-max` search: its answer and steps
+
+    @property
+    def kind(self) -> str:
+        return "run" if self.find_max is None else "find-max"
 
     def __post_init__(self) -> None:
         if self.state not in STATES:

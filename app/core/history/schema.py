@@ -68,6 +68,13 @@ def _v2_key_figures(db: sqlite3.Connection) -> None:
         )
 
 
+def _v3_find_max(db: sqlite3.Connection) -> None:
+    """v3: a run's kind ('run' or 'find-max') and a find-max search's answer and steps."""
+    from app.core.history.findmax import SCHEMA_V3
+
+    _script(db, SCHEMA_V3)
+
+
 def _v1_create(db: sqlite3.Connection) -> None:
     _script(db, SCHEMA_V1)
 
@@ -81,7 +88,11 @@ def _script(db: sqlite3.Connection, sql: str) -> None:
 
 
 # MIGRATIONS[i] brings a database from version i to i + 1
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (_v1_create, _v2_key_figures)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _v1_create,
+    _v2_key_figures,
+    _v3_find_max,
+)
 VERSION = len(MIGRATIONS)
 
 

@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 
 from app.core.errors import ProbeError
+from app.core.findmax import Result
+from app.core.history import findmax
 from app.core.history.codec import (
     CodecError,
     histogram_bytes,
@@ -84,10 +86,12 @@ class RunRow:
     sent: int
     errors: int  # errored messages + error events
     rate: float  # messages sent per second
+    kind: str = findmax.KIND_RUN  # or findmax.KIND_FIND_MAX: a `run --find-max` search
 
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "kind": self.kind,
             "started": self.started.isoformat(),
             "source": self.source,
             "transport": self.transport,
@@ -112,6 +116,7 @@ class StoredRun:
     verdicts: tuple[Verdict, ...]
     metrics: tuple[str, ...] = ()  # histograms stored, e.g. ("rtt", "server", "network")
     series_names: tuple[str, ...] = field(default=())
+    find_max: Result | None = None  # the search's answer and steps, for a find-max run
 
     @property
     def id(self) -> int:
@@ -136,15 +141,24 @@ class StoredRun:
             ],
             "metrics": list(self.metrics),
             "series": list(self.series_names),
+            **({} if self.find_max is None else _find_max_json(self.find_max)),
         }
 
 
-_ROW_COLUMNS = "id, started, source, transport, target, state, reason, p50, p99, sent, errors, rate"
+def _find_max_json(result: Result) -> dict[str, Any]:
+    from app.core.report.knee import result_json
+
+    return result_json(result)
+
+
+_ROW_COLUMNS = (
+    "id, started, source, transport, target, state, reason, p50, p99, sent, errors, rate, kind"
+)
 
 
 def _row(values: Sequence[Any]) -> RunRow:
     (run_id, started, source, transport, target, state, reason, p50, p99, sent, errors, rate) = (
-        values
+        values[:12]
     )
     return RunRow(
         int(run_id),
@@ -159,6 +173,7 @@ def _row(values: Sequence[Any]) -> RunRow:
         int(sent),
         int(errors),
         float(rate),
+        str(values[12]),
     )
 
 
@@ -273,8 +288,8 @@ class HistoryStore:
         with self._transaction("cannot store the run") as db:
             cur = db.execute(
                 "INSERT INTO runs (started, source, transport, target, state, reason, settings,"
-                " summary, verdicts, p50, p99, sent, errors, rate)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " summary, verdicts, p50, p99, sent, errors, rate, kind)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.started.timestamp(),
                     run.source,
@@ -286,9 +301,12 @@ class HistoryStore:
                     _dumps(summary),
                     _dumps(verdicts),
                     *figures,
+                    run.kind,
                 ),
             )
             run_id = int(cur.lastrowid or 0)
+            if run.find_max is not None:
+                findmax.write(db, run_id, run.find_max)
             for metric, h in run.histograms.items():
                 db.execute(
                     "INSERT INTO histograms VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -307,6 +325,7 @@ class HistoryStore:
             for run_id in ids:
                 db.execute("DELETE FROM histograms WHERE run_id=?", (run_id,))
                 db.execute("DELETE FROM series WHERE run_id=?", (run_id,))
+                findmax.delete(db, run_id)
                 removed += db.execute("DELETE FROM runs WHERE id=?", (run_id,)).rowcount
         return removed
 
@@ -382,12 +401,13 @@ class HistoryStore:
             )
             row = _row(found[:-3])
             settings_obj = json.loads(settings)
+            searched = findmax.read(db, run_id)
         if "rtt" in metrics:  # the plots' bins, as the run itself had them
             summary = replace(summary, rtt_histogram=self.histogram(run_id, "rtt").log_bins())
         if "frame" in metrics and summary.frames is not None:
             bins = self.histogram(run_id, "frame").log_bins()
             summary = replace(summary, frames=replace(summary.frames, latency_histogram=bins))
-        return StoredRun(row, settings_obj, summary, verdicts, metrics, names)
+        return StoredRun(row, settings_obj, summary, verdicts, metrics, names, searched)
 
     def histogram(self, run_id: int, metric: str = "rtt") -> LatencyHistogram:
         """The run's HDR histogram of `metric` (see `METRICS`), exact; an empty one when

@@ -142,7 +142,7 @@ def test_a_v1_database_is_migrated_with_its_runs(tmp_path: Path) -> None:
     db.commit()
     db.close()
     with HistoryStore(path) as store:
-        assert store.version == VERSION == 2
+        assert store.version == VERSION == 3
         (row,) = store.list(target="old")
         assert (row.p50, row.p99, row.sent, row.errors, row.rate) == (1.25, 9.5, 7, 3, 3.5)
         assert row.started == datetime.fromtimestamp(1700000000, UTC)
