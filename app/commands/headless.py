@@ -25,6 +25,19 @@ T = TypeVar("T")
 REPORTS = (("--json", "json_out"), ("--csv", "csv_out"), ("--html", "html_out"))
 
 
+def check_reports(args: argparse.Namespace, more: tuple[tuple[str, str], ...] = ()) -> None:
+    """Every report path is writable (the CSV's summary file beside it too), before the
+    mock starts or anything is sent: one line naming the flag otherwise."""
+    from app.core.report.summary_csv import summary_path
+
+    for flag, attr in (*REPORTS, *more):
+        path = getattr(args, attr, None)
+        if path is not None:
+            outputs.check(flag, path)
+    if getattr(args, "csv_out", None):
+        outputs.check("--csv", str(summary_path(args.csv_out)))
+
+
 async def start_mock(stack: AsyncExitStack) -> str:
     """Spawn the embedded mock (stopped when `stack` closes) and return its base URL.
     Its own process: the mock must not share the measuring loop or the GIL; spawned on
@@ -89,9 +102,18 @@ class Sinks:
 def write_reports(
     args: argparse.Namespace, summary: Summary, timeline: Any, interrupted: str
 ) -> list[str]:
-    """Write the JSON and HTML reports (the CSV streamed during the run); one failing
-    does not stop the other, and neither loses the summary: the errors come back."""
+    """Write the JSON and HTML reports and the CSV's summary file (its samples streamed
+    during the run); one failing does not stop the others, and none loses the summary:
+    the errors come back."""
     errors = []
+    if args.csv_out:  # the samples streamed; the summary and health figures go beside
+        from app.core.report.summary_csv import summary_path, write_summary_csv
+
+        beside = summary_path(args.csv_out)
+        try:
+            write_summary_csv(beside, summary)
+        except OSError as exc:
+            errors.append(outputs.failed_write("--csv", str(beside), exc))
     if args.json_out:
         try:
             outputs.write_json(args.json_out, summary, interrupted)

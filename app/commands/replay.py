@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from app.commands import headless, outputs
-from app.commands.headless import REPORTS
 from app.commands.signals import StopSignals
 from app.commands.speed import speed_arg
 from app.commands.summary_table import format_summary
@@ -101,7 +100,12 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
     )
     p.add_argument("--header", action="append", default=[], metavar="NAME:VALUE")
     p.add_argument("--json", dest="json_out", metavar="FILE", help="the summary as JSON")
-    p.add_argument("--csv", dest="csv_out", metavar="FILE", help="every sample as CSV")
+    p.add_argument(
+        "--csv",
+        dest="csv_out",
+        metavar="FILE",
+        help="every sample as CSV (the summary and health figures as FILE.summary.csv)",
+    )
     p.add_argument("--html", dest="html_out", metavar="FILE", help="an HTML report")
     p.add_argument("--diff-json", metavar="FILE", help="every differing reply as JSON")
     p.add_argument(
@@ -167,9 +171,7 @@ def check_target(args: argparse.Namespace) -> None:
 
 async def _execute(args: argparse.Namespace) -> tuple[Any, DiffReport, list[str], int, bool]:
     check_target(args)
-    for flag, attr in (*REPORTS, ("--diff-json", "diff_json")):
-        if getattr(args, attr, None):
-            outputs.check(flag, getattr(args, attr))
+    headless.check_reports(args, (("--diff-json", "diff_json"),))
     plan = read_plan(args.file, args.transport)
     thresholds = [assertions.parse(a) for a in args.asserts]
     with StopSignals() as stops:

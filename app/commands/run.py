@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from app.commands import findmax, headless, outputs, record_flag
+from app.commands import findmax, headless, record_flag
 from app.commands.checkpoint import JSON_EVERY_S, Checkpoints, checkpoint_every
 from app.commands.flags import FLAGS
 from app.commands.signals import StopSignals
@@ -24,7 +24,6 @@ from app.core.summary import Summary
 from app.core.targets import TRANSPORTS
 from app.core.transports.jitter_release import RELEASES
 
-REPORTS = headless.REPORTS
 EXIT_CODES = (
     "Exit codes, the same for every transport: 0 ok; 1 a failed --assert, a run that "
     "could not reach its target (connection refused, TLS, credentials refused: no "
@@ -135,7 +134,13 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
     )
     p.add_argument("--method", choices=["POST", "GET"], default="POST", help="SSE request method")
     p.add_argument("--json", dest="json_out", metavar="FILE", help="write the summary as JSON")
-    p.add_argument("--csv", dest="csv_out", metavar="FILE", help="write every sample as CSV")
+    p.add_argument(
+        "--csv",
+        dest="csv_out",
+        metavar="FILE",
+        help="write every sample as CSV, and the summary with the health figures (CPU, "
+        "loop lag, GC, saturation, the mock's /health) beside it as FILE.summary.csv",
+    )
     p.add_argument(
         "--html", dest="html_out", metavar="FILE", help="write a self-contained HTML report"
     )
@@ -270,10 +275,7 @@ class Outcome:
 
 def check_outputs(args: argparse.Namespace) -> None:
     """Every report path is writable, before the mock starts or anything is sent."""
-    for flag, attr in REPORTS:
-        path = getattr(args, attr)
-        if path is not None:
-            outputs.check(flag, path)
+    headless.check_reports(args)
     record_flag.check(args)
 
 
