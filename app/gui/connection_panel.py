@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from app.core.config import RunConfig
 from app.core.errors import ProbeError
 from app.core.events import Event, Message, VideoFrame
+from app.core.health.figures import ServerHealth
 from app.core.live import LiveRun
 from app.core.run_progress import Plan
 from app.core.run_state import FinalState
@@ -64,7 +65,7 @@ from app.gui.record_toggle import RecordToggle
 from app.gui.run_colours import state_colour
 from app.gui.run_progress import RunProgress
 from app.gui.stats_plots import StatsPlots
-from app.gui.summary_card import SummaryCard, saturation_note
+from app.gui.summary_card import SummaryCard, end_line
 from app.gui.thresholds_field import ThresholdsField
 from app.gui.video_pane import VideoPane
 from app.gui.visibility import on_screen
@@ -106,6 +107,7 @@ class ConnectionPanel(QFrame):
         super().__init__(parent)
         self.bridge = bridge
         self.mock_base: str | None = None
+        self.server_health: ServerHealth | None = None  # the mock's, after its last run
         # set by the window: FAL_KEY or the keyring
         self.key_provider: Callable[[], str | None] = lambda: None
         self.run_id: int | None = None
@@ -383,14 +385,18 @@ class ConnectionPanel(QFrame):
         self.summary_card.show_run(final, summary, self._verdicts, problem(self.thresholds.text()))
         if final.state == "failed" and not self.error.text():
             self.error.setText(final.reason)
-        target = self.live.aggregator.target
-        said = final.text.replace(f"{target}: ", "", 1) + saturation_note(summary)
-        line = f"{self.live.aggregator.transport} {target}: {said}"
-        if self._verdicts:
-            passed = sum(v.passed for v in self._verdicts)
-            line += f" · assertions {passed}/{len(self._verdicts)} pass"
-        self.sigStatus.emit(line)
+        self.sigStatus.emit(end_line(self.live.aggregator, final, summary, self._verdicts))
         self.sigRunEnded.emit(self)
+
+    def show_server_health(self, reading: ServerHealth) -> None:
+        """The mock's /health over the run, read after it ended: the card and the status
+        line say "server (mock) saturated: …" when it was (app/gui/window_mock.py)."""
+        if self.live is None or self.final_state is None:
+            return
+        final, verdicts, self.server_health = self.final_state, self._verdicts, reading
+        summary = replace(self.live.summary(), server_health=reading)
+        self.summary_card.show_run(final, summary, verdicts, problem(self.thresholds.text()))
+        self.sigStatus.emit(end_line(self.live.aggregator, final, summary, verdicts))
 
     def _abandon(self, reason: str) -> None:
         """A run whose end this panel will never see (replaced, or the panel closed):

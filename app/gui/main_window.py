@@ -331,7 +331,7 @@ class MainWindow(WindowFiles):
 
     def add_connection(self, settings: ConnectionSettings | None = None) -> ConnectionPanel:
         panel = ConnectionPanel(self.bridge, settings)
-        panel.mock_base = self.mock_base
+        self.attach_mock(panel)  # its mock base, and the mock's health after its runs
         panel.key_provider = self.key
         panel.sigStatus.connect(self.statusBar().showMessage)
         panel.sigCloseRequested.connect(self.remove_connection)

@@ -4,6 +4,8 @@ lines under the counters, hidden while a run is on."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
@@ -32,6 +34,16 @@ def saturation_note(s: Summary) -> str:
     """ " · client saturated: event-loop lag p99 … ms" (and the mock's), for the panel's
     status line; "" when neither side was the bottleneck."""
     return "".join(" · " + line.split(";")[0] for line in s.saturation_lines())
+
+
+def end_line(agg: Any, final: FinalState, summary: Summary, verdicts: list[Verdict]) -> str:
+    """The status line of a run that ended: how, the saturation notes, the verdicts."""
+    target = agg.target
+    line = f"{agg.transport} {target}: " + final.text.replace(f"{target}: ", "", 1)
+    line += saturation_note(summary)
+    if verdicts:
+        line += f" · assertions {sum(v.passed for v in verdicts)}/{len(verdicts)} pass"
+    return line
 
 
 def verdict_html(v: Verdict) -> str:

@@ -4,9 +4,12 @@ it listens, the connections told its base URL, and the faults sent to it. A base
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from app.core import faultschema
+from app.core.health.figures import ServerHealth
+from app.gui.mock_health import MockHealth, label_text, on_mock
 from app.gui.window_help import WindowHelp
 
 if TYPE_CHECKING:
@@ -29,6 +32,41 @@ class WindowMock(WindowHelp):
     fault_bar: FaultBar
 
     # -- mock ------------------------------------------------------------------------
+    @property
+    def mock_health(self) -> MockHealth:
+        """The mock's /health, polled for the label and read after each run to it."""
+        health: MockHealth | None = self.__dict__.get("_mock_health")
+        if health is None:
+            health = self.__dict__["_mock_health"] = MockHealth(self)
+            health.sigReading.connect(self._show_mock_health)
+        return health
+
+    def attach_mock(self, panel: ConnectionPanel) -> None:
+        """A new panel: it targets the mock's base, and its runs get the mock's health."""
+        panel.mock_base = self.mock_base
+        panel.sigRunEnded.connect(self._mock_run_ended)
+
+    def _show_mock_health(self, reading: ServerHealth) -> None:
+        if self.mock_base is not None:
+            self.mock_label.setText(label_text(self.mock_base, reading))
+
+    def _mock_run_ended(self, panel: ConnectionPanel) -> None:
+        """A run to the mock ended: read the mock's health over the run's length and
+        let the panel say when the mock was the bottleneck."""
+        base, live, config = self.mock_base, panel.live, panel.last_config
+        if base is None or live is None or config is None or not on_mock(config.target.url, base):
+            return
+        window_s, run_id = live.elapsed_s, panel.run_id
+
+        async def read() -> None:
+            reading = await self.mock_health.over(window_s)
+            if reading is not None and panel.run_id == run_id and panel.live is live:
+                panel.show_server_health(reading)
+
+        task = asyncio.ensure_future(read())
+        self.__dict__.setdefault("_mock_reads", set()).add(task)
+        task.add_done_callback(self.__dict__["_mock_reads"].discard)
+
     def _toggle_mock(self, on: bool) -> None:
         if on and not self.mock.busy:
             self.mock_label.setText("  embedded mock server: starting…  ")
@@ -38,7 +76,8 @@ class WindowMock(WindowHelp):
 
     def show_mock(self, base_url: str) -> None:
         self.mock_base = base_url
-        self.mock_label.setText(f"  embedded mock server: {base_url}  ")
+        self.mock_label.setText(label_text(base_url, None))
+        self.mock_health.watch(base_url)
         self.mock_action.blockSignals(True)
         self.mock_action.setChecked(True)
         self.mock_action.blockSignals(False)
@@ -51,6 +90,7 @@ class WindowMock(WindowHelp):
         self.mock_action.setChecked(False)
         self.mock_action.blockSignals(False)
         self.mock_base = None
+        self.mock_health.watch(None)
         self.mock_label.setText("  embedded mock server: off  ")
         for panel in self.panels:
             panel.mock_base = None
