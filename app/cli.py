@@ -134,6 +134,14 @@ def build_parser() -> argparse.ArgumentParser:
         "interval); a connection may override it with ?jitter_release=marker|next-frame",
     )
     mock.add_argument(
+        "--drop-stale",
+        choices=["on", "off"],
+        default="on",
+        help="WebRTC apps: when frames wait that the app could not keep up with, answer the "
+        "newest and drop the older ones, counted in /health (on, default, as a realtime "
+        "server does), or queue them all (off); per connection ?drop_stale=on|off",
+    )
+    mock.add_argument(
         "--token-ttl",
         type=_positive_seconds,
         metavar="S",
@@ -249,6 +257,7 @@ def _mock_config(args: argparse.Namespace):  # -> MockConfig, imported lazily
         recording_speed=getattr(args, "from_speed", 1.0),
         toxics=[t for spec in args.toxic for t in spec],
         jitter_release="marker" if args.marker_release == "on" else "next-frame",
+        drop_stale=args.drop_stale == "on",
         token_ttl_s=args.token_ttl,
         wma_keepalive_s=args.wma_keepalive,
         wma_heartbeat_timeout_s=args.wma_heartbeat_timeout,
@@ -286,6 +295,7 @@ async def _serve_mock(args: argparse.Namespace) -> int:
         with StopSignals() as stops:  # SIGINT and SIGTERM, even when SIGINT was ignored
             print(f"listening on {base}", flush=True)
             print(f"WebRTC jitter release: {server.config.jitter_release}", flush=True)
+            print(f"WebRTC drop stale: {'on' if server.config.drop_stale else 'off'}", flush=True)
             await stops.stop.wait()
     finally:
         await server.stop()

@@ -27,7 +27,7 @@ from app.core.network.toxics import ToxicError
 from app.core.network.toxicset import ToxicSet
 from app.core.transports import jitter_release
 from app.core.transports.jitter_release import Release
-from server_mock import network, sse, toxics, wma_routes, ws
+from server_mock import drop_stale, network, sse, toxics, wma_routes, ws
 from server_mock.apps import diffusion, echo
 from server_mock.apps.validate import InvalidInput
 from server_mock.auth import DEFAULT_TOKEN_EXPIRATION_S, MAX_TOKEN_EXPIRATION_S, TokenStore
@@ -65,7 +65,8 @@ def _webrtc_route(kind: str) -> RealtimeRoute:
 
         channel = webrtc.MsgpackChannel(session)
         if kind == "yolo":
-            await webrtc.serve_yolo(channel, session.faults, jitter_release_of(session.ws))
+            stale = drop_stale.of(session.ws.query_params, session.ws.app.state.config.drop_stale)
+            await webrtc.serve_yolo(channel, session.faults, jitter_release_of(session.ws), stale)
         else:
             await webrtc.serve_world(channel, session.faults)
         if channel.bad_input is not None:
@@ -197,6 +198,7 @@ async def health(request: Request) -> Response:
             "webrtc_jitter_release": request.app.state.config.jitter_release,
             "tokens_issued": request.app.state.tokens.issued,
             **loop_health(request),  # its loop lag and CPU (server_mock/health.py)
+            **drop_stale.COUNTERS.health(request.app.state.config.drop_stale),
         }
     )
 
@@ -285,6 +287,7 @@ async def ws_app(websocket: WebSocket) -> None:
         max_buffering = parse_max_buffering(websocket.query_params.get("max_buffering"))
         toxics.check_query(websocket.query_params)
         release = jitter_release_of(websocket)
+        stale = drop_stale.of(websocket.query_params, config.drop_stale)
         network.enter(websocket.app.state.network, websocket.query_params)
     except ValueError as exc:
         await _deny(websocket, 400, str(exc))
@@ -311,7 +314,7 @@ async def ws_app(websocket: WebSocket) -> None:
             from server_mock import webrtc
 
             channel = webrtc.JsonTextChannel(websocket, label)
-            await webrtc.serve_yolo(channel, faults, release)
+            await webrtc.serve_yolo(channel, faults, release, stale)
             with contextlib.suppress(Exception):
                 await websocket.close(1000)
     finally:

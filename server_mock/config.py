@@ -28,6 +28,9 @@ class MockConfig:
     # when the WebRTC apps' incoming video leaves the jitter buffer: "marker" (complete, as
     # a browser does) or "next-frame" (aiortc's own); `?jitter_release=` per connection
     jitter_release: Release = DEFAULT_RELEASE
+    # WebRTC apps drop the frames they could not keep up with, keeping the newest
+    # (server_mock/drop_stale.py); `?drop_stale=` per connection
+    drop_stale: bool = True
     token_ttl_s: float | None = None  # tokens live at most this long, whatever was asked
     wma_keepalive_s: float = 15.0  # mock/wma start-session: `: keepalive` comment interval
     wma_heartbeat_timeout_s: float = 30.0  # mock/wma REST: a session ends without heartbeats

@@ -123,6 +123,9 @@ class FaultConfig:
     frame_drop: float = _probability(
         "WebRTC: probability that a video frame is not sent", "frame drop"
     )
+    frame_work_ms: float = _ms(
+        "WebRTC: time the app spends on each incoming frame (a slow model)", "frame work"
+    )
     seed: int | None = fault(
         None,
         type=int,

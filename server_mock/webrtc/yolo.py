@@ -8,6 +8,7 @@ wire them to a peer connection. Boxes never cover the frame marker
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any, cast
@@ -19,8 +20,10 @@ from aiortc.mediastreams import MediaStreamError
 
 from app.core.codecs import webrtc_marker as marker
 from app.core.transports.jitter_release import DEFAULT_RELEASE, Release
+from server_mock.drop_stale import DEFAULT as DROP_STALE
 from server_mock.faults import Faults
 from server_mock.webrtc.signaling import SignalingChannel, SignalingSession
+from server_mock.webrtc.stale import FrameQueue
 
 MAX_DATACHANNEL_BUFFER = 1 << 20  # stop sending detections when the client stops reading
 
@@ -188,12 +191,15 @@ class YoloTrack(MediaStreamTrack):
         self.source = source
         self.session = session
         self.detector = Detector()
+        self.frames = FrameQueue(source, session.drop_stale)
 
     async def recv(self) -> av.VideoFrame:
         while True:
-            frame = cast(av.VideoFrame, await self.source.recv())
+            frame = cast(av.VideoFrame, await self.frames.next())
             if not self.session.faults.drop_frame():
                 break
+        if work_ms := self.session.faults.config.frame_work_ms:  # a slow model
+            await asyncio.sleep(work_ms / 1000.0)
         try:
             out, boxes, value = annotate(frame, self.detector)
         except Exception as exc:
@@ -207,9 +213,14 @@ class YoloSession(SignalingSession):
     name = "yolo"
 
     def __init__(
-        self, channel: SignalingChannel, faults: Faults, jitter_release: Release = DEFAULT_RELEASE
+        self,
+        channel: SignalingChannel,
+        faults: Faults,
+        jitter_release: Release = DEFAULT_RELEASE,
+        drop_stale: bool = DROP_STALE,
     ) -> None:
         super().__init__(channel, faults, jitter_release)
+        self.drop_stale = drop_stale
         self.output: YoloTrack | None = None
         self.datachannel: RTCDataChannel | None = None
 
@@ -241,8 +252,12 @@ class YoloSession(SignalingSession):
 
 
 async def serve_yolo(
-    channel: SignalingChannel, faults: Faults, jitter_release: Release = DEFAULT_RELEASE
+    channel: SignalingChannel,
+    faults: Faults,
+    jitter_release: Release = DEFAULT_RELEASE,
+    drop_stale: bool = DROP_STALE,
 ) -> None:
     """Video-to-video: each incoming frame comes back with boxes drawn (never raises);
-    `jitter_release` says when an incoming frame leaves the jitter buffer."""
-    await YoloSession(channel, faults, jitter_release).run()
+    `jitter_release` says when an incoming frame leaves the jitter buffer, `drop_stale`
+    whether frames it could not keep up with are dropped (server_mock/drop_stale.py)."""
+    await YoloSession(channel, faults, jitter_release, drop_stale).run()
