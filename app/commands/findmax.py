@@ -21,7 +21,7 @@ from typing import Any
 from app.commands import headless, outputs
 from app.commands.signals import StopSignals
 from app.core.errors import ConnectError, TargetError
-from app.core.findmax import Limits, Result, Step, check_limits, find_max
+from app.core.findmax import Limits, Result, Step, answer_text, check_limits, find_max
 from app.core.health.mock_reading import MockWatch
 from app.core.report.model import Summary
 from app.core.sessions import registry
@@ -128,13 +128,7 @@ def step_line(step: Step) -> str:
 
 
 def result_text(result: Result, target: str) -> str:
-    best = result.best
-    at = f" (p99 {best.p99_ms:.3f} ms, {best.achieved:,.1f} replies/s)" if best else ""
-    return (
-        f"find-max {target}: highest sustainable rate {result.best_rate:,.1f} msg/s{at}; "
-        f"stopped by: {result.stopped_by} (p99 limit {result.limits.p99_ms:g} ms, "
-        f"{len(result.steps)} of {result.limits.max_steps} steps)"
-    )
+    return answer_text(result, target)
 
 
 def check_args(args: argparse.Namespace) -> None:

@@ -78,6 +78,17 @@ class Result:
         return passed[-1] if passed else None
 
 
+def answer_text(result: Result, target: str = "") -> str:
+    """The search's answer in one line (the CLI, `runs show` and the GUI print it)."""
+    best = result.best
+    at = f" (p99 {best.p99_ms:.3f} ms, {best.achieved:,.1f} replies/s)" if best else ""
+    return (
+        f"find-max{f' {target}' if target else ''}: highest sustainable rate "
+        f"{result.best_rate:,.1f} msg/s{at}; stopped by: {result.stopped_by} (p99 limit "
+        f"{result.limits.p99_ms:g} ms, {len(result.steps)} of {result.limits.max_steps} steps)"
+    )
+
+
 def judge(step: Step, limits: Limits) -> str:
     """Why `step` failed ("" when it passed); saturation first: it voids the p99."""
     if step.client_saturated:

@@ -8,20 +8,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from app.core.findmax import Result
+from app.core.findmax import Result, answer_text
 
 STEP_COLUMNS = (
     "step", "phase", "rate asked", "achieved /s", "p50 ms", "p99 ms",
     "send lag p99 ms", "loop lag p99 ms", "saturated", "verdict",
 )  # fmt: skip
-
-
-def answer_text(result: Result) -> str:
-    return (
-        f"find-max: highest sustainable rate {result.best_rate:,.1f} msg/s; stopped by: "
-        f"{result.stopped_by} (p99 limit {result.limits.p99_ms:g} ms, "
-        f"{len(result.steps)} of {result.limits.max_steps} steps)"
-    )
 
 
 def _saturated(client: bool, server: bool) -> str:

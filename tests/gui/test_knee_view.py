@@ -34,7 +34,8 @@ def test_a_find_max_run_lists_and_opens_its_knee(qtbot, tmp_path: Path, mock_bas
     knee = window.knee
     assert knee is not None
     answer = knee.answer.text()
-    assert "highest sustainable rate 400.0 msg/s; stopped by: client saturated" in answer
+    assert "highest sustainable rate 400.0 msg/s (p99 6.000 ms" in answer
+    assert "; stopped by: client saturated (p99 limit 50 ms, 4 of 4 steps)" in answer
     assert knee.steps.rowCount() == len(RESULT.steps)
     assert knee.steps.item(2, 2).text() == "800.0" and knee.steps.item(2, 8).text() == "client"
     assert knee.steps.item(3, 9).text() == "server (mock) saturated"

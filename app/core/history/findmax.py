@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import asdict, fields
 from typing import Any, cast
 
-from app.core.findmax import Limits, Phase, Result, Step
+from app.core.findmax import Limits, Phase, Result, Step, answer_text
 
 KIND_RUN = "run"
 KIND_FIND_MAX = "find-max"
@@ -119,9 +119,7 @@ def _step(row: Any) -> Step:
 def steps_table(result: Result) -> list[str]:
     """The knee as text lines: one a step, then the answer (for `rtprobe runs show`)."""
     lines = [
-        f"find-max: highest sustainable rate {result.best_rate:,.1f} msg/s; stopped by: "
-        f"{result.stopped_by} (p99 limit {result.limits.p99_ms:g} ms, "
-        f"{len(result.steps)} of {result.limits.max_steps} steps)",
+        answer_text(result),
         f"  {'step':>4}  {'phase':<6} {'rate':>10} {'achieved':>10} {'p50 ms':>9} "
         f"{'p99 ms':>9} {'send lag':>9} {'loop lag':>9}  verdict",
     ]

@@ -81,7 +81,8 @@ def test_delete_removes_the_search_and_its_steps(tmp_path: Path) -> None:
 
 def test_the_knee_table_has_a_line_per_step_and_the_answer() -> None:
     lines = steps_table(RESULT)
-    assert "highest sustainable rate 400.0 msg/s; stopped by: client saturated" in lines[0]
+    assert lines[0].startswith("find-max: highest sustainable rate 400.0 msg/s (p99 6.000 ms")
+    assert "; stopped by: client saturated" in lines[0]
     assert len(lines) == 2 + len(RESULT.steps)
     assert "800.0" in lines[4] and "client saturated" in lines[4] and "25.00" in lines[4]
     assert lines[3].rstrip().endswith("pass")
