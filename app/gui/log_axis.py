@@ -37,6 +37,12 @@ class FittingLabelAxis(pg.AxisItem):
     titles: tuple[str, ...] = ()  # class defaults: AxisItem's __init__ already resizes
     title = ""
 
+    def __init__(self, orientation: str, **kwargs: object) -> None:
+        super().__init__(orientation, **kwargs)
+        # the titles carry the units: no SI prefix, whose check re-sets the label's HTML
+        # on every range change (thousands of times while a new panel is laid out)
+        self.enableAutoSIPrefix(False)
+
     def set_titles(self, *titles: str) -> None:
         """Alternatives, longest first; the last is shown when none fits."""
         self.titles = titles
@@ -153,6 +159,7 @@ class MarkerAxis(pg.AxisItem):
         self.markers: list[Marker] = []
         self.tags: list[tuple[QRectF, str, str]] = []  # last painted: rect (own coords)
         super().__init__(orientation, **kwargs)
+        self.enableAutoSIPrefix(False)  # no label: nothing to re-set on a range change
         self.setStyle(tickLength=4)
         self._width = 0.0
         self.setTicks([[]])
