@@ -76,13 +76,24 @@ def fitting_axes(plot_kind: str, **more: pg.AxisItem) -> dict[str, pg.AxisItem]:
     return axes | more
 
 
+def quiet_axes(plot: pg.PlotItem) -> pg.PlotItem:
+    """No auto SI prefix on any of the plot's four axes, the hidden top and right ones
+    included: its check re-sets an axis title's HTML on every range change (thousands
+    of times while a new panel is laid out). Our titles carry the units."""
+    for side in ("left", "bottom", "top", "right"):
+        plot.getAxis(side).enableAutoSIPrefix(False)
+    return plot
+
+
 class LivePlots(pg.GraphicsLayoutWidget):
     def __init__(self, parent: object = None) -> None:
         super().__init__(parent)
         self.setBackground("w")
         # axis labels, not titles: every pixel of height goes to the data
         self.markers = MarkerAxis("right")
-        self.rtt = self.addPlot(row=0, col=0, axisItems=fitting_axes("lin", right=self.markers))
+        self.rtt = quiet_axes(
+            self.addPlot(row=0, col=0, axisItems=fitting_axes("lin", right=self.markers))
+        )
         self.rtt.showAxis("right")
         self.rtt_left: FittingLabelAxis = self.rtt.getAxis("left")
         self.rtt_left.set_titles(*RTT_TITLES)
@@ -112,7 +123,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
         menu.addSeparator()
         menu.addAction(self.show_all_action)
 
-        self.hist = self.addPlot(row=0, col=1, axisItems=fitting_axes("log"))
+        self.hist = quiet_axes(self.addPlot(row=0, col=1, axisItems=fitting_axes("log")))
         self.hist_bottom: LogTickAxis = self.hist.getAxis("bottom")
         self.hist.getAxis("left").set_titles("samples", "n")
         self.hist_bottom.set_titles(*RTT_HIST_TITLES)
@@ -120,7 +131,9 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.hist_curve = self.hist.plot(
             stepMode="center", fillLevel=0, brush=(0, 114, 178, 120), pen=_pen(BLUE)
         )
-        self.rates = self.addPlot(row=1, col=0, colspan=2, axisItems=fitting_axes("lin"))
+        self.rates = quiet_axes(
+            self.addPlot(row=1, col=0, colspan=2, axisItems=fitting_axes("lin"))
+        )
         self.rates_legend = self.rates.addLegend(offset=(-10, 5), colCount=5, labelTextSize="8pt")
         self.rates.getAxis("left").set_titles("per second", "/s")
         self.rates.getAxis("bottom").set_titles(*TIME_TITLES)

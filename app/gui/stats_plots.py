@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from app.core.live import LiveRun
 from app.gui import stats_control
 from app.gui.log_axis import FittingLabelAxis
-from app.gui.plots import BLUE, ORANGE, RED, TIME_TITLES, _pen
+from app.gui.plots import BLUE, ORANGE, RED, TIME_TITLES, _pen, quiet_axes
 from app.gui.robust_range import StickyRange, data_top, robust_top
 
 PURPLE, GREEN = "#CC79A7", "#009E73"
@@ -103,7 +103,7 @@ class StatsPlots(QWidget):
         first: pg.PlotItem | None = None
         for row_index, panel in enumerate(PANELS):
             axes = {"left": FittingLabelAxis("left"), "bottom": FittingLabelAxis("bottom")}
-            plot = self.graphics.addPlot(row=row_index, col=0, axisItems=axes)
+            plot = quiet_axes(self.graphics.addPlot(row=row_index, col=0, axisItems=axes))
             plot.getAxis("left").set_titles(*panel.titles)
             plot.getAxis("left").setWidth(56)  # one width: the stacked plots line up
             last = row_index == len(PANELS) - 1

@@ -116,7 +116,7 @@ def test_the_curve_holds_two_points_per_pixel_column(qtbot, plots: LivePlots, li
 
 def test_a_range_change_does_not_reset_axis_titles(qtbot, plots: LivePlots) -> None:
     axes = [plots.rtt.getAxis(side) for side in ("left", "bottom")]
-    axes += [plots.hist.getAxis("left"), plots.markers]
+    axes += [plots.rtt.getAxis("top"), plots.hist.getAxis("left"), plots.markers]
     sets = [Calls(axis.label, "setHtml") for axis in axes]
     for k in range(1, 20):
         plots.rtt.setXRange(0, k * 10, padding=0)
