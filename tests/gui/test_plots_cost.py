@@ -123,3 +123,20 @@ def test_a_range_change_does_not_reset_axis_titles(qtbot, plots: LivePlots) -> N
         plots.rtt.setYRange(0, k * 1e-4, padding=0)  # sub-µs: an SI prefix would come in
         plots.hist.setYRange(0, k * 10**6, padding=0)
     assert [s.n for s in sets] == [0] * len(sets)
+
+
+def test_webrtc_stats_plots_are_made_only_when_first_shown(qtbot, window) -> None:
+    """Six plots per panel that most panels never show: a ws panel never makes them,
+    a WebRTC panel makes them when its stats tab is first shown."""
+    ws = window.add_connection_for("ws")
+    window.show()
+    qtbot.waitExposed(window)
+    ws.clear()
+    assert not ws.stats_plots.built
+    assert ws.stats_plots.graphics.ci.layout.count() == 0
+    rtc = window.add_connection_for("webrtc")
+    assert not rtc.stats_plots.built  # the Video tab is the one shown
+    rtc.views.setCurrentWidget(rtc.stats_plots)
+    qtbot.waitUntil(lambda: rtc.stats_plots.built, timeout=3_000)
+    assert len(rtc.stats_plots.plots) == 6 and "bitrate_in_kbps" in rtc.stats_plots.curves
+    assert not ws.stats_plots.built
