@@ -88,6 +88,7 @@ __all__ = [
 
 # shown only while a run is on (the summary card keeps the run's average rate)
 UNSEEN_EVERY = 10  # redraw ticks between counter refreshes of an unseen panel (~3 Hz)
+SLOW_EVERY = 6  # redraw ticks between refreshes of the counters and the log (~5 Hz)
 RATE_COUNTERS = ("rate",)
 
 
@@ -425,7 +426,8 @@ class ConnectionPanel(QFrame):
 
     def _on_redraw(self) -> None:
         """Plots follow every redraw tick; the log and the counters, which people read
-        rather than watch, every third (10 Hz): they cost the GUI thread more than plots.
+        rather than watch, every `SLOW_EVERY`th (~5 Hz): they cost the GUI thread more
+        than plots.
         An unseen panel (hidden tab, scrolled out) draws no plots, which catch up when it
         is shown, but keeps its counters and state going at ~3 Hz: the sidebar and the
         status bar read them."""
@@ -439,10 +441,10 @@ class ConnectionPanel(QFrame):
                 self._refresh_slow()
             return
         if not self._dirty and not self._plots_behind:
-            if not self.live.finished and self._ticks % 3 == 0:
+            if not self.live.finished and self._ticks % SLOW_EVERY == 0:
                 self.progress.show_progress(self.live.progress())  # the clock goes on
             return
-        slow_tick = self._ticks % 3 == 0 or self.live.finished
+        slow_tick = self._ticks % SLOW_EVERY == 0 or self.live.finished
         self._dirty = self._dirty and not slow_tick  # tick on until the slow parts caught up
         self._plots_behind = False
         self.plots.redraw(self.live)

@@ -28,6 +28,10 @@ def min_max(
     base = np.arange(0, whole, k)
     lo = base + chunks.argmin(axis=1)
     hi = base + chunks.argmax(axis=1)
-    keep = np.unique(np.concatenate((lo, hi)))  # sorted; a flat chunk gives one point
-    keep = np.concatenate((keep, np.arange(whole, n)))
+    # each chunk's two points in time order, one where they are the same sample (a
+    # sorted merge without np.unique, which cost ~0.2 ms a frame)
+    pairs = np.stack((np.minimum(lo, hi), np.maximum(lo, hi)), axis=1)
+    distinct = np.ones(pairs.shape, dtype=bool)
+    distinct[:, 1] = pairs[:, 1] != pairs[:, 0]
+    keep = np.concatenate((pairs[distinct], np.arange(whole, n)))
     return t[keep], y[keep]

@@ -11,7 +11,8 @@
   apart when two would overlap.
 
 Each recomputes only when the axis is redrawn (a resize or a range change), which the
-plots keep rare (app/gui/robust_range.py).
+plots keep rare (app/gui/robust_range.py). Ticks point outwards, so an axis lies
+wholly outside its plot's data area and a new curve does not repaint it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QApplication
 
 LABEL_GAP_PX = 6  # between two tick labels, at least
+TICK_LENGTH_PX = 4  # > 0: outwards, towards the labels
 MINOR_MIN_PX = 4  # minor ticks closer than this are left out
 DECADE_STEPS = (1, 2, 3, 5, 10, 20, 50, 100)
 MANTISSAS = (1, 2, 5)
@@ -36,6 +38,15 @@ class FittingLabelAxis(pg.AxisItem):
 
     titles: tuple[str, ...] = ()  # class defaults: AxisItem's __init__ already resizes
     title = ""
+
+    def __init__(self, orientation: str, **kwargs: object) -> None:
+        super().__init__(orientation, **kwargs)
+        # the titles carry the units: no SI prefix, whose check re-sets the label's HTML
+        # on every range change (thousands of times while a new panel is laid out)
+        self.enableAutoSIPrefix(False)
+        # ticks outside the data area: pointing in, they put the axis' bounds 5 px into
+        # the view, so every redraw of a curve repainted the left and bottom axes too
+        self.setStyle(tickLength=TICK_LENGTH_PX)
 
     def set_titles(self, *titles: str) -> None:
         """Alternatives, longest first; the last is shown when none fits."""
@@ -153,7 +164,8 @@ class MarkerAxis(pg.AxisItem):
         self.markers: list[Marker] = []
         self.tags: list[tuple[QRectF, str, str]] = []  # last painted: rect (own coords)
         super().__init__(orientation, **kwargs)
-        self.setStyle(tickLength=4)
+        self.enableAutoSIPrefix(False)  # no label: nothing to re-set on a range change
+        self.setStyle(tickLength=TICK_LENGTH_PX)
         self._width = 0.0
         self.setTicks([[]])
 

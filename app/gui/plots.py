@@ -32,6 +32,13 @@ BLUE, ORANGE, GREEN, RED, GREY = "#0072B2", "#E69F00", "#009E73", "#D55E00", "#8
 # text colours of the p50/p99 tags: the lines' hues, dark enough to read on white
 GREEN_TEXT, RED_TEXT = "#00674C", "#A34700"
 HIST_BINS_PER_DECADE = 20
+# redraws between updates of what people read rather than watch (at the bridge's 30 Hz):
+# the p50/p99 lines and tags (~5 Hz: each new tag text regenerates the marker axis, the
+# costliest part of a frame when done every frame) and the histogram (~3 Hz)
+MARKER_EVERY = 6
+HIST_EVERY = 10
+MIN_CURVE_POINTS = 400  # a curve keeps at least this many points, whatever the width
+POINTS_PER_PX = 2  # min and max per pixel column: the same picture as every point
 
 RTT_TITLES = ("round trip (ms)", "RTT (ms)", "ms")
 FRAME_TITLES = ("frame latency (ms)", "latency (ms)", "ms")
@@ -69,13 +76,24 @@ def fitting_axes(plot_kind: str, **more: pg.AxisItem) -> dict[str, pg.AxisItem]:
     return axes | more
 
 
+def quiet_axes(plot: pg.PlotItem) -> pg.PlotItem:
+    """No auto SI prefix on any of the plot's four axes, the hidden top and right ones
+    included: its check re-sets an axis title's HTML on every range change (thousands
+    of times while a new panel is laid out). Our titles carry the units."""
+    for side in ("left", "bottom", "top", "right"):
+        plot.getAxis(side).enableAutoSIPrefix(False)
+    return plot
+
+
 class LivePlots(pg.GraphicsLayoutWidget):
     def __init__(self, parent: object = None) -> None:
         super().__init__(parent)
         self.setBackground("w")
         # axis labels, not titles: every pixel of height goes to the data
         self.markers = MarkerAxis("right")
-        self.rtt = self.addPlot(row=0, col=0, axisItems=fitting_axes("lin", right=self.markers))
+        self.rtt = quiet_axes(
+            self.addPlot(row=0, col=0, axisItems=fitting_axes("lin", right=self.markers))
+        )
         self.rtt.showAxis("right")
         self.rtt_left: FittingLabelAxis = self.rtt.getAxis("left")
         self.rtt_left.set_titles(*RTT_TITLES)
@@ -105,7 +123,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
         menu.addSeparator()
         menu.addAction(self.show_all_action)
 
-        self.hist = self.addPlot(row=0, col=1, axisItems=fitting_axes("log"))
+        self.hist = quiet_axes(self.addPlot(row=0, col=1, axisItems=fitting_axes("log")))
         self.hist_bottom: LogTickAxis = self.hist.getAxis("bottom")
         self.hist.getAxis("left").set_titles("samples", "n")
         self.hist_bottom.set_titles(*RTT_HIST_TITLES)
@@ -113,7 +131,9 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.hist_curve = self.hist.plot(
             stepMode="center", fillLevel=0, brush=(0, 114, 178, 120), pen=_pen(BLUE)
         )
-        self.rates = self.addPlot(row=1, col=0, colspan=2, axisItems=fitting_axes("lin"))
+        self.rates = quiet_axes(
+            self.addPlot(row=1, col=0, colspan=2, axisItems=fitting_axes("lin"))
+        )
         self.rates_legend = self.rates.addLegend(offset=(-10, 5), colCount=5, labelTextSize="8pt")
         self.rates.getAxis("left").set_titles("per second", "/s")
         self.rates.getAxis("bottom").set_titles(*TIME_TITLES)
@@ -139,6 +159,8 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.kind = "rtt"  # what the latency plots show: "rtt" or "frame"
         self._show_all = False
         self._last_n = -1
+        self._p99: float | None = None  # the run's p99 as the markers show it
+        self._marker_key: tuple[str, int] = ("", -1)
         self._hist_key: tuple[str, int] = ("", -1)
         self._last_seconds = -1
         self._live: LiveRun | None = None
@@ -205,7 +227,8 @@ class LivePlots(pg.GraphicsLayoutWidget):
         for curve in self._rate_curves:
             self._legend(curve, False)
         self._last_n = self._last_seconds = -1
-        self._hist_key = ("", -1)
+        self._p99 = None
+        self._hist_key = self._marker_key = ("", -1)
         self._live = None
         self._set_kind("rtt")
         for sticky in self._ranges:
@@ -224,20 +247,29 @@ class LivePlots(pg.GraphicsLayoutWidget):
         of a pyqtgraph repaint) are regenerated only now and then, not every frame."""
         self.redraws += 1
         self._live = live
+        self._draw_markers(live)
         self._draw_latency(live)
         self._draw_histogram(live)
         self._draw_rates(live)
 
     def _draw_histogram(self, live: LiveRun) -> None:
-        """At 10 Hz (every third redraw, from the first) and at the run's end: it costs
-        about a quarter of a redraw, and a distribution changes slowly."""
+        """At ~3 Hz (every `HIST_EVERY`th redraw, from the first) and at the run's end:
+        it costs about a quarter of a redraw, and a distribution changes slowly."""
         kind, n, hist = latency_source(live)
-        if (kind, n) != self._hist_key and (self.redraws % 3 == 1 or live.finished):
+        if (kind, n) != self._hist_key and (self.redraws % HIST_EVERY == 1 or live.finished):
             self._hist_key = (kind, n)
             self._histogram(hist)
 
-    def _draw_latency(self, live: LiveRun) -> None:
+    def _draw_markers(self, live: LiveRun) -> None:
+        """At ~5 Hz (every `MARKER_EVERY`th redraw, the first at once) and at the end."""
         kind, n, hist = latency_source(live)
+        due = self._p99 is None or self.redraws % MARKER_EVERY == 1 or live.finished
+        if n and (kind, n) != self._marker_key and due:
+            self._marker_key = (kind, n)
+            self._set_markers(hist.percentile_ms(50), hist.percentile_ms(99))
+
+    def _draw_latency(self, live: LiveRun) -> None:
+        kind, n, _ = latency_source(live)
         if n == self._last_n and kind == self.kind:
             return
         self._last_n = n
@@ -245,8 +277,25 @@ class LivePlots(pg.GraphicsLayoutWidget):
         t, ms = live.timeline.frame_latency() if kind == "frame" else live.timeline.latency()
         if not len(t):
             return
-        self.rtt_curve.setData(*min_max(t, ms), skipFiniteCheck=True)  # cost bounded
-        p50, p99 = hist.percentile_ms(50), hist.percentile_ms(99)
+        self.rtt_curve.setData(*min_max(t, ms, self._curve_points()), skipFiniteCheck=True)
+        p99 = self._p99 or 0.0
+        self._rtt_x.follow(float(t[-1]))
+        if self._show_all:
+            top = data_top(ms)
+        else:  # p99 of what is shown, and room for the run's p99 line
+            top = max(robust_top(ms), p99 * 1.1)
+        self._rtt_y.fit(top, top)
+        shown_top = self._rtt_y.top or top
+        self._set_above(0 if self._show_all else int(np.count_nonzero(ms > shown_top * 1.02)))
+
+    def _curve_points(self) -> int:
+        """Points the round-trip curve needs at the plot's width (min and max a column)."""
+        return max(MIN_CURVE_POINTS, POINTS_PER_PX * int(self.rtt.vb.width()))
+
+    def _set_markers(self, p50: float, p99: float) -> None:
+        """The p50/p99 lines and their tags; the axis is redrawn only when a tag's text
+        changed (three significant figures), the lines only when they moved."""
+        self._p99 = p99
         self.markers.set_markers(
             [
                 Marker(p50, f"p50 {fmt_sig(p50)}", GREEN_TEXT),
@@ -257,14 +306,6 @@ class LivePlots(pg.GraphicsLayoutWidget):
             if line.value() != value:  # each setValue lays its label out again
                 line.setValue(value)
             line.setVisible(True)
-        self._rtt_x.follow(float(t[-1]))
-        if self._show_all:
-            top = data_top(ms)
-        else:  # p99 of what is shown, and room for the run's p99 line
-            top = max(robust_top(ms), p99 * 1.1)
-        self._rtt_y.fit(top, top)
-        shown_top = self._rtt_y.top or top
-        self._set_above(0 if self._show_all else int(np.count_nonzero(ms > shown_top * 1.02)))
 
     def _draw_rates(self, live: LiveRun) -> None:
         series = live.timeline.per_second()

@@ -9,7 +9,9 @@ one colour each, in the picker above the plots (shown once a run has two session
 `--concurrency` > 1). As in `LivePlots`: curves created once, setData per redraw,
 and only when a new snapshot or frame came; y ranges to p99 x 1.2 (`show_all` for
 every point), time following the data. While the widget is hidden (another tab is
-shown) a redraw only notes the run; showing it draws at once.
+shown) a redraw only notes the run; showing it draws at once. The plots themselves
+are made when the tab is first shown (or `plots`/`curves` are asked for): most panels
+never show WebRTC stats, and six plots were a third of a new panel's start-up cost.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 from app.core.live import LiveRun
 from app.gui import stats_control
 from app.gui.log_axis import FittingLabelAxis
-from app.gui.plots import BLUE, ORANGE, RED, TIME_TITLES, _pen
+from app.gui.plots import BLUE, ORANGE, RED, TIME_TITLES, _pen, quiet_axes
 from app.gui.robust_range import StickyRange, data_top, robust_top
 
 PURPLE, GREEN = "#CC79A7", "#009E73"
@@ -69,8 +71,9 @@ class StatsPlots(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.plots: dict[str, pg.PlotItem] = {}
-        self.curves: dict[str, pg.PlotDataItem] = {}
+        self._plots: dict[str, pg.PlotItem] = {}
+        self._curves: dict[str, pg.PlotDataItem] = {}
+        self._built = False
         self.overlay: dict[tuple[str, int], pg.PlotDataItem] = {}
         self._y: dict[str, StickyRange] = {}
         self._show_all = False
@@ -100,10 +103,37 @@ class StatsPlots(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground("w")
         layout.addWidget(self.graphics, 1)
+        self.show_all_action = QAction("Show all (include spikes)", self)
+        self.show_all_action.setCheckable(True)
+        self.show_all_action.setToolTip("Fit each y axis to every point, not to p99 × 1.2")
+        self.show_all_action.toggled.connect(self._show_all_toggled)
+
+    # -- the plots, made when first needed -----------------------------------------
+    @property
+    def built(self) -> bool:
+        """Whether the plots exist: they are made when first shown or asked for, so a
+        panel that never shows WebRTC stats never pays for six plots (a third of a new
+        panel's construction and first layout)."""
+        return self._built
+
+    @property
+    def plots(self) -> dict[str, pg.PlotItem]:
+        self._build()
+        return self._plots
+
+    @property
+    def curves(self) -> dict[str, pg.PlotDataItem]:
+        self._build()
+        return self._curves
+
+    def _build(self) -> None:
+        if self._built:
+            return
+        self._built = True
         first: pg.PlotItem | None = None
         for row_index, panel in enumerate(PANELS):
             axes = {"left": FittingLabelAxis("left"), "bottom": FittingLabelAxis("bottom")}
-            plot = self.graphics.addPlot(row=row_index, col=0, axisItems=axes)
+            plot = quiet_axes(self.graphics.addPlot(row=row_index, col=0, axisItems=axes))
             plot.getAxis("left").set_titles(*panel.titles)
             plot.getAxis("left").setWidth(56)  # one width: the stacked plots line up
             last = row_index == len(PANELS) - 1
@@ -115,25 +145,22 @@ class StatsPlots(QWidget):
             if len(panel.series) > 1:
                 plot.addLegend(offset=(-10, 2), colCount=len(panel.series), labelTextSize="8pt")
             for key, name, colour in panel.series:
-                self.curves[key] = plot.plot(
+                self._curves[key] = plot.plot(
                     pen=_pen(colour), name=name if len(panel.series) > 1 else None
                 )
             if first is None:
                 first = plot
             else:
                 plot.setXLink(first)
-            self.plots[panel.key] = plot
+            self._plots[panel.key] = plot
             self._y[panel.key] = StickyRange(plot, "y")
         assert first is not None
         self._x = StickyRange(first, "x")
-        self.show_all_action = QAction("Show all (include spikes)", self)
-        self.show_all_action.setCheckable(True)
-        self.show_all_action.setToolTip("Fit each y axis to every point, not to p99 × 1.2")
-        self.show_all_action.toggled.connect(self._show_all_toggled)
-        for plot in self.plots.values():
+        for plot in self._plots.values():
             plot.vb.menu.addSeparator()
             plot.vb.menu.addAction(self.show_all_action)
-        stats_control.show_if_measured(self.plots[stats_control.KEY], {})  # wma runs only
+        stats_control.show_if_measured(self._plots[stats_control.KEY], {})  # wma runs only
+        self._restyle()
 
     @property
     def show_all(self) -> bool:
@@ -166,6 +193,8 @@ class StatsPlots(QWidget):
 
     def _replot(self) -> None:
         self._seen = (-1, -1, -1)
+        if not self._built:
+            return
         for sticky in self._y.values():
             sticky.reset()
         if self._live is not None:
@@ -173,14 +202,17 @@ class StatsPlots(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self._build()
         if self._live is not None:
             self.redraw(self._live)
 
     def clear_data(self) -> None:
-        for curve in [*self.curves.values(), *self.overlay.values()]:
-            curve.setData([], [])
         self._seen = (-1, -1, -1)
         self._live = None
+        if not self._built:
+            return
+        for curve in [*self._curves.values(), *self.overlay.values()]:
+            curve.setData([], [])
         self._x.reset()
         for sticky in self._y.values():
             sticky.reset()
@@ -203,7 +235,8 @@ class StatsPlots(QWidget):
         self.session_picker.setCurrentIndex(max(0, index))
         self.session_picker.blockSignals(False)
         self.picker_row.setVisible(len(sessions) > 1)
-        self._restyle()
+        if self._built:
+            self._restyle()
 
     def _shown_sessions(self) -> list[int]:
         if self.session == ALL:
@@ -251,6 +284,7 @@ class StatsPlots(QWidget):
         self._live = live
         if not self.isVisible():
             return
+        self._build()
         self.redraws += 1
         tl = live.timeline
         seen = (tl.stats_total, live.aggregator.frame_hold.count, self.session)
