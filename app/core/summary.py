@@ -295,7 +295,9 @@ class Aggregator:
             rtt_histogram=self.rtt.log_bins(),
             health=client_health(self.health, self.rtt, self.send_lag),
             network_changes=tuple(
-                change_row(e, (e.t_ns - (self.origin_ns or e.t_ns)) / 1e9)
+                change_row(
+                    e, (e.t_ns - (e.t_ns if self.origin_ns is None else self.origin_ns)) / 1e9
+                )
                 for e in self.network_changes
             ),
         )

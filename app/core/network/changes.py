@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app.core.events import NetworkChange
+from app.core.errors import TargetError
+from app.core.events import NetworkChange, now_ns
 from app.core.network.impair import CLEAN, NetworkError, NetworkProfile
 from app.core.network.profile import format_profile, parse_profile
 
@@ -53,6 +54,15 @@ def change_event(session: int | None, t_ns: int, side: Side, value: object) -> N
     if "custom" in name:  # "custom", "4g+custom": the text as given says more
         name = str(value).strip()[:60] if isinstance(value, str) and value.strip() else spec
     return NetworkChange(session, t_ns, side, direction_of(profile), name, spec)
+
+
+def network_mark(value: object) -> NetworkChange:
+    """The event of a change of the whole mock, made outside the run (the GUI's `PUT
+    /_mock/network`); a bad profile: TargetError, one line."""
+    try:
+        return change_event(None, now_ns(), "mock", value)
+    except NetworkError as exc:
+        raise TargetError(str(exc)) from None
 
 
 def _seconds(text: str) -> float:

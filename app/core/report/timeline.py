@@ -384,6 +384,17 @@ class Timeline:
         w, h = per_second(t_s, widths, heights, seconds)
         return {"t_s": np.array(seconds), "width": np.array(w), "height": np.array(h)}
 
+    def resolution_per_second(self) -> dict[str, np.ndarray]:
+        """ "width_in", "height_in", "width_out", "height_out" on `per_second`'s seconds,
+        for the directions that had frames with a size (the run history stores them)."""
+        out: dict[str, np.ndarray] = {}
+        for direction in ("in", "out"):
+            r = self.resolution_series(direction)
+            if len(r["width"]) and not np.isnan(r["width"]).all():
+                out[f"width_{direction}"] = r["width"]
+                out[f"height_{direction}"] = r["height"]
+        return out
+
     def percentiles_per_second(self, name: str) -> dict[str, np.ndarray]:
         """Each second's latency percentiles, for a timeline that has no samples but
         these (a merged load test: "rtt" or "frame_latency"; keys "t_s", "count",

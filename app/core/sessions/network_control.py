@@ -42,7 +42,8 @@ async def network_act(session: Any, what: str, value: object) -> None:
         profile = _profile(value)
         assert session.options.network is not None
         session.options.network.set(profile)
-        session.emit(change_event(session.index, now_ns(), "client", profile))
+        shown = value if isinstance(value, str) else profile  # the text as given names it
+        session.emit(change_event(session.index, now_ns(), "client", shown))
         return
     client = session.client
     if client is None or not session.connected:

@@ -108,3 +108,27 @@ def test_timeline_resolution_per_second_is_a_step_series() -> None:
     assert list(r["width"]) == [1280, 640, 640] and list(r["height"]) == [720, 360, 360]
     out = tl.resolution_series("out")
     assert all(math.isnan(v) for v in out["width"])
+
+
+def test_history_keeps_the_changes_and_the_resolution_series(tmp_path) -> None:
+    from app.core.events import NetworkChange
+    from app.core.history.record import new_run
+    from app.core.history.store import HistoryStore
+    from app.core.summary import Aggregator
+
+    agg, tl = Aggregator(transport="webrtc"), Timeline()
+    events = [
+        FrameSample(0, "in", int(i * 1e8), i, 1_000_000, width=320, height=240) for i in range(20)
+    ]
+    events.insert(5, NetworkChange(0, int(5e8), "client", "down", "3g", "3g"))
+    for e in events:
+        agg.feed(e)
+        tl.feed(e)
+    with HistoryStore(tmp_path / "h.sqlite3") as store:
+        run_id = store.add(new_run(agg, timeline=tl, state="finished", source="cli"))
+        back = store.get(run_id).summary
+        series = store.series(run_id)
+    assert [(c["t_s"], c["name"], c["side"]) for c in back.network_changes] == [
+        (0.5, "3g", "client")
+    ]
+    assert list(series["width_in"]) == [320.0, 320.0] and "height_in" in series
