@@ -27,13 +27,14 @@ from app.core.network.toxics import ToxicError
 from app.core.network.toxicset import ToxicSet
 from app.core.transports import jitter_release
 from app.core.transports.jitter_release import Release
-from server_mock import drop_stale, network, sse, toxics, wma_routes, ws
+from server_mock import drop_stale, live_sessions, network, sse, toxics, wma_routes, ws
 from server_mock.apps import diffusion, echo
 from server_mock.apps.validate import InvalidInput
 from server_mock.auth import DEFAULT_TOKEN_EXPIRATION_S, MAX_TOKEN_EXPIRATION_S, TokenStore
 from server_mock.config import MockConfig
 from server_mock.faults import FaultParamError, Faults
 from server_mock.health import loop_health
+from server_mock.live_sessions import SESSION_HEADER
 from server_mock.realtime import (
     RealtimeRoute,
     RealtimeSession,
@@ -75,6 +76,7 @@ def _webrtc_route(kind: str) -> RealtimeRoute:
     return RealtimeRoute(mode="bidi", handler=handler)
 
 
+WEBRTC_APPS = ("yolo", "world")  # whose every WebSocket is WebRTC signaling
 APPS: dict[str, MockApp] = {
     "echo": MockApp(
         realtime=echo.REALTIME_ROUTES,
@@ -288,14 +290,18 @@ async def ws_app(websocket: WebSocket) -> None:
         toxics.check_query(websocket.query_params)
         release = jitter_release_of(websocket)
         stale = drop_stale.of(websocket.query_params, config.drop_stale)
-        network.enter(websocket.app.state.network, websocket.query_params)
+        setting = network.enter(websocket.app.state.network, websocket.query_params)
     except ValueError as exc:
         await _deny(websocket, 400, str(exc))
         return
-    await faults.slow_start()
-    await websocket.accept()
+    webrtc_path = f"/{owner}/{alias}/{path}"
+    signals = raw == "yolo" or alias in WEBRTC_APPS  # a WebRTC session: listed, with an id
+    live = state.live_sessions.open("webrtc", webrtc_path, setting) if signals else None
     state.sessions += 1
     try:
+        await faults.slow_start()
+        headers = [(SESSION_HEADER.encode(), live.id.encode())] if live else None
+        await websocket.accept(headers=headers)
         if route is not None:
             timings = config.timings or websocket.query_params.get("timings") in ("1", "true")
             session = RealtimeSession(
@@ -319,6 +325,9 @@ async def ws_app(websocket: WebSocket) -> None:
                 await websocket.close(1000)
     finally:
         state.sessions -= 1
+        setting.close()
+        if live is not None:
+            state.live_sessions.close(live)
 
 
 def create_app(config: MockConfig | None = None) -> Starlette:
@@ -329,6 +338,12 @@ def create_app(config: MockConfig | None = None) -> Starlette:
             Route("/tokens/", tokens, methods=["POST"]),
             Route("/_mock/faults", faults_admin, methods=["GET", "PUT"]),
             Route("/_mock/network", network.network_admin, methods=["GET", "PUT"]),
+            Route("/_mock/sessions", live_sessions.sessions_admin),
+            Route(
+                "/_mock/sessions/{session}/network",
+                live_sessions.session_network_admin,
+                methods=["GET", "PUT"],
+            ),
             Route("/_mock/toxics", toxics_admin, methods=["GET", "POST", "PUT"]),
             Route("/_mock/toxics/{toxic}", toxics_admin, methods=["GET", "POST", "DELETE"]),
             Route("/tokens", tokens, methods=["POST"]),
@@ -341,6 +356,7 @@ def create_app(config: MockConfig | None = None) -> Starlette:
     app.state.tokens = TokenStore(config.key, config.token_ttl_s)
     app.state.wma_rest = wma_routes.RestSessions()
     app.state.sessions = 0
+    app.state.live_sessions = live_sessions.LiveSessions()
     app.state.toxics = ToxicSet(config.toxics)
     app.state.network = network.server_setting(config.network, app.state.toxics)
     return app

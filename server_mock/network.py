@@ -4,6 +4,7 @@ Which profile a session gets: its `?network=PROFILE` query parameter on the sign
 WebSocket (a preset or the custom syntax of `app.core.network.profile`), else the
 server's (`rtprobe mock --network`, changed live at `/_mock/network`). A session that
 follows the server's hears every live change; one with its own `?network=` keeps it.
+One session alone changes at `/_mock/sessions/{id}/network` (`live_sessions.py`).
 
 The handler of each WebSocket runs in its own task, so the session's setting travels to
 the signaling code in a ContextVar (`enter` in the handler, `attach` where the peer
@@ -26,6 +27,7 @@ from app.core.network.impair import NetworkError, NetworkProfile
 from app.core.network.profile import describe, format_profile, parse_profile, to_toxics
 from app.core.network.toxics import ToxicError
 from app.core.network.toxicset import ToxicSet
+from server_mock.live_sessions import SessionNetwork
 
 log = logging.getLogger("server_mock.network")
 
@@ -39,10 +41,14 @@ def check_query(query: Mapping[str, str]) -> None:
         parse_profile(query[QUERY_PARAM])
 
 
-def enter(server: NetworkSetting, query: Mapping[str, str]) -> None:
-    """This task's (the WebSocket session's) network: its own, or the server's."""
+def enter(server: NetworkSetting, query: Mapping[str, str]) -> SessionNetwork:
+    """This task's (the WebSocket session's) network: its own `?network=`, or the
+    server's, followed live; either can be replaced for this session alone later
+    (`server_mock/live_sessions.py`). The caller closes it when the session ends."""
     spec = query.get(QUERY_PARAM)
-    _SESSION.set(NetworkSetting(parse_profile(spec)) if spec else server)
+    setting = SessionNetwork(server, parse_profile(spec) if spec else None)
+    _SESSION.set(setting)
+    return setting
 
 
 def attach(pc: Any) -> ImpairedPeer | None:

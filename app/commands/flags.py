@@ -29,4 +29,5 @@ FLAGS: dict[str, str] = {
     "actions_every_s": "--actions-every",
     "record": "--record",
     "network": "--network",
+    "network_at": "--network-at",
 }

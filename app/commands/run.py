@@ -173,6 +173,14 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
         "else the user's data directory); see `rtprobe runs`",
     )
     p.add_argument("--network", default="", metavar="PROFILE", help=NETWORK_HELP)
+    p.add_argument(
+        "--network-at",
+        action="append",
+        default=[],
+        metavar="T:PROFILE",
+        help="WebRTC: change the network at T s from the session's start, repeatable: "
+        "'5s:3g' (the client's packets), '12s:mock:none' (the rtprobe mock's side)",
+    )
     w = p.add_argument_group("WebRTC (count = frames received; default --duration 10)")
     w.add_argument(
         "--source",
@@ -254,6 +262,7 @@ def settings_from_args(args: argparse.Namespace, base_url: str | None) -> RunSet
         jitter_release=args.jitter_release,
         actions_every_s=args.actions_every,
         network=args.network,
+        network_at=tuple(args.network_at),
     )
 
 

@@ -9,7 +9,9 @@ import sys
 import time
 
 from app.commands.health_lines import health_lines
+from app.core.network.changes import summary_line
 from app.core.network.feedback import feedback_lines
+from app.core.network.resolution import summary_text as resolution_text
 from app.core.report.fmt import fmt_ms
 from app.core.summary import Aggregator, Summary
 from app.core.transports.jitter_release import DESCRIPTIONS
@@ -112,8 +114,12 @@ def format_summary(s: Summary) -> str:
             if value is not None:
                 lines.append(f"  {label} after {value:.1f} ms")
         lines += [f"  {line}" for line in feedback_lines(f.feedback)]
+        if f.resolution:
+            lines.append(f"  resolution: {resolution_text(f.resolution)}")
         if (release := s.connection.get("jitter_release")) is not None:
             lines.append(f"  frames leave the jitter buffer: {DESCRIPTIONS.get(release, release)}")
+    if s.network_changes:
+        lines.append(f"  network: {summary_line(s.network_changes)}")
     extensions = s.connection.get("extensions")
     if extensions is not None:
         lines.append(f"  WebSocket extensions: {', '.join(extensions) or 'none'}")

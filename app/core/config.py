@@ -30,6 +30,7 @@ class WebRtcParams:
     video_preview: bool = False  # emit VideoFrame thumbnails (the GUI's video pane)
     jitter_release: str = "marker"  # marker | next-frame (aiortc's own: +1 frame interval)
     network: str = ""  # impair RTP/RTCP in the client: a preset or profile (network/profile.py)
+    network_at: tuple[str, ...] = ()  # scheduled changes "5s:3g", "12s:mock:none" (changes.py)
 
 
 @dataclass(frozen=True)

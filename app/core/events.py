@@ -208,6 +208,21 @@ class EventsDropped:
     count: int
 
 
+@dataclass(frozen=True, slots=True)
+class NetworkChange:
+    """A network condition changed during the run (`app.core.network.changes`): on the
+    client's packets or the mock's side of a session, to preset/profile `name` (`spec`
+    in full); `direction` says which way it acts: up, down or both. `session` is None
+    for a change of the whole mock (every connection)."""
+
+    session: int | None
+    t_ns: int
+    side: Literal["client", "mock"]
+    direction: str
+    name: str
+    spec: str
+
+
 Event = (
     Sample
     | Message
@@ -220,4 +235,5 @@ Event = (
     | Health
     | RunFinished
     | EventsDropped
+    | NetworkChange
 )

@@ -19,6 +19,7 @@ from app.core.events import (
     FrameSample,
     Health,
     Message,
+    NetworkChange,
     Sample,
     StateChange,
     StatsSnapshot,
@@ -26,7 +27,9 @@ from app.core.events import (
 )
 from app.core.health.summary import client_health
 from app.core.metrics import LatencyHistogram, Percentiles
+from app.core.network.changes import MAX_CHANGES_KEPT, change_row
 from app.core.network.feedback import add_feedback
+from app.core.network.resolution import ResolutionTracker
 from app.core.report.model import FalTimings, FrameFigures, SessionLine, StreamFigures, Summary
 from app.core.sessions import registry
 from app.core.sessions.matcher import UNMATCHED_REASONS
@@ -88,6 +91,9 @@ class Aggregator:
     wire_bytes: dict[int, tuple[int, int]] = field(default_factory=dict)  # session: (out, in)
     started_wall: float = field(default_factory=time.time)
     health: Health | None = None  # the latest reading of the client's own health
+    resolution: ResolutionTracker = field(default_factory=ResolutionTracker)
+    network_changes: list[NetworkChange] = field(default_factory=list)
+    origin_ns: int | None = None  # the first timed event's: network changes count from it
 
     def _session(self, index: int) -> SessionTotals:
         totals = self.sessions.get(index)
@@ -96,6 +102,8 @@ class Aggregator:
         return totals
 
     def feed(self, event: Event) -> None:
+        if self.origin_ns is None:
+            self._origin(event)
         if isinstance(event, Sample):
             self._sample(event)
         elif isinstance(event, ErrorEvent):
@@ -116,11 +124,22 @@ class Aggregator:
             self.health = event
         elif isinstance(event, EventsDropped):
             self.events_dropped += event.count
+        elif isinstance(event, NetworkChange):
+            if len(self.network_changes) < MAX_CHANGES_KEPT:
+                self.network_changes.append(event)
         elif isinstance(event, Message) and event.kind == "x-fal-message":
             self.fal_messages += 1
             timing = event.data.get("timing") if isinstance(event.data, dict) else None
             if isinstance(timing, int | float):
                 self.fal_timing_s += float(timing)
+
+    def _origin(self, event: Event) -> None:
+        """The run's time origin, as the report timeline takes it (the first sample's
+        intended time, or the first frame, error, stats or change)."""
+        if isinstance(event, Sample):
+            self.origin_ns = event.intended_ns
+        elif isinstance(event, FrameSample | ErrorEvent | StatsSnapshot | NetworkChange):
+            self.origin_ns = event.t_ns
 
     def _stats(self, event: StatsSnapshot) -> None:
         """The first snapshot describes the connection; later ones add set-up times and,
@@ -179,6 +198,7 @@ class Aggregator:
                 self.frame_latency.record_ns(f.latency_ns)
             if f.hold_ns is not None:
                 self.frame_hold.record_ns(f.hold_ns)
+        self.resolution.frame(f.session, f.direction, f.t_ns, f.width, f.height)
         self.frame_first_ns.setdefault(f.direction, f.t_ns)
         self.frame_last_ns[f.direction] = f.t_ns
 
@@ -274,6 +294,12 @@ class Aggregator:
             else None,
             rtt_histogram=self.rtt.log_bins(),
             health=client_health(self.health, self.rtt, self.send_lag),
+            network_changes=tuple(
+                change_row(
+                    e, (e.t_ns - (e.t_ns if self.origin_ns is None else self.origin_ns)) / 1e9
+                )
+                for e in self.network_changes
+            ),
         )
 
     def _stream(self, duration: float) -> StreamFigures | None:
@@ -305,6 +331,7 @@ class Aggregator:
             time_to_first_frame_ms=self.info.get("time_to_first_frame_ms"),
             latency_histogram=self.frame_latency.log_bins(),
             feedback=dict(self.feedback),
+            resolution=self.resolution.summary(),
         )
 
 

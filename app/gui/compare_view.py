@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from app.core.live import LiveRun
 from app.core.report.fmt import fmt_sig
-from app.gui import compare_figures
+from app.gui import compare_figures, compare_marks
 from app.gui.compare_figures import CompareRun
 from app.gui.connection_panel import ConnectionPanel
 from app.gui.log_axis import LogTickAxis
@@ -184,6 +184,7 @@ class CompareView(QWidget):
         self._show_fps(any(np.any(r.per_second.get("frames_in", ())) for r in self.runs))
         self._rate_ranges()
         self.legend.setVisible(len(self.runs) > 1)  # one run: the title names it
+        compare_marks.mark_runs(self, colour)  # each run's network changes
         self._fill_table()
 
     def _rate_ranges(self) -> None:

@@ -1,9 +1,11 @@
 """Applying a network profile live, and marking the change on every plot's time axis.
 
-On Apply: the embedded mock gets the profile (`PUT /_mock/network`: its WebRTC peers
-and the byte-stream toxics of every connection), each running WebRTC run gets it in its
-client (`act("network", spec)`: RTP/RTCP impaired both ways), and every running panel's
-plots get a labelled vertical line at the moment of the change, on the run's clock.
+On Apply, by the section's side: the embedded mock gets the profile (`PUT
+/_mock/network`: its WebRTC peers and the byte-stream toxics of every connection), each
+running WebRTC run gets it in its client (`act("network", spec)`: RTP/RTCP impaired both
+ways) or on the mock's side of its sessions alone (`act("mock_network", spec)`), and
+every running panel's plots get a labelled vertical line at the moment of the change, on
+the run's clock. The run records each change (a NetworkChange event) for its reports.
 """
 
 from __future__ import annotations
@@ -87,21 +89,33 @@ def run_seconds(panel: _Panel) -> float | None:
     return (time.perf_counter_ns() - origin) / 1e9
 
 
-def apply_network(window: Any, spec: str) -> int:
-    """Apply `spec` everywhere it can act; returns how many running panels were marked."""
+def apply_network(window: Any, spec: str, side: str | None = None) -> int:
+    """Apply `spec` where the network section's side says (`both`: the whole embedded
+    mock and every running WebRTC client; `client`; `mock`: the mock's side of each
+    running WebRTC session alone); returns how many running panels were marked. Each
+    change reaches the run as a NetworkChange event, so saved runs keep it."""
     profile = parse_profile(spec)
-    label = f"net: {profile.name or spec}"
-    if getattr(window, "mock_base", None):
+    if side is None:
+        section = getattr(getattr(window, "fault_bar", None), "network", None)
+        side = section.side() if section is not None else "both"
+    label = f"net: {profile.name or spec}" + (f" ({side})" if side != "both" else "")
+    whole_mock = side == "both" and bool(getattr(window, "mock_base", None))
+    if whole_mock:
         window.mock.set_network(spec)
     marked = 0
     for panel in window.panels:
         if not panel.running or panel.run_id is None:
             continue
-        if registry.fact(panel.live.aggregator.transport, "impairs_packets"):
+        webrtc = registry.fact(panel.live.aggregator.transport, "impairs_packets")
+        if webrtc and side in ("both", "client"):
             window.bridge.act(panel.run_id, "network", spec)
+        if webrtc and side == "mock":
+            window.bridge.act(panel.run_id, "mock_network", spec)
+        if whole_mock:
+            window.bridge.act(panel.run_id, "network_mark", spec)
         t_s = run_seconds(panel)
         if t_s is not None:
             mark(panel, t_s, label)
             marked += 1
-    window.statusBar().showMessage(describe(profile))
+    window.statusBar().showMessage(describe(profile) + ("" if side == "both" else f" ({side})"))
     return marked

@@ -13,6 +13,16 @@ from app.core.network.impair import NetworkError
 from app.core.network.profile import PRESETS, describe, parse_profile
 
 CUSTOM = "custom…"
+SIDES = (  # text, side (app.gui.network_live), tooltip
+    ("both sides", "both", "the running WebRTC clients and the whole embedded mock"),
+    ("client", "client", "only the running WebRTC clients' own packets"),
+    (
+        "mock, these sessions",
+        "mock",
+        "only the mock's side of each running WebRTC session (the rtprobe mock names "
+        "its sessions; other mocks' sessions cannot be reached)",
+    ),
+)
 
 
 class NetworkSection(QWidget):
@@ -47,6 +57,12 @@ class NetworkSection(QWidget):
         )
         self.custom.setMinimumWidth(200)
         row.addWidget(self.custom)
+        self.side_box = QComboBox()
+        for text, side, tip in SIDES:
+            self.side_box.addItem(text, side)
+            self.side_box.setItemData(self.side_box.count() - 1, tip, 3)
+        self.side_box.setToolTip("Where the profile acts (docs/network.md)")
+        row.addWidget(self.side_box)
         self.apply_button = QPushButton("Apply network")
         self.apply_button.setToolTip("Change the network of the running sessions now")
         self.apply_button.clicked.connect(self.apply)
@@ -63,6 +79,10 @@ class NetworkSection(QWidget):
     def spec(self) -> str:
         name = self.preset.currentText()
         return self.custom.text().strip() if name == CUSTOM else name
+
+    def side(self) -> str:
+        """Where Apply acts: "both", "client" or "mock" (see `SIDES`)."""
+        return str(self.side_box.currentData() or "both")
 
     def set_spec(self, spec: str) -> None:
         """Show `spec`: a preset name selects it, anything else is a custom profile."""

@@ -32,6 +32,7 @@ T0 = 7_000_000_000_000
 
 # the summary file's keys, which scripts and CI read: the same as before the Summary type
 BASE_KEYS = {
+    "network_changes",  # changes during the run (app/core/network/changes.py)
     "transport",
     "target",
     "started",
@@ -72,6 +73,7 @@ FRAME_KEYS = {
     "frame_latency_ms",
     "frame_hold_ms",
     "feedback",  # NACKs, PLIs, freezes (app/core/network/feedback.py)
+    "resolution",  # frame width x height: min, median, max, changes (network/resolution.py)
 }
 PCT_KEYS = {"count", "p50", "p90", "p99", "p999", "max", "mean", "min"}
 SESSION_KEYS = {"session", "state", "sent", "received", "errors", "dropped", "timeouts"}

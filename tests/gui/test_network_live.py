@@ -64,3 +64,26 @@ def test_preset_mid_run_is_marked_and_slows_the_frames(qtbot, window, mock_base:
     assert len(before) >= 20 and len(after) >= 20, (len(before), len(after), t_mark, t[:3], t[-3:])
     rise = float(np.median(after) - np.median(before))
     assert rise >= 150, (np.median(before), np.median(after))
+    changes = panel.live.summary().network_changes  # kept by the run: client and whole mock
+    assert {(c["side"], c["session"]) for c in changes} == {("client", 0), ("mock", None)}
+    assert all(c["name"] == "delay=100,jitter=5" for c in changes)
+
+
+def test_mock_side_of_this_session_only(qtbot, window, mock_base: str) -> None:
+    window.show_mock(mock_base)
+    panel = window.add_connection_for("webrtc")
+    panel.target.setText("mock/yolo/webrtc")
+    panel.video_size.setCurrentText("160x120")
+    assert panel.start(duration_s=5.0)
+    qtbot.waitUntil(
+        lambda: bool(panel.live) and panel.live.timeline.frames_total >= 20, timeout=20_000
+    )
+    section = window.fault_bar.network
+    section.set_spec("3g")
+    section.side_box.setCurrentIndex(section.side_box.findData("mock"))
+    assert section.side() == "mock"
+    section.apply_button.click()
+    assert panel.network_marks[0][1] == "net: 3g (mock)"
+    wait_finished(qtbot, panel, timeout_ms=40_000)
+    changes = panel.live.summary().network_changes
+    assert [(c["side"], c["session"], c["name"]) for c in changes] == [("mock", 0, "3g")]

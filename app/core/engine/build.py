@@ -22,7 +22,7 @@ from app.core import inputs
 from app.core.codecs.ws import PAYLOAD_FORMATS
 from app.core.config import RunConfig, WebRtcParams
 from app.core.errors import DEFAULT_MAX_MESSAGE_BYTES, TargetError
-from app.core.network.runtarget import checked_profile, with_network
+from app.core.network.runtarget import checked_profile, checked_schedule, with_network
 from app.core.sessions import registry
 from app.core.targets import Target, resolve
 from app.core.transports.base import DEFAULT_SEQ_FIELD
@@ -85,6 +85,7 @@ class RunSettings:
     video_preview: bool = False
     jitter_release: str = "marker"  # marker | next-frame
     network: str = ""  # a preset or profile (app/core/network/profile.py); "": clean
+    network_at: tuple[str, ...] = ()  # WebRTC: "5s:3g", "12s:mock:none" (network/changes.py)
 
 
 def key_from_env() -> str | None:
@@ -187,6 +188,7 @@ def webrtc_params(s: RunSettings, labels: Mapping[str, str] | None = None) -> We
         video_preview=s.video_preview,
         jitter_release=s.jitter_release,
         network=s.network if not checked_profile(s.network, name("network")).clean else "",
+        network_at=checked_schedule(s.network_at, name("network_at")),
     )
 
 

@@ -15,6 +15,7 @@ from app.core.engine.gc_tuning import quiet_gc
 from app.core.errors import ClosedError, ProbeError, TargetError
 from app.core.events import Event, FinishReason, RunFinished, now_ns
 from app.core.health.monitor import HealthMonitor
+from app.core.network.changes import network_mark
 from app.core.redact import Redactor, active
 from app.core.sessions.base import Emit, Session
 from app.core.sessions.registry import session_factory
@@ -32,6 +33,7 @@ class RunControl:
         self.stop_event = stop or asyncio.Event()
         self.sessions: list[Session] = []
         self.redactor = Redactor()  # the run's, once it runs: masks what `act` raises
+        self.emit: Emit = lambda _event: None  # the run's, once it runs
 
     @property
     def stopped(self) -> bool:
@@ -44,6 +46,9 @@ class RunControl:
         """Hand `what` (e.g. "action", "w u" or "pause", True) to every session. Raises
         the first session's error when no session could take it (not connected yet, a
         transport without actions); errors on the wire are emitted by the sessions."""
+        if what == "network_mark":  # a change made outside the sessions: the whole mock's
+            self.emit(network_mark(value))
+            return
         errors: list[ProbeError] = []
         for session in list(self.sessions):
             try:
@@ -79,7 +84,8 @@ async def run(
         control = RunControl(control)
     redactor = control.redactor = Redactor.for_run(config.credentials.key, config.headers)
     with active(redactor):
-        await _run(config, redactor.emit(emit), control, redactor)
+        control.emit = redactor.emit(emit)
+        await _run(config, control.emit, control, redactor)
 
 
 async def _run(config: RunConfig, emit: Emit, control: RunControl, redactor: Redactor) -> None:

@@ -193,6 +193,8 @@ def new_run(
         dict(settings) if settings is not None else ({} if config is None else settings_of(config))
     )
     series = {} if timeline is None else timeline.per_second()
+    if timeline is not None:  # frame size per second (WebRTC), on the same seconds
+        series = {**series, **timeline.resolution_per_second()}
     verdicts = tuple(
         Verdict(v.expression, v.passed, redactor.text(v.detail))
         for v in verdicts_of(thresholds, raw)

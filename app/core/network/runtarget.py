@@ -13,6 +13,7 @@ import dataclasses
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from app.core.errors import TargetError
+from app.core.network.changes import format_schedule, parse_schedule
 from app.core.network.impair import NetworkError, NetworkProfile
 from app.core.network.profile import parse_profile, to_toxics
 from app.core.network.spec import format_spec
@@ -23,6 +24,14 @@ from app.core.targets import Target
 def checked_profile(spec: str, label: str = "network") -> NetworkProfile:
     try:
         return parse_profile(spec)
+    except NetworkError as exc:
+        raise TargetError(f"{label}: {exc}") from None
+
+
+def checked_schedule(items: tuple[str, ...], label: str = "network_at") -> tuple[str, ...]:
+    """`network_at` items, checked now (not mid-run), in a normal form and time order."""
+    try:
+        return tuple(format_schedule(parse_schedule(items)))
     except NetworkError as exc:
         raise TargetError(f"{label}: {exc}") from None
 

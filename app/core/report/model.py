@@ -69,6 +69,9 @@ class FrameFigures:
     # how the session reacted to the network (app.core.transports.webrtc_network): NACKs,
     # PLIs, freezes (gaps over 3 frame intervals), packets the impairment dropped
     feedback: Mapping[str, float] = field(default_factory=dict)
+    # frame width x height per direction: min, median (by frames), max, changes
+    # (app/core/network/resolution.py)
+    resolution: Mapping[str, Any] = field(default_factory=dict)
     latency_histogram: LogBins = field(default=LogBins(), compare=False, metadata=NOT_IN_JSON)
 
     @property
@@ -136,6 +139,9 @@ class Summary:
     # and why: late, duplicate, unknown, unsolicited (app/core/sessions/matcher.py)
     unmatched: int = 0
     unmatched_by_reason: Mapping[str, int] = field(default_factory=dict)
+    # network changes during the run, in time order: t_s (from the run's first event),
+    # side (client, mock), direction, name, spec, session (app/core/network/changes.py)
+    network_changes: tuple[Mapping[str, Any], ...] = ()
     stream: StreamFigures | None = field(default=None, metadata=FLAT)
     frames: FrameFigures | None = field(default=None, metadata=FLAT)
     fal: FalTimings | None = field(default=None, metadata=FLAT)
@@ -265,6 +271,7 @@ class Summary:
                 time_to_connected_ms=data.get("time_to_connected_ms"),
                 time_to_first_frame_ms=data.get("time_to_first_frame_ms"),
                 feedback=data.get("feedback", {}),
+                resolution=data.get("resolution", {}),
             )
         fal = None
         if "fal_messages" in data:
@@ -274,6 +281,7 @@ class Summary:
             for f in fields(cls)
             if not f.metadata and f.name in data and not f.name.endswith("_ms")
         }
+        plain["network_changes"] = tuple(data.get("network_changes", ()))
         plain["per_session"] = tuple(SessionLine(**line) for line in data.get("per_session", ()))
         return cls(
             **plain,

@@ -86,6 +86,7 @@ def latency_over_time(
     )
     ticks, tfmt, tlabel = time_ticks(x.lo, x.hi)
     frame = Frame(x, y, height, top, tlabel, ylabel + (" — log scale" if log else ""), ticks, tfmt)
+    frame.time_axis = True
     body, keys = [], []
     if len(ms) <= MAX_DOTS:
         body.append(dots_path(x(t), y(ms), BLUE))
@@ -191,6 +192,7 @@ def series_plot(
         y = y_scale(0, peak if peak > 0 else 1.0, top, bottom, False)
     ticks, tfmt, tlabel = time_ticks(x.lo, x.hi)
     frame = Frame(x, y, height, top, tlabel, ylabel + (" — log scale" if log else ""), ticks, tfmt)
+    frame.time_axis = True
     mid = x(t + 0.5)
     dense = len(t) > (right - LEFT) / COL_PX
     body, keys = [], []

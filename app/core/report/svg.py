@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.core.report import marks
+
 WIDTH = 960  # SVG user units; the SVG scales to the page width
 LEFT, RIGHT, BOTTOM = 76, 24, 46
 COL_PX = 2  # envelope column width
@@ -138,6 +140,7 @@ class Frame:
     ylabel: str
     x_ticks: Sequence[float] = ()
     x_fmt: Callable[[float], str] = tick_label
+    time_axis: bool = False  # draws the report's network-change marks (marks.py)
 
     def svg(self, body: str, title: str) -> str:
         right, bottom = WIDTH - RIGHT, self.height - BOTTOM
@@ -177,7 +180,22 @@ class Frame:
             f"{esc(self.ylabel)}</text>"
         )
         out.append(body)
+        if self.time_axis:
+            out.append(self._marks(right, bottom))
         out.append("</svg>")
+        return "".join(out)
+
+    def _marks(self, right: float, bottom: float) -> str:
+        out = []
+        for t_s, text in marks.current():
+            px = float(self.x(t_s))
+            if LEFT - 0.5 <= px <= right + 0.5:
+                out.append(
+                    f'<path class="mark" d="M{px:.1f} {self.top}V{bottom}" '
+                    f'stroke="{marks.MARK_COLOUR}" stroke-width="1.5" stroke-dasharray="5 3"/>'
+                    f'<text x="{px + 3:.1f}" y="{self.top + 11}" fill="{marks.MARK_COLOUR}">'
+                    f"{esc(text)}</text>"
+                )
         return "".join(out)
 
 

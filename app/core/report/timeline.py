@@ -14,8 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from app.core.events import ErrorEvent, FrameSample, Sample, StatsSnapshot
+from app.core.events import ErrorEvent, FrameSample, NetworkChange, Sample, StatsSnapshot
 from app.core.metrics import Ring
+from app.core.network.changes import MAX_CHANGES_KEPT, change_row
+from app.core.network.resolution import ResolutionTracker, per_second, step_series
 
 OUTCOMES = ("received", "errored", "dropped", "timed_out")
 OUTCOME_CODE = {name: code for code, name in enumerate(OUTCOMES)}
@@ -86,6 +88,8 @@ class Timeline:
         self._errors: list[int] = []
         self.warmup = 0
         self.max_t_s = 0.0
+        self._changes: list[NetworkChange] = []  # network changes (marks on every plot)
+        self._resolution = ResolutionTracker()  # frame width x height change points
 
     # -- feeding -----------------------------------------------------------------
     def feed(self, event: Any) -> None:
@@ -114,10 +118,18 @@ class Timeline:
             lat = np.nan if event.latency_ns is None else event.latency_ns / 1e6
             hold = np.nan if event.hold_ns is None else event.hold_ns / 1e6
             self._frames.append((event.t_ns, event.direction == "in", lat, hold, event.session))
+            self._resolution.frame(
+                event.session, event.direction, event.t_ns, event.width, event.height
+            )
             if len(self._frames) >= _BATCH:
                 self._flush_frames()
         elif isinstance(event, StatsSnapshot):
             self._stats_row(event)
+        elif isinstance(event, NetworkChange):
+            if self.origin_ns is None:
+                self.origin_ns = event.t_ns
+            if len(self._changes) < MAX_CHANGES_KEPT:
+                self._changes.append(event)
         elif isinstance(event, ErrorEvent):
             if self.origin_ns is None:
                 self.origin_ns = event.t_ns
@@ -349,6 +361,39 @@ class Timeline:
         return {"t_s": secs.astype(np.float64)} | {
             name: rows[:, i].copy() for i, name in enumerate(BUCKETS)
         }
+
+    def network_changes(self) -> list[dict[str, Any]]:
+        """The run's network changes with `t_s` on this timeline's clock (see changes.py)."""
+        origin = self.origin_ns or 0
+        return [change_row(e, (e.t_ns - origin) / 1e9) for e in self._changes]
+
+    def resolution_series(
+        self, direction: str = "in", session: int | None = None
+    ) -> dict[str, np.ndarray]:
+        """Frame resolution per second of one direction ("in"/"out"): "t_s" (as in
+        `per_second`), "width", "height" (the size in force at the end of each second,
+        nan before the first frame); the first session's when `session` is None and
+        several sent frames."""
+        origin = self.origin_ns or 0
+        points = [((t - origin) / 1e9, s, d, w, h) for t, s, d, w, h in self._resolution.points]
+        if session is None:
+            mine = [p[1] for p in points if p[2] == direction]
+            session = min(mine) if mine else None
+        t_s, widths, heights = step_series(points, direction, session)
+        seconds = [float(x) for x in self.per_second()["t_s"]]
+        w, h = per_second(t_s, widths, heights, seconds)
+        return {"t_s": np.array(seconds), "width": np.array(w), "height": np.array(h)}
+
+    def resolution_per_second(self) -> dict[str, np.ndarray]:
+        """ "width_in", "height_in", "width_out", "height_out" on `per_second`'s seconds,
+        for the directions that had frames with a size (the run history stores them)."""
+        out: dict[str, np.ndarray] = {}
+        for direction in ("in", "out"):
+            r = self.resolution_series(direction)
+            if len(r["width"]) and not np.isnan(r["width"]).all():
+                out[f"width_{direction}"] = r["width"]
+                out[f"height_{direction}"] = r["height"]
+        return out
 
     def percentiles_per_second(self, name: str) -> dict[str, np.ndarray]:
         """Each second's latency percentiles, for a timeline that has no samples but

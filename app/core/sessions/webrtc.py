@@ -62,8 +62,8 @@ from app.core.events import (
 )
 from app.core.media.sources import MarkedSource, source_factory
 from app.core.network.datagram import NetworkSetting
-from app.core.network.impair import NetworkError, NetworkProfile
 from app.core.network.profile import parse_profile
+from app.core.sessions import network_control as net
 from app.core.sessions import webrtc_flavour
 from app.core.sessions.base import Emit, Reconnect, deadline_of
 from app.core.sessions.webrtc_preview import PREVIEW_HZ, PreviewTap, thumbnail
@@ -96,16 +96,6 @@ def _choice(value: str | None, allowed: tuple[str, ...], what: str) -> str | Non
     if value is None or value in allowed:
         return value
     raise TargetError(f"unknown {what} {value!r} ({' or '.join(allowed)})")
-
-
-def network_profile(value: object) -> NetworkProfile:
-    """A live `act("network", …)` value: a NetworkProfile or its text."""
-    if isinstance(value, NetworkProfile):
-        return value
-    try:
-        return parse_profile(str(value))
-    except NetworkError as exc:
-        raise TargetError(str(exc)) from None
 
 
 def cycle_actions(
@@ -270,13 +260,12 @@ class WebRtcSession:
         """`("action", "w u")` now, resolved like scheduled ones (a Sample), or `("pause",
         bool)`, waiting for the server's acknowledgement (a signaling Message). A failure
         on the wire is emitted; raises ClosedError while not connected."""
-        if what == "network":  # the client's impairments, live (no server round trip)
-            assert self.options.network is not None
-            self.options.network.set(network_profile(value))
-            return
+        if what in net.NETWORK_ACTS:  # the client's or the mock's impairments (network_control)
+            return await net.network_act(self, what, value)
         if what not in ("action", "pause", "prompt", "reset"):
             raise TargetError(
-                f"unknown WebRTC control {what!r} (action, pause, prompt, reset or network)"
+                f"unknown WebRTC control {what!r} "
+                "(action, pause, prompt, reset, network, mock_network)"
             )
         client = self.client
         if what in ("prompt", "reset") and not isinstance(client, WmaClient):
@@ -295,9 +284,11 @@ class WebRtcSession:
 
     # -- the run ---------------------------------------------------------------------
     async def run(self) -> None:
+        schedule = net.start_schedule(self)  # `network_at`: changes at set times
         try:
             await self._run()
         finally:  # the token refresher stops with the session
+            await net.stop_schedule(schedule)
             if self.tokens is not None:
                 await self.tokens.close()
 

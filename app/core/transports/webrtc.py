@@ -53,6 +53,7 @@ from app.core.errors import (
 )
 from app.core.media.frames import read_marker
 from app.core.media.sources import MarkedSource
+from app.core.network.mock_session import session_id
 from app.core.targets import Target
 from app.core.text import one_line
 from app.core.transports.loopback import (
@@ -144,6 +145,7 @@ class WebRtcClient:
         self._closed = False
         self._stats = StatsState()
         self.tap = PeerTap(self.options.network)  # impairments + RTCP feedback counters
+        self.mock_session: str | None = None  # the rtprobe mock's id of this session
 
     # -- public ------------------------------------------------------------------------
     @property
@@ -220,6 +222,7 @@ class WebRtcClient:
             "hold_measured": self.hold_measured,
             "jitter_release": release_rule(p.receiver for p in self._probes),
             "data_channel": self.options.data_channel,
+            **({"mock_session": self.mock_session} if self.mock_session else {}),
             **self.timings.values(),
         }
 
@@ -254,6 +257,8 @@ class WebRtcClient:
         opts = self.options
         self._ws = await open_websocket(self.target, self.ws_options)
         self.timings.socket_ns = now_ns()
+        response = getattr(self._ws, "response", None)
+        self.mock_session = session_id(getattr(response, "headers", None))
         fallback = signaling_codec.default_flavour(urlsplit(self.target.url).path)
         self.signaling = Signaling(self._ws, opts.flavour, fallback)
         await self._wait_ready()
