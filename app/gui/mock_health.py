@@ -9,12 +9,13 @@ is left out, never an error (the mock may be stopping)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from typing import Any
 
 import httpx
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
-from qasync import asyncSlot
 
 from app.core.health.figures import ServerHealth
 from app.core.health.mock_reading import server_health
@@ -56,6 +57,7 @@ class MockHealth(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
+        self._task: asyncio.Task[None] | None = None
 
     def watch(self, base_url: str | None) -> None:
         self.base_url, self.latest = base_url, None
@@ -78,9 +80,21 @@ class MockHealth(QObject):
                 body = r.json()
         return server_health(body) if base == self.base_url else None
 
-    @asyncSlot()
-    async def poll(self) -> None:
+    def poll(self) -> None:
+        """One reading in the background; none while the last is still out, and none
+        once the window's loop is gone (a timer can outlive it: the poll stops then)."""
+        try:
+            loop = asyncio.get_running_loop()  # qasync's, set while the Qt loop runs
+        except RuntimeError:
+            loop = None
+        if loop is None or loop.is_closed():
+            self.timer.stop()
+            return
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._poll())
+
+    async def _poll(self) -> None:
         reading = await self.over(POLL_WINDOW_S)
-        if reading is not None:
+        if reading is not None and shiboken6.isValid(self):  # the window may have closed
             self.latest = reading
             self.sigReading.emit(reading)

@@ -13,11 +13,11 @@ from app.core.network.impair import NetworkError
 from app.core.network.profile import PRESETS, describe, parse_profile
 
 CUSTOM = "custom…"
-SIDES = (  # text, side (app.gui.network_live), tooltip
-    ("both sides", "both", "the running WebRTC clients and the whole embedded mock"),
+SIDES = (  # text, side (app.gui.network_live), tooltip; short: the dock fits 1280 px
+    ("both", "both", "the running WebRTC clients and the whole embedded mock"),
     ("client", "client", "only the running WebRTC clients' own packets"),
     (
-        "mock, these sessions",
+        "mock",
         "mock",
         "only the mock's side of each running WebRTC session (the rtprobe mock names "
         "its sessions; other mocks' sessions cannot be reached)",
@@ -35,7 +35,7 @@ class NetworkSection(QWidget):
         super().__init__(parent)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(4)
+        row.setSpacing(2)
         head = QLabel("<b>Network</b>")
         head.setToolTip(
             "Network conditions, live: WebRTC's RTP/RTCP impaired in the client (and the "
