@@ -3,12 +3,15 @@ minimal asyncio websockets generator (`open_loop_client.py`) searched the same w
 the same run; goal (issue 14): rtprobe >= 0.8x the bare generator.
 
 A rate is sustained when the client's send lag p99 is under 1 ms and every message got
-its reply. The search, for each client: a step ramp (x2 from `--start`) until a rate
+its reply. Both clients run on the timerfd-backed loop (see `open_loop_client.py`), so
+the criterion measures their work per message, not epoll's millisecond rounding. The
+search, for each client: a step ramp (x2 from `--start`) until a rate
 fails, then bisection between the last rate held and the first failed until they are
 within `--precision` (relative). The two searches advance one step each in turn, so
 drift on the machine hits both; the whole run is bounded by `--budget` seconds (a
-search cut short reports what it had established). A step that measured nothing ends
-the run with `error:` and exit status 1.
+search cut short reports what it had established). A step that measured nothing, or a
+client that held not even the first rate (no ratio exists), ends the run with `error:`
+and exit status 1.
 
     python benchmarks/open_loop_capacity.py
     python benchmarks/open_loop_capacity.py --start 500 --step-seconds 4 --json out.json
@@ -25,7 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import MockProcess, fmt, machine_info, parser, ratio, run, write_json
-from benchmarks.open_loop_rounds import CLIENTS, Round, round_once
+from benchmarks.open_loop_rounds import CLIENTS, NoSamples, Round, round_once
 
 SEND_LAG_P99_MS = 1.0
 GOAL_RATIO = 0.8
@@ -111,6 +114,14 @@ def search(
                 flush=True,
             )
     bare, rtprobe = searches["bare"].held, searches["rtprobe"].held
+    for s in searches.values():
+        if s.held == 0.0 and s.steps:
+            first = s.steps[0]
+            raise NoSamples(
+                f"{s.client} held no rate: at {first['rate']:g} msg/s its send lag p99 was "
+                f"{fmt(first['send_lag_ms']['p99'], 3)} ms, lost {first['lost']}; "
+                "lower --start, there is no ratio to report"
+            )
     result = {
         "bare_rate": bare,
         "rtprobe_rate": rtprobe,

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from app.commands import outputs
 from app.commands.signals import StopSignals
 from app.commands.summary_table import Progress
-from app.core import assertions
+from app.core import assertions, precise_loop
 from app.core.config import RunConfig
 from app.core.errors import ProbeError, TargetError
 from app.core.events import ErrorEvent, Event, Sample, StateChange
@@ -163,7 +163,7 @@ def run_main(command: str, work: Callable[[], Awaitable[T]]) -> tuple[T | None, 
     """Run `work` on a fresh loop; a ProbeError or an OS error is one line on stderr and
     the exit code (2 for bad arguments or input, 1 for the rest), never a traceback."""
     try:
-        return asyncio.run(_awaited(work)), 0
+        return precise_loop.run(_awaited(work)), 0
     except ProbeError as exc:
         print(f"{command}: {exc}", file=sys.stderr)
         return None, 2 if isinstance(exc, TargetError) else 1

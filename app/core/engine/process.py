@@ -39,7 +39,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any, get_args
 
-from app.core import lifeline
+from app.core import lifeline, precise_loop
 from app.core.config import RunConfig
 from app.core.engine.gc_tuning import freeze_startup
 from app.core.engine.host import RunHost
@@ -200,7 +200,7 @@ def _child(
     if death_signal:
         lifeline.parent_death_signal()
     freeze_startup()  # what start-up imported is never walked again (app.core.engine.gc_tuning)
-    asyncio.run(Child(commands, events, max_queued).serve())
+    precise_loop.run(Child(commands, events, max_queued).serve())
 
 
 # -- the parent ----------------------------------------------------------------------

@@ -17,6 +17,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
 from typing import Any
 
+from app.core import precise_loop
 from app.core.config import RunConfig
 from app.core.engine.host import RunHost
 from app.core.engine.outbox import MAX_QUEUED, Outbox
@@ -28,7 +29,7 @@ class EngineThread:
         """`max_queued`: events held for the GUI at most (default `MAX_QUEUED`, read at
         call time so a test can lower it)."""
         max_queued = MAX_QUEUED if max_queued is None else max_queued
-        self._loop = asyncio.new_event_loop()
+        self._loop = precise_loop.new_loop()
         self._thread = threading.Thread(target=self._serve, name="rtprobe-engine", daemon=True)
         self._outbox = Outbox(max_queued)
         self._host = RunHost(self._outbox)

@@ -33,11 +33,12 @@ from typing import Protocol
 from app.core.config import RunConfig
 from app.core.errors import AuthError, ProbeError, TargetError
 from app.core.events import ErrorEvent, Event, StateChange, now_ns
+from app.core.precise_loop import is_precise
 
 Emit = Callable[[Event], None]
 
 BACKOFF_S = (0.1, 0.3, 1.0, 2.0)
-SPIN_NS = 1_500_000
+SPIN_NS = 1_500_000  # the busy wait before a send, on loops without precise timers
 
 
 class Session(Protocol):
@@ -83,9 +84,19 @@ def more_to_send(
 
 
 async def sleep_until(t_ns: int) -> None:
-    """Wake at `t_ns` within microseconds: epoll sleeps in whole milliseconds, so sleep
-    to just short of the mark, then yield to the loop until it passes."""
+    """Wake at `t_ns` within microseconds. On a `precise_loop` loop (the engine's) a
+    plain sleep does it, the thread asleep until then; on another loop epoll sleeps in
+    whole milliseconds, so sleep to just short of the mark, then yield to the loop
+    until it passes (a busy wait that costs a core at high rates)."""
     wait = t_ns - now_ns()
+    if wait <= 0:
+        return
+    if is_precise(asyncio.get_running_loop()):
+        await asyncio.sleep(wait / 1e9)
+        wait = t_ns - now_ns()  # a float timer can land a few ns short
+        if wait > 0:
+            await asyncio.sleep(wait / 1e9)
+        return
     if wait > SPIN_NS:
         await asyncio.sleep((wait - SPIN_NS + 500_000) / 1e9)
     while now_ns() < t_ns:

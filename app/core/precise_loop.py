@@ -1,0 +1,159 @@
+"""An asyncio loop whose timers fire within microseconds, without spinning.
+
+asyncio sleeps in `epoll_wait`, which takes whole milliseconds (Python rounds the
+timeout up), so a send due in 2.3 ms wakes at 3 ms. rtprobe's open-loop schedules used
+to make up the difference by yielding to the loop in a busy wait for the last 1.5 ms of
+every send: at 5,000 msg/s over 50 sessions that kept the loop's thread at 100 % CPU
+and made its own saturation check say "client saturated" on a client that was idle.
+
+Here the selector arms a Linux timerfd (nanosecond resolution) for the loop's next
+timer and blocks in epoll until it or any socket fires, so a timer lands within the
+kernel's timer slack (~50 us) of its time with the thread asleep until then. Where
+timerfd is missing (not Linux), `new_loop()` gives asyncio's default loop and
+`is_precise()` says so, and callers keep their old spin (see sessions.base.sleep_until).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import math
+import os
+import select
+import selectors
+import weakref
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+CLOCK_MONOTONIC = 1  # the clock of loop.time() and time.perf_counter() on Linux
+TFD_NONBLOCK = os.O_NONBLOCK
+TFD_CLOEXEC = 0o2000000
+LONGEST_S = 1.0  # longer waits keep epoll's milliseconds: late by <1 ms in >1 s is fine
+
+_precise_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
+
+class _Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+class _Itimerspec(ctypes.Structure):
+    _fields_ = [("it_interval", _Timespec), ("it_value", _Timespec)]
+
+
+def _libc() -> Any:
+    if not hasattr(select, "epoll"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.timerfd_create.argtypes = [ctypes.c_int, ctypes.c_int]
+        libc.timerfd_settime.argtypes = [
+            ctypes.c_int,
+            ctypes.c_int,
+            ctypes.POINTER(_Itimerspec),
+            ctypes.c_void_p,
+        ]
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _libc()
+
+
+class PreciseSelector(selectors.EpollSelector):
+    """asyncio's epoll selector with a timerfd for timeouts under `LONGEST_S`.
+
+    The timerfd is registered with epoll but not in the selector's key map, so asyncio
+    never sees it; its expiry is read (cleared) when it fires, and every `select` arms or
+    disarms it, so a stale expiry can never make epoll return at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        if _LIBC is None:
+            raise OSError("timerfd is not available here")
+        fd = _LIBC.timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)
+        if fd < 0:
+            raise OSError(ctypes.get_errno(), "timerfd_create failed")
+        impl: Any = self  # the standard library's internals, not in its type stubs
+        self._epoll: Any = impl._selector
+        self._keys: dict[int, selectors.SelectorKey] = impl._fd_to_key
+        self._timer_fd: int = fd
+        self._spec = _Itimerspec()
+        self._armed = False
+        self._epoll.register(fd, select.EPOLLIN)
+
+    def _set(self, timeout_s: float) -> None:
+        value = self._spec.it_value
+        if timeout_s > 0:
+            ns = max(1, int(timeout_s * 1e9))
+            value.tv_sec, value.tv_nsec = divmod(ns, 1_000_000_000)
+        else:
+            value.tv_sec = value.tv_nsec = 0  # disarm
+        _LIBC.timerfd_settime(self._timer_fd, 0, ctypes.byref(self._spec), None)
+        self._armed = timeout_s > 0
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if timeout is not None and 0 < timeout < LONGEST_S:
+            self._set(timeout)
+            poll_timeout = -1.0  # the timerfd ends the wait
+        else:
+            if self._armed:
+                self._set(0)
+            if timeout is None:
+                poll_timeout = -1.0
+            elif timeout <= 0:
+                poll_timeout = 0.0
+            else:
+                poll_timeout = math.ceil(timeout * 1e3) * 1e-3
+        max_events = max(len(self._keys), 1) + 1
+        ready: list[tuple[selectors.SelectorKey, int]] = []
+        try:
+            fd_events = self._epoll.poll(poll_timeout, max_events)
+        except InterruptedError:
+            return ready
+        for fd, event in fd_events:
+            if fd == self._timer_fd:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(fd, 8)
+                self._armed = False
+                continue
+            events = 0
+            if event & ~select.EPOLLIN:
+                events |= selectors.EVENT_WRITE
+            if event & ~select.EPOLLOUT:
+                events |= selectors.EVENT_READ
+            key = self._keys.get(fd)
+            if key:
+                ready.append((key, events & key.events))
+        return ready
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._timer_fd)
+        super().close()
+
+
+def new_loop() -> asyncio.AbstractEventLoop:
+    """A loop with precise timers where the system has timerfd, else asyncio's own."""
+    try:
+        selector = PreciseSelector()
+    except OSError:
+        return asyncio.new_event_loop()
+    loop = asyncio.SelectorEventLoop(selector)
+    _precise_loops.add(loop)
+    return loop
+
+
+def is_precise(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether `loop` came from `new_loop()` with precise timers."""
+    return loop in _precise_loops
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` on a `new_loop()`."""
+    with asyncio.Runner(loop_factory=new_loop) as runner:
+        return runner.run(main)
