@@ -45,6 +45,7 @@ if str(REPO) not in sys.path:
 
 from app.core.config import RunConfig  # noqa: E402
 from app.core.metrics import LatencyHistogram  # noqa: E402
+from app.gui.gui_priority import DEFAULT_NICE  # noqa: E402
 from benchmarks import common, gui_probes  # noqa: E402
 from benchmarks.common import CpuSampler, NoSamples, ratio  # noqa: E402
 
@@ -631,8 +632,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=CONNECTIONS, help="default 4")
     parser.add_argument("--target", default="mock/echo", help="app id (default mock/echo)")
     parser.add_argument(
-        "--nice", type=int, default=0, help="lower the GUI process's priority by this much"
-    )
+        "--nice", type=int, default=DEFAULT_NICE,
+        help=f"lower the GUI process's priority by this much (default {DEFAULT_NICE}, "
+        "what `rtprobe gui` does: app.gui.gui_priority; 0 for equal priority)",
+    )  # fmt: skip
     parser.add_argument(
         "--columns", type=_columns, default=2, choices=[0, 1, 2, 3],
         help="the workspace's columns: 1, 2 (default: 4 panels in 2 x 2), 3 or auto",

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.assets import asset_path
 from app.core.sessions import registry
+from app.gui.gui_priority import lower_gui_priority
 
 if TYPE_CHECKING:
     from app.gui.main_window import MainWindow
@@ -75,6 +76,7 @@ def run_gui(
         if mock:
             window.mock_action.setChecked(True)
         window.show()
+        lower_gui_priority()  # after the engine's process started: it keeps its priority
         closed = asyncio.Event()
         app.lastWindowClosed.connect(closed.set)
         try:
