@@ -106,6 +106,7 @@ async def wide(window: MainWindow) -> QWidget:
     )
     await settle(8)
     window.select_connection(panels[0])
+    await settle(1)  # the panels scrolled into view draw on the next redraw ticks
     return window
 
 
