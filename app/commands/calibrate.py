@@ -12,7 +12,6 @@ benchmarks/open_loop_tail.py and open_loop_capacity.py.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import platform
 import sys
@@ -24,6 +23,7 @@ from typing import Any
 import msgpack
 import websockets
 
+from app.core import precise_loop
 from app.core.engine.build import RunSettings, build_config
 from app.core.engine.run import run_collect
 from app.core.metrics import LatencyHistogram
@@ -189,7 +189,8 @@ def main(args: argparse.Namespace) -> int:
     from server_mock.process import MockProcess
 
     with MockProcess() as base:
-        results = asyncio.run(calibrate(base, args.count, args.rounds, args.warmup))
+        # the loop `rtprobe run` uses (app.core.precise_loop), for both clients alike
+        results = precise_loop.run(calibrate(base, args.count, args.rounds, args.warmup))
     report = {
         "results": results,
         "targets": {"p50_ratio": TARGET_P50_RATIO, "p99_ratio": TARGET_P99_RATIO},

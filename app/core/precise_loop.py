@@ -22,6 +22,7 @@ import math
 import os
 import select
 import selectors
+import time
 import weakref
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -32,6 +33,7 @@ CLOCK_MONOTONIC = 1  # the clock of loop.time() and time.perf_counter() on Linux
 TFD_NONBLOCK = os.O_NONBLOCK
 TFD_CLOEXEC = 0o2000000
 LONGEST_S = 1.0  # longer waits keep epoll's milliseconds: late by <1 ms in >1 s is fine
+SAME_DEADLINE_S = 2e-6  # an armed deadline this close to the asked one is kept as it is
 
 _precise_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 
@@ -68,8 +70,10 @@ class PreciseSelector(selectors.EpollSelector):
     """asyncio's epoll selector with a timerfd for timeouts under `LONGEST_S`.
 
     The timerfd is registered with epoll but not in the selector's key map, so asyncio
-    never sees it; its expiry is read (cleared) when it fires, and every `select` arms or
-    disarms it, so a stale expiry can never make epoll return at once."""
+    never sees it; its expiry is read (cleared) when it fires. It is armed only when the
+    loop's earliest timer changed, never disarmed: a deadline left over (its timer was
+    cancelled) costs at most one extra wake, where disarming would cost a syscall on
+    every pass of the loop, in the path of every reply."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -83,32 +87,31 @@ class PreciseSelector(selectors.EpollSelector):
         self._keys: dict[int, selectors.SelectorKey] = impl._fd_to_key
         self._timer_fd: int = fd
         self._spec = _Itimerspec()
-        self._armed = False
+        self._armed = False  # set until it fires (and is read) or is armed again
+        self._deadline = 0.0
         self._epoll.register(fd, select.EPOLLIN)
 
-    def _set(self, timeout_s: float) -> None:
+    def _arm(self, timeout_s: float) -> None:
         value = self._spec.it_value
-        if timeout_s > 0:
-            ns = max(1, int(timeout_s * 1e9))
-            value.tv_sec, value.tv_nsec = divmod(ns, 1_000_000_000)
-        else:
-            value.tv_sec = value.tv_nsec = 0  # disarm
+        value.tv_sec, value.tv_nsec = divmod(max(1, int(timeout_s * 1e9)), 1_000_000_000)
         _LIBC.timerfd_settime(self._timer_fd, 0, ctypes.byref(self._spec), None)
-        self._armed = timeout_s > 0
+        self._armed = True
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         if timeout is not None and 0 < timeout < LONGEST_S:
-            self._set(timeout)
+            # the same earliest timer as last time (a sleep outliving several wakes for
+            # sockets) needs no new syscall: nothing is added to a reply's path
+            deadline = time.monotonic() + timeout
+            if not self._armed or abs(deadline - self._deadline) > SAME_DEADLINE_S:
+                self._arm(timeout)
+                self._deadline = deadline
             poll_timeout = -1.0  # the timerfd ends the wait
+        elif timeout is None:
+            poll_timeout = -1.0  # an armed timer left over wakes once, harmlessly
+        elif timeout <= 0:
+            poll_timeout = 0.0
         else:
-            if self._armed:
-                self._set(0)
-            if timeout is None:
-                poll_timeout = -1.0
-            elif timeout <= 0:
-                poll_timeout = 0.0
-            else:
-                poll_timeout = math.ceil(timeout * 1e3) * 1e-3
+            poll_timeout = math.ceil(timeout * 1e3) * 1e-3
         max_events = max(len(self._keys), 1) + 1
         ready: list[tuple[selectors.SelectorKey, int]] = []
         try:

@@ -99,7 +99,7 @@ def test_sockets_and_timers_together_and_a_stale_expiry_does_not_spin() -> None:
 
 
 @linux_only
-def test_long_waits_keep_epoll_and_the_timer_is_disarmed() -> None:
+def test_long_waits_keep_epoll_and_a_fired_timer_is_cleared() -> None:
     loop, selector = counting_loop()
 
     async def main() -> None:
