@@ -98,6 +98,7 @@ class ConnectionPanel(QFrame):
     # once per run, when it ended (finished, failed, stopped, replaced or closed): the
     # panel, whose `live`, `final_state`, `verdicts()` and `last_config` describe it
     sigRunEnded = Signal(object)
+    sigServerHealth = Signal(object)  # this panel, once the mock's reading of its run came
 
     def __init__(
         self,
@@ -398,6 +399,7 @@ class ConnectionPanel(QFrame):
         summary = replace(self.live.summary(), server_health=reading)
         self.summary_card.show_run(final, summary, verdicts, problem(self.thresholds.text()))
         self.sigStatus.emit(end_line(self.live.aggregator, final, summary, verdicts))
+        self.sigServerHealth.emit(self)
 
     def _abandon(self, reason: str) -> None:
         """A run whose end this panel will never see (replaced, or the panel closed):

@@ -49,6 +49,7 @@ class HistoryDock:
     def attach(self, panel: ConnectionPanel) -> None:
         """Store each run of `panel` when it ends (finished, failed or stopped)."""
         panel.sigRunEnded.connect(self.recorder.record)
+        panel.sigServerHealth.connect(self.recorder.add_server_health)
 
     def wire(self, history_action: QAction, compare_action: QAction) -> None:
         """The View menu's hooks: History toggles the dock, Compare… opens the view."""

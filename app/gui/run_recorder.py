@@ -66,7 +66,7 @@ class RunRecorder(QObject):
     def __init__(self, path: Path | str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.path = path  # None: $RTPROBE_HISTORY or the user's data directory
-        self._recorded: weakref.WeakSet[LiveRun] = weakref.WeakSet()  # each run once
+        self._recorded: weakref.WeakKeyDictionary[LiveRun, int] = weakref.WeakKeyDictionary()
         self.last_error = ""
 
     def record(self, panel: ConnectionPanel) -> int | None:
@@ -90,6 +90,28 @@ class RunRecorder(QObject):
             thresholds=panel.thresholds.thresholds(),
             secrets=[panel.key_provider()],
         )
+
+    def add_server_health(self, panel: ConnectionPanel) -> bool:
+        """The mock's reading of `panel`'s stored run, added to it (connect
+        `panel.sigServerHealth` here): it comes after the run ended and was stored.
+        False when that run was not stored here or the store says no (said on
+        `sigStatus`)."""
+        reading, live = panel.server_health, panel.live
+        run_id = None if live is None else self._recorded.get(live)
+        if reading is None or run_id is None:
+            return False
+        try:
+            with HistoryStore(self.path) as store:
+                store.set_server_health(run_id, reading)
+        except KeyError:
+            self.last_error = f"the mock's reading not saved: run {run_id} left the history"
+            self.sigStatus.emit(self.last_error)
+            return False
+        except (ProbeError, OSError) as exc:
+            self.last_error = f"the mock's reading not saved to the history: {_one_line(exc)}"
+            self.sigStatus.emit(self.last_error)
+            return False
+        return True
 
     def record_live(
         self,
@@ -124,7 +146,7 @@ class RunRecorder(QObject):
             self.last_error = f"run not saved to the history: {_one_line(exc)}"
             self.sigStatus.emit(self.last_error)
             return None
-        self._recorded.add(live)
+        self._recorded[live] = run_id  # each run once
         self.last_error = ""
         self.sigRecorded.emit(run_id)
         return run_id

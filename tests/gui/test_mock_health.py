@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from app.core.health.mock_reading import server_health
+from app.core.history.store import HistoryStore
 from app.gui.mock_health import label_text, on_mock
 from tests.support.panels import wait_finished
 
@@ -26,6 +27,10 @@ def test_the_label_shows_the_mocks_loop_and_a_run_gets_its_reading(qtbot, window
     wait_finished(qtbot, panel)
     qtbot.waitUntil(lambda: panel.server_health is not None, timeout=10_000)
     assert panel.server_health.window_s > 0  # the part of the run the probe saw
+    # the run was stored when it ended; the reading, which came after, joins it there
+    run_id = window.history.recorder._recorded[panel.live]
+    stored = HistoryStore().get(run_id).summary.server_health
+    assert stored is not None and stored.window_s == panel.server_health.window_s
     with qtbot.waitSignal(window.mock.sigStopped, timeout=10_000):
         window.mock_action.setChecked(False)
     assert "off" in window.mock_label.text() and not window.mock_health.timer.isActive()

@@ -29,6 +29,7 @@ import numpy as np
 
 from app.core.errors import ProbeError
 from app.core.findmax import Result
+from app.core.health.figures import ServerHealth
 from app.core.history import findmax
 from app.core.history.codec import (
     CodecError,
@@ -317,6 +318,17 @@ class HistoryStore:
                     "INSERT INTO series VALUES (?, ?, ?)", (run_id, name, series_bytes(values))
                 )
         return run_id
+
+    def set_server_health(self, run_id: int, reading: ServerHealth) -> None:
+        """Add the mock's reading to a stored run's summary: the GUI reads the mock's
+        `/health` after a run ended, when the run is already stored. KeyError if absent."""
+        with self._transaction(f"cannot update run {run_id}") as db:
+            found = db.execute("SELECT summary FROM runs WHERE id=?", (run_id,)).fetchone()
+            if found is None:
+                raise KeyError(run_id)
+            summary = Summary.from_json(json.loads(found[0]))
+            amended = replace(summary, server_health=reading).to_json()
+            db.execute("UPDATE runs SET summary=? WHERE id=?", (_dumps(amended), run_id))
 
     def delete(self, *ids: int) -> int:
         """Remove these runs; how many were there."""

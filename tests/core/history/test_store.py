@@ -279,3 +279,23 @@ def test_a_video_run_lists_its_frames_not_zeros() -> None:
     assert key_figures(video) == (75.0, 90.0, 120, 1, 30.0)
     messages = video | {"rtt_ms": {"count": 5, "p50": 1.5, "p99": 2.0}, "sent": 5}
     assert key_figures(messages) == (1.5, 2.0, 5, 1, 0.0)  # round trips win
+
+
+def test_the_mocks_reading_joins_a_stored_run(store: HistoryStore) -> None:
+    """The GUI stores a run when it ends and reads the mock's /health after: the reading
+    is added to that run's summary, the rest of the run untouched."""
+    from app.core.health.figures import ServerHealth
+
+    run, _ = record(200)
+    run_id = store.add(run)
+    before = store.get(run_id)
+    assert before.summary.server_health is None
+    reading = ServerHealth(4.0, 0.2, 1.5, 3.0, 41.0)
+    store.set_server_health(run_id, reading)
+    after = store.get(run_id)
+    assert after.summary.server_health == reading
+    assert after.row == before.row and after.verdicts == before.verdicts
+    assert after.summary.to_json() == {**before.summary.to_json(), **{
+        "server_health": after.summary.to_json()["server_health"]}}  # fmt: skip
+    with pytest.raises(KeyError):
+        store.set_server_health(run_id + 99, reading)
