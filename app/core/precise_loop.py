@@ -25,7 +25,7 @@ import selectors
 import time
 import weakref
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 T = TypeVar("T")
 
@@ -47,7 +47,7 @@ class _Itimerspec(ctypes.Structure):
 
 
 def _libc() -> Any:
-    if not hasattr(select, "epoll"):
+    if not hasattr(select, "epoll") or not hasattr(select, "EPOLLIN"):
         return None
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -66,7 +66,16 @@ def _libc() -> Any:
 _LIBC = _libc()
 
 
-class PreciseSelector(selectors.EpollSelector):
+# gevent's monkey-patching (the Locust glue's workers) removes epoll from `selectors`:
+# the class still exists there, and `new_loop()` gives asyncio's default loop
+HAVE_EPOLL = hasattr(selectors, "EpollSelector")
+if TYPE_CHECKING:
+    _Base = selectors.EpollSelector
+else:
+    _Base = selectors.EpollSelector if HAVE_EPOLL else selectors.SelectSelector
+
+
+class PreciseSelector(_Base):
     """asyncio's epoll selector with a timerfd for timeouts under `LONGEST_S`.
 
     The timerfd is registered with epoll but not in the selector's key map, so asyncio
@@ -76,9 +85,9 @@ class PreciseSelector(selectors.EpollSelector):
     every pass of the loop, in the path of every reply."""
 
     def __init__(self) -> None:
+        if _LIBC is None or not HAVE_EPOLL:
+            raise OSError("timerfd and epoll are not available here")
         super().__init__()
-        if _LIBC is None:
-            raise OSError("timerfd is not available here")
         fd = _LIBC.timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)
         if fd < 0:
             raise OSError(ctypes.get_errno(), "timerfd_create failed")

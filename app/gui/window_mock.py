@@ -63,7 +63,11 @@ class WindowMock(WindowHelp):
             if reading is not None and panel.run_id == run_id and panel.live is live:
                 panel.show_server_health(reading)
 
-        task = asyncio.ensure_future(read())
+        try:
+            loop = asyncio.get_running_loop()  # qasync's, while the window's loop runs
+        except RuntimeError:
+            return  # no loop (the window is closing, or a test drives Qt alone): no reading
+        task = loop.create_task(read())
         self.__dict__.setdefault("_mock_reads", set()).add(task)
         task.add_done_callback(self.__dict__["_mock_reads"].discard)
 

@@ -20,6 +20,12 @@ def test_the_label_shows_the_mocks_loop_and_a_run_gets_its_reading(qtbot, window
     qtbot.waitUntil(lambda: "loop CPU" in window.mock_label.text(), timeout=15_000)
     text = window.mock_label.text()
     assert base in text and " · lag p50 " in text and " ms p99 " in text
+    # the mock's probe starts at its first /health read (the label's first poll): a
+    # reading over some time comes with the next poll, and then the run goes
+    qtbot.waitUntil(
+        lambda: (r := window.mock_health.latest) is not None and r.window_s > 0,
+        timeout=15_000,
+    )
     reading = window.mock_health.latest
     assert reading is not None and reading.window_s > 0 and reading.cpu >= 0
     panel = window.add_connection_for("ws")

@@ -34,6 +34,14 @@ def _agrees(locust_ms: float, rtprobe_ms: float) -> bool:
     return abs(locust_ms - rtprobe_ms) <= 0.01 * rtprobe_ms
 
 
+def _at_rank(figure_ms: float, exact_ms: list[float], q: float, precision: float) -> bool:
+    """`figure_ms` is the q-quantile of the sorted `exact_ms` to `precision`: the sample
+    at rank q*n or one of its two neighbours each side (conventions differ by a rank)."""
+    k = int(q * len(exact_ms))
+    near = exact_ms[max(0, k - 2) : k + 3]
+    return any(abs(figure_ms - v) <= precision * v + 0.0005 for v in near)
+
+
 def test_realtime_on_a_master_with_two_workers_merges_exactly_with_every_report(
     mock_url: str, tmp_path: Path
 ) -> None:
@@ -69,11 +77,16 @@ def test_realtime_on_a_master_with_two_workers_merges_exactly_with_every_report(
     measured = [r for r in rows[1:] if r[3] == "0"]
     assert len(measured) == data["sent"] and {r[2] for r in measured} <= {"received", "timed_out"}
     assert len({r[0] for r in measured}) == 4  # four users' sessions, numbered apart
-    # Locust's own table agrees with the merged HDR figures to 3 significant figures
+    # Locust's own table and the merged HDR figures both name the exact percentile of
+    # the workers' samples (from the CSV): the value at its rank or a neighbour's, at
+    # their precisions (Locust 3 significant figures, HDR 0.1 %). Their difference
+    # alone is no test: where the tail is sparse, neighbouring samples lie >1 % apart.
     row = _locust_row(tmp_path / "locust_stats.csv")
     assert int(row["Request Count"]) == data["received"] + int(row["Failure Count"])
-    for col, key in (("50%", "p50"), ("90%", "p90")):
-        assert _agrees(float(row[col]), data["rtt_ms"][key]), (col, row[col], data["rtt_ms"])
+    exact = sorted(float(r[7]) for r in measured)
+    for col, key, q in (("50%", "p50", 0.5), ("90%", "p90", 0.9)):
+        assert _at_rank(float(row[col]), exact, q, 0.006), (col, row[col], exact[-5:])
+        assert _at_rank(data["rtt_ms"][key], exact, q, 0.002), (key, data["rtt_ms"])
     assert float(row["Min Response Time"]) == data["rtt_ms"]["min"] or _agrees(
         float(row["Min Response Time"]), data["rtt_ms"]["min"]
     )

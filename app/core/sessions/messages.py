@@ -218,11 +218,13 @@ class MessageSession:
                     return True
                 if not self._more(deadline):
                     break
-            sent = now_ns()
             size = len(frame) if isinstance(frame, bytes) else len(frame.encode())
-            pending = Pending(seq, intended if interval_ns else sent, sent, size, seq < cfg.warmup)
-            self.matcher.sent(pending)
+            pending = Pending(seq, 0, 0, size, seq < cfg.warmup)
+            self.matcher.sent(pending)  # before the send: its reply can come at once
             self.seq += 1
+            # the clock starts after rtprobe's own bookkeeping, as a minimal client's does
+            sent = pending.sent_ns = now_ns()
+            pending.intended_ns = intended if interval_ns else sent
             try:
                 await client.send_frame(frame)
             except ClosedError:
@@ -272,7 +274,7 @@ class MessageSession:
             except ProbeError as exc:
                 self.emit(ErrorEvent(self.index, now_ns(), type(exc).__name__, str(exc)))
                 continue
-            t = now_ns()
+            t = reply.received_ns or now_ns()  # as the frame came, before it was decoded
             self.replies += 1
             if reply.closes:
                 self.ending = True

@@ -23,6 +23,9 @@ class Reply:
     end: bool = False  # the session ended normally (fal's TIMEOUT after a stream or idle)
     closes: bool = False  # the server closes the connection after this (fal's x-fal-error)
     raw: bytes | str | None = None  # the frame as received (for the inspector's Hex tab)
+    # the engine's clock when the frame came off the socket, before it was decoded, as a
+    # minimal client stamps it (0: not stamped, the session takes its own time)
+    received_ns: int = 0
 
 
 class MessageClient(Protocol):

@@ -18,7 +18,7 @@ from app.core.codecs.realtime import (
 from app.core.errors import AppError, ProtocolError, TargetError
 from app.core.targets import Target
 from app.core.transports.base import DEFAULT_SEQ_FIELD, Reply, seq_of, server_time_ns
-from app.core.transports.wsbase import WsOptions, describe, open_websocket, recv_frame, send_frame
+from app.core.transports.wsbase import WsOptions, describe, open_websocket, recv_stamped, send_frame
 
 
 class RealtimeClient:
@@ -48,14 +48,23 @@ class RealtimeClient:
         await send_frame(self.ws, frame)
 
     async def receive(self) -> Reply:
-        frame = await recv_frame(self.ws)
+        frame, t = await recv_stamped(self.ws)
         if not isinstance(frame, str):  # an output: the per-reply path, kept short
             try:
                 data = decode_output(frame)
             except DecodeError as exc:  # an error reply: it ends the oldest input (in order)
-                return Reply("binary", len(frame), None, error=ProtocolError(str(exc)), raw=frame)
+                return Reply(
+                    "binary",
+                    len(frame),
+                    None,
+                    error=ProtocolError(str(exc)),
+                    raw=frame,
+                    received_ns=t,
+                )
             seq = seq_of(data, self.seq_field) if self.seq_field else None
-            return Reply("output", len(frame), data, seq, server_time_ns(data), raw=frame)
+            return Reply(
+                "output", len(frame), data, seq, server_time_ns(data), raw=frame, received_ns=t
+            )
         message = decode_frame(frame)  # text never raises DecodeError
         if isinstance(message, Output):
             return Reply(
@@ -65,15 +74,32 @@ class RealtimeClient:
                 seq=seq_of(message.data, self.seq_field) if self.seq_field else None,
                 server_ns=server_time_ns(message.data),
                 raw=frame,
+                received_ns=t,
             )
         if isinstance(message, FalError):
             if message.is_timeout:
-                return Reply("x-fal-error", message.size, message, end=True, closes=True, raw=frame)
+                return Reply(
+                    "x-fal-error",
+                    message.size,
+                    message,
+                    end=True,
+                    closes=True,
+                    raw=frame,
+                    received_ns=t,
+                )
             error = AppError(message.error, message.reason)
-            return Reply("x-fal-error", message.size, message, error=error, closes=True, raw=frame)
+            return Reply(
+                "x-fal-error",
+                message.size,
+                message,
+                error=error,
+                closes=True,
+                raw=frame,
+                received_ns=t,
+            )
         if isinstance(message, FalMessage):
-            return Reply("x-fal-message", message.size, message.payload, raw=frame)
-        return Reply("text", message.size, message.data, raw=frame)
+            return Reply("x-fal-message", message.size, message.payload, raw=frame, received_ns=t)
+        return Reply("text", message.size, message.data, raw=frame, received_ns=t)
 
     async def close(self) -> None:
         await self.ws.close()

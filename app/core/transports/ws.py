@@ -18,7 +18,7 @@ from app.core.codecs.ws import (
 from app.core.errors import AppError, TargetError
 from app.core.targets import Target
 from app.core.transports.base import DEFAULT_SEQ_FIELD, Reply, seq_of, server_time_ns
-from app.core.transports.wsbase import WsOptions, describe, open_websocket, recv_frame, send_frame
+from app.core.transports.wsbase import WsOptions, describe, open_websocket, recv_stamped, send_frame
 
 # the payload codec lives in app.core.codecs.ws; PayloadFormat stays importable from here
 __all__ = ["PayloadFormat", "WsClient"]
@@ -56,13 +56,18 @@ class WsClient:
         await send_frame(self.ws, frame)
 
     async def receive(self) -> Reply:
-        frame = await recv_frame(self.ws)
+        frame, t = await recv_stamped(self.ws)
         kind, data = decode_payload(frame)
         size = frame_size(frame)
         fal = fal_frames.parse(data, size)
         if isinstance(fal, fal_frames.FalError):
             return Reply(
-                "x-fal-error", size, data, error=AppError(fal.error, fal.reason), raw=frame
+                "x-fal-error",
+                size,
+                data,
+                error=AppError(fal.error, fal.reason),
+                raw=frame,
+                received_ns=t,
             )
         return Reply(
             kind,
@@ -71,6 +76,7 @@ class WsClient:
             seq=seq_of(data, self.seq_field) if self.seq_field else None,
             server_ns=server_time_ns(data),
             raw=frame,
+            received_ns=t,
         )
 
     async def close(self) -> None:

@@ -29,6 +29,7 @@ from app.core.errors import (
     TargetError,
     TooLargeError,
 )
+from app.core.events import now_ns
 from app.core.targets import Target
 from app.core.text import redact
 from app.core.transports.tokens import TokenSource
@@ -267,6 +268,15 @@ async def send_frame(ws: ClientConnection, frame: bytes | str) -> None:
         await ws.send(frame)
     except websockets.ConnectionClosed as exc:
         raise closed_error(exc) from None
+
+
+async def recv_stamped(ws: ClientConnection) -> tuple[bytes | str, int]:
+    """The next frame and the engine's clock as it came, before any decoding."""
+    try:
+        frame = await ws.recv()
+    except websockets.ConnectionClosed as exc:
+        raise closed_error(exc) from None
+    return frame, now_ns()
 
 
 async def recv_frame(ws: ClientConnection) -> bytes | str:
