@@ -10,6 +10,7 @@ integer operations and a whole summary is one cumulative sum (~50 µs).
 
 from __future__ import annotations
 
+import array
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
@@ -94,10 +95,14 @@ class LogBins:
 class LatencyHistogram:
     """Record durations in nanoseconds; read percentiles in milliseconds."""
 
-    __slots__ = ("_counts", "_max", "_min", "_n", "_sum", "clamped")
+    __slots__ = ("_cells", "_counts", "_max", "_min", "_n", "_sum", "clamped")
 
     def __init__(self) -> None:
-        self._counts = np.zeros(COUNTS_LEN, dtype=np.int64)
+        # one buffer, two views: `_cells` for `record_ns` (an array.array item increment
+        # costs ~55 ns, a numpy scalar one ~140 ns, four times per message), `_counts`
+        # for everything vectorised; only ever changed in place, so they stay one
+        self._cells = array.array("q", bytes(8 * COUNTS_LEN))
+        self._counts = np.frombuffer(self._cells, dtype=np.int64)
         self._n = 0
         self._sum = 0  # exact, in µs, for the mean
         self._min = 0
@@ -111,13 +116,22 @@ class LatencyHistogram:
         elif us > MAX_TRACKABLE_US:
             us = MAX_TRACKABLE_US
             self.clamped += 1
-        self._counts[counts_index(us)] += 1
+        self._cells[counts_index(us)] += 1
         if self._n == 0 or us < self._min:
             self._min = us
         if us > self._max:
             self._max = us
         self._n += 1
         self._sum += us
+
+    def __getstate__(self) -> tuple[bytes, int, int, int, int, int]:
+        return (self._cells.tobytes(), self._max, self._min, self._n, self._sum, self.clamped)
+
+    def __setstate__(self, state: tuple[bytes, int, int, int, int, int]) -> None:
+        cells, self._max, self._min, self._n, self._sum, self.clamped = state
+        self._cells = array.array("q")
+        self._cells.frombytes(cells)
+        self._counts = np.frombuffer(self._cells, dtype=np.int64)
 
     @property
     def count(self) -> int:

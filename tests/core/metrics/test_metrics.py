@@ -102,3 +102,22 @@ def test_percentiles_agree_with_the_hdrhistogram_package() -> None:
         copy.record_value(max(1, value), count)
     assert copy.get_total_count() == len(values_us)
     assert copy.get_value_at_percentile(99) == theirs.get_value_at_percentile(99)
+
+
+def test_a_pickled_histogram_keeps_recording_into_the_counts_it_reads() -> None:
+    """The engine's process sends histograms through a pipe (pickle): the unpickled
+    copy must still be one buffer behind both views, or records would vanish from
+    its percentiles."""
+    import pickle
+
+    h = LatencyHistogram()
+    for ns in (1_000_000, 2_000_000, 3_000_000):
+        h.record_ns(ns)
+    copy = pickle.loads(pickle.dumps(h))
+    assert copy.summary() == h.summary()
+    copy.record_ns(50_000_000)
+    h.record_ns(50_000_000)
+    assert copy.summary() == h.summary() and copy.percentile_ms(100) == h.percentile_ms(100)
+    other = LatencyHistogram()
+    other.merge(copy)
+    assert other.summary() == copy.summary()
