@@ -8,6 +8,7 @@ The figures are the texts the panel's own counters show (no second summary per p
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem, QWidget
 
 from app.gui.connection_panel import ConnectionPanel
@@ -41,7 +42,9 @@ class ConnectionList(QListWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setMinimumWidth(SIDEBAR_MIN_WIDTH)
         self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        # Qt elides only one-line items: each line is elided here to the width, and a
+        # row never needs a horizontal scroll bar (its full text is in its tooltip)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setToolTip(
             "Connections: click one to scroll to it; Ctrl/Shift-click to select several "
             "for Export report"
@@ -75,10 +78,24 @@ class ConnectionList(QListWidget):
         for i, panel in enumerate(self._panels):
             item = self.item(i)
             text, tip = row_text(panel)
+            text = self._fit(text)
             if item.text() != text:
                 item.setText(text)
             if item.toolTip() != tip:
                 item.setToolTip(tip)
+
+    def _fit(self, text: str) -> str:
+        """Each line of `text` elided in the middle to the rows' width (a target's host
+        and path keep their ends; the figures line keeps its state and p99 first)."""
+        metrics, width = self.fontMetrics(), max(40, self.viewport().width() - 12)
+        name, _, figures = text.partition("\n")
+        name = metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, width)
+        figures = metrics.elidedText(figures, Qt.TextElideMode.ElideRight, width)
+        return f"{name}\n{figures}"
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.refresh()
 
     def selected_panels(self) -> list[ConnectionPanel]:
         rows = sorted(self.row(item) for item in self.selectedItems())

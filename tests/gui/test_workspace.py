@@ -167,3 +167,26 @@ def test_a_new_connection_is_brought_into_view(qtbot, window) -> None:
         return top >= 0 and seen >= min(new.height(), viewport.height()) - 1
 
     qtbot.waitUntil(shown_from_its_top, timeout=5_000)
+
+
+def test_sidebar_rows_fit_their_width_and_keep_the_whole_target_in_the_tooltip(
+    qtbot, window, mock_base
+) -> None:
+    window.show_mock(mock_base)
+    panel = window.add_connection_for("ws")
+    long_target = (
+        mock_base.replace("http", "ws")
+        + "/mock/echo/ws?"
+        + "&".join(f"param{i}=value{i}" for i in range(12))
+    )
+    panel.target.setText(long_target)
+    panel.title.setText(long_target)
+    sidebar = window.sidebar
+    sidebar.refresh()
+    qtbot.waitUntil(lambda: "…" in sidebar.item(0).text(), timeout=5_000)
+    metrics, width = sidebar.fontMetrics(), sidebar.viewport().width()
+    for line in sidebar.item(0).text().splitlines():
+        assert metrics.horizontalAdvance(line) <= width, line
+    assert sidebar.item(0).text().startswith(long_target[:8])  # elided in the middle
+    assert long_target in sidebar.item(0).toolTip()
+    assert sidebar.horizontalScrollBar().maximum() == 0  # nothing to scroll sideways
