@@ -184,9 +184,9 @@ class ConnectionPanel(QFrame):
         # still fit a 1080p screen, and the counters above stay in sight on every tab
         self.plots = LivePlots()
         self.video = VideoPane()
-        self.video.sigAction.connect(self._send_action)
-        self.video.sigPause.connect(self._send_pause)
-        self.video.sigControl.connect(self._send_control)
+        self.video.sigAction.connect(lambda action: self._steer(self.bridge.send_action, action))
+        self.video.sigPause.connect(lambda paused: self._steer(self.bridge.pause, paused))
+        self.video.sigControl.connect(lambda what, v: self._steer(self.bridge.act, what, v))
         self.inspector = MessageInspector()
         self.views = QTabWidget()
         self.views.addTab(self.plots, "Plots")
@@ -411,20 +411,12 @@ class ConnectionPanel(QFrame):
         self._verdicts = judge(self.thresholds.thresholds(), self.live.summary())
         self.sigRunEnded.emit(self)
 
-    def _send_action(self, action: str) -> None:
-        """The video pane's keys; the engine reports failures as ErrorEvents of the run."""
-        if self.running and self.run_id is not None:
-            with contextlib.suppress(RuntimeError):  # the engine is shutting down
-                self.bridge.send_action(self.run_id, action)
-
-    def _send_pause(self, paused: bool) -> None:
+    def _steer(self, send: Callable[..., None], *args: object) -> None:
+        """The video pane's keys, pause and wma controls to the running run; the engine
+        reports failures as ErrorEvents of the run (RuntimeError: it is shutting down)."""
         if self.running and self.run_id is not None:
             with contextlib.suppress(RuntimeError):
-                self.bridge.pause(self.run_id, paused)
-
-    def _send_control(self, what: str, value: object) -> None:  # wma: prompt, reset
-        if self.running and self.run_id is not None:
-            self.bridge.act(self.run_id, what, value)
+                send(self.run_id, *args)
 
     def _on_redraw(self) -> None:
         """Plots follow every redraw tick; the log and the counters, which people read
