@@ -9,7 +9,8 @@ them) out. No I/O; `app.core.record.replay` runs a plan.
   `ws` (a browser's recording).
 - WebRTC entries are left out (an SDP offer cannot be replayed), as are plain HTTP ones.
 - SSE entries are grouped by session (rtprobe's) or URL (a browser's): each request's
-  body is an input, its events the recorded reply.
+  body is an input, its events the recorded reply (each an `SseValue`: its data, type
+  and id, which the diff compares).
 - `seq_field` is rtprobe's sequence field when the recorded inputs carry it: the replay
   numbers its own inputs in it and matches replies by it. Otherwise inputs go out
   byte for byte as recorded and replies are matched in order.
@@ -24,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from app.core.codecs.fal_frames import is_fal_frame
 from app.core.record import har
-from app.core.record.diff import decode_frame
+from app.core.record.diff import SseValue, decode_frame
 from app.core.sessions import registry
 from app.core.transports.base import DEFAULT_SEQ_FIELD
 
@@ -46,7 +47,7 @@ class Connection:
     url: str
     offset_s: float  # when it opened, after the recording's start
     inputs: list[Input] = field(default_factory=list)
-    replies: list[Any] = field(default_factory=list)  # decoded; SSE: a list of events each
+    replies: list[Any] = field(default_factory=list)  # decoded; SSE: a list of SseValue each
     seq_field: str | None = None
     method: str = "POST"
     source: str = ""  # which entries it came from, for messages ("entry 3")
@@ -117,7 +118,9 @@ def build(entries: list[har.Entry], transport: str | None = None) -> Plan:
                 plan.connections.append(conn)
             body = e.request_body if e.request_body is not None else ""
             conn.inputs.append(Input(e.started - t0, body, decode_frame(body) if body else None))
-            conn.replies.append([decode_frame(ev.data) for ev in e.events])
+            conn.replies.append(
+                [SseValue.of(decode_frame(ev.data), ev.event, ev.id or "") for ev in e.events]
+            )
             continue
         conn = Connection(kind, e.url, _opened(e) - t0, source=f"entry {i}")
         for f in e.frames:

@@ -12,9 +12,9 @@ exists: a run without `--record` pays nothing for it.
   hold the signaling messages and, in `_rtprobeFrames`, every video frame's time,
   marker id and latency (no pixels);
 - SSE: one entry per request, its body as postData, its events with their arrival
-  times, its outcome. Events carry no request id, so an event goes to the oldest
-  request of its session still streaming: exact for closed loop, by order when an
-  open-loop run overlaps streams.
+  times and every field (`event`, `id`, `retry`, data), its outcome. Events carry no
+  request id, so an event goes to the oldest request of its session still streaming:
+  exact for closed loop, by order when an open-loop run overlaps streams.
 
 A frame the redactor withheld (`raw` None because it held a secret) or that the
 inspector cut at `RAW_CAP` is written again from its decoded (masked) value, and at
@@ -252,8 +252,18 @@ class Recorder:
         text = raw if isinstance(raw, str) and len(raw) < RAW_CAP else None
         if text is None:
             text = m.data if isinstance(m.data, str) else json.dumps(_jsonable(m.data))
+        fields = m.sse_fields or {}
+        name, ident, retry = fields.get("event"), fields.get("id"), fields.get("retry")
         if self._keep(len(text)):
-            streams[0].events.append(har.StreamEvent(self.epoch(m.t_ns), text))
+            streams[0].events.append(
+                har.StreamEvent(
+                    self.epoch(m.t_ns),
+                    text,
+                    name if isinstance(name, str) else "",
+                    ident if isinstance(ident, str) else None,
+                    retry if isinstance(retry, int) else None,
+                )
+            )
 
     def _sse_done(self, s: Sample) -> None:
         entry = self._by_seq.pop((s.session, s.seq), None)

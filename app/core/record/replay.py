@@ -19,7 +19,7 @@ from app.core.codecs.ws import PayloadError, PayloadFormat, encode_payload
 from app.core.config import RunConfig
 from app.core.errors import ClosedError, ProbeError, TargetError
 from app.core.events import RAW_CAP, ErrorEvent, Event, Message, RunFinished, capped_raw, now_ns
-from app.core.record.diff import decode_frame
+from app.core.record.diff import SseValue, decode_frame
 from app.core.record.plan import Connection, Input, Plan, body_json, is_notice
 from app.core.redact import Redactor, active
 from app.core.sessions import realtime as realtime_session
@@ -215,7 +215,8 @@ async def replay(
 @dataclass
 class Replies:
     """What each connection of a replay got back, decoded as the recording's replies
-    are (`plan`): one value per frame; for SSE, one list of events per request."""
+    are (`plan`): one value per frame; for SSE, one list of events (`SseValue`: data,
+    type, id) per request."""
 
     by_session: dict[int, list[Any]] = field(default_factory=dict)
     sse: set[int] = field(default_factory=set)
@@ -233,7 +234,8 @@ class Replies:
         value = self.value(event)
         if event.kind == "event":
             if got and isinstance(got[-1], list):
-                got[-1].append(value)
+                fields = event.sse_fields or {}
+                got[-1].append(SseValue.of(value, fields.get("event", ""), fields.get("id", "")))
         elif event.kind != "x-fal-message" and not is_notice(value):
             got.append(value)
 

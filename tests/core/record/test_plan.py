@@ -7,6 +7,7 @@ from pathlib import Path
 import msgpack
 
 from app.core.record import har
+from app.core.record.diff import SseValue
 from app.core.record.plan import build, retarget
 
 CHROME = Path(__file__).with_name("chrome_export.har")
@@ -27,7 +28,9 @@ def test_a_chrome_recording_replays_verbatim_matched_in_order() -> None:
     assert len(ws.replies) == 2  # the x-fal-message notice is not a reply
     assert ws.replies[0]["timings"] == {"inference": 0.1412}
     assert sse.transport == "sse" and sse.inputs[0].value == {"prompt": "a lighthouse"}
-    assert sse.replies == [[{"progress": 0.5}, {"progress": 1.0}, {"images": []}]]
+    assert sse.replies == [
+        [SseValue({"progress": 0.5}), SseValue({"progress": 1.0}), SseValue({"images": []}, "done")]
+    ]
 
 
 def pytest_approx(x: float) -> object:
