@@ -110,6 +110,11 @@ def load(path: str | Path) -> dict[str, RecordedPath]:
         raise RecordingError(f"{str(path)!r}: {exc}") from None
     table = tabulate(entries)
     if not table:
+        if any(transport_of(e) == "webrtc" for e in entries):
+            raise RecordingError(
+                f"{str(path)!r} holds only WebRTC sessions, which cannot be served (no media"
+                " was recorded): run them again with `rtprobe replay FILE --target URL`"
+            )
         raise RecordingError(f"{str(path)!r} holds no WebSocket or SSE exchange to serve")
     return table
 
@@ -152,8 +157,12 @@ def tabulate(entries: list[har.Entry]) -> dict[str, RecordedPath]:
                 owner[0].frames.append((max(0.0, f.time - owner[1]), f.data))
             elif route.entries == 1:
                 route.greeting.append((max(0.0, f.time - e.started), f.data))
-    if webrtc:
-        log.warning("recording: %d WebRTC session(s) left out (no media was recorded)", webrtc)
+    if webrtc and table:  # a recording of WebRTC only is refused, in one line, by `load`
+        log.warning(
+            "recording: %d WebRTC connection(s) left out (no media was recorded to serve;"
+            " `rtprobe replay` runs them again against a server)",
+            webrtc,
+        )
     return table
 
 
