@@ -115,6 +115,7 @@ class MediaRun:
     actions: list[tuple[float, str]]  # (s after the first received frame, action)
     recorded: MediaFigures
     source: str = ""  # "entry 3"
+    span_s: float = 1.0  # from its start to its last frame or action (1 s..MAX_MEDIA_S)
 
 
 MAX_MEDIA_S = 3600.0  # a recorded session longer than this is replayed for this long
@@ -247,11 +248,12 @@ def _media_run(parts: list[tuple[int, har.Entry]], t0: float) -> MediaRun:
     actions = []
     if first_in is not None:
         actions = [(round(max(0.0, t - first_in), 6), a) for t, a in sorted(sent)]
+    end = max([f[0] for f in frames] + [t for t, _ in sent] + [first.started + 1.0])
+    span = round(min(MAX_MEDIA_S, max(1.0, end - first.started)), 3)
     if "durationS" not in settings and "count" not in settings:
-        end = max([f[0] for f in frames] + [t for t, _ in sent] + [first.started + 1.0])
-        settings["durationS"] = round(min(MAX_MEDIA_S, max(1.0, end - first.started)), 3)
+        settings["durationS"] = span
     return MediaRun(
-        first.url, _opened(first) - t0, settings, actions, recorded, f"entry {parts[0][0]}"
+        first.url, _opened(first) - t0, settings, actions, recorded, f"entry {parts[0][0]}", span
     )
 
 

@@ -247,15 +247,18 @@ def media_config(run: MediaRun, base: RunConfig) -> RunConfig:
     except TargetError as exc:
         raise TargetError(f"{run.source}: recorded WebRTC settings: {exc}") from None
     duration = number("durationS")
-    count = number("count")
     if duration is not None and not 0 < duration <= MAX_MEDIA_S:
-        duration = MAX_MEDIA_S
+        duration = None
+    count = number("count")
+    frames = int(count) if duration is None and count is not None and count >= 1 else None
+    if duration is None:  # the recorded span; with a frame count, a backstop to it
+        duration = run.span_s if frames is None else min(MAX_MEDIA_S, 2 * run.span_s + 10)
     return replace(
         base,
         target=Target("webrtc", run.url),
         payload={},
-        count=int(count) if count and count >= 1 and duration is None else None,
-        duration_s=duration if duration is not None or not count else None,
+        count=frames,
+        duration_s=duration,
         rate=None,
         concurrency=1,
         warmup=0,
