@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,7 +53,7 @@ class MockApp:
 
     realtime: dict[str, RealtimeRoute] = field(default_factory=dict)  # path -> route
     raw_ws: dict[str, str] = field(default_factory=dict)  # path -> raw handler name
-    sse: Callable[[dict[str, Any]], AsyncIterator[dict[str, Any]]] | None = None
+    sse: Callable[[dict[str, Any]], sse.Events] | None = None
     run: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] | None = None
     description: str = ""
 

@@ -28,6 +28,7 @@ _ECHO_SSE = {
     "properties": {
         **schemas.ECHO_STREAM_INPUT["properties"],
         "count": {**schemas.ECHO_STREAM_INPUT["properties"]["count"], "default": 3},
+        **schemas.ECHO_SSE_FIELDS,
     },
 }
 COMPONENTS: dict[str, schemas.Schema] = {

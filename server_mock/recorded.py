@@ -12,6 +12,8 @@ the recorded replies answer the recorded inputs, with the recorded delays (divid
   the client matches it;
 - frames the server sent before the first input (WebRTC's `ready`, fal's timings) are
   sent on connect; after an `x-fal-error` frame the connection closes (1000) as fal's does;
+- an SSE event goes out with every field it was recorded with (`retry:`, `event:`,
+  `id:`, `data:`), at its recorded time after the request;
 - an input the recording never saw gets one clear error: an `x-fal-error` frame
   (`INTERNAL_ERROR`, then close 1000, as fal answers bad input) on a realtime path, the
   same frame without the close on a raw WebSocket, HTTP 422 with a `detail` for SSE.
@@ -63,9 +65,11 @@ Frame = str | bytes
 
 @dataclass
 class Answer:
-    """What the server sent after one input, each frame with its delay after it."""
+    """What the server sent after one input, each frame with its delay after it (SSE:
+    each event, with every field it carried, with its delay after the request)."""
 
     frames: list[tuple[float, Frame]] = field(default_factory=list)
+    events: list[tuple[float, har.StreamEvent]] = field(default_factory=list)
 
 
 @dataclass
@@ -106,6 +110,11 @@ def load(path: str | Path) -> dict[str, RecordedPath]:
         raise RecordingError(f"{str(path)!r}: {exc}") from None
     table = tabulate(entries)
     if not table:
+        if any(transport_of(e) == "webrtc" for e in entries):
+            raise RecordingError(
+                f"{str(path)!r} holds only WebRTC sessions, which cannot be served (no media"
+                " was recorded): run them again with `rtprobe replay FILE --target URL`"
+            )
         raise RecordingError(f"{str(path)!r} holds no WebSocket or SSE exchange to serve")
     return table
 
@@ -126,7 +135,7 @@ def tabulate(entries: list[har.Entry]) -> dict[str, RecordedPath]:
         if e.kind == "sse":
             body = decode_frame(e.request_body) if e.request_body else None
             route.example = body if route.example is None else route.example
-            answer = Answer([(max(0.0, ev.time - e.started), ev.data) for ev in e.events])
+            answer = Answer(events=[(max(0.0, ev.time - e.started), ev) for ev in e.events])
             route.answers.setdefault(input_key(body), []).append(answer)
             continue
         current: tuple[Answer, float] | None = None
@@ -148,8 +157,12 @@ def tabulate(entries: list[har.Entry]) -> dict[str, RecordedPath]:
                 owner[0].frames.append((max(0.0, f.time - owner[1]), f.data))
             elif route.entries == 1:
                 route.greeting.append((max(0.0, f.time - e.started), f.data))
-    if webrtc:
-        log.warning("recording: %d WebRTC session(s) left out (no media was recorded)", webrtc)
+    if webrtc and table:  # a recording of WebRTC only is refused, in one line, by `load`
+        log.warning(
+            "recording: %d WebRTC connection(s) left out (no media was recorded to serve;"
+            " `rtprobe replay` runs them again against a server)",
+            webrtc,
+        )
     return table
 
 
@@ -285,13 +298,15 @@ def _sse_route(route: RecordedPath, speed: float | None) -> Any:
 
         async def stream() -> AsyncIterator[bytes]:
             start = asyncio.get_running_loop().time()
-            for delay, data in answer.frames:
+            last_id: str | None = None
+            for delay, event in answer.events:
                 due = start + (0.0 if speed is None else delay / speed)
                 wait = due - asyncio.get_running_loop().time()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                text = data if isinstance(data, str) else data.decode("utf-8", "replace")
-                yield har.event_stream_text([har.StreamEvent(0.0, text)]).encode()
+                # each event as recorded: its retry, event and id lines, then its data
+                yield har.event_stream_text([event], last_id).encode()
+                last_id = event.id or None
 
         return StreamingResponse(stream(), media_type=har.SSE_MIME)
 

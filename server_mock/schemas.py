@@ -56,6 +56,27 @@ ECHO_STREAM_INPUT: Schema = {
     },
 }
 
+ECHO_SSE_FIELDS: Schema = {  # mock/echo/stream's only: the events' other SSE fields
+    "sse_event": {
+        "anyOf": [{"type": "string", "maxLength": 200}, {"type": "null"}],
+        "title": "Sse Event",
+        "default": None,
+        "description": "every event's `event:` type (one line)",
+    },
+    "sse_id": {
+        "type": "boolean",
+        "title": "Sse Id",
+        "default": False,
+        "description": "give each event an `id:`, its index",
+    },
+    "sse_retry_ms": {
+        "anyOf": [{"type": "integer", "minimum": 0, "maximum": 3_600_000}, {"type": "null"}],
+        "title": "Sse Retry Ms",
+        "default": None,
+        "description": "a `retry:` field on the first event, in ms",
+    },
+}
+
 ECHO_OUTPUT: Schema = {
     "type": "object",
     "title": "EchoOutput",

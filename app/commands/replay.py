@@ -1,8 +1,9 @@
 """`rtprobe replay FILE`: send a recording's inputs again (at their recorded spacing, or
 faster), measure the replies as `rtprobe run` does (the same summary, reports, history
 and `--assert`), and diff each reply against the recorded one, so a model update can be
-checked against yesterday's behaviour. Exit 1 when replies differ (unless
-`--warn-only`), as for a failed assertion."""
+checked against yesterday's behaviour. A WebRTC session is run again with its recorded
+settings and actions, and its per-frame figures compared with the recording's. Exit 1
+when replies differ (unless `--warn-only`), as for a failed assertion."""
 
 from __future__ import annotations
 
@@ -48,7 +49,8 @@ def add_parser(sub: Any, types: dict[str, Callable[[str], Any]]) -> None:
         description="Replay a HAR recording (from `rtprobe run --record`, the GUI's Record, "
         "or a browser's dev tools): each WebSocket connection and SSE request is sent "
         "again with its recorded inputs and spacing, measured as `rtprobe run` measures, "
-        "and each reply is compared with the recorded one.",
+        "and each reply is compared with the recorded one; each WebRTC session is run "
+        "again with its recorded settings and actions, its frame figures compared.",
         epilog="Exit codes: 0 ok; 1 replies differ (unless --warn-only), a failed --assert, "
         "or a target never reached; 2 a bad file or bad arguments; 130/143 a signal.",
     )
@@ -143,11 +145,17 @@ def read_plan(path: str, transport: str | None) -> Plan:
     return plan
 
 
+def first_target(plan: Plan) -> Target:
+    """The replay's first connection, or WebRTC session: what the summary is labelled by."""
+    if plan.connections:
+        return Target(plan.connections[0].transport, plan.connections[0].url)
+    return Target("webrtc", plan.media[0].url)
+
+
 def base_config(args: argparse.Namespace, plan: Plan) -> RunConfig:
-    first = plan.connections[0]
     headers = parse_headers(tuple(args.header))
     return RunConfig(
-        target=Target(first.transport, first.url),
+        target=first_target(plan),
         timeout_s=args.timeout,
         credentials=Credentials(key=key_from_env(), use_jwt=False),
         headers=headers,
@@ -179,10 +187,13 @@ async def _execute(args: argparse.Namespace) -> tuple[Any, DiffReport, list[str]
             target = await headless.start_mock(stack) if args.mock else args.target
             for conn in plan.connections:
                 conn.url = retarget(conn.url, target)
+            for media in plan.media:
+                media.url = retarget(media.url, target)
             config = base_config(args, plan)
-            shown = args.target or f"{args.file} ({len(plan.connections)} connections)"
-            sinks = headless.Sinks(args, stack, plan.connections[0].transport, shown)
-            replies = Replies()
+            n = len(plan.connections) + len(plan.media)
+            shown = args.target or f"{args.file} ({n} connections)"
+            sinks = headless.Sinks(args, stack, config.transport, shown)
+            replies = Replies(media_from=len(plan.connections))
             sinks.add(replies.feed)
             try:
                 if not stops.stop.is_set():
@@ -190,7 +201,8 @@ async def _execute(args: argparse.Namespace) -> tuple[Any, DiffReport, list[str]
             finally:
                 sinks.progress.done()
             summary = sinks.agg.summary()
-            report = compare(plan, replies.by_session, args.tolerance, tuple(args.ignore))
+            figures = [replies.media(len(plan.connections) + k) for k in range(len(plan.media))]
+            report = compare(plan, replies.by_session, args.tolerance, tuple(args.ignore), figures)
             errors = headless.write_reports(args, summary, sinks.timeline, stops.name)
             if args.diff_json:
                 import json

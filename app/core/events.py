@@ -59,7 +59,10 @@ class Message:
     `raw` is the frame itself as it went over the wire, for the inspector's Hex tab:
     the bytes of a binary frame, the text of a text frame (its UTF-8 is what was sent),
     at most `RAW_CAP` of it (`size` is the whole frame's); None where the session does
-    not have the frame, or the redactor withheld it because it held a secret."""
+    not have the frame, or the redactor withheld it because it held a secret.
+    `sse_fields` is an SSE event's other fields where they are set: `event` (its type,
+    when not "message"), `id` (the stream's last event ID, when one was ever set) and
+    `retry` (a reconnection time the event brought)."""
 
     session: int
     direction: Literal["out", "in"]
@@ -69,6 +72,7 @@ class Message:
     data: Any = None
     seq: int | None = None
     raw: bytes | str | None = field(default=None, repr=False)
+    sse_fields: dict[str, str | int] | None = field(default=None, repr=False)
 
 
 def capped_raw(frame: bytes | str | None) -> bytes | str | None:

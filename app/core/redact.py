@@ -166,6 +166,8 @@ class Redactor:
             raw = event.raw
             if raw is not None and (_differs(data, event.data) or self.holds_secret(raw)):
                 raw = None  # masking would break the frame's own lengths: withhold it
+            if event.sse_fields:
+                return _changed(event, data=data, raw=raw, sse_fields=self.value(event.sse_fields))
             return _changed(event, data=data, raw=raw)
         if isinstance(event, StatsSnapshot):
             return _changed(event, values=self.value(event.values))

@@ -3,7 +3,9 @@
 Timestamps are `time.monotonic_ns()` at receive and at send, so a client on the
 same machine (or any client, using only their difference) can split a round trip
 into server time and network time. Optional input fields steer the app:
-`sleep_ms` (compute time), `fail` (raise an app error).
+`sleep_ms` (compute time), `fail` (raise an app error); on SSE, `sse_event` (every
+event's type), `sse_id` (true: each event's id is its index) and `sse_retry_ms` (a
+`retry:` field on the first event) give the events the fields other servers send.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from typing import Any
 
 from server_mock.apps.validate import InvalidInput, integer, number
 from server_mock.realtime import AppError, RealtimeRoute
+from server_mock.sse import Events, SseItem
+
+MAX_EVENT_NAME = 200
 
 
 async def _compute(data: dict[str, Any]) -> None:
@@ -54,11 +59,35 @@ async def _batch(batch: list[dict[str, Any]]) -> dict[str, Any]:
     return stamped({"batch": batch, "batch_size": len(batch)}, recv_ns)
 
 
-def sse_events(data: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-    """SSE: validate first (InvalidInput → HTTP 422), then `count` stamped events."""
+def sse_events(data: dict[str, Any]) -> Events:
+    """SSE: validate first (InvalidInput → HTTP 422), then `count` stamped events, with
+    the `event:`/`id:`/`retry:` fields `sse_event`, `sse_id`, `sse_retry_ms` ask for."""
     count = integer(data, "count", 3, 1, 100_000)
     interval = number(data, "interval_ms", 10, 0, 60_000) / 1000
-    return _events(data, count, interval)
+    name = data.get("sse_event")
+    if name is not None and (
+        not isinstance(name, str) or len(name) > MAX_EVENT_NAME or "\n" in name or "\r" in name
+    ):
+        raise InvalidInput(f"field 'sse_event' must be one line of at most {MAX_EVENT_NAME}")
+    ids = data.get("sse_id", False)
+    if not isinstance(ids, bool):
+        raise InvalidInput(f"field 'sse_id' must be a boolean, got {type(ids).__name__}")
+    retry = None
+    if data.get("sse_retry_ms") is not None:
+        retry = integer(data, "sse_retry_ms", 0, 0, 3_600_000)
+    events = _events(data, count, interval)
+    if name is None and not ids and retry is None:
+        return events
+    return _with_fields(events, name, ids, retry)
+
+
+async def _with_fields(
+    events: AsyncIterator[dict[str, Any]], name: str | None, ids: bool, retry: int | None
+) -> AsyncIterator[dict[str, Any] | SseItem]:
+    index = 0
+    async for event in events:
+        yield SseItem(event, name, str(index) if ids else None, retry if index == 0 else None)
+        index += 1
 
 
 async def stream_outputs(data: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:

@@ -243,3 +243,56 @@ def test_a_huge_file_is_refused_before_it_is_read(
     path.write_bytes(b" " * 2000)
     with pytest.raises(TargetError, match="more than a HAR file may be"):
         read_plan(str(path), None)
+
+
+def _webrtc_recording(tmp_path: Path, mock_base: str, app: str, *extra: str) -> Path:
+    path = tmp_path / f"{app}.har"
+    target = f"{mock_base.replace('http://', 'ws://')}/mock/{app}/webrtc"
+    done = rtprobe("run", "webrtc", target, "--record", str(path), "--no-history", *extra)
+    assert done.returncode == 0, done.stderr
+    return path
+
+
+def test_a_webrtc_recording_runs_again_with_its_settings(mock_base: str, tmp_path: Path) -> None:
+    """v2v: the recorded size and fps go out again (not the defaults), and the per-frame
+    figures are compared with the recording's."""
+    path = _webrtc_recording(
+        tmp_path, mock_base, "yolo", "--size", "320x240", "--fps", "15", "--duration", "2"
+    )
+    out = tmp_path / "r.json"
+    done = rtprobe("replay", str(path), "--target", mock_base, "--no-history", "--json", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("webrtc entry 0:")]
+    assert "frames in " in line and "fps out 15.0 -> " in line and "frame latency p50" in line
+    summary = json.loads(out.read_text())
+    assert summary["transport"] == "webrtc"
+    assert summary["resolution"]["out"]["median"] == "320x240"  # the recorded size
+    assert summary["frames_in"] > 0
+    assert "left out" not in done.stderr
+
+
+def test_a_webrtc_recording_sends_its_actions_at_their_times(
+    mock_base: str, tmp_path: Path
+) -> None:
+    path = _webrtc_recording(
+        tmp_path, mock_base, "world", "--duration", "3", "--actions-every", "1", "--fps", "15"
+    )
+    entry = json.loads(path.read_text())["log"]["entries"][0]
+    assert len(entry["_rtprobeActions"]) == 2  # at 1 s and 2 s after the first frame
+    done = rtprobe("replay", str(path), "--target", mock_base, "--no-history")
+    assert done.returncode == 0, done.stdout + done.stderr
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("webrtc entry 0:")]
+    assert "action → frame p50 " in line and "(2 -> 2 actions)" in line, line
+
+
+def test_bad_recorded_webrtc_settings_are_one_line(mock_base: str, tmp_path: Path) -> None:
+    path = _webrtc_recording(tmp_path, mock_base, "yolo", "--duration", "1", "--size", "160x120")
+    doc = json.loads(path.read_text())
+    doc["log"]["entries"][0]["_rtprobeSettings"]["size"] = "99999x1"
+    path.write_text(json.dumps(doc))
+    started = time.monotonic()
+    done = rtprobe("replay", str(path), "--target", mock_base, "--no-history")
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert "entry 0: recorded WebRTC settings: video size 99999x1" in lines[0]
+    assert time.monotonic() - started < RUN_TIMEOUT_S

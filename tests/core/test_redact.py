@@ -143,6 +143,15 @@ def test_a_frame_holding_a_secret_is_withheld_not_masked() -> None:
     assert r.event(clean) is clean
 
 
+def test_an_sse_events_other_fields_are_masked_too() -> None:
+    r = Redactor([KEY])
+    event = Message(0, "in", 1, "event", 1, "x", raw="x", sse_fields={"id": f"t-{KEY}", "retry": 5})
+    masked = r.event(event)
+    assert isinstance(masked, Message) and masked.sse_fields == {"id": "t-***", "retry": 5}
+    clean = Message(0, "in", 1, "event", 1, "x", raw="x", sse_fields={"event": "tick"})
+    assert r.event(clean) is clean
+
+
 def test_a_cut_frame_ending_in_the_start_of_a_secret_is_withheld() -> None:
     from app.core.events import RAW_CAP, capped_raw
 

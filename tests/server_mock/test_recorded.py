@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -14,6 +15,7 @@ import msgpack
 import pytest
 import websockets
 
+from app.core.codecs.sse import SseParser
 from app.core.record import har
 from server_mock import MockConfig, MockServer
 from server_mock.recorded import UNKNOWN, RecordingError, load, tabulate
@@ -252,3 +254,118 @@ def test_describe_against_a_recording_lists_its_routes_with_a_recorded_input(
             "--quiet",
         )
         assert "sent 3  received 3  errors 0" in ran.stdout, ran.stdout + ran.stderr
+
+
+SSE_FIELDS_BODY = {
+    "count": 3,
+    "interval_ms": 20,
+    "sse_event": "tick",
+    "sse_id": True,
+    "sse_retry_ms": 250,
+}
+
+
+def _fields(events: list) -> list[tuple[object, ...]]:
+    return [(json.loads(e.data)["index"], e.event, e.id, e.retry) for e in events]
+
+
+async def test_sse_fields_are_recorded_replayed_and_served(mock_base: str, tmp_path: Path) -> None:
+    """Every field of every event (event, id, retry, data) is in the recording (its
+    `_sseEvents` and its event-stream content), a replay compares the type and id, and
+    `mock --from` serves them back with the recorded timing."""
+    payload = json.dumps(SSE_FIELDS_BODY)
+    target = f"{mock_base}/mock/echo/stream"
+    path = record(mock_base, tmp_path, "sse", target, "--count", "2", "--payload", payload)
+    doc = json.loads(path.read_text())
+    first = doc["log"]["entries"][0]
+    want = [(0, "tick", "0", 250), (1, "tick", "1", None), (2, "tick", "2", None)]
+    listed = first["_sseEvents"]
+    assert [
+        (json.loads(e["data"])["index"], e.get("event"), e.get("id"), e.get("retry"))
+        for e in listed
+    ] == want
+    content = first["response"]["content"]["text"]  # a valid text/event-stream body
+    assert _fields(SseParser().feed(content.encode())) == want
+
+    done = rtprobe("replay", str(path), "--target", mock_base, "--no-history", "--speed", "max")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "replies: 2 compared, 0 differ" in done.stdout
+
+    listed[1]["id"] = "9"  # the recorded server numbered its events otherwise
+    listed[2]["event"] = "tock"
+    changed = tmp_path / "changed.har"
+    changed.write_text(json.dumps(doc))
+    differs = rtprobe("replay", str(changed), "--target", mock_base, "--no-history")
+    assert differs.returncode == 1, differs.stdout + differs.stderr
+    assert "reply 0 of entry 0: 1.<id>: '9' -> '1' (+1 more)" in differs.stdout
+
+    with MockServer.in_thread(MockConfig(recording=str(path))) as base:
+        parser, arrivals, got = SseParser(), [], []
+        async with (
+            httpx.AsyncClient(timeout=30) as http,
+            http.stream("POST", f"{base}/mock/echo/stream", json=SSE_FIELDS_BODY) as reply,
+        ):
+            assert reply.headers["content-type"].startswith("text/event-stream")
+            async for chunk in reply.aiter_raw():
+                for event in parser.feed(chunk):
+                    got.append(event)
+                    arrivals.append(time.monotonic())
+        assert _fields(got) == want
+        recorded_span = listed[2]["time"] - listed[0]["time"]
+        assert arrivals[2] - arrivals[0] >= 0.8 * recorded_span  # the recorded spacing
+        double = rtprobe("replay", str(path), "--target", base, "--no-history")
+        assert double.returncode == 0, double.stdout + double.stderr
+        assert "replies: 2 compared, 0 differ" in double.stdout
+
+
+def _sse_har(response_text: str | None, events: object = None) -> bytes:
+    entry: dict = {
+        "startedDateTime": "2026-11-30T09:15:03.250Z",
+        "time": 50,
+        "request": {
+            "method": "POST",
+            "url": "http://127.0.0.1:9/mock/echo/stream",
+            "postData": {"mimeType": "application/json", "text": '{"count": 1}'},
+        },
+        "response": {"status": 200, "content": {"mimeType": "text/event-stream"}},
+    }
+    if response_text is not None:
+        entry["response"]["content"]["text"] = response_text
+    if events is not None:
+        entry["_sseEvents"] = events
+    return json.dumps({"log": {"version": "1.2", "entries": [entry]}}).encode()
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (_sse_har("\x00\x01\x02 not an event stream"), "is not an event stream"),
+        (_sse_har("data: " + "x" * 200_000), "no complete event in 200,006 bytes"),
+        (_sse_har("", [{"time": 9e15, "data": "{}"}]), "after its request (at most 24 h)"),
+    ],
+)
+def test_a_garbage_or_endless_event_stream_is_one_line(
+    tmp_path: Path, content: bytes, says: str
+) -> None:
+    path = tmp_path / "hostile.har"
+    path.write_bytes(content)
+    started = time.monotonic()
+    for command in (("mock", "--port", "0", "--from", str(path)), ("replay", str(path))):
+        done = rtprobe(*command, "--no-history") if command[0] == "replay" else rtprobe(*command)
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 2, done.stderr
+        assert len(lines) == 1 and says in lines[0] and "Traceback" not in done.stderr
+    assert time.monotonic() - started < 90  # refused, not served or replayed for ever
+
+
+def test_a_webrtc_recording_cannot_be_served_and_says_so_in_one_line(
+    mock_base: str, tmp_path: Path
+) -> None:
+    target = f"{mock_base.replace('http://', 'ws://')}/mock/yolo/webrtc"
+    path = record(mock_base, tmp_path, "webrtc", target, "--duration", "1", "--size", "160x120")
+    with pytest.raises(RecordingError, match="holds only WebRTC sessions"):
+        load(path)
+    done = rtprobe("mock", "--port", "0", "--from", str(path))
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert "cannot be served (no media was recorded)" in lines[0] and "rtprobe replay" in lines[0]

@@ -42,9 +42,22 @@ async def test_echo_stream_events_carry_server_timestamps(mock_base: str) -> Non
     assert all(d["tag"] == "t" and d["server_send_ns"] >= d["server_recv_ns"] for d in data)
 
 
+async def test_echo_stream_events_carry_the_sse_fields_asked_for(mock_base: str) -> None:
+    body = {"count": 3, "interval_ms": 1, "sse_event": "tick", "sse_id": True, "sse_retry_ms": 250}
+    _, events = await _stream(f"{mock_base}/mock/echo/stream", body)
+    assert [e.event for e in events] == ["tick"] * 3
+    assert [e.id for e in events] == ["0", "1", "2"]
+    assert [e.retry for e in events] == [250, None, None]  # the first event's only
+    _, plain = await _stream(f"{mock_base}/mock/echo/stream", {"count": 2})
+    assert [(e.event, e.id, e.retry) for e in plain] == [("message", "", None)] * 2
+
+
 @pytest.mark.parametrize(
     ("path", "body", "status", "detail"),
     [
+        ("/mock/echo/stream", b'{"sse_event": "a\\nb"}', 422, "'sse_event' must be one line"),
+        ("/mock/echo/stream", b'{"sse_id": 1}', 422, "'sse_id' must be a boolean"),
+        ("/mock/echo/stream", b'{"sse_retry_ms": -1}', 422, "'sse_retry_ms' must be between"),
         ("/mock/echo/stream", b"{not json", 422, "request body is not valid JSON"),
         ("/mock/echo/stream", b"[1, 2]", 422, "must be a JSON object, got list"),
         ("/mock/diffusion/stream", b'{"steps": "many"}', 422, "'steps' must be an integer"),

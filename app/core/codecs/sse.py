@@ -44,8 +44,10 @@ class SseEvent:
     """One dispatched event.
 
     `id` is the stream's last event ID at dispatch (it persists across events until
-    an `id:` line changes it); `retry` is a valid `retry:` value seen in this
-    event's block, if any (the parser's `retry` keeps the current reconnection time).
+    an `id:` line changes it); `retry` is a valid `retry:` value seen since the previous
+    event: in this event's block, or in a block with no data before it (which
+    dispatches nothing), so a recording that writes it back loses none. The parser's
+    `retry` keeps the current reconnection time.
     """
 
     data: str
@@ -71,6 +73,7 @@ class SseParser:
 
     __slots__ = (
         "_after_cr",
+        "_carried",
         "_data",
         "_data_size",
         "_decoder",
@@ -97,6 +100,7 @@ class SseParser:
         self._data: list[str] = []  # data buffer, one item per `data` line
         self._event = ""  # event type buffer
         self._retry: int | None = None  # `retry` seen in the current block
+        self._carried: int | None = None  # `retry` of a block with no data, for the next event
         self._kept: deque[str] | None = deque(maxlen=MAX_KEPT_COMMENTS) if keep_comments else None
         self.last_event_id = ""
         self.retry: int | None = None  # the reconnection time in ms, once a server set one
@@ -162,7 +166,7 @@ class SseParser:
         self._after_cr = False
         self._data.clear()
         self._event = ""
-        self._retry = None
+        self._retry = self._carried = None
         return []
 
     def take_comments(self) -> list[str]:
@@ -210,7 +214,12 @@ class SseParser:
         retry, self._retry = self._retry, None
         event, self._event = self._event, ""
         if not self._data:
+            if retry is not None:
+                self._carried = retry  # no event to carry it: the next one does
             return None
+        if retry is None:
+            retry = self._carried
+        self._carried = None
         data = self._data[0] if len(self._data) == 1 else "\n".join(self._data)
         self._data.clear()
         self._data_size = 0

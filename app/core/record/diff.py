@@ -6,6 +6,8 @@ text or bytes themselves), so two encodings of the same map are equal. Paths are
 top (`*` for any one step: `boxes.*.id`), or a bare name for that field at any depth
 (`server_send_ns`). Numbers compare within `tolerance` when either is a float (absolute,
 or relative as `Tolerance(0.01, relative=True)`); ints, strings, bools, bytes exactly.
+An SSE event (`SseValue`) compares its data's value, then its type and id as the steps
+`<event>` and `<id>` (`2.<id>: '7' -> '8'`; `--ignore '<id>'` leaves ids out).
 """
 
 from __future__ import annotations
@@ -46,6 +48,24 @@ class Tolerance:
             return True
         allowed = self.amount * max(abs(a), abs(b)) if self.relative else self.amount
         return abs(a - b) <= allowed
+
+
+@dataclass(frozen=True, slots=True)
+class SseValue:
+    """An SSE event as a replay compares it: what its data decodes to, its type ("" for
+    the default "message") and the last event ID it carried ("" for none)."""
+
+    data: Any
+    event: str = ""
+    id: str = ""
+
+    @classmethod
+    def of(cls, data: Any, event: object = "", ident: object = "") -> SseValue:
+        name = event if isinstance(event, str) and event != "message" else ""
+        return cls(data, name, ident if isinstance(ident, str) else "")
+
+
+SSE_FIELDS = ("event", "id")  # compared besides the data, as the steps <event>, <id>
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +110,8 @@ def kind_of(value: Any) -> str:
         return "object"
     if isinstance(value, list | tuple):
         return "list"
+    if isinstance(value, SseValue):
+        return "SSE event"
     return type(value).__name__
 
 
@@ -149,6 +171,14 @@ def _walk(
     depth: int,
 ) -> None:
     if len(out) >= MAX_DIFFERENCES or (steps and ignore(steps)):
+        return
+    if isinstance(old, SseValue) and isinstance(new, SseValue):
+        _walk(old.data, new.data, steps, tol, ignore, out, depth)
+        for name in SSE_FIELDS:
+            a, b = getattr(old, name), getattr(new, name)
+            step = (*steps, f"<{name}>")
+            if a != b and len(out) < MAX_DIFFERENCES and not ignore(step):
+                out.append(Difference(".".join(step), "value", a, b))
         return
     path = ".".join(steps)
     if kind_of(old) != kind_of(new):

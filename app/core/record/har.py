@@ -9,8 +9,9 @@ viewers, and a HAR exported from Chrome can be replayed or served:
   `_webSocketMessages`: `{type: "send"|"receive", time: epoch seconds, opcode: 1 (text)
   or 2 (binary), data: the text, or base64 for binary}`;
 - an SSE request is an ordinary entry (POST with its JSON body) whose response content
-  is the event stream (`text/event-stream`), with each event's arrival time in the
-  private `_sseEvents` list (`{time, data, event?, id?}`);
+  is the event stream (`text/event-stream`, every field of every event: `retry:`,
+  `event:`, `id:`, `data:`), with each event's arrival time and fields in the private
+  `_sseEvents` list (`{time, data, event?, id?, retry?}`);
 - what only rtprobe writes lives in private `_rtprobe*` fields (the transport, the
   session, WebRTC per-frame timing in `_rtprobeFrames`), which other readers ignore.
 
@@ -23,17 +24,20 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-from app.core.codecs.sse import SseParser, SseTooLarge
+from app.core.codecs.sse import SseEvent, SseParser, SseTooLarge
 
 HAR_VERSION = "1.2"
 SSE_MIME = "text/event-stream"
 MAX_HAR_CHARS = 512 * 1024 * 1024  # a bigger file is refused before it is parsed
 MAX_ITEMS = 5_000_000  # frames, events and entries in one file, all together
+MAX_EVENT_AFTER_S = 24 * 3600  # an SSE event later than this after its request is refused
+PARSE_CHUNK = 1 << 20  # a browser's event stream is parsed this many bytes at a time
 TEXT, BINARY = 1, 2
 Kind = Literal["websocket", "sse", "http"]
 Way = Literal["send", "receive"]
@@ -55,12 +59,17 @@ class WsFrame:
 
 @dataclass(frozen=True, slots=True)
 class StreamEvent:
-    """One SSE event of a response and when it arrived."""
+    """One SSE event of a response and when it arrived, with every field it carried.
+
+    `event` is its type ("" for the default, "message"); `id` the stream's last event ID
+    when it arrived (None when none was set, or it was reset), as a browser's
+    `MessageEvent.lastEventId` shows it; `retry` the reconnection time in ms it set."""
 
     time: float  # epoch seconds
     data: str
     event: str = ""
     id: str | None = None
+    retry: int | None = None
 
 
 @dataclass
@@ -111,16 +120,44 @@ def _frame_json(f: WsFrame) -> dict[str, Any]:
     return {"type": f.type, "time": f.time, "opcode": f.opcode, "data": data}
 
 
-def event_stream_text(events: list[StreamEvent]) -> str:
-    """The wire form of events: `event:`/`id:` lines when set, a `data:` line per line."""
+def _one_line(value: str) -> str:
+    """A field's value as one line (a hostile recording's CR or LF would start a field)."""
+    return value.replace("\r", "").replace("\n", "")
+
+
+def event_stream_text(events: list[StreamEvent], last_id: str | None = None) -> str:
+    """The wire form of events, a valid `text/event-stream` body holding every field:
+    `retry:`, `event:` and `id:` lines where set, a `data:` line per line of data. An
+    event with no id after one with an id gets an empty `id:` line (the recorded stream
+    reset its last event ID), so a client sees each event's id as recorded. `last_id` is
+    the id in force before the first event (for a stream written an event at a time)."""
     out = []
     for e in events:
-        lines = [f"event: {e.event}"] if e.event else []
-        if e.id is not None:
-            lines.append(f"id: {e.id}")
-        lines += [f"data: {line}" for line in e.data.split("\n")]
+        lines = [] if e.retry is None else [f"retry: {e.retry}"]
+        if e.event:
+            lines.append(f"event: {_one_line(e.event)}")
+        ident = _one_line(e.id) if e.id else None
+        if ident is not None:
+            lines.append(f"id: {ident}")
+        elif last_id is not None:
+            lines.append("id:")
+        last_id = ident
+        data = e.data.replace("\r\n", "\n").replace("\r", "\n")
+        lines += [f"data: {line}" for line in data.split("\n")]
         out.append("\n".join(lines) + "\n\n")
     return "".join(out)
+
+
+def sse_event_json(ev: StreamEvent) -> dict[str, Any]:
+    """One `_sseEvents` item: its time and data, and each other field where set."""
+    out: dict[str, Any] = {"time": ev.time, "data": ev.data}
+    if ev.event:
+        out["event"] = ev.event
+    if ev.id is not None:
+        out["id"] = ev.id
+    if ev.retry is not None:
+        out["retry"] = ev.retry
+    return out
 
 
 def entry_json(e: Entry) -> dict[str, Any]:
@@ -173,12 +210,7 @@ def entry_json(e: Entry) -> dict[str, Any]:
         out["_webSocketMessages"] = [_frame_json(f) for f in e.frames]
     elif e.kind == "sse":
         out["_resourceType"] = "fetch"
-        out["_sseEvents"] = [
-            {"time": ev.time, "data": ev.data}
-            | ({"event": ev.event} if ev.event else {})
-            | ({"id": ev.id} if ev.id is not None else {})
-            for ev in e.events
-        ]
+        out["_sseEvents"] = [sse_event_json(ev) for ev in e.events]
     if e.transport:
         out["_rtprobeTransport"] = e.transport
     if e.session is not None:
@@ -268,6 +300,8 @@ def _number(obj: dict[str, Any], key: str, where: str, default: float | None = N
     value = obj.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise HarError(f"{where}.{key} is not a number")
+    if not math.isfinite(value):
+        raise HarError(f"{where}.{key} is not a finite number")
     return float(value)
 
 
@@ -394,9 +428,19 @@ def _frame(raw: Any, where: str) -> WsFrame:
     return WsFrame(way, _number(raw, "time", where), opcode, value)
 
 
+def _retry(value: Any) -> int | None:
+    """A recorded `retry`: a whole number of ms, as the SSE spec allows; else none."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
 def _events(raw: dict[str, Any], entry: Entry, where: str, budget: list[int]) -> list[StreamEvent]:
     """`_sseEvents` when rtprobe wrote them; else parsed from the response's stream, with
-    arrival times spread evenly over the request (a browser records none)."""
+    arrival times spread evenly over the request (a browser records none). A stream that
+    is not one (text with no event and no comment), or an event more than
+    `MAX_EVENT_AFTER_S` after its request, is refused: serving or replaying it would
+    never end."""
     listed = raw.get("_sseEvents")
     if listed is not None:
         if not isinstance(listed, list):
@@ -409,22 +453,24 @@ def _events(raw: dict[str, Any], entry: Entry, where: str, budget: list[int]) ->
                 raise HarError(f"{w} has no data string")
             name = ev.get("event", "")
             ident = ev.get("id")
+            when = _number(ev, "time", w)
+            if when - entry.started > MAX_EVENT_AFTER_S:
+                raise HarError(
+                    f"{w} arrives {when - entry.started:.3g} s after its request"
+                    f" (at most {MAX_EVENT_AFTER_S // 3600} h): refused"
+                )
             out.append(
                 StreamEvent(
-                    _number(ev, "time", w),
+                    when,
                     ev["data"],
                     name if isinstance(name, str) else "",
-                    ident if isinstance(ident, str) else None,
+                    ident if isinstance(ident, str) and ident else None,
+                    _retry(ev.get("retry")),
                 )
             )
         return out
-    parser = SseParser()
-    try:
-        parsed = parser.feed(entry.content.encode()) + parser.close()
-    except SseTooLarge as exc:
-        raise HarError(f"{where}: {exc}") from None
-    _count(budget, len(parsed))
-    span = entry.time_ms / 1000
+    parsed = _parse_stream(entry.content, where, budget)
+    span = min(entry.time_ms / 1000, MAX_EVENT_AFTER_S)
     n = len(parsed)
     return [
         StreamEvent(
@@ -432,6 +478,29 @@ def _events(raw: dict[str, Any], entry: Entry, where: str, budget: list[int]) ->
             e.data,
             "" if e.event == "message" else e.event,
             e.id or None,
+            e.retry,
         )
         for k, e in enumerate(parsed)
     ]
+
+
+def _parse_stream(content: str, where: str, budget: list[int]) -> list[SseEvent]:
+    """A response's event stream, parsed a chunk at a time (the item budget stops a
+    stream of millions of tiny events before it fills memory)."""
+    parser = SseParser()
+    data = content.encode()
+    parsed: list[SseEvent] = []
+    try:
+        for at in range(0, len(data), PARSE_CHUNK):
+            got = parser.feed(data[at : at + PARSE_CHUNK])
+            _count(budget, len(got))
+            parsed += got
+        parser.close()
+    except SseTooLarge as exc:
+        raise HarError(f"{where}: response content: {exc}") from None
+    if not parsed and not parser.comments and content.strip():
+        raise HarError(
+            f"{where}: response content is not an event stream"
+            f" (no complete event in {len(data):,} bytes)"
+        )
+    return parsed

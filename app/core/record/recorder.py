@@ -10,11 +10,13 @@ exists: a run without `--record` pays nothing for it.
   (it opens at the session's `connecting`, closes at the next state change that ends a
   connection), each frame with its time, direction, opcode and bytes; WebRTC's entries
   hold the signaling messages and, in `_rtprobeFrames`, every video frame's time,
-  marker id and latency (no pixels);
+  marker id and latency (no pixels), in `_rtprobeSettings` what the session was run
+  with (size, fps, mode, signaling, duration…) and in `_rtprobeActions` each action's
+  outcome and latency, so `rtprobe replay` can run the session again and compare;
 - SSE: one entry per request, its body as postData, its events with their arrival
-  times, its outcome. Events carry no request id, so an event goes to the oldest
-  request of its session still streaming: exact for closed loop, by order when an
-  open-loop run overlaps streams.
+  times and every field (`event`, `id`, `retry`, data), its outcome. Events carry no
+  request id, so an event goes to the oldest request of its session still streaming:
+  exact for closed loop, by order when an open-loop run overlaps streams.
 
 A frame the redactor withheld (`raw` None because it held a secret) or that the
 inspector cut at `RAW_CAP` is written again from its decoded (masked) value, and at
@@ -80,6 +82,7 @@ class Recorder:
         self.version = version
         self.transport = config.transport
         self.over_http = registry.fact(self.transport, "over_http")  # SSE: HAR entries per request
+        self.media = registry.fact(self.transport, "measures_frames")  # WebRTC
         self.msgpack_frames = registry.fact(self.transport, "speaks_msgpack")
         # engine clock (perf_counter_ns) -> epoch seconds, fixed once for the run
         self._epoch_at_zero = time.time() - time.perf_counter_ns() / 1e9
@@ -132,9 +135,33 @@ class Recorder:
             transport=self.transport,
             session=session,
         )
+        if self.media:
+            entry.private["_rtprobeSettings"] = self.media_settings()
         self.entries.append(entry)
         self._open[session] = entry
         return entry
+
+    def media_settings(self) -> dict[str, Any]:
+        """What a WebRTC session was run with, for a replay to run it again (the source
+        only by kind: a file's path or a camera is this machine's)."""
+        cfg, p = self.config, self.config.webrtc
+        out: dict[str, Any] = {
+            "source": p.source if p.source == "synthetic" else p.source.split(":", 1)[0],
+            "size": f"{p.width}x{p.height}",
+            "fps": p.fps,
+            "mode": p.mode,
+            "signaling": p.signaling,
+            "flavour": p.flavour,
+            "dataChannel": p.data_channel,
+            "jitterRelease": p.jitter_release,
+            "actionEveryS": p.action_every_s,
+            "durationS": cfg.duration_s,
+            "count": cfg.count,
+            "concurrency": cfg.concurrency,
+        }
+        if p.network:
+            out["network"] = p.network
+        return {k: v for k, v in out.items() if v is not None}
 
     # -- the events ---------------------------------------------------------------------
     def feed(self, event: Event) -> None:
@@ -154,6 +181,8 @@ class Recorder:
         elif isinstance(event, Sample):
             if self.over_http:
                 self._sse_done(event)
+            elif self.media:
+                self._action_done(event)
         elif isinstance(event, FrameSample):
             self._video_frame(event)
         elif isinstance(event, StatsSnapshot):
@@ -252,8 +281,18 @@ class Recorder:
         text = raw if isinstance(raw, str) and len(raw) < RAW_CAP else None
         if text is None:
             text = m.data if isinstance(m.data, str) else json.dumps(_jsonable(m.data))
+        fields = m.sse_fields or {}
+        name, ident, retry = fields.get("event"), fields.get("id"), fields.get("retry")
         if self._keep(len(text)):
-            streams[0].events.append(har.StreamEvent(self.epoch(m.t_ns), text))
+            streams[0].events.append(
+                har.StreamEvent(
+                    self.epoch(m.t_ns),
+                    text,
+                    name if isinstance(name, str) else "",
+                    ident if isinstance(ident, str) else None,
+                    retry if isinstance(retry, int) else None,
+                )
+            )
 
     def _sse_done(self, s: Sample) -> None:
         entry = self._by_seq.pop((s.session, s.seq), None)
@@ -289,6 +328,21 @@ class Recorder:
         if f.width:
             item["size"] = f"{f.width}x{f.height}"
         frames.append(item)
+
+    def _action_done(self, s: Sample) -> None:
+        """A WebRTC action's outcome: when it was sent, and its action → frame latency."""
+        entry = self._open.get(s.session)
+        if entry is None:
+            return
+        actions = entry.private.setdefault("_rtprobeActions", [])
+        if len(actions) >= MAX_VIDEO_FRAMES:
+            self.dropped_frames += 1
+            return
+        item: dict[str, Any] = {"time": self.epoch(s.sent_ns), "index": s.seq}
+        item["outcome"] = s.outcome
+        if s.outcome == "received":
+            item["latencyMs"] = round((s.done_ns - s.sent_ns) / 1e6, 3)
+        actions.append(item)
 
     # -- the file -----------------------------------------------------------------------
     def frame_count(self) -> int:

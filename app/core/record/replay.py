@@ -3,9 +3,15 @@ SSE sessions (so matching, accounting, reconnects, timeouts and every event are 
 `rtprobe run`), fed the recorded inputs instead of one payload, at the recorded times
 divided by `speed` (None: as fast as replies come, one in flight per connection).
 
+A recorded WebRTC session (`MediaRun`) is run again as the engine's own WebRTC session
+with the recorded settings (size, fps, mode, signaling, duration or frame count) and the
+recorded actions at their recorded times after the first received frame; media is paced
+by its source, so it runs in real time whatever `speed` (only its start is scaled).
+
 `replay` emits the same event stream as `app.core.engine.run.run`, through a `Redactor`
 of the replay's key and secret headers, ending with one `RunFinished`; `Replies`
-collects what each connection got back, for the diff against the recording.
+collects what each connection got back (and each WebRTC session's frames and actions),
+for the diff against the recording.
 """
 
 from __future__ import annotations
@@ -17,10 +23,30 @@ from typing import Any
 
 from app.core.codecs.ws import PayloadError, PayloadFormat, encode_payload
 from app.core.config import RunConfig
+from app.core.engine.build import RunSettings, webrtc_params
 from app.core.errors import ClosedError, ProbeError, TargetError
-from app.core.events import RAW_CAP, ErrorEvent, Event, Message, RunFinished, capped_raw, now_ns
-from app.core.record.diff import decode_frame
-from app.core.record.plan import Connection, Input, Plan, body_json, is_notice
+from app.core.events import (
+    RAW_CAP,
+    ErrorEvent,
+    Event,
+    FrameSample,
+    Message,
+    RunFinished,
+    Sample,
+    capped_raw,
+    now_ns,
+)
+from app.core.record.diff import SseValue, decode_frame
+from app.core.record.plan import (
+    MAX_MEDIA_S,
+    Connection,
+    Input,
+    MediaFigures,
+    MediaRun,
+    Plan,
+    body_json,
+    is_notice,
+)
 from app.core.redact import Redactor, active
 from app.core.sessions import realtime as realtime_session
 from app.core.sessions import registry
@@ -156,6 +182,90 @@ class ReplaySseSession(SseSession):
             self.emit(StateChange(self.index, now_ns(), "closed"))
 
 
+class ReplayMediaSession:
+    """A recorded WebRTC session run again: the engine's WebRTC session with the recorded
+    settings, and the recorded actions in place of a cycle, from its recorded start."""
+
+    def __init__(
+        self,
+        index: int,
+        config: RunConfig,
+        emit: Emit,
+        stop: asyncio.Event,
+        run: MediaRun,
+        pace: Pace,
+    ) -> None:
+        from app.core.sessions.webrtc import WebRtcSession  # aiortc: only when replayed
+
+        self.session = WebRtcSession.from_config(index, config, emit, stop)
+        if run.actions:
+            self.session.actions = sorted(run.actions)
+        self.plan = run
+        self.pace = pace
+        self.stop = stop
+
+    async def run(self) -> None:
+        if await self.pace.wait(self.plan.offset_s, self.stop):
+            await self.session.run()
+
+
+REPLAYED_SOURCES = ("synthetic", "sample")  # a file or camera is the recording machine's
+
+
+def media_config(run: MediaRun, base: RunConfig) -> RunConfig:
+    """The run settings of one recorded WebRTC session; TargetError (one line) for
+    settings rtprobe would refuse on its command line."""
+    st = run.settings
+
+    def text(name: str, default: str | None = None) -> str | None:
+        value = st.get(name, default)
+        return value if isinstance(value, str) else default
+
+    def number(name: str) -> float | None:
+        value = st.get(name)
+        return (
+            float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        )
+
+    source = text("source", "synthetic") or "synthetic"
+    settings = RunSettings(
+        transport="webrtc",
+        target=run.url,
+        video_source=source if source in REPLAYED_SOURCES else "synthetic",
+        video_size=text("size", "640x480") or "640x480",
+        video_fps=number("fps") or 30.0,
+        video_mode=text("mode"),
+        signaling=text("signaling"),
+        webrtc_flavour=text("flavour"),
+        data_channel=st.get("dataChannel") is True,
+        actions_every_s=None if run.actions else number("actionEveryS"),
+        jitter_release=text("jitterRelease", "marker") or "marker",
+        network=text("network", "") or "",
+    )
+    try:
+        params = webrtc_params(settings)
+    except TargetError as exc:
+        raise TargetError(f"{run.source}: recorded WebRTC settings: {exc}") from None
+    duration = number("durationS")
+    if duration is not None and not 0 < duration <= MAX_MEDIA_S:
+        duration = None
+    count = number("count")
+    frames = int(count) if duration is None and count is not None and count >= 1 else None
+    if duration is None:  # the recorded span; with a frame count, a backstop to it
+        duration = run.span_s if frames is None else min(MAX_MEDIA_S, 2 * run.span_s + 10)
+    return replace(
+        base,
+        target=Target("webrtc", run.url),
+        payload={},
+        count=frames,
+        duration_s=duration,
+        rate=None,
+        concurrency=1,
+        warmup=0,
+        webrtc=params,
+    )
+
+
 def config_for(conn: Connection, base: RunConfig) -> RunConfig:
     """The run settings of one connection: `base`'s (credentials, headers, limits,
     timeout) with this connection's target, count and matching."""
@@ -187,12 +297,16 @@ async def replay(
         error = ""
         try:
             pace = Pace(now_ns(), speed)
-            sessions: list[ReplayMessageSession | ReplaySseSession] = []
+            sessions: list[ReplayMessageSession | ReplaySseSession | ReplayMediaSession] = []
             for i, conn in enumerate(plan.connections):
                 cfg = config_for(conn, base)
                 streams = registry.fact(conn.transport, "streams_events")
                 kind = ReplaySseSession if streams else ReplayMessageSession
                 sessions.append(kind(i, cfg, out, stop, conn, pace))
+            for k, media in enumerate(plan.media):
+                index = len(plan.connections) + k
+                cfg = media_config(media, base)
+                sessions.append(ReplayMediaSession(index, cfg, out, stop, media, pace))
             tasks = [asyncio.ensure_future(s.run()) for s in sessions]
             try:
                 await asyncio.gather(*tasks)
@@ -215,12 +329,30 @@ async def replay(
 @dataclass
 class Replies:
     """What each connection of a replay got back, decoded as the recording's replies
-    are (`plan`): one value per frame; for SSE, one list of events per request."""
+    are (`plan`): one value per frame; for SSE, one list of events (`SseValue`: data,
+    type, id) per request."""
 
     by_session: dict[int, list[Any]] = field(default_factory=dict)
     sse: set[int] = field(default_factory=set)
+    # WebRTC: per session, (time s, direction, latency ms, size) per frame, and (time s,
+    # latency ms) per action
+    frames: dict[int, list[tuple[float, str, float | None, str]]] = field(default_factory=dict)
+    actions: dict[int, list[tuple[float, float | None]]] = field(default_factory=dict)
+    media_from: int | None = None  # sessions from this index on are WebRTC (plan.media)
 
     def feed(self, event: Event) -> None:
+        if isinstance(event, FrameSample):
+            latency = None if event.latency_ns is None else event.latency_ns / 1e6
+            size = f"{event.width}x{event.height}" if event.width else ""
+            kept = self.frames.setdefault(event.session, [])
+            kept.append((event.t_ns / 1e9, event.direction, latency, size))
+            return
+        if isinstance(event, Sample):
+            if self.media_from is not None and event.session >= self.media_from:  # an action
+                done = event.outcome == "received"
+                latency = (event.done_ns - event.sent_ns) / 1e6 if done else None
+                self.actions.setdefault(event.session, []).append((event.sent_ns / 1e9, latency))
+            return
         if not isinstance(event, Message):
             return
         got = self.by_session.setdefault(event.session, [])
@@ -233,9 +365,14 @@ class Replies:
         value = self.value(event)
         if event.kind == "event":
             if got and isinstance(got[-1], list):
-                got[-1].append(value)
+                fields = event.sse_fields or {}
+                got[-1].append(SseValue.of(value, fields.get("event", ""), fields.get("id", "")))
         elif event.kind != "x-fal-message" and not is_notice(value):
             got.append(value)
+
+    def media(self, session: int) -> MediaFigures:
+        """A replayed WebRTC session's figures, as the recording's are computed."""
+        return MediaFigures.of(self.frames.get(session, []), self.actions.get(session, []))
 
     @staticmethod
     def value(m: Message) -> Any:

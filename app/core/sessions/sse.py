@@ -183,4 +183,21 @@ class SseSession:
         except (ValueError, RecursionError):  # not JSON, or nested past what json reads
             data = event.data
         raw = capped_raw(event.data)  # the event's data lines, as the Hex tab shows them
-        self.emit(Message(self.index, "in", arrival_ns, "event", len(event.data), data, None, raw))
+        fields = sse_fields(event)
+        self.emit(
+            Message(self.index, "in", arrival_ns, "event", len(event.data), data, None, raw, fields)
+        )
+
+
+def sse_fields(event: SseEvent) -> dict[str, str | int] | None:
+    """An event's fields besides its data, where set (a Message's `sse_fields`)."""
+    if event.event == "message" and not event.id and event.retry is None:
+        return None
+    fields: dict[str, str | int] = {}
+    if event.event != "message":
+        fields["event"] = event.event
+    if event.id:
+        fields["id"] = event.id
+    if event.retry is not None:
+        fields["retry"] = event.retry
+    return fields

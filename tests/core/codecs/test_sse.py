@@ -193,9 +193,17 @@ def test_retry_only_when_all_ascii_digits(value: bytes, expected: int | None) ->
 
 def test_retry_persists_on_the_parser_not_on_later_events() -> None:
     parser = SseParser()
-    events = parser.feed(b"retry: 10\n\ndata: a\n\nretry: 20\ndata: b\n\n")
-    assert [e.retry for e in events] == [None, 20]
+    events = parser.feed(b"data: a\n\nretry: 10\ndata: b\n\ndata: c\n\nretry: 20\ndata: d\n\n")
+    assert [e.retry for e in events] == [None, 10, None, 20]
     assert parser.retry == 20
+
+
+def test_a_retry_in_a_block_without_data_goes_with_the_next_event() -> None:
+    parser = SseParser()
+    events = parser.feed(b"retry: 10\n\ndata: a\n\ndata: b\n\nretry: 20\n\nretry: 30\n\n")
+    assert [e.retry for e in events] == [10, None]
+    assert parser.retry == 30 and not parser.pending  # a retry block is whole: nothing cut
+    assert [e.retry for e in parser.feed(b"data: c\n\n")] == [30]
 
 
 def test_comments_are_counted_and_optionally_kept() -> None:
@@ -305,12 +313,21 @@ def _reference(stream: bytes) -> list[SseEvent]:
     text = stream.decode("utf-8-sig", errors="replace")
     lines = re.split(r"\r\n|\r|\n", text)[:-1]  # the text after the last line end is discarded
     events, data, event_type, last_id, retry = [], "", "", "", None
+    carried = None  # rtprobe's own: a data-less block's retry goes with the next event
     for line in lines:
         if line == "":
             if data:
                 events.append(
-                    SseEvent(data.removesuffix("\n"), event_type or "message", last_id, retry)
+                    SseEvent(
+                        data.removesuffix("\n"),
+                        event_type or "message",
+                        last_id,
+                        carried if retry is None else retry,
+                    )
                 )
+                carried = None
+            elif retry is not None:
+                carried = retry
             data, event_type, retry = "", "", None
             continue
         if line.startswith(":"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgpack
 import pytest
 
-from app.core.record.diff import Ignore, Tolerance, decode_frame, diff
+from app.core.record.diff import Ignore, SseValue, Tolerance, decode_frame, diff
 
 
 def paths(found: list) -> list[tuple[str, str]]:
@@ -68,3 +68,13 @@ def test_frames_compare_as_what_they_decode_to() -> None:
 def test_a_huge_reply_is_bounded() -> None:
     found = diff(list(range(10_000)), [x + 1 for x in range(10_000)])
     assert len(found) == 50
+
+
+def test_sse_events_compare_their_data_type_and_id() -> None:
+    old = [SseValue({"i": 0}, "tick", "0"), SseValue({"i": 1}, "tick", "1")]
+    assert diff(old, list(old)) == []
+    new = [SseValue({"i": 0}, "tock", "0"), SseValue({"i": 2}, "tick", "9")]
+    assert paths(diff(old, new)) == [("0.<event>", "value"), ("1.i", "value"), ("1.<id>", "value")]
+    assert diff(old, new)[0].line() == "0.<event>: 'tick' -> 'tock'"
+    assert paths(diff(old, new, ignore=Ignore(["<id>", "<event>"]))) == [("1.i", "value")]
+    assert SseValue.of(1, "message", None) == SseValue(1)  # the default type, no id

@@ -10,6 +10,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
+from app.core.codecs.sse import SseParser
 from app.core.record import har
 
 CHROME = Path(__file__).with_name("chrome_export.har")
@@ -176,3 +177,105 @@ def test_too_many_frames_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     frames = [{"type": "send", "time": 1.0, "opcode": 1, "data": "x"}] * 20
     with pytest.raises(har.HarError, match="more than 10"):
         har.parse(_one_ws(frames))
+
+
+def _stream_fields(text: str) -> list[tuple[str, str, str, int | None]]:
+    """What a browser's EventSource sees in `text`: (data, type, lastEventId, retry)."""
+    parser = SseParser()
+    return [(e.data, e.event, e.id, e.retry) for e in parser.feed(text.encode())]
+
+
+def test_every_sse_field_round_trips_and_the_content_is_a_valid_event_stream() -> None:
+    events = [
+        har.StreamEvent(10.1, '{"i": 0}', retry=1500),
+        har.StreamEvent(10.2, "two\nlines", event="tick", id="7"),
+        har.StreamEvent(10.3, "same id", event="tick", id="7"),
+        har.StreamEvent(10.4, "id reset", event=""),  # the stream sent an empty `id:`
+        har.StreamEvent(10.5, "", id=" spaced"),  # an empty data line; an id with a space
+    ]
+    entry = har.Entry("sse", "http://127.0.0.1:9/mock/echo/stream", 10.0, events=events)
+    doc = har.build([entry], "t")
+    item = doc["log"]["entries"][0]
+    assert item["_sseEvents"][0] == {"time": 10.1, "data": '{"i": 0}', "retry": 1500}
+    assert item["_sseEvents"][1] == {"time": 10.2, "data": "two\nlines", "event": "tick", "id": "7"}
+    content = item["response"]["content"]["text"]
+    assert _stream_fields(content) == [
+        ('{"i": 0}', "message", "", 1500),
+        ("two\nlines", "tick", "7", None),
+        ("same id", "tick", "7", None),
+        ("id reset", "message", "", None),
+        ("", "message", " spaced", None),
+    ]
+    (back,) = har.parse(har.dumps(doc))
+    assert back.events == events
+    # a browser's export has no _sseEvents: the same fields come from the content
+    del item["_sseEvents"]
+    (chrome,) = har.parse(har.dumps(doc))
+    assert [(e.data, e.event, e.id, e.retry) for e in chrome.events] == [
+        (e.data, e.event, e.id, e.retry) for e in events
+    ]
+
+
+def test_a_hostile_field_cannot_start_another_field() -> None:
+    events = [har.StreamEvent(1.0, "a\rb\r\nc", event="x\ndata: injected", id="1\r\nretry: 1")]
+    assert _stream_fields(har.event_stream_text(events)) == [
+        ("a\nb\nc", "xdata: injected", "1retry: 1", None)
+    ]
+
+
+def _one_sse(content: str | None = None, events: object = None, time_ms: float = 100) -> str:
+    entry: dict = {
+        "startedDateTime": "2026-11-30T09:15:03.250Z",
+        "time": time_ms,
+        "request": {"method": "POST", "url": "http://h/x/stream"},
+        "response": {"status": 200, "content": {"mimeType": "text/event-stream"}},
+    }
+    if content is not None:
+        entry["response"]["content"]["text"] = content
+    if events is not None:
+        entry["_sseEvents"] = events
+    return json.dumps({"log": {"version": "1.2", "entries": [entry]}})
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        (_one_sse("\x00\x01 garbage, no event at all"), "not an event stream (no complete event"),
+        (_one_sse("data: " + "x" * 100_000), "not an event stream (no complete event in 100,006"),
+        (_one_sse(events=[{"time": 1e12, "data": "x"}]), "after its request (at most 24 h)"),
+        (_one_sse(events=[{"time": "Infinity", "data": "x"}]), "time is not a number"),
+        (_one_sse(events=[{"time": 1.0}]), "has no data string"),
+        (_one_sse(events="all of them"), "_sseEvents is not a list"),
+    ],
+)
+def test_a_garbage_or_endless_event_stream_is_one_line(text: str, says: str) -> None:
+    with pytest.raises(har.HarError) as err:
+        har.parse(text)
+    message = str(err.value)
+    assert says in message and "\n" not in message and len(message) < 200
+
+
+def test_a_non_finite_time_is_one_line() -> None:
+    text = _one_sse(events=[{"time": 1.0, "data": "x"}]).replace("1.0", "Infinity")
+    with pytest.raises(har.HarError, match="time is not a finite number"):
+        har.parse(text)
+
+
+def test_an_event_stream_of_too_many_events_stops_at_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(har, "MAX_ITEMS", 1000)
+    monkeypatch.setattr(har, "PARSE_CHUNK", 64)
+    with pytest.raises(har.HarError, match="more than 1,000"):
+        har.parse(_one_sse("data:\n\n" * 100_000))
+
+
+@pytest.mark.parametrize("content", ["", "\n\n", ": ping\n\n"])
+def test_an_empty_stream_or_keep_alives_only_is_no_events(content: str) -> None:
+    (entry,) = har.parse(_one_sse(content))  # a browser often keeps no body: not garbage
+    assert entry.events == []
+
+
+def test_a_long_browser_request_spreads_events_over_a_bounded_span() -> None:
+    (entry,) = har.parse(_one_sse("data: a\n\ndata: b\n\n", time_ms=1e15))
+    assert entry.events[-1].time - entry.started <= har.MAX_EVENT_AFTER_S

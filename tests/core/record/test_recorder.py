@@ -146,6 +146,30 @@ async def test_webrtc_signaling_and_per_frame_timing_no_pixels(
     assert {f["direction"] for f in frames} == {"out", "in"}
     assert any("latencyMs" in f for f in frames if f["direction"] == "in")
     assert len(json.dumps(doc)) < 2_000_000  # timing, not pixels
+    settings = entry["_rtprobeSettings"]  # what a replay runs it again with
+    assert settings["size"] == "320x240" and settings["durationS"] == 2.0
+    assert settings["source"] == "synthetic" and "_rtprobeActions" not in entry
+
+
+async def test_webrtc_actions_are_recorded_with_their_outcome_and_latency(
+    mock_base: str, tmp_path: Path
+) -> None:
+    settings = RunSettings(
+        transport="webrtc",
+        target="mock/world",
+        base_url=mock_base,
+        duration_s=2.0,
+        video_fps=15.0,
+        actions_every_s=0.5,
+    )
+    events, doc = await record(settings, tmp_path / "w.har")
+    (entry,) = doc["log"]["entries"]
+    actions = entry["_rtprobeActions"]
+    samples = [s for s in events if isinstance(s, Sample)]
+    assert [a["index"] for a in actions] == [s.seq for s in samples] and actions
+    assert all(a["outcome"] == s.outcome for a, s in zip(actions, samples, strict=True))
+    assert all(a["latencyMs"] > 0 for a in actions if a["outcome"] == "received")
+    assert entry["_rtprobeSettings"]["actionEveryS"] == 0.5
 
 
 # -- secrets ------------------------------------------------------------------------------
