@@ -115,6 +115,21 @@ def test_no_display_runs_headless_demo() -> None:
         assert any(name in line and "p99=" in line for line in lines), out.stdout
 
 
+@pytest.mark.parametrize("quit_after", ["0.05", "0.3", "0.8"])
+def test_a_gui_quit_while_the_mock_starts_is_clean(tmp_path, quit_after: str) -> None:
+    """Quit at once, while the embedded mock is still starting: it is stopped and
+    waited for, with nothing on stderr (once, the loop ended under the mock's clean-up
+    and printed a traceback; a reaping race warned of an "Unknown child process")."""
+    env = _env(QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
+    out = subprocess.run(
+        [*RTPROBE, "gui", "--quit-after", quit_after],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr and "Unknown child process" not in out.stderr
+    assert "never awaited" not in out.stderr
+
+
 def test_gui_starts_offscreen_and_restores_last_session(tmp_path) -> None:
     env = _env(QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path))
     t0 = time.monotonic()

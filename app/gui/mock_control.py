@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from typing import Any
 
 import httpx
@@ -68,6 +69,11 @@ class MockControl(QObject):
             return
         self._starting = True
         generation = self._generation
+        # `closed()` waits for this start too: a window closed while the mock starts
+        # must not end the loop under it (its clean-up still awaits the process)
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
             base = await self._start(generation)
         except _StartFailed as exc:
@@ -78,6 +84,8 @@ class MockControl(QObject):
             return
         finally:
             self._starting = False
+            if task is not None:
+                self._tasks.discard(task)
         if base is not None:
             self.base_url = base
             self.sigStarted.emit(base)
@@ -100,8 +108,7 @@ class MockControl(QObject):
         self._spawn(self._read_stdout(proc, first_line))
         stderr_read = self._spawn(self._read_stderr(proc))
         if generation != self._generation:  # stopped (or the window closed) meanwhile
-            with contextlib.suppress(ProcessLookupError):
-                proc.terminate()
+            _terminate(proc)
             self._ending.append(proc)
             return None
         self.proc = proc
@@ -114,8 +121,7 @@ class MockControl(QObject):
             base = match.group(1)
             await self._check_health(base)
         except asyncio.CancelledError:  # the loop is ending: never leave it running
-            with contextlib.suppress(ProcessLookupError):
-                proc.terminate()
+            _terminate(proc)
             raise
         except (TimeoutError, httpx.HTTPError, ValueError, _StartFailed) as exc:
             await self._end(proc)
@@ -149,8 +155,7 @@ class MockControl(QObject):
         cleanly on SIGTERM); `closed()` then waits until it is gone."""
         proc = self._forget()
         if proc is not None and proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.terminate()
+            _terminate(proc)
             self._ending.append(proc)
 
     @property
@@ -182,8 +187,7 @@ class MockControl(QObject):
             self.proc = None
         if proc.returncode is not None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            proc.terminate()
+        _terminate(proc)
         try:
             await asyncio.wait_for(proc.wait(), STOP_TIMEOUT_S)
         except TimeoutError:
@@ -273,3 +277,15 @@ class MockControl(QObject):
             self.sigError.emit(_line(f"mock network not changed: {r.text}"))
             return
         self.sigNetwork.emit(r.json())
+
+
+def _terminate(proc: asyncio.subprocess.Process) -> None:
+    """SIGTERM, unless it has exited already: `Popen.send_signal` polls first, which
+    reaps the child under asyncio's watcher thread ("Unknown child process pid …")."""
+    if proc.returncode is not None:
+        return
+    with contextlib.suppress(OSError, AttributeError):  # waitid: POSIX, not Windows
+        if os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+            return  # exited: left for the watcher to reap
+    with contextlib.suppress(ProcessLookupError):
+        proc.terminate()
