@@ -29,6 +29,9 @@ from app.core.credentials import KEY_SOURCES, REDACTED, load_key
 from app.core.errors import ProbeError
 from app.core.faultschema import FaultParamError, fault_names, values_from_json
 from app.core.inputs import json_kind
+from app.core.network.changes import MAX_SCHEDULED, parse_schedule
+from app.core.network.impair import NetworkError
+from app.core.network.profile import parse_profile
 from app.core.redact import is_secret_header  # the one rule: secret headers
 from app.core.targets import TRANSPORTS
 from app.core.transports.jitter_release import RELEASES
@@ -71,6 +74,8 @@ class ConnectionSpec:
     data_channel: bool = False
     jitter_release: str = "marker"  # marker | next-frame (aiortc's own)
     network: str = ""  # a network preset or profile (app/core/network/profile.py); "": clean
+    # WebRTC: changes at set times, as `--network-at` takes them ("5s:3g", "12s:mock:none")
+    network_at: list[str] = field(default_factory=list)
     # `--assert` expressions checked at the end of each run ("p99<50ms"); only ones
     # that parse are written, so nothing else typed there (a pasted key) is saved
     assertions: list[str] = field(default_factory=list)
@@ -129,6 +134,7 @@ def _connection_dict(c: ConnectionSpec) -> dict[str, Any]:
         "data_channel": c.data_channel,
         "jitter_release": c.jitter_release,
         "network": c.network,
+        "network_at": list(c.network_at),
         "assertions": valid_only(c.assertions),
     }
 
@@ -291,9 +297,34 @@ def _connection(r: _Reader) -> ConnectionSpec:
         video_fps=r.number("video_fps", d.video_fps),
         data_channel=r.boolean("data_channel", d.data_channel),
         jitter_release=r.string("jitter_release", d.jitter_release, RELEASES),
-        network=r.string("network", d.network),  # checked when a run is built
+        network=_network(r),
+        network_at=_network_at(r),
         assertions=r.string_list("assertions"),  # absent in older files: none
     )
+
+
+def _network(r: _Reader) -> str:
+    """The profile as written, checked now: a file naming an unknown preset is refused
+    when it is opened, not when its run starts."""
+    value = r.string("network", "")
+    try:
+        parse_profile(value)
+    except NetworkError as exc:
+        raise SessionFileError(f"{r.origin}: {r._name('network')}: {exc}") from None
+    return value
+
+
+def _network_at(r: _Reader) -> list[str]:
+    """The schedule as written, each item checked (absent in older files: none)."""
+    items = r.string_list("network_at")
+    if len(items) > MAX_SCHEDULED:
+        r.fail(r._name("network_at"), f"has {len(items)} changes: at most {MAX_SCHEDULED}")
+    for i, item in enumerate(items):
+        try:
+            parse_schedule([item])
+        except NetworkError as exc:
+            raise SessionFileError(f"{r.origin}: {r._name('network_at')}[{i}]: {exc}") from None
+    return items
 
 
 def _mock(r: _Reader) -> MockSpec:

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from app.assets import asset_path
 from app.core.discovery.describe import Usage
 from app.core.errors import TargetError
+from app.core.network.profile import PRESETS, describe
 from app.core.sessions import registry
 from app.gui.connection_settings import EXAMPLES, ConnectionSettings, check_payload
 from app.gui.route_picker import RoutePicker
@@ -41,6 +42,22 @@ from app.gui.route_picker import RoutePicker
 VIDEO_SIZES = ("320x240", "640x480", "1280x720")
 SAMPLE_LABEL = "sample video (bundled)"
 GENERATED_TIP = "the server generates this video: nothing is sent"
+
+
+def network_of(text: str) -> str:
+    """The network combo's text as a setting ("none": clean, saved as "")."""
+    text = text.strip()
+    return "" if text.lower() == "none" else text
+
+
+def schedule_of(text: str) -> tuple[str, ...]:
+    """The changes field's `5s:3g; 12s:mock:none` as `--network-at` items (profiles
+    hold commas, so items are separated by ';')."""
+    return tuple(item.strip() for item in text.split(";") if item.strip())
+
+
+def schedule_text(items: tuple[str, ...] | list[str]) -> str:
+    return "; ".join(items)
 
 
 def sample_video() -> Path:
@@ -113,7 +130,34 @@ class ConnectionForm(QWidget):
         form.addRow("", self.payload_error)
         form.addRow("headers", self.headers)
         self.form = form
+        self._build_network_row(form)
         self._build_webrtc_row(form)
+
+    def _build_network_row(self, form: QFormLayout) -> None:
+        """The run's network from its start (a preset, or a profile typed in) and, for
+        WebRTC, changes at set times (`--network-at`); both saved in session files."""
+        self.network = QComboBox()
+        self.network.setEditable(True)
+        self.network.addItems(list(PRESETS))
+        for i, profile in enumerate(PRESETS.values()):
+            self.network.setItemData(i, describe(profile), Qt.ItemDataRole.ToolTipRole)
+        self.network.setToolTip(
+            "Network from the start of the run: a preset or a profile such as "
+            "delay=100,jitter=20,loss=2%,rate=1000 (WebRTC: its packets; realtime, ws, "
+            "SSE: the rtprobe mock's toxics). docs/network.md"
+        )
+        self.network_at = QLineEdit()
+        self.network_at.setPlaceholderText("changes: 5s:3g; 12s:mock:none")
+        self.network_at.setToolTip(
+            "WebRTC: network changes at set times from the session's start, as "
+            "--network-at takes them, separated by ';': TIME:PROFILE (the client's "
+            "packets) or TIME:mock:PROFILE (the mock's side of the session)"
+        )
+        row = QHBoxLayout()
+        row.addWidget(self.network, 1)
+        row.addWidget(self.network_at, 2)
+        form.addRow("network", row)
+        self.network_row = row
 
     def _build_webrtc_row(self, form: QFormLayout) -> None:
         self.video_source = QComboBox()
@@ -212,6 +256,8 @@ class ConnectionForm(QWidget):
             video_fps=self.video_fps.value(),
             data_channel=self.data_channel.isChecked(),
             jitter_release=self.jitter_release.currentData() or "marker",
+            network=network_of(self.network.currentText()),
+            network_at=schedule_of(self.network_at.text()),
         )
 
     def set_settings(self, s: ConnectionSettings) -> None:
@@ -228,6 +274,8 @@ class ConnectionForm(QWidget):
         self.video_fps.setValue(s.video_fps)
         self.data_channel.setChecked(s.data_channel)
         self.jitter_release.setCurrentIndex(max(0, self.jitter_release.findData(s.jitter_release)))
+        self.network.setCurrentText(s.network.strip() or "none")
+        self.network_at.setText(schedule_text(s.network_at))
         self._show_transport(s.transport)
         self._update_title()
         self.validate()
@@ -249,6 +297,7 @@ class ConnectionForm(QWidget):
             self.form.setRowVisible(field_, not facts.measures_frames)
         self.form.setRowVisible(self.video_row, facts.measures_frames)
         self.form.setRowVisible(self.jitter_release, facts.measures_frames)
+        self.network_at.setVisible(facts.impairs_packets)  # scheduled changes: WebRTC's
         self.sigTransportShown.emit(transport)
 
     def _load_payload_dialog(self) -> None:

@@ -26,7 +26,12 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 }
 FOREVER_S = 24 * 3600.0  # "Start": until Stop
 # what the form calls a field where its name in the builder would read oddly
-LABELS = {"payload_format": "format", "max_buffering": "max_buffering"}
+LABELS = {
+    "payload_format": "format",
+    "max_buffering": "max_buffering",
+    "network": "network",
+    "network_at": "network changes",
+}
 MOCK_PREFIX = "mock/"
 
 
@@ -51,7 +56,8 @@ class ConnectionSettings:
     video_fps: float = 30.0
     data_channel: bool = False
     jitter_release: str = "marker"  # marker | next-frame (aiortc's own)
-    network: str = ""  # a network preset or profile; the faults dock changes it live
+    network: str = ""  # a network preset or profile at the start; the faults dock changes it live
+    network_at: tuple[str, ...] = ()  # WebRTC: changes at set times ("5s:3g", "12s:mock:none")
     # the connection's assertions, as `--assert` expressions: "p99<50ms, errors==0"
     thresholds: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
@@ -82,6 +88,7 @@ def to_spec(s: ConnectionSettings) -> ConnectionSpec:
         data_channel=s.data_channel,
         jitter_release=s.jitter_release,
         network=s.network,
+        network_at=list(s.network_at),
         assertions=verdicts.split(s.thresholds),
     )
 
@@ -105,6 +112,7 @@ def from_spec(spec: ConnectionSpec) -> ConnectionSettings:
         data_channel=spec.data_channel,
         jitter_release=spec.jitter_release,
         network=spec.network,
+        network_at=tuple(spec.network_at),
         thresholds=", ".join(spec.assertions),
     )
 
@@ -149,6 +157,7 @@ def run_settings(
         data_channel=s.data_channel,
         jitter_release=s.jitter_release,
         network=s.network,
+        network_at=s.network_at,
         video_preview=True,  # the Video tab shows them
     )
 

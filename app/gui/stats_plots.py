@@ -1,6 +1,8 @@
 """A WebRTC run's transport figures over time, as chrome://webrtc-internals plots them:
-bitrate in/out, packet loss, round-trip time, jitter and the jitter-buffer hold, one
-small plot each, stacked, on one shared time axis.
+bitrate in/out, the received frame size (width and height, `Timeline.resolution_steps`,
+beside the bitrate: a browser's encoder scales down under a cap, aiortc's does not),
+packet loss, round-trip time, jitter and the jitter-buffer hold, one small plot each,
+stacked, on one shared time axis (the network-change marks are drawn on each).
 
 The figures are getStats snapshots (about one a second, `Timeline.stats_series`) and
 each received frame's hold (`Timeline.frame_hold`) of one session: session 0 (the one
@@ -11,7 +13,7 @@ and only when a new snapshot or frame came; y ranges to p99 x 1.2 (`show_all` fo
 every point), time following the data. While the widget is hidden (another tab is
 shown) a redraw only notes the run; showing it draws at once. The plots themselves
 are made when the tab is first shown (or `plots`/`curves` are asked for): most panels
-never show WebRTC stats, and six plots were a third of a new panel's start-up cost.
+never show WebRTC stats, and the plots were a third of a new panel's start-up cost.
 """
 
 from __future__ import annotations
@@ -51,12 +53,20 @@ PANELS = (
         ("bitrate (kb/s)", "kb/s"),
         (("bitrate_in_kbps", "in", BLUE), ("bitrate_out_kbps", "out", ORANGE)),
     ),
+    Panel(
+        "resolution",
+        ("frame size in (px)", "size (px)", "px"),
+        (("width_in", "width", BLUE), ("height_in", "height", GREEN)),
+    ),
     Panel("loss", ("packet loss (%)", "loss %", "%"), (("loss_pct", "lost", RED),)),
     Panel("rtt", ("RTT (ms)", "ms"), (("rtt_ms", "RTT", PURPLE),)),
     Panel("jitter", ("jitter (ms)", "ms"), (("jitter_ms", "jitter", GREEN),)),
     Panel(stats_control.KEY, stats_control.TITLES, ((stats_control.SERIES, "RTT", ORANGE),)),
     Panel("hold", ("jitter-buffer hold (ms)", "hold (ms)", "ms"), (("hold_ms", "hold", BLUE),)),
 )
+
+
+RESOLUTION = {"width_in": "width", "height_in": "height"}  # series -> resolution_steps
 
 
 def session_colour(session: int) -> str:
@@ -78,7 +88,7 @@ class StatsPlots(QWidget):
         self._y: dict[str, StickyRange] = {}
         self._show_all = False
         self.redraws = 0
-        self._seen: tuple[int, ...] = (-1, -1, -1)
+        self._seen: tuple[int, ...] = (-1, -1, -1, -1)
         self._live: LiveRun | None = None
         self.sessions: list[int] = []  # in the picker
         layout = QVBoxLayout(self)
@@ -112,7 +122,7 @@ class StatsPlots(QWidget):
     @property
     def built(self) -> bool:
         """Whether the plots exist: they are made when first shown or asked for, so a
-        panel that never shows WebRTC stats never pays for six plots (a third of a new
+        panel that never shows WebRTC stats never pays for the plots (a third of a new
         panel's construction and first layout)."""
         return self._built
 
@@ -192,7 +202,7 @@ class StatsPlots(QWidget):
         self._replot()
 
     def _replot(self) -> None:
-        self._seen = (-1, -1, -1)
+        self._seen = (-1, -1, -1, -1)
         if not self._built:
             return
         for sticky in self._y.values():
@@ -207,7 +217,7 @@ class StatsPlots(QWidget):
             self.redraw(self._live)
 
     def clear_data(self) -> None:
-        self._seen = (-1, -1, -1)
+        self._seen = (-1, -1, -1, -1)
         self._live = None
         if not self._built:
             return
@@ -287,7 +297,12 @@ class StatsPlots(QWidget):
         self._build()
         self.redraws += 1
         tl = live.timeline
-        seen = (tl.stats_total, live.aggregator.frame_hold.count, self.session)
+        seen = (
+            tl.stats_total,
+            live.aggregator.frame_hold.count,
+            tl.resolution_points,
+            self.session,
+        )
         if seen == self._seen:
             return
         self._seen = seen
@@ -299,10 +314,18 @@ class StatsPlots(QWidget):
             hold_t, hold_ms = tl.frame_hold(session)
             series = tl.stats_series(session)
             series["hold_ms"] = hold_ms
+            ends = [float(t[-1]) for t in (hold_t, series["t_s"]) if len(t)]
+            steps = tl.resolution_steps("in", session, max(ends, default=None))
+            series.update({key: steps[field] for key, field in RESOLUTION.items()})
             control.append(series.get(stats_control.SERIES, np.empty(0)))
             for panel in PANELS:
                 for key, _name, _colour in panel.series:
-                    t = hold_t if key == "hold_ms" else series["t_s"]
+                    if key == "hold_ms":
+                        t = hold_t
+                    elif key in RESOLUTION:
+                        t = steps["t_s"]
+                    else:
+                        t = series["t_s"]
                     values = series[key]
                     keep = np.isfinite(values)
                     t, values = t[keep], values[keep]

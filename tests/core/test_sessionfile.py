@@ -303,3 +303,71 @@ def test_jitter_release_is_a_connection_key_checked_against_its_choices(tmp_path
     with pytest.raises(SessionFileError) as info:
         load(path)
     assert "jitter_release" in str(info.value) and "marker, next-frame" in str(info.value)
+
+
+def test_network_and_its_schedule_round_trip(tmp_path: Path) -> None:
+    session = Session(
+        connections=[
+            ConnectionSpec(
+                name="v",
+                transport="webrtc",
+                target="mock/yolo",
+                network="4g,up.loss=2%",
+                network_at=["5s:3g", "12s:mock:none", "1500ms:delay=100,jitter=20"],
+            ),
+            ConnectionSpec(name="e", transport="realtime", target="mock/echo", network="edge"),
+        ]
+    )
+    path = tmp_path / "n.rtprobe.json"
+    save(path, session)
+    doc = json.loads(path.read_text())
+    assert doc["connections"][0]["network"] == "4g,up.loss=2%"
+    assert doc["connections"][0]["network_at"] == [
+        "5s:3g",
+        "12s:mock:none",
+        "1500ms:delay=100,jitter=20",
+    ]
+    assert load(path) == session
+    del doc["connections"][0]["network_at"]  # older files: no schedule
+    assert loads(json.dumps(doc)).connections[0].network_at == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            {"network": "wifi7"},
+            "s.json: connections[0].network: unknown network preset 'wifi7' (known: none, 3g",
+        ),
+        (
+            {"network": "delay=fast"},
+            "s.json: connections[0].network: network delay: 'fast' is not a number",
+        ),
+        (
+            {"network_at": ["5s:3g", "soon:3g"]},
+            "s.json: connections[0].network_at[1]: network-at time 'soon' is not a number",
+        ),
+        (
+            {"network_at": ["5s:moonlink"]},
+            "s.json: connections[0].network_at[0]: unknown network preset 'moonlink'",
+        ),
+        (
+            {"network_at": ["garbage"]},
+            "s.json: connections[0].network_at[0]: network-at 'garbage': write TIME:PROFILE",
+        ),
+        ({"network_at": "5s:3g"}, "s.json: connections[0].network_at must be a list, not a string"),
+        (
+            {"network_at": ["1s:3g"] * 65},
+            "s.json: connections[0].network_at has 65 changes: at most 64",
+        ),
+    ],
+)
+def test_a_bad_network_or_schedule_is_one_line_naming_the_field(
+    tmp_path: Path, entry: dict[str, object], message: str
+) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"rtprobe_session": 1, "connections": [entry]}))
+    with pytest.raises(SessionFileError) as info:
+        load(path)
+    assert str(info.value).startswith(message), str(info.value)
+    assert "\n" not in str(info.value)

@@ -111,3 +111,27 @@ def test_frame_release_row_round_trips_and_shows_for_webrtc_only(qtbot) -> None:
     assert form.settings().jitter_release == "marker"
     form.transport.setCurrentText("realtime")
     assert not form.form.isRowVisible(form.jitter_release)
+
+
+def test_network_row_round_trips_and_its_schedule_shows_for_webrtc_only(qtbot) -> None:
+    form = ConnectionForm()
+    qtbot.addWidget(form)
+    form.set_settings(
+        ConnectionSettings(
+            transport="webrtc",
+            target="mock/yolo",
+            network="4g,loss=2%",
+            network_at=("5s:3g", "12s:mock:delay=100,jitter=20"),
+        )
+    )
+    got = form.settings()
+    assert got.network == "4g,loss=2%"
+    assert got.network_at == ("5s:3g", "12s:mock:delay=100,jitter=20")
+    assert form.network_at.text() == "5s:3g; 12s:mock:delay=100,jitter=20"
+    assert form.network_at.isVisibleTo(form)
+    form.network.setCurrentText("none")  # the clean preset is saved as no network
+    form.network_at.setText(" 2s:edge ;; ")
+    assert (form.settings().network, form.settings().network_at) == ("", ("2s:edge",))
+    form.transport.setCurrentText("realtime")
+    assert not form.network_at.isVisibleTo(form)  # toxics: no scheduled changes
+    assert form.form.isRowVisible(form.network_row)

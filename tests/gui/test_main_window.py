@@ -163,6 +163,27 @@ def test_webrtc_settings_survive_a_session_file(qtbot, window, tmp_path: Path) -
     assert (got.video_size, got.video_fps, got.data_channel) == ("320x240", 15.0, True)
 
 
+def test_network_settings_survive_a_session_file(qtbot, window, tmp_path: Path) -> None:
+    panel = window.add_connection_for("webrtc")
+    panel.form.network.setCurrentText("3g")
+    panel.form.network_at.setText("5s:edge; 12s:mock:none")
+    window.save_session(tmp_path / "n.json")
+    saved = json.loads((tmp_path / "n.json").read_text())["connections"][0]
+    assert (saved["network"], saved["network_at"]) == ("3g", ["5s:edge", "12s:mock:none"])
+    window.remove_connection(panel)
+    assert window.open_session(tmp_path / "n.json")
+    form = window.panels[0].form
+    assert (form.network.currentText(), form.network_at.text()) == (
+        "3g",
+        "5s:edge; 12s:mock:none",
+    )
+    saved["network_at"] = ["5s:edge", "later:3g"]  # hand-edited: refused in one line
+    (tmp_path / "bad.json").write_text(json.dumps({"rtprobe_session": 1, "connections": [saved]}))
+    assert not window.open_session(tmp_path / "bad.json")
+    shown = window.statusBar().currentMessage()
+    assert "connections[0].network_at[1]" in shown and "\n" not in shown
+
+
 def test_connections_fill_a_grid_in_order_and_payloads_load_from_files(qtbot, window, tmp_path):
     window.set_columns(2)
     panels = [window.add_connection_for(t) for t in ("realtime", "ws", "sse", "webrtc")]

@@ -14,6 +14,7 @@ from app.core.events import RunFinished, Sample
 from app.core.live import LiveRun
 from app.core.report.fmt import fmt_sig
 from app.gui.plots import HIST_EVERY, MARKER_EVERY, MIN_CURVE_POINTS, LivePlots
+from app.gui.stats_plots import PANELS
 
 MS = 1_000_000
 
@@ -127,7 +128,7 @@ def test_a_range_change_does_not_reset_axis_titles(qtbot, plots: LivePlots) -> N
 
 
 def test_webrtc_stats_plots_are_made_only_when_first_shown(qtbot, window) -> None:
-    """Six plots per panel that most panels never show: a ws panel never makes them,
+    """The stats plots, which most panels never show: a ws panel never makes them,
     a WebRTC panel makes them when its stats tab is first shown."""
     ws = window.add_connection_for("ws")
     window.show()
@@ -139,7 +140,7 @@ def test_webrtc_stats_plots_are_made_only_when_first_shown(qtbot, window) -> Non
     assert not rtc.stats_plots.built  # the Video tab is the one shown
     rtc.views.setCurrentWidget(rtc.stats_plots)
     qtbot.waitUntil(lambda: rtc.stats_plots.built, timeout=3_000)
-    assert len(rtc.stats_plots.plots) == 6 and "bitrate_in_kbps" in rtc.stats_plots.curves
+    assert len(rtc.stats_plots.plots) == len(PANELS) and "bitrate_in_kbps" in rtc.stats_plots.curves
     assert not ws.stats_plots.built
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from app.core.events import FrameSample, StatsSnapshot
 from app.core.live import LiveRun
@@ -160,3 +161,54 @@ def test_a_two_session_webrtc_run_plots_either_session_or_both(
     assert _points(second) == 0 and stats.key_label.text() == ""
     panel.clear()  # a new run: the picker goes until it has two sessions again
     assert not stats.picker_row.isVisible() and stats.sessions == []
+
+
+def test_resolution_is_a_step_curve_of_the_received_frame_size(qtbot) -> None:
+    plots = StatsPlots()
+    qtbot.addWidget(plots)
+    plots.resize(500, 700)
+    plots.show()
+    live = LiveRun("webrtc", "t")
+    try:
+        sizes = [(640, 480)] * 60 + [(320, 240)] * 60  # halved at 2 s
+        events: list = [
+            FrameSample(0, "in", i * 33 * MS, i, hold_ns=33 * MS, width=w, height=h)
+            for i, (w, h) in enumerate(sizes)
+        ]
+        events += [FrameSample(0, "out", i * 33 * MS, i, width=1280, height=720) for i in range(9)]
+        live.feed_many(events)
+        plots.redraw(live)
+        t, w = plots.curves["width_in"].getData()
+        _t, h = plots.curves["height_in"].getData()
+        assert list(w) == [640, 640, 320, 320] and list(h) == [480, 480, 240, 240]  # "in" only
+        assert list(t) == pytest.approx([0, 1.98, 1.98, 119 * 0.033])
+        assert [p.key for p in PANELS].index("resolution") == 1  # beside the bitrate
+        assert plots.plots["resolution"].viewRange()[1][1] >= 640
+    finally:
+        live.close()
+
+
+def test_a_webrtc_run_plots_its_resolution_with_the_network_marks(
+    qtbot, window, mock_base: str
+) -> None:
+    window.show_mock(mock_base)
+    panel = window.add_connection_for("webrtc")
+    panel.target.setText("mock/yolo/webrtc")
+    panel.video_size.setCurrentText("320x240")
+    stats = panel.stats_plots
+    assert not stats.built  # made when the tab is first shown, like the others
+    panel.views.setCurrentWidget(stats)
+    assert panel.start(duration_s=4.0)
+    qtbot.waitUntil(lambda: _points(stats.curves["width_in"]) > 0, timeout=20_000)
+    section = window.fault_bar.network
+    section.set_spec("3g")
+    section.apply_button.click()
+    t_mark, _label, lines = panel.network_marks[0]
+    resolution = stats.plots["resolution"]
+    assert any(line in resolution.items and line.value() == t_mark for line in lines)
+    wait_finished(qtbot, panel, timeout_ms=40_000)
+    stats.redraw(panel.live)
+    t, w = stats.curves["width_in"].getData()
+    _t, h = stats.curves["height_in"].getData()
+    assert len(t) >= 2 and set(w) == {320} and set(h) == {240}
+    assert t[-1] > t_mark  # held to the newest figure

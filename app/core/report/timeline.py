@@ -384,6 +384,41 @@ class Timeline:
         w, h = per_second(t_s, widths, heights, seconds)
         return {"t_s": np.array(seconds), "width": np.array(w), "height": np.array(h)}
 
+    def resolution_steps(
+        self, direction: str = "in", session: int = 0, until_s: float | None = None
+    ) -> dict[str, np.ndarray]:
+        """One session's frame size as a step curve for a live plot: "t_s", "width",
+        "height" with each size held until the next change (and the last one to
+        `until_s`, if later); empty before its first frame. Cheap: only change points."""
+        origin = self.origin_ns or 0
+        rows = [
+            ((t - origin) / 1e9, w, h)
+            for t, s, d, w, h in self._resolution.points
+            if d == direction and s == session
+        ]
+        rows.sort()
+        t_out: list[float] = []
+        w_out: list[float] = []
+        h_out: list[float] = []
+        for i, (t, w, h) in enumerate(rows):
+            if i:
+                t_out.append(t)  # the previous size up to here, then the new one
+                w_out.append(w_out[-1])
+                h_out.append(h_out[-1])
+            t_out.append(t)
+            w_out.append(float(w))
+            h_out.append(float(h))
+        if rows and until_s is not None and until_s > t_out[-1]:
+            t_out.append(until_s)
+            w_out.append(w_out[-1])
+            h_out.append(h_out[-1])
+        return {"t_s": np.array(t_out), "width": np.array(w_out), "height": np.array(h_out)}
+
+    @property
+    def resolution_points(self) -> int:
+        """Resolution change points kept: a cheap "anything new?" for live views."""
+        return len(self._resolution.points)
+
     def resolution_per_second(self) -> dict[str, np.ndarray]:
         """ "width_in", "height_in", "width_out", "height_out" on `per_second`'s seconds,
         for the directions that had frames with a size (the run history stores them)."""

@@ -89,3 +89,17 @@ def test_frame_hold_and_stats_are_kept_per_session() -> None:
         assert list(hold_ms) == [10.0 + session] * 4
     assert len(tl.frame_hold()[0]) == 8
     assert len(tl.stats_series(1)["t_s"]) == 1 and len(tl.stats_series(0)["t_s"]) == 0
+
+
+def test_resolution_steps_hold_each_size_until_the_next_per_session() -> None:
+    tl = Timeline()
+    assert len(tl.resolution_steps("in", 0, 5.0)["t_s"]) == 0  # no frame yet
+    for i, (w, h) in enumerate([(640, 480)] * 3 + [(320, 240)] * 2):
+        tl.feed(FrameSample(0, "in", i * S, i, width=w, height=h))
+    tl.feed(FrameSample(1, "in", 2 * S, 0, width=160, height=120))  # another session
+    steps = tl.resolution_steps("in", 0, until_s=9.0)
+    assert list(steps["t_s"]) == [0, 3, 3, 9]
+    assert list(steps["width"]) == [640, 640, 320, 320]
+    assert list(steps["height"]) == [480, 480, 240, 240]
+    assert list(tl.resolution_steps("in", 1)["width"]) == [160]
+    assert tl.resolution_points == 3
