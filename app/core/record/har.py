@@ -150,14 +150,8 @@ def event_stream_text(events: list[StreamEvent], last_id: str | None = None) -> 
 
 def sse_event_json(ev: StreamEvent) -> dict[str, Any]:
     """One `_sseEvents` item: its time and data, and each other field where set."""
-    out: dict[str, Any] = {"time": ev.time, "data": ev.data}
-    if ev.event:
-        out["event"] = ev.event
-    if ev.id is not None:
-        out["id"] = ev.id
-    if ev.retry is not None:
-        out["retry"] = ev.retry
-    return out
+    fields = {"event": ev.event or None, "id": ev.id, "retry": ev.retry}
+    return {"time": ev.time, "data": ev.data, **{k: v for k, v in fields.items() if v is not None}}
 
 
 def entry_json(e: Entry) -> dict[str, Any]:
