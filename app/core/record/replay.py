@@ -24,7 +24,7 @@ from typing import Any
 from app.core.codecs.ws import PayloadError, PayloadFormat, encode_payload
 from app.core.config import RunConfig
 from app.core.engine.build import RunSettings, webrtc_params
-from app.core.errors import ClosedError, ProbeError, TargetError
+from app.core.errors import ProbeError, TargetError
 from app.core.events import (
     RAW_CAP,
     ErrorEvent,
@@ -33,7 +33,6 @@ from app.core.events import (
     Message,
     RunFinished,
     Sample,
-    capped_raw,
     now_ns,
 )
 from app.core.record.diff import SseValue, decode_frame
@@ -52,7 +51,6 @@ from app.core.sessions import realtime as realtime_session
 from app.core.sessions import registry
 from app.core.sessions import ws as ws_session
 from app.core.sessions.base import Emit, sleep_until, wait_stopped
-from app.core.sessions.matcher import Pending
 from app.core.sessions.messages import MessageSession
 from app.core.sessions.sse import SseSession
 from app.core.targets import Target
@@ -137,17 +135,8 @@ class ReplayMessageSession(MessageSession):
                     return True
                 if not self._more(deadline):
                     break
-            sent = now_ns()
-            size = len(frame) if isinstance(frame, bytes) else len(frame.encode())
-            self.matcher.sent(Pending(seq, due if due is not None else sent, sent, size))
-            self.seq += 1
-            try:
-                await client.send_frame(frame)
-            except ClosedError:
+            if await self._send_step(client, frame, due, item.value, False, True):
                 return True
-            self.emit(
-                Message(self.index, "out", sent, "input", size, item.value, seq, capped_raw(frame))
-            )
         return False
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from app.core.config import RunConfig
 from app.core.errors import ClosedError, ProbeError
@@ -218,23 +219,40 @@ class MessageSession:
                     return True
                 if not self._more(deadline):
                     break
-            size = len(frame) if isinstance(frame, bytes) else len(frame.encode())
-            pending = Pending(seq, 0, 0, size, seq < cfg.warmup)
-            self.matcher.sent(pending)  # before the send: its reply can come at once
-            self.seq += 1
-            # the clock starts after rtprobe's own bookkeeping, as a minimal client's does
-            sent = pending.sent_ns = now_ns()
-            pending.intended_ns = intended if interval_ns else sent
-            try:
-                await client.send_frame(frame)
-            except ClosedError:
+            due = intended if interval_ns else None
+            if await self._send_step(
+                client, frame, due, cfg.payload, seq < cfg.warmup, cfg.record_messages
+            ):
                 return True
-            if cfg.record_messages:
-                self.emit(
-                    Message(
-                        self.index, "out", sent, "input", size, cfg.payload, seq, capped_raw(frame)
-                    )
-                )
+        return False
+
+    async def _send_step(
+        self,
+        client: MessageClient,
+        frame: bytes | str,
+        intended: int | None,
+        value: Any,
+        warmup: bool,
+        record: bool,
+    ) -> bool:
+        """Account for frame `self.seq` and send it (`intended`: its due time in open
+        loop, None in closed loop); True when the connection ended under us."""
+        seq = self.seq
+        size = len(frame) if isinstance(frame, bytes) else len(frame.encode())
+        pending = Pending(seq, 0, 0, size, warmup)
+        self.matcher.sent(pending)  # before the send: its reply can come at once
+        self.seq += 1
+        # the clock starts after rtprobe's own bookkeeping, as a minimal client's does
+        sent = pending.sent_ns = now_ns()
+        pending.intended_ns = sent if intended is None else intended
+        try:
+            await client.send_frame(frame)
+        except ClosedError:
+            return True
+        if record:
+            self.emit(
+                Message(self.index, "out", sent, "input", size, value, seq, capped_raw(frame))
+            )
         return False
 
     async def _wake_on_stop(self) -> None:
