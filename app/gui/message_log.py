@@ -48,6 +48,17 @@ class Column(IntEnum):
 
 
 HEADERS = ("#", "time (ms)", "dir", "kind", "size", "seq", "summary")
+
+
+def sse_prefix(message: Message) -> str:
+    """An SSE event's own fields before its data's summary ("[event: progress · id: 7]
+    "), so they show in the list and its text filter finds them; "" for the rest."""
+    fields = message.sse_fields
+    if not fields:
+        return ""
+    return "[" + " · ".join(f"{k}: {v}" for k, v in fields.items()) + "] "
+
+
 _NUMERIC = (Column.INDEX, Column.TIME, Column.SIZE, Column.SEQ)
 
 
@@ -142,7 +153,7 @@ class MessageLogModel(QAbstractTableModel):
     @staticmethod
     def _summary(row: _Row) -> str:
         if row.summary is None:
-            row.summary = summarize(row.message.data)
+            row.summary = sse_prefix(row.message) + summarize(row.message.data)
         return row.summary
 
     # -- changes --

@@ -355,3 +355,17 @@ def test_select_latest_shows_the_newest_reply(inspector: MessageInspector) -> No
     assert inspector.table.currentIndex().row() == 1
     newest = inspector.select_latest(None)
     assert newest is not None and newest.data == {"a": 2}
+
+
+def test_an_sse_events_own_fields_show_before_its_data_and_filter(qtbot) -> None:
+    model = MessageLogModel()
+    fields = {"event": "progress", "id": "7", "retry": 3000}
+    event = Message(0, "in", MS, "event", 12, {"step": 1}, None, None, fields)
+    plain = Message(0, "in", 2 * MS, "event", 12, {"step": 2}, None, None, None)
+    model.add([event, plain])
+    assert cell(model, 0, Column.SUMMARY) == "[event: progress · id: 7 · retry: 3000] {step: 1}"
+    assert cell(model, 1, Column.SUMMARY) == "{step: 2}"  # no fields, no brackets
+    proxy = MessageFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.set_text("id: 7")
+    assert proxy.rowCount() == 1
