@@ -13,8 +13,13 @@
    - FFmpeg's x265 (HEVC) and SVT-AV1 encoders (27 MB): libavcodec links them, but
      rtprobe's WebRTC encodes VP8/H.264. Each function libavcodec imports from them
      returns failure, so opening those encoders would fail cleanly ("could not get API").
+3. numpy's OpenBLAS (scipy-openblas64, 25 MB, and the 3 MB of libgfortran and
+   libquadmath only it needs) gives way to packaging/miniblas.c, built here under its
+   soname: naive loops for exactly the BLAS/LAPACK symbols numpy imports (checked: if
+   numpy imports one it lacks, OpenBLAS is kept). rtprobe's numpy work never needs a
+   fast BLAS; eig/eigh/lstsq/qr and complex SVD raise LinAlgError (see miniblas.c).
    The bundle test (`make bundle-test`) runs the GUI, a realtime run and WebRTC with
-   the sample video on the slimmed bundle.
+   the sample video on the slimmed bundle, and checks numpy's answers on miniblas.
 
 Every step prints what it saved. Only files inside the bundle are touched.
 """
@@ -94,7 +99,17 @@ def compile_stub(cc: str, source: str, lib: Path) -> int:
         src, out = Path(tmp) / "stub.c", Path(tmp) / "stub.so"
         src.write_text(source)
         subprocess.run(
-            [cc, "-shared", "-fPIC", "-O2", f"-Wl,-soname,{soname(lib)}", "-o", str(out), str(src)],
+            [
+                cc,
+                "-shared",
+                "-fPIC",
+                "-O2",
+                "-s",
+                f"-Wl,-soname,{soname(lib)}",
+                "-o",
+                str(out),
+                str(src),
+            ],
             check=True,
         )
         shutil.copyfile(out, lib)
@@ -102,6 +117,53 @@ def compile_stub(cc: str, source: str, lib: Path) -> int:
 
 
 AUDITWHEEL = re.compile(r"-[0-9a-f]{8}(-[0-9a-f]{8})?\.so")
+
+
+OPENBLAS = r"lib(scipy_)?openblas.*\.so"
+MINIBLAS = Path(__file__).resolve().parent / "miniblas.c"
+
+
+def needed(lib: Path) -> set[str]:
+    return set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", readelf("-d", str(lib))))
+
+
+def replace_openblas(cc: str, root: Path, libs: list[Path]) -> None:
+    """numpy's OpenBLAS -> miniblas.c under the same soname; then libraries nothing
+    needs any more (libgfortran, libquadmath) go, with the links to them."""
+    for lib in [p for p in libs if re.match(OPENBLAS, p.name)]:
+        users = [p for p in libs if "numpy" in p.parts[:-1]]  # numpy/**/*.so
+        wanted = defined_functions(lib) & undefined_functions(users)
+        before = sum(p.stat().st_size for p in libs if p.exists())
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / lib.name
+            subprocess.run(
+                [cc, "-shared", "-fPIC", "-O2", "-s", f"-Wl,-soname,{soname(lib)}", "-o", str(out),
+                 str(MINIBLAS), "-lm"],
+                check=True,
+            )  # fmt: skip
+            missing = sorted(wanted - defined_functions(out))
+            if missing:
+                print(f"slim: {lib.name} kept: miniblas lacks {', '.join(missing[:5])} ...")
+                continue
+            shutil.copyfile(out, lib)
+        gone: list[Path] = []
+        while True:
+            left = [p for p in libs if p.exists()]
+            still_needed = set().union(*(needed(p) for p in left))
+            unused = [
+                p for p in left if p.parent == lib.parent and p != lib
+                and soname(p) not in still_needed
+            ]  # fmt: skip
+            if not unused:
+                break
+            for dep in unused:
+                dep.unlink()
+                gone.append(dep)
+        for link in root.rglob("*"):  # the links PyInstaller made beside _internal/
+            if link.is_symlink() and link.resolve() in gone:
+                link.unlink()
+        after = sum(p.stat().st_size for p in libs if p.exists())
+        print(f"slim: {lib.name}: miniblas ({len(wanted)} symbols), saved {mb(before - after)}")
 
 
 def strip_all(libs: list[Path]) -> int:
@@ -153,6 +215,8 @@ def main(argv: list[str]) -> int:
                     )
                     saved = compile_stub(cc, source, lib)
                     print(f"slim: {lib.name}: {len(wanted)} failing stubs, saved {mb(saved)}")
+        replace_openblas(cc, root, libs)
+        libs = [p for p in libs if p.exists()]
     print(f"slim: strip --strip-unneeded on {len(libs)} libraries, saved {mb(strip_all(libs))}")
     return 0
 
