@@ -61,6 +61,7 @@ def start_window(window: MainWindow, session_file: str | None = None) -> None:
         window.show_error(f"session not opened: {error}")
 
 
+ENGINE_STARTING = "starting the engine…"  # the status line until the engine is up
 PAINT_WAIT_MS = 2000  # a window that is never painted (minimised, no expose) still starts
 
 
@@ -85,6 +86,13 @@ class _FirstPaint(QObject):
             self._then()
 
 
+def engine_ready(window: MainWindow) -> None:
+    """ "starting the engine…" goes, leaving what start-up said before it, or "ready"."""
+    said = window.statusBar().currentMessage()
+    if said.endswith(ENGINE_STARTING):
+        window.statusBar().showMessage(said[: -len(ENGINE_STARTING)].rstrip("; ") or "ready")
+
+
 def after_first_paint(window: QWidget, then: Callable[[], None]) -> QObject:
     """Run `then` right after the window's first paint; the returned filter is the
     window's child (kept alive by it)."""
@@ -96,7 +104,7 @@ def run_gui(
 ) -> int:
     import qasync
 
-    from app.gui.main_window import ENGINE_STARTING, MainWindow
+    from app.gui.main_window import MainWindow
 
     startup.mark("imports")
     app = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))
@@ -117,6 +125,7 @@ def run_gui(
         start_window(window, session_file)
         startup.mark("session")
         startup.expect("engine ready", *(["mock up"] if mock else []))
+        window.bridge.sigReady.connect(lambda: engine_ready(window))
         window.bridge.sigReady.connect(lambda: startup.done("engine ready"))
         window.mock.sigStarted.connect(lambda _base: startup.done("mock up"))
         if mock:

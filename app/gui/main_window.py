@@ -41,7 +41,6 @@ from app.gui.window_files import WindowFiles
 from app.gui.workspace import AUTO, MAX_COLUMNS, Workspace
 
 DEFAULT_SIZE_PX = QSize(1400, 900)
-ENGINE_STARTING = "starting the engine…"  # the status line until the engine is up
 SIDEBAR_WIDTH = 240
 
 
@@ -55,9 +54,7 @@ class MainWindow(WindowFiles):
         autosave: bool = True,
     ) -> None:
         super().__init__()
-        # the engine child is spawned later: app.gui.launch starts it after the first
-        # paint, else the first run does
-        self.bridge = bridge or EngineBridge(self, start=False)
+        self.bridge = bridge or EngineBridge(self, start=False)  # launch: after 1st paint
         self.mock = mock or MockControl(self)
         self.qsettings = settings or QSettings("rtprobe", "rtprobe")
         self.panels: list[ConnectionPanel] = []
@@ -122,19 +119,12 @@ class MainWindow(WindowFiles):
         self.dropped_label.hide()  # until the engine drops an event
         self.statusBar().addPermanentWidget(self.dropped_label)
         self.bridge.sigDropped.connect(self.show_dropped)
-        self.bridge.sigReady.connect(self._engine_ready)
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._focus_changed)
         self.fit_to_screen(DEFAULT_SIZE_PX)
         self._relayout()
         self.statusBar().showMessage("ready")
-
-    def _engine_ready(self) -> None:
-        """ "starting the engine…" (after what start-up said, if anything) goes."""
-        said = self.statusBar().currentMessage()
-        if said.endswith(ENGINE_STARTING):
-            self.statusBar().showMessage(said[: -len(ENGINE_STARTING)].rstrip("; ") or "ready")
 
     # -- actions and menus -------------------------------------------------------
     def _build_actions(self) -> None:

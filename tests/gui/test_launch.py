@@ -9,8 +9,8 @@ import pytest
 
 from app import cli
 from app.gui import launch
-from app.gui.launch import after_first_paint, start_window
-from app.gui.main_window import ENGINE_STARTING, MainWindow
+from app.gui.launch import ENGINE_STARTING, after_first_paint, engine_ready, start_window
+from app.gui.main_window import MainWindow
 
 
 @pytest.fixture
@@ -68,12 +68,13 @@ def test_the_engine_waits_for_the_window(qtbot, window) -> None:
     the first paint); "starting the engine…" gives way to what was said before, or
     "ready", once the engine is up."""
     assert not window.bridge.started
+    window.bridge.sigReady.connect(lambda: engine_ready(window))
     window.statusBar().showMessage(f"session opened from x.json; {ENGINE_STARTING}")
     with qtbot.waitSignal(window.bridge.sigReady, timeout=60_000):
         window.bridge.start_engine()
     assert window.statusBar().currentMessage() == "session opened from x.json"
     window.statusBar().showMessage(ENGINE_STARTING)
-    window._engine_ready()
+    engine_ready(window)
     assert window.statusBar().currentMessage() == "ready"
 
 
