@@ -141,10 +141,20 @@ def test_run_realtime_on_bundled_mock(
 
 
 def test_gui_offscreen(bundle: Path, tmp_path: Path, user_env: dict[str, str]) -> None:
-    out = run([str(bundle), "gui", "--quit-after", "3"], timeout=120, cwd=tmp_path, env=user_env)
+    env = {**user_env, "RTPROBE_STARTUP_REPORT": "1"}
+    out = run([str(bundle), "gui", "--quit-after", "3"], timeout=120, cwd=tmp_path, env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Traceback" not in out.stdout + out.stderr
     assert "rtprobe:" not in out.stderr  # the CLI's one-line error
+    # the start-up report (app.startup): one line, the phases up to the first paint
+    lines = [x for x in out.stderr.splitlines() if x.startswith("rtprobe start-up:")]
+    assert len(lines) == 1, out.stderr[-2000:]
+    assert re.match(
+        r"rtprobe start-up: python [\d.]+ s, cli [\d.]+ s, imports [\d.]+ s, qt [\d.]+ s, "
+        r"window [\d.]+ s, session [\d.]+ s, paint [\d.]+ s = window painted at [\d.]+ s; "
+        r"engine ready(:| at)",
+        lines[0],
+    ), lines[0]
 
 
 def test_webrtc_with_bundled_sample_video(
