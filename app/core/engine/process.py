@@ -329,7 +329,8 @@ class EngineProcess:
                 self.overflowed += event.count
         if self._dead and self._active:
             # never leave a view waiting for a run that can no longer finish
-            gone = RunFinished(now_ns(), "failed", "the engine process ended unexpectedly")
+            why = "ended unexpectedly" if self.ready else "did not start"
+            gone = RunFinished(now_ns(), "failed", f"the engine process {why}")
             out.extend((run_id, gone) for run_id in sorted(self._active))
             self._active.clear()
         return out
