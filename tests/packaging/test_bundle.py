@@ -286,3 +286,60 @@ def test_numpy_on_the_bundled_blas_gives_right_answers(bundle: Path, tmp_path: P
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr[-4000:]
     assert "numpy on miniblas: ok" in done.stdout
+
+
+AV_TLS_CHECK = r"""
+import socket, sys, threading
+import av
+
+maps = {line.split()[-1] for line in open("/proc/self/maps") if "libgnutls" in line}
+assert maps and all(p.startswith(sys.argv[1]) for p in maps), maps
+server = socket.create_server(("127.0.0.1", 0))
+port = server.getsockname()[1]
+
+
+def serve():
+    for _ in range(2):
+        conn, _ = server.accept()
+        conn.recv(100)
+        conn.close()
+
+
+threading.Thread(target=serve, daemon=True).start()
+for url in (f"https://127.0.0.1:{port}/x.mp4", f"tls://127.0.0.1:{port}"):
+    try:
+        av.open(url, timeout=10)
+    except OSError as exc:
+        print("refused:", exc)
+    else:
+        raise AssertionError(url + " opened")
+av.CodecContext.create("libvpx", "w")
+av.CodecContext.create("libx264", "w")
+print("av on the GnuTLS stand-in: ok")
+"""
+
+
+def test_ffmpeg_without_gnutls_fails_tls_cleanly(bundle: Path, tmp_path: Path) -> None:
+    """packaging/slim.py put failing stubs in place of GnuTLS (and dropped nettle,
+    hogweed, gmp, libunistring): this venv's av on the bundle's av.libs/ still loads,
+    makes its encoders, and an https:// or tls:// input fails with an OSError."""
+    import av
+
+    venv_libs = Path(av.__file__).parent.parent / "av.libs"
+    libs = bundle.parent / "_internal" / "av.libs"
+    if not venv_libs.is_dir() or not {p.name for p in libs.iterdir()} <= {
+        p.name for p in venv_libs.iterdir()
+    }:
+        pytest.skip("the bundle's av is not this venv's")
+    assert not list(libs.glob("libnettle*")) and not list(libs.glob("libunistring*"))
+    assert all(p.stat().st_size < 100_000 for p in libs.glob("libgnutls*"))
+    site = tmp_path / "site"
+    shutil.copytree(Path(av.__file__).parent, site / "av")
+    shutil.copytree(libs, site / "av.libs")
+    done = subprocess.run(
+        [sys.executable, "-c", AV_TLS_CHECK, str(site)],
+        env={**os.environ, "PYTHONPATH": str(site)},
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr[-4000:]
+    assert "av on the GnuTLS stand-in: ok" in done.stdout
