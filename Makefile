@@ -63,7 +63,8 @@ clean:
 bundle: $(BIN)/.stamp-bundle
 	PYTHON=$(BIN)/python packaging/build.sh $(BUNDLE_ARGS)
 
-## Build the bundle (or reuse a fresh one) and run it: realtime run, GUI offscreen, --version.
+## Build the bundle (or reuse a fresh one) and run it: realtime and WebRTC runs, GUI offscreen and
+## under Xvfb, --version, numpy on miniblas, `rtprobe locust` not bundled.
 bundle-test: $(BIN)/.stamp-bundle sysdeps
 	RTPROBE_BUNDLE_TESTS=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest tests/packaging $(PYTEST_ARGS)
 

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn, TypeVar
 
-from app import __version__
+from app import __version__, startup
 from app.commands.speed import speed_arg
 from app.core import faultschema
 from app.core.network.profile import NETWORK_HELP
@@ -325,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     import multiprocessing
 
     multiprocessing.freeze_support()  # the GUI's engine process, in a frozen bundle
+    startup.mark("cli")
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["locust"]:  # Locust parses its own flags (and rtprobe's, from the plugin)
         from app.commands import locust as locust_command

@@ -13,8 +13,16 @@
    - FFmpeg's x265 (HEVC) and SVT-AV1 encoders (27 MB): libavcodec links them, but
      rtprobe's WebRTC encodes VP8/H.264. Each function libavcodec imports from them
      returns failure, so opening those encoders would fail cleanly ("could not get API").
+3. numpy's OpenBLAS (scipy-openblas64, 25 MB, and the 3 MB of libgfortran and
+   libquadmath only it needs) gives way to packaging/miniblas.c, built here under its
+   soname: naive loops for exactly the BLAS/LAPACK symbols numpy imports (checked: if
+   numpy imports one it lacks, OpenBLAS is kept). rtprobe's numpy work never needs a
+   fast BLAS; eig/eigh/lstsq/qr and complex SVD raise LinAlgError (see miniblas.c).
+4. GnuTLS and what only it needs (nettle, hogweed, gmp, libunistring: 5.6 MB) give way
+   to failing stubs: libavformat links it for tls:/https:/DTLS inputs rtprobe never
+   opens through FFmpeg (see replace_gnutls).
    The bundle test (`make bundle-test`) runs the GUI, a realtime run and WebRTC with
-   the sample video on the slimmed bundle.
+   the sample video on the slimmed bundle, and checks numpy's answers on miniblas.
 
 Every step prints what it saved. Only files inside the bundle are touched.
 """
@@ -34,6 +42,19 @@ ENCODER_STUBS = {
     r"libSvtAv1Enc(-[0-9a-f]+)?\.so": "0x80001000L",  # EB_ErrorInsufficientResources
 }
 ICU_DATA = r"libicudata\.so"
+GNUTLS = r"libgnutls(-[0-9a-f]+)?\.so"
+GNUTLS_E_INTERNAL_ERROR = -59
+# what a GnuTLS function answers in the stand-in: everything else fails (an error code,
+# or nothing for a void function), so FFmpeg's tls/https/DTLS opening fails in one line
+GNUTLS_ANSWERS = {
+    "gnutls_global_init": "0",  # avformat_network_init() calls it: success
+    "gnutls_error_is_fatal": "1",
+    "gnutls_strerror": '(long)"TLS (GnuTLS) is not in this bundle"',
+    "gnutls_certificate_get_peers": "0",  # NULL
+    "gnutls_certificate_type_get": "0",
+    "gnutls_sec_param_to_pk_bits": "0",
+    "gnutls_dtls_get_data_mtu": "0",
+}
 
 ICU_SOURCE = """
 #include <stdint.h>
@@ -87,21 +108,132 @@ def defined_functions(lib: Path) -> set[str]:
     return names
 
 
-def compile_stub(cc: str, source: str, lib: Path) -> int:
-    """Replace `lib` with `source` built under the same soname; the bytes saved."""
+def symbol_versions(users: list[Path]) -> dict[str, list[str]]:
+    """Version node -> the names `users` import under it (`gnutls_init@GNUTLS_3_4`)."""
+    nodes: dict[str, list[str]] = {}
+    for lib in users:
+        for line in readelf("--dyn-syms", "-W", str(lib)).splitlines():
+            f = line.split()
+            if len(f) >= 8 and f[6] == "UND" and "@" in f[7]:
+                name, version = f[7].split("@")[:2]
+                nodes.setdefault(version, []).append(name)
+    return nodes
+
+
+def compile_stub(
+    cc: str, source: str, lib: Path, versions: dict[str, list[str]] | None = None
+) -> int:
+    """Replace `lib` with `source` built under the same soname (and, when its users
+    import versioned names, the same version nodes, or the loader refuses it); the
+    bytes saved."""
     before = lib.stat().st_size
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "stub.c", Path(tmp) / "stub.so"
         src.write_text(source)
+        extra = []
+        if versions:
+            script = Path(tmp) / "stub.map"
+            script.write_text(
+                "".join(
+                    f"{v} {{ global: {'; '.join(sorted(set(n)))}; }};\n"
+                    for v, n in versions.items()
+                )
+            )
+            extra = [f"-Wl,--version-script={script}"]
         subprocess.run(
-            [cc, "-shared", "-fPIC", "-O2", f"-Wl,-soname,{soname(lib)}", "-o", str(out), str(src)],
+            [cc, "-shared", "-fPIC", "-O2", "-s", f"-Wl,-soname,{soname(lib)}", *extra,
+             "-o", str(out), str(src)],
             check=True,
-        )
+        )  # fmt: skip
         shutil.copyfile(out, lib)
     return before - lib.stat().st_size
 
 
 AUDITWHEEL = re.compile(r"-[0-9a-f]{8}(-[0-9a-f]{8})?\.so")
+
+
+OPENBLAS = r"lib(scipy_)?openblas.*\.so"
+MINIBLAS = Path(__file__).resolve().parent / "miniblas.c"
+
+
+def needed(lib: Path) -> set[str]:
+    return set(re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", readelf("-d", str(lib))))
+
+
+def all_needed(libs: list[Path]) -> set[str]:
+    return set().union(*(needed(p) for p in libs if p.exists()))
+
+
+def drop_orphans(root: Path, libs: list[Path], folder: Path, was_needed: set[str]) -> None:
+    """Delete the libraries in `folder` that something needed (`was_needed`, sonames)
+    and nothing needs now a stand-in took the place of their user, and the links to
+    them; repeated, as one that goes may leave its own dependencies unneeded."""
+    gone: list[Path] = []
+    while True:
+        left = [p for p in libs if p.exists()]
+        now = all_needed(left)
+        orphans = [
+            p for p in left
+            if p.parent == folder and soname(p) in was_needed and soname(p) not in now
+        ]  # fmt: skip
+        if not orphans:
+            break
+        for lib in orphans:
+            lib.unlink()
+            gone.append(lib)
+    for link in root.rglob("*"):  # the links PyInstaller made beside _internal/
+        if link.is_symlink() and link.resolve() in gone:
+            link.unlink()
+
+
+def replace_openblas(cc: str, root: Path, libs: list[Path]) -> None:
+    """numpy's OpenBLAS -> miniblas.c under the same soname; then libraries nothing
+    needs any more (libgfortran, libquadmath) go, with the links to them."""
+    for lib in [p for p in libs if re.match(OPENBLAS, p.name)]:
+        users = [p for p in libs if "numpy" in p.parts[:-1]]  # numpy/**/*.so
+        wanted = defined_functions(lib) & undefined_functions(users)
+        before = sum(p.stat().st_size for p in libs if p.exists())
+        was_needed = all_needed(libs)
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / lib.name
+            subprocess.run(
+                [cc, "-shared", "-fPIC", "-O2", "-s", f"-Wl,-soname,{soname(lib)}", "-o", str(out),
+                 str(MINIBLAS), "-lm"],
+                check=True,
+            )  # fmt: skip
+            missing = sorted(wanted - defined_functions(out))
+            if missing:
+                print(f"slim: {lib.name} kept: miniblas lacks {', '.join(missing[:5])} ...")
+                continue
+            shutil.copyfile(out, lib)
+        drop_orphans(root, libs, lib.parent, was_needed)
+        after = sum(p.stat().st_size for p in libs if p.exists())
+        print(f"slim: {lib.name}: miniblas ({len(wanted)} symbols), saved {mb(before - after)}")
+
+
+def replace_gnutls(cc: str, root: Path, libs: list[Path]) -> None:
+    """GnuTLS (and nettle, hogweed, gmp, libunistring, which only it needs, 5.6 MB):
+    libavformat links it for tls://, https:// and DTLS inputs, which rtprobe never
+    opens through FFmpeg (aiortc's DTLS is OpenSSL's, httpx's TLS Python's). The
+    stand-in fails every call but the global init (see GNUTLS_ANSWERS)."""
+    for lib in [p for p in libs if re.match(GNUTLS, p.name)]:
+        users = [p for p in libs if p.name.startswith("libavformat")]
+        wanted = sorted(defined_functions(lib) & undefined_functions(users))
+        before = sum(p.stat().st_size for p in libs if p.exists())
+        was_needed = all_needed(libs)
+        source = "".join(
+            f'__attribute__((visibility("default"))) long {n}(void) '
+            f"{{ return {GNUTLS_ANSWERS.get(n, str(GNUTLS_E_INTERNAL_ERROR))}; }}\n"
+            for n in wanted
+        )
+        own = set(wanted)
+        versions = {
+            v: [n for n in names if n in own] for v, names in symbol_versions(users).items()
+        }
+        compile_stub(cc, source, lib, {v: n for v, n in versions.items() if n})
+        drop_orphans(root, libs, lib.parent, was_needed)
+        after = sum(p.stat().st_size for p in libs if p.exists())
+        print(f"slim: {lib.name}: {len(wanted)} failing stubs, saved {mb(before - after)}")
 
 
 def strip_all(libs: list[Path]) -> int:
@@ -153,6 +285,9 @@ def main(argv: list[str]) -> int:
                     )
                     saved = compile_stub(cc, source, lib)
                     print(f"slim: {lib.name}: {len(wanted)} failing stubs, saved {mb(saved)}")
+        replace_openblas(cc, root, libs)
+        replace_gnutls(cc, root, libs)
+        libs = [p for p in libs if p.exists()]
     print(f"slim: strip --strip-unneeded on {len(libs)} libraries, saved {mb(strip_all(libs))}")
     return 0
 

@@ -32,6 +32,10 @@ import app
 LOCUSTFILE = Path(__file__).resolve().parents[1] / "load" / "locustfile.py"
 HELP = "run Locust with rtprobe's users (flags pass through to Locust)"
 MISSING = "rtprobe locust: Locust is not installed: pip install 'rtprobe[load]'"
+NOT_BUNDLED = (
+    "rtprobe locust: the distributed load part (Locust) is not in this bundle; "
+    "run it from a Python install: pip install 'rtprobe[load]'"
+)
 
 
 def add_parser(sub: Any) -> None:
@@ -73,6 +77,9 @@ def rtprobe_help() -> str:
 
 
 def main(args: list[str]) -> int:
+    if getattr(sys, "frozen", False):  # the PyInstaller bundle: no Python to run Locust
+        print(NOT_BUNDLED, file=sys.stderr)
+        return 2
     if importlib.util.find_spec("locust") is None:
         print(MISSING, file=sys.stderr)
         return 2

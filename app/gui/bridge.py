@@ -6,6 +6,10 @@ drains the engine's batched events and hands each run's batch to whoever listens
 then asks views to redraw. When the engine had to drop events because the GUI did not
 drain in time (its `overflowed` counter), `sigDropped` says how many, so a view never
 shows a partial run as if it were whole.
+
+`start=False` spawns the engine later: at `start_engine()` (the GUI calls it after the
+window's first paint) or at the first control that needs it. `sigReady` says when the
+engine took its first command.
 """
 
 from __future__ import annotations
@@ -28,17 +32,23 @@ class EngineBridge(QObject):
     sigBatch = Signal(int, list)  # run id, events (in order)
     sigRedraw = Signal()  # after each drain: views redraw now, never per message
     sigDropped = Signal(int)  # events the engine dropped so far, each time that grows
+    sigReady = Signal()  # once: the engine is up
 
     def __init__(
-        self, parent: QObject | None = None, hz: int = REDRAW_HZ, *, in_process: bool = False
+        self,
+        parent: QObject | None = None,
+        hz: int = REDRAW_HZ,
+        *,
+        in_process: bool = False,
+        start: bool = True,
     ) -> None:
         """The engine runs in a child process (see app.core.engine.process for why);
-        `in_process=True` keeps it on a thread of this process instead."""
+        `in_process=True` keeps it on a thread of this process instead. `start=False`:
+        not before `start_engine()` or the first control."""
         super().__init__(parent)
-        # the bridge's alone: widgets call the methods below (tests may look inside)
-        self.engine: EngineThread | EngineProcess = (
-            EngineThread() if in_process else EngineProcess()
-        )
+        self._in_process = in_process
+        self._engine: EngineThread | EngineProcess | None = None
+        self._ready = False
         self.timer = QTimer(self)
         self.timer.setInterval(max(1, round(1000 / hz)))
         self.timer.timeout.connect(self.drain)
@@ -48,6 +58,29 @@ class EngineBridge(QObject):
         self.closed = False  # after close(), controls are ignored (a closing window's keys)
         self.running: set[int] = set()  # runs submitted whose RunFinished did not come yet
         self._gc_quiet = False
+        if start:
+            self.start_engine()
+
+    # -- the engine ----------------------------------------------------------------
+    def start_engine(self) -> None:
+        """Spawn the engine (once) without waiting for it: `sigReady` says when it is up."""
+        if self._engine is None and not self.closed:
+            self._engine = self._spawn()
+
+    @property
+    def engine(self) -> EngineThread | EngineProcess:
+        """The bridge's alone: widgets call the methods below (tests may look inside).
+        Started here if it was not yet."""
+        if self._engine is None:
+            self._engine = self._spawn()
+        return self._engine
+
+    def _spawn(self) -> EngineThread | EngineProcess:
+        return EngineThread() if self._in_process else EngineProcess(wait=False)
+
+    @property
+    def started(self) -> bool:
+        return self._engine is not None
 
     # -- controls ------------------------------------------------------------------
     def submit(self, config: RunConfig) -> int:
@@ -92,7 +125,12 @@ class EngineBridge(QObject):
 
     # -- events --------------------------------------------------------------------
     def drain(self) -> None:
-        batch = self.engine.drain()
+        if self._engine is None:
+            return
+        batch = self._engine.drain()
+        if not self._ready and self._engine.ready:
+            self._ready = True
+            self.sigReady.emit()
         if batch:
             per_run: dict[int, list[Event]] = defaultdict(list)
             for run_id, event in batch:
@@ -101,7 +139,7 @@ class EngineBridge(QObject):
                     self.running.discard(run_id)
             for run_id, events in per_run.items():
                 self.sigBatch.emit(run_id, events)
-        overflowed = self.engine.overflowed
+        overflowed = self._engine.overflowed
         if overflowed > self.dropped:
             self.dropped = overflowed
             self.sigDropped.emit(overflowed)
@@ -113,4 +151,5 @@ class EngineBridge(QObject):
             return
         self.closed = True
         self.timer.stop()
-        self.engine.close()
+        if self._engine is not None:
+            self._engine.close()

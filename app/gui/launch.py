@@ -1,18 +1,27 @@
 """Start the GUI: one qasync loop runs both Qt and the GUI's own async work (the
 embedded mock's process and HTTP, see app.gui.mock_control), the engine in its own
 process, the embedded mock in another. The window is built inside the loop, so a
-slot it fires while starting (the mock toggle) already has a running loop."""
+slot it fires while starting (the mock toggle) already has a running loop.
+
+The window paints first: the engine child and the embedded mock are spawned only after
+its first paint (`after_first_paint`), with "starting the engine…" in the status bar
+meanwhile, so their start-up (a second interpreter each, in a bundle a second
+bootloader) never delays the window. RTPROBE_STARTUP_REPORT=1 prints the phases
+(app.startup)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, cast
 
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
+from app import startup
 from app.assets import asset_path
 from app.core.sessions import registry
 from app.gui.gui_priority import lower_gui_priority
@@ -53,6 +62,44 @@ def start_window(window: MainWindow, session_file: str | None = None) -> None:
         window.show_error(f"session not opened: {error}")
 
 
+ENGINE_STARTING = "starting the engine…"  # the status line until the engine is up
+PAINT_WAIT_MS = 2000  # a window that is never painted (minimised, no expose) still starts
+
+
+class _FirstPaint(QObject):
+    """Calls `then` once, just after `window`'s first paint (or after PAINT_WAIT_MS)."""
+
+    def __init__(self, window: QWidget, then: Callable[[], None]) -> None:
+        super().__init__(window)
+        self._window, self._then, self._fired = window, then, False
+        window.installEventFilter(self)
+        QTimer.singleShot(PAINT_WAIT_MS, self._fire)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and not self._fired:
+            QTimer.singleShot(0, self._fire)  # once this paint is done and flushed
+        return False
+
+    def _fire(self) -> None:
+        if not self._fired:
+            self._fired = True
+            self._window.removeEventFilter(self)
+            self._then()
+
+
+def engine_ready(window: MainWindow) -> None:
+    """ "starting the engine…" goes, leaving what start-up said before it, or "ready"."""
+    said = window.statusBar().currentMessage()
+    if said.endswith(ENGINE_STARTING):
+        window.statusBar().showMessage(said[: -len(ENGINE_STARTING)].rstrip("; ") or "ready")
+
+
+def after_first_paint(window: QWidget, then: Callable[[], None]) -> QObject:
+    """Run `then` right after the window's first paint; the returned filter is the
+    window's child (kept alive by it)."""
+    return _FirstPaint(window, then)
+
+
 def run_gui(
     *, mock: bool = True, quit_after_s: float | None = None, session_file: str | None = None
 ) -> int:
@@ -60,6 +107,7 @@ def run_gui(
 
     from app.gui.main_window import MainWindow
 
+    startup.mark("imports")
     app = cast(QApplication, QApplication.instance() or QApplication(sys.argv[:1]))
     app.setApplicationName("rtprobe")
     app.setOrganizationName("rtprobe")
@@ -69,12 +117,32 @@ def run_gui(
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
 
+    startup.mark("qt")
+
     async def main() -> None:
         window = MainWindow()
+        startup.mark("window")
         install_excepthook(window)
         start_window(window, session_file)
+        startup.mark("session")
+        startup.expect("engine ready", *(["mock up"] if mock else []))
+        window.bridge.sigReady.connect(lambda: engine_ready(window))
+        window.bridge.sigReady.connect(lambda: startup.done("engine ready"))
+        window.mock.sigStarted.connect(lambda _base: startup.done("mock up"))
         if mock:
-            window.mock_action.setChecked(True)
+            window.show_mock_starting()
+        said = window.statusBar().currentMessage()  # a session opened, or not, ...
+        window.statusBar().showMessage(
+            ENGINE_STARTING if said in ("", "ready") else f"{said}; {ENGINE_STARTING}"
+        )
+
+        def painted() -> None:
+            startup.mark("paint")
+            window.bridge.start_engine()
+            if mock:
+                window.start_mock()
+
+        after_first_paint(window, painted)
         window.show()
         lower_gui_priority()  # after the engine's process started: it keeps its priority
         closed = asyncio.Event()
@@ -89,4 +157,5 @@ def run_gui(
         await window.mock.closed()  # the mock's process and pipes, before the loop goes
 
     qasync.run(main())
+    startup.report()  # if what it waited for never came: marked "not ready"
     return 0

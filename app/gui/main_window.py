@@ -54,7 +54,7 @@ class MainWindow(WindowFiles):
         autosave: bool = True,
     ) -> None:
         super().__init__()
-        self.bridge = bridge or EngineBridge(self)
+        self.bridge = bridge or EngineBridge(self, start=False)  # launch: after 1st paint
         self.mock = mock or MockControl(self)
         self.qsettings = settings or QSettings("rtprobe", "rtprobe")
         self.panels: list[ConnectionPanel] = []

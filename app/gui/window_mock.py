@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from app.gui.mock_control import MockControl
 
 
+MOCK_STARTING = "  embedded mock server: starting…  "
+
+
 class WindowMock(WindowHelp):
     """What the mock's parts need of the window; `MainWindow` provides it."""
 
@@ -71,9 +74,24 @@ class WindowMock(WindowHelp):
         self.__dict__.setdefault("_mock_reads", set()).add(task)
         task.add_done_callback(self.__dict__["_mock_reads"].discard)
 
+    def show_mock_starting(self) -> None:
+        """The toggle on and the label saying "starting…", before `start_mock` starts
+        it (the GUI starts it after the window's first paint)."""
+        self.mock_action.blockSignals(True)
+        self.mock_action.setChecked(True)
+        self.mock_action.blockSignals(False)
+        self.mock_label.setText(MOCK_STARTING)
+
+    def start_mock(self) -> None:
+        """Start the embedded mock (as the toggle does), unless it is up or starting."""
+        self.mock_action.blockSignals(True)
+        self.mock_action.setChecked(True)
+        self.mock_action.blockSignals(False)
+        self._toggle_mock(True)
+
     def _toggle_mock(self, on: bool) -> None:
         if on and not self.mock.busy:
-            self.mock_label.setText("  embedded mock server: starting…  ")
+            self.mock_label.setText(MOCK_STARTING)
             self.mock.start()
         elif not on and self.mock.busy:
             self.mock.stop()

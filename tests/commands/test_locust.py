@@ -42,6 +42,14 @@ def test_without_locust_it_says_how_to_get_it_in_one_line(
     assert capsys.readouterr().err == locust_command.MISSING + "\n"
 
 
+def test_in_the_bundle_it_says_the_load_part_is_not_bundled_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert cli.main(["locust", "--headless"]) == 2
+    assert capsys.readouterr().err == locust_command.NOT_BUNDLED + "\n"
+
+
 @pytest.mark.skipif(importlib.util.find_spec("locust") is None, reason="Locust not installed")
 def test_help_lists_locusts_flags_and_rtprobes() -> None:
     done = subprocess.run(

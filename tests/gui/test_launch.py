@@ -9,7 +9,7 @@ import pytest
 
 from app import cli
 from app.gui import launch
-from app.gui.launch import start_window
+from app.gui.launch import ENGINE_STARTING, after_first_paint, engine_ready, start_window
 from app.gui.main_window import MainWindow
 
 
@@ -61,3 +61,39 @@ def test_cli_passes_the_session_file_to_the_gui(monkeypatch, tmp_path: Path) -> 
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     assert cli.main(["gui", str(tmp_path / "s.json")]) == 0
     assert got == {"mock": True, "quit_after_s": None, "session_file": str(tmp_path / "s.json")}
+
+
+def test_the_engine_waits_for_the_window(qtbot, window) -> None:
+    """The window's own bridge spawns no engine child until asked (the GUI asks after
+    the first paint); "starting the engine…" gives way to what was said before, or
+    "ready", once the engine is up."""
+    assert not window.bridge.started
+    window.bridge.sigReady.connect(lambda: engine_ready(window))
+    window.statusBar().showMessage(f"session opened from x.json; {ENGINE_STARTING}")
+    with qtbot.waitSignal(window.bridge.sigReady, timeout=60_000):
+        window.bridge.start_engine()
+    assert window.statusBar().currentMessage() == "session opened from x.json"
+    window.statusBar().showMessage(ENGINE_STARTING)
+    engine_ready(window)
+    assert window.statusBar().currentMessage() == "ready"
+
+
+def test_after_first_paint_runs_once_after_the_window_painted(qtbot) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    painted: list[bool] = []
+    calls: list[bool] = []
+
+    class Painted(QWidget):
+        def paintEvent(self, event) -> None:
+            painted.append(True)
+            super().paintEvent(event)
+
+    widget = Painted()
+    qtbot.addWidget(widget)
+    after_first_paint(widget, lambda: calls.append(bool(painted)))
+    widget.show()
+    qtbot.waitUntil(lambda: bool(calls), timeout=10_000)
+    widget.repaint()
+    assert len(painted) >= 2
+    assert calls == [True]  # after the first paint, and once

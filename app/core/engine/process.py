@@ -213,9 +213,12 @@ def _widen(fd: int, size: int) -> None:
 
 
 class EngineProcess:
-    def __init__(self, max_queued: int | None = None) -> None:
+    def __init__(self, max_queued: int | None = None, *, wait: bool = True) -> None:
         """`max_queued`: events held for the GUI at most (default `MAX_QUEUED`, read at
-        call time so a test can lower it)."""
+        call time so a test can lower it). `wait=False` returns as soon as the child is
+        spawned: commands sent meanwhile wait in the pipe, `ready` turns True on the
+        first `drain` after the child said so, and a child that is not ready within
+        START_TIMEOUT_S counts as ended (its runs finish "failed")."""
         max_queued = MAX_QUEUED if max_queued is None else max_queued
         ctx = multiprocessing.get_context("spawn")  # never fork a process that runs Qt
         child_commands, self._commands = ctx.Pipe(duplex=False)
@@ -242,7 +245,9 @@ class EngineProcess:
         self._active: set[int] = set()
         self._dead = False
         self.overflowed = 0  # events the child dropped because we did not drain in time
-        if not self._wait_ready(START_TIMEOUT_S):
+        self.ready = False  # the child said "ready"
+        self._ready_by = time.monotonic() + START_TIMEOUT_S
+        if wait and not self._wait_ready(START_TIMEOUT_S):
             self.close()
             raise RuntimeError("the engine process did not start")
 
@@ -257,9 +262,9 @@ class EngineProcess:
         deadline = time.monotonic() + timeout_s
         while not self._dead and time.monotonic() < deadline:
             select.select([self._fd], [], [], min(0.1, max(0.0, deadline - time.monotonic())))
-            for obj in self._read():
-                if obj == "ready":
-                    return True
+            self._read()
+            if self.ready:
+                return True
         return False
 
     def _send(self, *command: Any) -> None:
@@ -302,7 +307,11 @@ class EngineProcess:
             if not data:
                 self._dead = True
                 break
-            out.extend(self._unframer.feed(data))
+            for obj in self._unframer.feed(data):
+                if obj == "ready":
+                    self.ready = True
+                else:
+                    out.append(obj)
         return out
 
     def drain(self) -> list[tuple[int, Event]]:
@@ -311,6 +320,8 @@ class EngineProcess:
             for batch in self._read():
                 if isinstance(batch, list):
                     out.extend(batch)
+            if not self.ready and time.monotonic() > self._ready_by:
+                self._dead = True  # spawned without waiting, and never ready
         for run_id, event in out:
             if isinstance(event, RunFinished):
                 self._active.discard(run_id)
@@ -318,7 +329,8 @@ class EngineProcess:
                 self.overflowed += event.count
         if self._dead and self._active:
             # never leave a view waiting for a run that can no longer finish
-            gone = RunFinished(now_ns(), "failed", "the engine process ended unexpectedly")
+            why = "ended unexpectedly" if self.ready else "did not start"
+            gone = RunFinished(now_ns(), "failed", f"the engine process {why}")
             out.extend((run_id, gone) for run_id in sorted(self._active))
             self._active.clear()
         return out

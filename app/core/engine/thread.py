@@ -35,6 +35,7 @@ class EngineThread:
         self._host = RunHost(self._outbox)
         self._ids = itertools.count(1)
         self._thread.start()
+        self.ready = True  # as EngineProcess's: a thread takes commands at once
 
     @property
     def overflowed(self) -> int:

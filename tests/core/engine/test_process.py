@@ -48,6 +48,36 @@ def test_runs_in_a_child_process(mock_base: str) -> None:
         engine.close()
 
 
+def test_spawned_without_waiting_it_takes_runs_sent_before_it_is_ready(mock_base: str) -> None:
+    """`wait=False` (the GUI, after its first paint): the constructor returns at once,
+    a run submitted meanwhile waits in the pipe, and `ready` turns True on a drain."""
+    engine = EngineProcess(wait=False)
+    try:
+        run_id = engine.submit(
+            RunConfig(target=resolve("realtime", "mock/echo", base_url=mock_base), count=5)
+        )
+        events = until_finished(engine, {run_id})
+        assert engine.ready
+        assert sum(isinstance(e, Sample) for _, e in events) == 5
+    finally:
+        engine.close()
+
+
+def test_an_engine_that_never_started_fails_its_runs_saying_so(mock_base: str) -> None:
+    engine = EngineProcess(wait=False)
+    try:
+        run_id = engine.submit(open_ended(mock_base, rate=10, duration_s=60))
+        engine._proc.kill()  # long before a fresh interpreter could say "ready"
+        engine._proc.join(5)
+        events = until_finished(engine, {run_id})
+        finished = events[-1][1]
+        assert isinstance(finished, RunFinished) and finished.reason == "failed"
+        assert finished.error == "the engine process did not start"
+        assert not engine.ready
+    finally:
+        engine.close()
+
+
 def test_dead_engine_finishes_open_runs_with_an_error(mock_base: str) -> None:
     engine = EngineProcess()
     try:
