@@ -115,7 +115,7 @@ def test_no_display_runs_headless_demo() -> None:
         assert any(name in line and "p99=" in line for line in lines), out.stdout
 
 
-@pytest.mark.parametrize("quit_after", ["0.05", "0.3", "0.8"])
+@pytest.mark.parametrize("quit_after", ["0.01", "0.05", "0.3", "0.8"])
 def test_a_gui_quit_while_the_mock_starts_is_clean(tmp_path, quit_after: str) -> None:
     """Quit at once, while the embedded mock is still starting: it is stopped and
     waited for, with nothing on stderr (once, the loop ended under the mock's clean-up

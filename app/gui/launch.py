@@ -139,12 +139,12 @@ def run_gui(
         def painted() -> None:
             startup.mark("paint")
             window.bridge.start_engine()
+            lower_gui_priority()  # once the engine's process is spawned: it keeps its own
             if mock:
                 window.start_mock()
 
         after_first_paint(window, painted)
         window.show()
-        lower_gui_priority()  # after the engine's process started: it keeps its priority
         closed = asyncio.Event()
         app.lastWindowClosed.connect(closed.set)
         try:

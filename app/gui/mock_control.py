@@ -50,6 +50,7 @@ class MockControl(QObject):
         self._starting = False
         self._last_stderr = ""
         self._tasks: set[asyncio.Task[None]] = set()  # pipe readers and exit watchers
+        self._shut = False  # the window closed: no more starts
         self._ending: list[asyncio.subprocess.Process] = []  # terminated by shutdown()
 
     @property
@@ -65,7 +66,7 @@ class MockControl(QObject):
     @asyncSlot()
     async def start(self) -> None:
         """Start the server; `sigStarted` once it answers, else `sigStopped` and why."""
-        if self.busy:
+        if self.busy or self._shut:
             return
         self._starting = True
         generation = self._generation
@@ -153,6 +154,7 @@ class MockControl(QObject):
     def shutdown(self) -> None:
         """The window is closing: terminate the process now, without waiting (it exits
         cleanly on SIGTERM); `closed()` then waits until it is gone."""
+        self._shut = True  # a start not yet under way never begins
         proc = self._forget()
         if proc is not None and proc.returncode is None:
             _terminate(proc)
@@ -165,16 +167,31 @@ class MockControl(QObject):
 
     async def closed(self) -> None:
         """Until every process this started has exited and its pipes are drained, so
-        the loop can close after (bounded: killed after STOP_TIMEOUT_S)."""
-        if self._tasks:
-            _, left = await asyncio.wait(list(self._tasks), timeout=STOP_TIMEOUT_S)
-            if left:
+        the loop can close after (bounded: killed after STOP_TIMEOUT_S, then given up
+        after as long again). A start under way adds its pipe readers meanwhile, so the
+        set is looked at again until it is empty."""
+        loop = asyncio.get_running_loop()
+        deadline, killed = loop.time() + STOP_TIMEOUT_S, False
+        while self._tasks or any(p.returncode is None for p in self._ending):
+            left_s = deadline - loop.time()
+            if left_s <= 0:
+                if killed:
+                    break
                 for proc in self._ending:
                     with contextlib.suppress(ProcessLookupError):
                         proc.kill()
-                _, left = await asyncio.wait(left, timeout=STOP_TIMEOUT_S)
-            for task in left:
-                task.cancel()
+                deadline, killed = loop.time() + STOP_TIMEOUT_S, True
+                continue
+            waits = [*self._tasks, *(p.wait() for p in self._ending if p.returncode is None)]
+            futures = [asyncio.ensure_future(w) for w in waits]
+            _, pending = await asyncio.wait(
+                futures, timeout=left_s, return_when=asyncio.FIRST_COMPLETED
+            )
+            for f in pending:
+                if f not in self._tasks:
+                    f.cancel()  # a proc.wait() of ours: asked again next time round
+        for task in list(self._tasks):
+            task.cancel()
         self._ending.clear()
 
     def _forget(self) -> asyncio.subprocess.Process | None:
