@@ -8,6 +8,7 @@ transport module for that route takes over.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,7 @@ from starlette.websockets import WebSocket
 from app import __version__
 from app.core import faultschema
 from app.core.network import api as toxics_api
+from app.core.network.impair import NetworkError
 from app.core.network.toxics import ToxicError
 from app.core.network.toxicset import ToxicSet
 from app.core.transports import jitter_release
@@ -34,7 +36,7 @@ from server_mock.auth import DEFAULT_TOKEN_EXPIRATION_S, MAX_TOKEN_EXPIRATION_S,
 from server_mock.config import MockConfig
 from server_mock.faults import FaultParamError, Faults
 from server_mock.health import loop_health
-from server_mock.live_sessions import SESSION_HEADER
+from server_mock.live_sessions import SESSION_HEADER, LiveSession, SessionNetwork
 from server_mock.realtime import (
     RealtimeRoute,
     RealtimeSession,
@@ -230,14 +232,18 @@ async def http_app(request: Request) -> Response:
         toxics.check_query(request.query_params)  # applied by the byte-stream wrapper
         body = await _json_body(request)
         if path == "stream" and app.sse is not None:
+            setting = network.enter(request.app.state.network, request.query_params)
             events = app.sse(body)
             await faults.slow_start()
-            return sse.sse_response(events, faults, f"sse {request.url.path}")
+            live, close = _byte_session(request.app.state, request.scope, "sse", setting)
+            response = sse.sse_response(_closing(events, close), faults, f"sse {request.url.path}")
+            response.headers[SESSION_HEADER] = live.id
+            return response
         if path == "" and app.run is not None:
             await faults.slow_start()
             await faults.delay()
             return JSONResponse(await app.run(body))
-    except (FaultParamError, ToxicError) as exc:  # the query, not the body: a bad request
+    except (FaultParamError, ToxicError, NetworkError) as exc:  # the query: a bad request
         log.warning("http %s: bad fault parameter: %s", request.url.path, exc)
         return _error(400, str(exc))
     except InvalidInput as exc:
@@ -294,14 +300,18 @@ async def ws_app(websocket: WebSocket) -> None:
     except ValueError as exc:
         await _deny(websocket, 400, str(exc))
         return
-    webrtc_path = f"/{owner}/{alias}/{path}"
-    signals = raw == "yolo" or alias in WEBRTC_APPS  # a WebRTC session: listed, with an id
-    live = state.live_sessions.open("webrtc", webrtc_path, setting) if signals else None
+    signals = raw == "yolo" or alias in WEBRTC_APPS  # a WebRTC session: its peer impaired
+    close_live: Callable[[], None]
+    if signals:
+        live = state.live_sessions.open("webrtc", f"/{owner}/{alias}/{path}", setting)
+        close_live = functools.partial(state.live_sessions.close, live)
+    else:  # its TCP connection's toxics
+        kind = "realtime" if route is not None else "ws"
+        live, close_live = _byte_session(state, websocket.scope, kind, setting)
     state.sessions += 1
     try:
         await faults.slow_start()
-        headers = [(SESSION_HEADER.encode(), live.id.encode())] if live else None
-        await websocket.accept(headers=headers)
+        await websocket.accept(headers=[(SESSION_HEADER.encode(), live.id.encode())])
         if route is not None:
             timings = config.timings or websocket.query_params.get("timings") in ("1", "true")
             session = RealtimeSession(
@@ -326,8 +336,44 @@ async def ws_app(websocket: WebSocket) -> None:
     finally:
         state.sessions -= 1
         setting.close()
-        if live is not None:
-            state.live_sessions.close(live)
+        close_live()
+
+
+def _byte_session(
+    state: Any, scope: Any, kind: str, setting: SessionNetwork
+) -> tuple[LiveSession, Callable[[], None]]:
+    """A realtime, ws or SSE session, listed at /_mock/sessions, whose own network (PUT
+    /_mock/sessions/{id}/network) shapes its TCP connection. Returns it and its close,
+    which also runs if the connection is lost first (an SSE client gone mid-stream)."""
+    live = state.live_sessions.open(kind, scope.get("path", ""), setting)
+    connection = state.connections.of(scope)
+    unshape = network.shape_connection(setting, connection)
+    closed = False
+
+    def close() -> None:
+        nonlocal closed
+        if closed:
+            return
+        closed = True
+        unshape()
+        state.live_sessions.close(live)
+        if connection is not None and close in connection.on_lost:
+            connection.on_lost.remove(close)
+
+    if connection is not None:
+        connection.on_lost.append(close)
+    return live, close
+
+
+async def _closing(
+    events: AsyncIterator[dict[str, Any]], close: Callable[[], None]
+) -> AsyncIterator[dict[str, Any]]:
+    """`events`, then `close()` when the stream ends, fails or is cancelled."""
+    try:
+        async for event in events:
+            yield event
+    finally:
+        close()
 
 
 def create_app(config: MockConfig | None = None) -> Starlette:
@@ -358,5 +404,6 @@ def create_app(config: MockConfig | None = None) -> Starlette:
     app.state.sessions = 0
     app.state.live_sessions = live_sessions.LiveSessions()
     app.state.toxics = ToxicSet(config.toxics)
+    app.state.connections = toxics.ToxicConnections()  # by peer: a session's own toxics
     app.state.network = network.server_setting(config.network, app.state.toxics)
     return app

@@ -7,8 +7,11 @@ own (`?network=` at connect, or `PUT /_mock/sessions/{id}/network` mid-session).
 one session a profile leaves the others alone; `{"spec": null}` makes it follow the
 server's again. `GET /_mock/sessions` lists them.
 
-Realtime, ws and SSE connections are not listed: their toxics belong to the TCP
-connection under uvicorn (`server_mock/toxics.py`), which the ASGI session cannot reach.
+Realtime, ws and SSE sessions are listed too (kind "realtime", "ws", "sse"; the id in
+the handshake's or the SSE response's headers): their network is toxics on the TCP
+connection under uvicorn (`server_mock/toxics.py`), which the app finds by the peer
+address of its scope; a profile of their own replaces that connection's `net_*` toxics
+(`network.shape_connection`), so the change reaches its bytes from the next chunk.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from starlette.responses import JSONResponse, Response
 from app.core.network.datagram import NetworkSetting
 from app.core.network.impair import NetworkError, NetworkProfile
 from app.core.network.mock_session import SESSION_HEADER
-from app.core.network.profile import describe, format_profile, parse_profile
+from app.core.network.profile import describe, format_profile, parse_profile, to_toxics
 
 log = logging.getLogger("server_mock.network")
 
@@ -113,7 +116,8 @@ def _error(status: int, detail: str) -> JSONResponse:
 
 
 async def sessions_admin(request: Request) -> Response:
-    """GET `/_mock/sessions`: the live WebRTC sessions with their network."""
+    """GET `/_mock/sessions`: the live sessions (WebRTC, realtime, ws, SSE) with their
+    network."""
     return JSONResponse({"sessions": request.app.state.live_sessions.json()})
 
 
@@ -136,6 +140,8 @@ async def session_network_admin(request: Request) -> Response:
             if spec is not None and not isinstance(spec, str):
                 raise NetworkError('"spec" must be a string or null')
             profile = None if spec is None else parse_profile(spec)
+            if profile is not None and session.kind != "webrtc":
+                to_toxics(profile)  # a byte stream's profile is toxics: checked before
         except ValueError as exc:
             return _error(400, str(exc))
         session.network.set_own(profile)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -59,6 +59,29 @@ def attach(pc: Any) -> ImpairedPeer | None:
     peer = ImpairedPeer(setting, role="server")
     peer.attach(pc)
     return peer
+
+
+def shape_connection(setting: SessionNetwork, connection: Any) -> Callable[[], None]:
+    """A realtime, ws or SSE session's network on its own TCP connection: while the
+    session has a profile of its own (`?network=` at connect, `PUT
+    /_mock/sessions/{id}/network`), its toxics replace the connection's `net_*` ones
+    (`ToxicProtocol.set_session_toxics`); following the server's again restores them.
+    `connection` None (not behind the toxic wrapper): nothing. Returns the stop."""
+    if connection is None:
+        return lambda: None
+
+    def changed(_profile: NetworkProfile | None = None) -> None:
+        connection.set_session_toxics(to_toxics(setting.profile) if setting.own else None)
+
+    if setting.own:
+        changed()
+    unlisten = setting.listen(changed)
+
+    def stop() -> None:
+        unlisten()
+        connection.set_session_toxics(None)  # a keep-alive connection goes on without it
+
+    return stop
 
 
 def server_setting(spec: str, toxics: ToxicSet) -> NetworkSetting:

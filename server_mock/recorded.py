@@ -389,4 +389,5 @@ def create_recorded_app(config: MockConfig, table: dict[str, RecordedPath]) -> S
     app.state.config = config
     app.state.tokens = tokens
     app.state.toxics = fallback.state.toxics  # the byte-stream toxics apply to recorded paths too
+    app.state.connections = fallback.state.connections
     return app

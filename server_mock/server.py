@@ -81,7 +81,9 @@ class MockServer:
         uv_config = uvicorn.Config(
             app,
             # every connection's bytes pass through its toxics (server_mock/toxics.py)
-            http=toxic_protocol(AutoHTTPProtocol, app.state.toxics),
+            http=toxic_protocol(
+                AutoHTTPProtocol, app.state.toxics, getattr(app.state, "connections", None)
+            ),
             log_level=self.log_level,
             access_log=self.log_level == "debug",
             lifespan="off",

@@ -10,6 +10,12 @@ Which toxics: the server's (`rtprobe mock --toxic`, changed live at `/_mock/toxi
 plus those of the connection's first request line's `?toxic=` query parameter (a
 WebSocket handshake, an SSE POST), which replace server toxics of the same name.
 Keep-alive requests that follow on the same connection keep those toxics.
+
+One connection alone, live: the app finds its connection by the peer address uvicorn
+puts in the ASGI scope (`ToxicConnections.of(scope)`) and gives it toxics of its own
+(`set_session_toxics`: a realtime, ws or SSE session's profile from `PUT
+/_mock/sessions/{id}/network`), which replace the `net_*` toxics of the server and of
+the query for that connection from its next bytes; None goes back to those.
 """
 
 from __future__ import annotations
@@ -28,7 +34,41 @@ from app.core.network.toxics import Toxic, ToxicError
 from app.core.network.toxicset import ToxicSet
 
 QUERY_PARAM = "toxic"
+NET_PREFIX = "net_"  # the toxics a network profile becomes (profile.to_toxics)
 _LINE_MAX = 16 * 1024  # bytes looked at for the request line
+Peer = tuple[str, int]
+
+
+def peer_of(address: Any) -> Peer | None:
+    """(host, port) of a socket's peer address or an ASGI scope's "client"."""
+    if isinstance(address, list | tuple) and len(address) >= 2:
+        host, port = address[0], address[1]
+        if isinstance(host, str) and isinstance(port, int):
+            return (host, port)
+    return None
+
+
+class ToxicConnections:
+    """The mock's open TCP connections by peer address: how an ASGI session (which sees
+    only its scope) reaches the toxics of the connection under it."""
+
+    def __init__(self) -> None:
+        self._by_peer: dict[Peer, ToxicProtocol] = {}
+
+    def add(self, peer: Peer, connection: ToxicProtocol) -> None:
+        self._by_peer[peer] = connection
+
+    def remove(self, peer: Peer, connection: ToxicProtocol) -> None:
+        if self._by_peer.get(peer) is connection:
+            del self._by_peer[peer]
+
+    def of(self, scope: Mapping[str, Any]) -> ToxicProtocol | None:
+        """The connection of an ASGI request or WebSocket (None: not behind toxics)."""
+        peer = peer_of(scope.get("client"))
+        return self._by_peer.get(peer) if peer is not None else None
+
+    def __len__(self) -> int:
+        return len(self._by_peer)
 
 
 def check_query(query: Mapping[str, str]) -> list[Toxic]:
@@ -173,6 +213,7 @@ class ToxicProtocol(asyncio.Protocol):
 
     inner_class: type[asyncio.Protocol]
     server_toxics: ToxicSet
+    connections: ToxicConnections | None = None
 
     def __init__(self, **kwargs: Any) -> None:
         self.inner: asyncio.Protocol = self.inner_class(**kwargs)
@@ -183,15 +224,41 @@ class ToxicProtocol(asyncio.Protocol):
         self._reading_holds: set[str] = set()
         self._writing_holds: set[str] = set()
         self._unlisten: Callable[[], None] | None = None
+        self._own: list[Toxic] = []  # the first request's ?toxic=
+        self._session: list[Toxic] | None = None  # set live for this connection alone
+        self._peer: Peer | None = None
+        self.on_lost: list[Callable[[], None]] = []  # run once when the connection ends
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.real = transport
         self.wrapper = ToxicTransport(self)
+        self._peer = peer_of(transport.get_extra_info("peername"))
+        if self.connections is not None and self._peer is not None:
+            self.connections.add(self._peer, self)
         self.inner.connection_made(self.wrapper)
 
+    def current_toxics(self) -> list[Toxic]:
+        """The toxics in effect: the server's, then the query's (replacing same names);
+        with toxics of its own (`set_session_toxics`), those replace every `net_*`."""
+        if self._session is None:
+            return merged(self.server_toxics, self._own)()
+        keep = [t for t in self._own if not t.name.startswith(NET_PREFIX)] + self._session
+        names = {t.name for t in keep}
+        server = [t for t in self.server_toxics.toxics if not t.name.startswith(NET_PREFIX)]
+        return [t for t in server if t.name not in names] + keep
+
+    def set_session_toxics(self, toxics: list[Toxic] | None) -> None:
+        """This connection's own network toxics from its next bytes (None: the server's
+        and the query's again)."""
+        self._session = list(toxics) if toxics is not None else None
+        for shaper in (self.up, self.down):
+            if shaper is not None:
+                shaper.refresh()
+
     def _start(self, own: list[Toxic]) -> None:
-        current = merged(self.server_toxics, own)
+        self._own = own
+        current = self.current_toxics
         rng = random.Random()
         self.up = Shaper(
             "upstream",
@@ -264,6 +331,12 @@ class ToxicProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
+        if self.connections is not None and self._peer is not None:
+            self.connections.remove(self._peer, self)
+        callbacks, self.on_lost = self.on_lost, []
+        for callback in callbacks:
+            with contextlib.suppress(Exception):
+                callback()
         for shaper in (self.up, self.down):
             if shaper is not None:
                 shaper.close()
@@ -273,8 +346,12 @@ class ToxicProtocol(asyncio.Protocol):
             self.inner.connection_lost(exc)
 
 
-def toxic_protocol(inner: type[asyncio.Protocol], toxics: ToxicSet) -> type[ToxicProtocol]:
-    """A uvicorn `http=` protocol class: `inner` behind the toxics of `toxics`."""
-    return type(
-        "ToxicHttpProtocol", (ToxicProtocol,), {"inner_class": inner, "server_toxics": toxics}
-    )
+def toxic_protocol(
+    inner: type[asyncio.Protocol],
+    toxics: ToxicSet,
+    connections: ToxicConnections | None = None,
+) -> type[ToxicProtocol]:
+    """A uvicorn `http=` protocol class: `inner` behind the toxics of `toxics`; each
+    open connection is in `connections` (by peer address) while it lasts."""
+    attrs = {"inner_class": inner, "server_toxics": toxics, "connections": connections}
+    return type("ToxicHttpProtocol", (ToxicProtocol,), attrs)

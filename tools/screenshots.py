@@ -8,8 +8,10 @@ Run on a virtual screen of the size wanted, for example:
 Scenes: `wide` (8 connections mid-run, 1920x1080), `small` (the default four at
 1280x800), `webrtc` (one WebRTC connection, its plots and getStats), `compare` (two
 connections, one with 5 ms of added latency, in the compare view), `network` (WebRTC
-with the 3g network preset applied mid-run, marked on the plots). Each writes
-assets/screenshot-<scene>.png. Every wait is bounded.
+with the 3g network preset applied mid-run, marked on the plots), `network-preset`
+(the same against the GUI's own embedded mock, on the WebRTC stats tab: bitrate, frame
+size and getStats with the mark; written to assets/network-preset.png). The others
+write assets/screenshot-<scene>.png. Every wait is bounded.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def received(panel: ConnectionPanel) -> int:
 
 
 def shoot(widget: QWidget, name: str) -> Path:
-    path = ASSETS / f"screenshot-{name}.png"
+    path = ASSETS / OUTPUT.get(name, f"screenshot-{name}.png")
     if not widget.grab().save(str(path), "PNG"):
         raise SystemExit(f"screenshots: could not write {path}")
     print(f"wrote {path.relative_to(ROOT)} ({widget.width()}x{widget.height()})")
@@ -172,12 +174,42 @@ async def network(window: MainWindow) -> QWidget:
     return window
 
 
+async def network_preset(window: MainWindow) -> QWidget:
+    """The embedded mock (the toolbar's), a WebRTC run to it, the 3g preset applied
+    mid-run from the faults dock: the mark on the stats tab's time axis (bitrate, frame
+    size, loss, RTT, jitter, hold) with the figures after it."""
+    window.mock_action.setChecked(True)
+    await wait_until(lambda: bool(window.mock_base), [], 30)
+    panel = add(window, "webrtc", "mock/yolo", 0.0)
+    window.set_focus_mode(True)
+    window.fault_dock.show()
+    panel.views.setCurrentWidget(panel.stats_plots)
+    panel.start(duration_s=170)
+    await wait_until(lambda: received(panel) > 90 and panel.live.timeline.stats_total > 6, [panel])
+    section = window.fault_bar.network
+    section.set_spec("3g")
+    section.apply_button.click()
+    t_mark = panel.network_marks[-1][0]
+
+    def stats_past_mark() -> bool:
+        t = panel.live.timeline.stats_series(0)["t_s"] if panel.live else []
+        return len(t) > 0 and float(t[-1]) > t_mark + 8
+
+    await wait_until(stats_past_mark, [panel], 150)
+    await settle(1)
+    return window
+
+
+OUTPUT = {"network-preset": "network-preset.png"}
+EMBEDDED = {"network-preset"}  # scenes that start the GUI's own mock
+
 SCENES = {
     "wide": wide,
     "small": small,
     "webrtc": webrtc,
     "compare": compare,
     "network": network,
+    "network-preset": network_preset,
 }
 
 
@@ -191,10 +223,11 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="rtprobe-shots-"))
     os.environ["RTPROBE_HISTORY"] = str(tmp / "history.sqlite3")  # not the user's history
 
-    async def run(base: str) -> None:
+    async def run(base: str | None) -> None:
         settings = QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat)
         window = MainWindow(settings=settings, autosave=False)
-        window.show_mock(base)
+        if base is not None:
+            window.show_mock(base)
         screen = app.primaryScreen().availableGeometry()
         window.setGeometry(screen)
         window.show()
@@ -205,6 +238,9 @@ def main() -> int:
             window.shutdown()
             window.close()
 
+    if args.scene in EMBEDDED:
+        qasync.run(run(None))
+        return 0
     # the mock in its own process, as the app runs it: not sharing the GUI's interpreter
     with MockProcess() as base:
         qasync.run(run(base))

@@ -8,14 +8,18 @@ counts, never a fixed streaming time.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import httpx
 import pytest
+import websockets
 
 from app.core.network.mock_session import mock_base, session_id, set_session_network
 from tests.core.transports.test_webrtc import client
 from tests.core.transports.test_webrtc_network import PATH, _median_latency
+from tests.support.waiting import async_wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -94,3 +98,75 @@ def test_session_id_header_is_checked() -> None:
     assert session_id({"x-rtprobe-session": "x" * 65}) is None
     assert session_id({"x-rtprobe-session": "a\x00b"}) is None
     assert mock_base("ws://127.0.0.1:5/mock/yolo/webrtc?x=1") == "http://127.0.0.1:5"
+
+
+async def _echo_rtt_s(ws: Any) -> float:
+    t0 = time.perf_counter()
+    await ws.send("x")
+    assert await asyncio.wait_for(ws.recv(), 20) == "x"
+    return time.perf_counter() - t0
+
+
+async def test_a_ws_sessions_network_shapes_its_own_connection_mid_connection(
+    start_mock: Any,
+) -> None:
+    """The byte-stream path: `PUT /_mock/sessions/{id}/network` reaches the toxics of that
+    session's TCP connection alone. `delay=100` is 100 ms each way (latency toxics up and
+    down): every echo round trip after it takes at least 200 ms, and the other
+    connection's do not; `null` goes back to the server's (clean)."""
+    with start_mock() as base:
+        ws_url = base.replace("http://", "ws://") + "/mock/echo/ws"
+        async with (
+            httpx.AsyncClient(base_url=base, timeout=10) as http,
+            websockets.connect(ws_url, compression=None) as a,
+            websockets.connect(ws_url, compression=None) as b,
+        ):
+            a_id, b_id = (session_id(w.response.headers) for w in (a, b))
+            assert a_id and b_id and a_id != b_id
+            listed = (await http.get("/_mock/sessions")).json()["sessions"]
+            assert {(s["id"], s["kind"]) for s in listed} == {(a_id, "ws"), (b_id, "ws")}
+            clean_a = [await _echo_rtt_s(a) for _ in range(5)]
+            got = await set_session_network(base, a_id, "delay=100")
+            assert got["network"]["source"] == "session" and got["network"]["spec"] == (
+                "up.delay=100,down.delay=100"
+            )
+            delayed = [await _echo_rtt_s(a) for _ in range(5)]
+            other = [await _echo_rtt_s(b) for _ in range(5)]
+            assert min(delayed) >= 0.2, delayed  # the definition: 100 ms up + 100 ms down
+            assert max(delayed) < 0.2 + 1.0, delayed  # a loaded machine's slack, no more
+            assert max(other) < min(delayed) and max(clean_a) < min(delayed), (clean_a, other)
+            await set_session_network(base, a_id, None)  # the server's again: clean
+            cleared = [await _echo_rtt_s(a) for _ in range(5)]
+            assert min(cleared) < 0.2 and sorted(cleared)[2] < min(delayed), (delayed, cleared)
+        await async_wait_until(
+            lambda: httpx.get(f"{base}/_mock/sessions").json()["sessions"] == [],
+            10,
+            what="the closed sessions to leave the list",
+        )
+
+
+async def test_realtime_and_sse_sessions_are_listed_with_their_id(start_mock: Any) -> None:
+    with start_mock() as base:
+        ws_url = base.replace("http://", "ws://") + "/mock/echo/realtime"
+        async with websockets.connect(ws_url) as rt:
+            rt_id = session_id(rt.response.headers)
+            listed = httpx.get(f"{base}/_mock/sessions").json()["sessions"]
+            assert [(s["id"], s["kind"]) for s in listed] == [(rt_id, "realtime")]
+            shaped = httpx.put(f"{base}/_mock/sessions/{rt_id}/network", json={"spec": "3g"})
+            assert shaped.json()["network"]["name"] == "3g"
+        async with (
+            httpx.AsyncClient(base_url=base, timeout=10) as http,
+            http.stream("POST", "/mock/echo/stream", json={"count": 2}) as response,
+        ):
+            sse_id = session_id(response.headers)
+            assert sse_id and sse_id != rt_id
+            kinds = {
+                s["id"]: s["kind"] for s in (await http.get("/_mock/sessions")).json()["sessions"]
+            }
+            assert kinds.get(sse_id) == "sse"
+            assert "data" in (await response.aread()).decode()
+        await async_wait_until(
+            lambda: httpx.get(f"{base}/_mock/sessions").json()["sessions"] == [],
+            10,
+            what="the ended sessions to leave the list",
+        )
