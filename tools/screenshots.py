@@ -10,7 +10,7 @@ Scenes: `wide` (8 connections mid-run, 1920x1080), `small` (the default four at
 connections, one with 5 ms of added latency, in the compare view), `network` (WebRTC
 with the 3g network preset applied mid-run, marked on the plots), `network-preset`
 (the same against the GUI's own embedded mock, on the WebRTC stats tab: bitrate, frame
-size and getStats with the mark; written to assets/network-preset.png). The others
+size and getStats with the mark; written to assets/screenshot-network-stats.png). The others
 write assets/screenshot-<scene>.png. Every wait is bounded.
 """
 
@@ -200,7 +200,7 @@ async def network_preset(window: MainWindow) -> QWidget:
     return window
 
 
-OUTPUT = {"network-preset": "network-preset.png"}
+OUTPUT = {"network-preset": "screenshot-network-stats.png"}
 EMBEDDED = {"network-preset"}  # scenes that start the GUI's own mock
 
 SCENES = {
