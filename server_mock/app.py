@@ -11,9 +11,9 @@ import contextlib
 import functools
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -365,9 +365,10 @@ def _byte_session(
     return live, close
 
 
-async def _closing(
-    events: AsyncIterator[dict[str, Any]], close: Callable[[], None]
-) -> AsyncIterator[dict[str, Any]]:
+_T = TypeVar("_T")
+
+
+async def _closing(events: AsyncIterator[_T], close: Callable[[], None]) -> AsyncIterator[_T]:
     """`events`, then `close()` when the stream ends, fails or is cancelled."""
     try:
         async for event in events:
