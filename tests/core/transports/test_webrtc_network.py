@@ -47,7 +47,7 @@ async def test_added_delay_mid_session_raises_frame_latency(mock_base: str) -> N
         assert back < slow - 100, (base, slow, back)
 
 
-async def test_ten_percent_loss_each_way_shows_nacks_and_lost_frames(mock_base: str) -> None:
+async def test_ten_percent_loss_each_way_shows_lost_packets_and_nacks(mock_base: str) -> None:
     setting = NetworkSetting(parse_profile("loss=10%"))
     async with client(mock_base, PATH, network=setting) as (c, _seen):
         tap = c.tap
@@ -63,9 +63,13 @@ async def test_ten_percent_loss_each_way_shows_nacks_and_lost_frames(mock_base: 
         for way in ("out", "in"):
             rate = stats[f"net_{way}_lost"] / stats[f"net_{way}_packets"]
             assert 0.02 <= rate <= 0.25, (way, stats)
+        # whole frames: NACKs may recover every one (they often do at this size), so
+        # frames lost are not a given; what is, is that no frame is counted twice
         sent = c.source.frames_sent if c.source else 0
-        missing = sent - c.counters.received
-        assert c.counters.lost > 0 or missing > 0.05 * sent, (sent, c.counters)
+        assert 40 <= c.counters.received and c.counters.received + c.counters.lost <= sent, (
+            sent,
+            c.counters,
+        )
 
 
 async def test_bandwidth_cap_lowers_the_received_bitrate(mock_base: str) -> None:
