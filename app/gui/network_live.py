@@ -109,7 +109,9 @@ def apply_network(window: Any, spec: str, side: str | None = None) -> int:
         webrtc = registry.fact(panel.live.aggregator.transport, "impairs_packets")
         if webrtc and side in ("both", "client"):
             window.bridge.act(panel.run_id, "network", spec)
-        if webrtc and side == "mock":
+        # the mock's side of one session: all but SSE, whose every request is its own
+        one_connection = not registry.fact(panel.live.aggregator.transport, "streams_events")
+        if one_connection and side == "mock":
             window.bridge.act(panel.run_id, "mock_network", spec)
         if whole_mock:
             window.bridge.act(panel.run_id, "network_mark", spec)

@@ -44,6 +44,7 @@ from app.core.sessions.base import (
     takes_no_actions,
 )
 from app.core.sessions.matcher import Matcher, Pending, Resolved
+from app.core.sessions.network_control import network_act
 from app.core.transports.base import MessageClient, Reply
 
 Connect = Callable[[], Awaitable[MessageClient]]
@@ -57,6 +58,7 @@ class MessageSession:
         self.config = config
         self.connect = connect
         self.emit = emit
+        self.client: MessageClient | None = None  # the connection while it is up
         self.stop = stop
         self.count, self.rate = config.share(index)
         self.matcher = Matcher(ordered=config.ordered)
@@ -141,8 +143,16 @@ class MessageSession:
     def _more(self, deadline_ns: int | None) -> bool:
         return more_to_send(self.stop, self.count, self.seq, deadline_ns)
 
+    @property
+    def connected(self) -> bool:
+        return self.client is not None
+
     async def act(self, what: str, value: object) -> None:
-        raise takes_no_actions(self.config.transport, what)
+        """Only `mock_network`: the rtprobe mock's side of this connection alone (its id
+        from the handshake's `x-rtprobe-session`), as for WebRTC."""
+        if what != "mock_network":
+            raise takes_no_actions(self.config.transport, what)
+        await network_act(self, what, value)
 
     # -- the loops -----------------------------------------------------------------
     async def run(self) -> None:
@@ -177,6 +187,7 @@ class MessageSession:
     async def _connection(self, client: MessageClient, start: int, deadline: int | None) -> None:
         """Send and receive on one connection until done or it ends under us."""
         self.ending = False
+        self.client = client  # for `act` while it is up
         receiver = asyncio.create_task(self._receive(client))
         expirer = asyncio.create_task(self._expire())
         waker = asyncio.create_task(self._wake_on_stop())
@@ -187,6 +198,7 @@ class MessageSession:
         finally:
             for task in (expirer, receiver, waker):
                 task.cancel()
+            self.client = None
             self._flush_tally()  # the receiver is cancelled: nothing more arrives here
             await asyncio.gather(expirer, receiver, waker, return_exceptions=True)
             with contextlib.suppress(Exception):

@@ -16,6 +16,7 @@ from app.core.codecs.realtime import (
     encode_input,
 )
 from app.core.errors import AppError, ProtocolError, TargetError
+from app.core.network.mock_session import session_id
 from app.core.targets import Target
 from app.core.transports.base import DEFAULT_SEQ_FIELD, Reply, seq_of, server_time_ns
 from app.core.transports.wsbase import WsOptions, describe, open_websocket, recv_stamped, send_frame
@@ -28,6 +29,8 @@ class RealtimeClient:
         self.ws = ws
         self.seq_field = seq_field
         self.info: dict[str, Any] = describe(ws)
+        # the rtprobe mock's id of this connection (its x-rtprobe-session header)
+        self.mock_session = session_id(getattr(ws.response, "headers", None))
 
     @classmethod
     async def connect(

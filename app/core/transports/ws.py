@@ -16,6 +16,7 @@ from app.core.codecs.ws import (
     frame_size,
 )
 from app.core.errors import AppError, TargetError
+from app.core.network.mock_session import session_id
 from app.core.targets import Target
 from app.core.transports.base import DEFAULT_SEQ_FIELD, Reply, seq_of, server_time_ns
 from app.core.transports.wsbase import WsOptions, describe, open_websocket, recv_stamped, send_frame
@@ -35,6 +36,8 @@ class WsClient:
         self.fmt = fmt
         self.seq_field = seq_field
         self.info: dict[str, Any] = describe(ws)
+        # the rtprobe mock's id of this connection (its x-rtprobe-session header)
+        self.mock_session = session_id(getattr(ws.response, "headers", None))
 
     @classmethod
     async def connect(

@@ -133,3 +133,46 @@ def test_300_kbit_cap_lowers_aiortc_bitrate_not_its_resolution(start_mock: Any) 
     assert len(seen) >= 10 and set(seen.tolist()) == {1280.0}  # no scaling at all
     s = agg.summary()
     assert s.frames is not None and s.frames.resolution["out"]["changes"] == 0
+
+
+@pytest.mark.parametrize("transport, path", [("realtime", "realtime"), ("ws", "ws")])
+def test_mock_side_of_one_realtime_or_ws_connection_changes_live(
+    start_mock: Any, transport: str, path: str
+) -> None:
+    """`act("mock_network")` on a realtime or ws run reaches the mock's toxics of that
+    connection alone (its id from the handshake): after `delay=100` (each way) every
+    reply the change preceded comes 200 ms or more after its send, and the change is a
+    NetworkChange event of the mock's side."""
+    from app.core.engine.run import RunControl
+    from app.core.events import Sample
+
+    with start_mock() as base:
+        url = base.replace("http://", "ws://") + f"/mock/echo/{path}"
+        cfg = RunConfig(target=resolve(transport, url), count=None, duration_s=30, rate=20.0)
+        events: list[Event] = []
+
+        async def main() -> None:
+            control = RunControl()
+            task = asyncio.create_task(run(cfg, events.append, control))
+            for _ in range(400):  # bounded: 20 s
+                if sum(isinstance(e, Sample) for e in events) >= 5:
+                    break
+                await asyncio.sleep(0.05)
+            await control.act("mock_network", "delay=100")
+            changed = len(events)
+            for _ in range(400):  # bounded: 20 s, until 5 replies sent after the change
+                later = [e for e in events[changed:] if isinstance(e, Sample)]
+                if sum(s.sent_ns > events[changed - 1].t_ns for s in later) >= 5:
+                    break
+                await asyncio.sleep(0.05)
+            control.stop()
+            await asyncio.wait_for(task, 30)
+
+        asyncio.run(main())
+    change = next(e for e in events if isinstance(e, NetworkChange))
+    assert (change.side, change.name) == ("mock", "delay=100")
+    after = [e for e in events if isinstance(e, Sample) and e.sent_ns > change.t_ns]
+    received = [s for s in after if s.outcome == "received"]
+    assert len(received) >= 5 and all(s.rtt_ns >= 200e6 for s in received), [
+        s.rtt_ns / 1e6 for s in received
+    ]
