@@ -33,9 +33,24 @@ def test_the_search_ramps_by_doubling_then_bisects_to_the_precision() -> None:
 
 def test_a_lost_message_fails_a_step_and_nothing_below_a_failed_start_is_searched() -> None:
     s = Search("rtprobe", start=1000, max_rate=64000, precision=0.1)
-    s.record(step(1000, 0.2, lost=1))
+    assert s.record(step(1000, 0.2, lost=1)) is None  # a first failure: measured again
+    assert s.next_rate() == 1000
+    assert s.record(step(1000, 0.2, lost=1)) is False
     assert s.held == 0.0
     assert s.next_rate() is None
+
+
+def test_one_failure_of_a_rate_is_measured_again_before_it_counts() -> None:
+    """A neighbour's burst fails one step: the rate is tried once more, and held then
+    it is held, so the search goes on above it."""
+    s = Search("rtprobe", start=1000, max_rate=64000, precision=0.1)
+    s.record(step(1000, 0.2))
+    assert s.next_rate() == 2000
+    assert s.record(step(2000, 3.0)) is None
+    assert s.next_rate() == 2000 and s.failed is None
+    assert s.record(step(2000, 0.2)) is True
+    assert s.next_rate() == 4000 and s.held == 2000
+    assert [st["measured_again"] for st in s.steps] == [False, True, False]
 
 
 def test_the_ramp_stops_at_the_highest_rate_allowed() -> None:
