@@ -25,6 +25,16 @@ POLL_WINDOW_S = 5.0  # the status bar's reading: the mock's last seconds
 TIMEOUT_S = 2.0
 
 
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """qasync's loop while the window's Qt loop runs it; None without one (the window
+    is closing, or a test drives Qt alone): a Qt timer or signal can outlive it."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    return None if loop.is_closed() else loop
+
+
 def label_text(base_url: str, reading: ServerHealth | None) -> str:
     """The mock label: where it listens and, once read, its loop CPU and lag."""
     text = f"embedded mock server: {base_url}"
@@ -83,11 +93,8 @@ class MockHealth(QObject):
     def poll(self) -> None:
         """One reading in the background; none while the last is still out, and none
         once the window's loop is gone (a timer can outlive it: the poll stops then)."""
-        try:
-            loop = asyncio.get_running_loop()  # qasync's, set while the Qt loop runs
-        except RuntimeError:
-            loop = None
-        if loop is None or loop.is_closed():
+        loop = running_loop()
+        if loop is None:
             self.timer.stop()
             return
         if self._task is None or self._task.done():

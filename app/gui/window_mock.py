@@ -4,12 +4,11 @@ it listens, the connections told its base URL, and the faults sent to it. A base
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from app.core import faultschema
 from app.core.health.figures import ServerHealth
-from app.gui.mock_health import MockHealth, label_text, on_mock
+from app.gui.mock_health import MockHealth, label_text, on_mock, running_loop
 from app.gui.window_help import WindowHelp
 
 if TYPE_CHECKING:
@@ -66,10 +65,9 @@ class WindowMock(WindowHelp):
             if reading is not None and panel.run_id == run_id and panel.live is live:
                 panel.show_server_health(reading)
 
-        try:
-            loop = asyncio.get_running_loop()  # qasync's, while the window's loop runs
-        except RuntimeError:
-            return  # no loop (the window is closing, or a test drives Qt alone): no reading
+        loop = running_loop()
+        if loop is None:
+            return  # no loop to read on: no reading
         task = loop.create_task(read())
         self.__dict__.setdefault("_mock_reads", set()).add(task)
         task.add_done_callback(self.__dict__["_mock_reads"].discard)

@@ -271,11 +271,8 @@ async def send_frame(ws: ClientConnection, frame: bytes | str) -> None:
 
 
 async def recv_stamped(ws: ClientConnection) -> tuple[bytes | str, int]:
-    """The next frame and the engine's clock as it came, before any decoding."""
-    try:
-        frame = await ws.recv()
-    except websockets.ConnectionClosed as exc:
-        raise closed_error(exc) from None
+    """`recv_frame`'s frame and the engine's clock as it came, before any decoding."""
+    frame = await recv_frame(ws)
     return frame, now_ns()
 
 
