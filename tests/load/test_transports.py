@@ -83,7 +83,12 @@ def test_realtime_on_a_master_with_two_workers_merges_exactly_with_every_report(
     # alone is no test: where the tail is sparse, neighbouring samples lie >1 % apart.
     row = _locust_row(tmp_path / "locust_stats.csv")
     assert int(row["Request Count"]) == data["received"] + int(row["Failure Count"])
-    exact = sorted(float(r[7]) for r in measured)
+    # ... of the received replies: a row timed out (in flight at the stop) has an rtt_ms
+    # too, the time to its outcome, which neither HDR nor Locust counts; with four such
+    # rows among ~780 the rank moved by four samples and p90 missed its neighbours
+    assert int(row["Failure Count"]) == 0  # errors==0, and a 4 s run times nothing out
+    exact = sorted(float(r[7]) for r in measured if r[2] == "received")
+    assert len(exact) == data["received"] == data["rtt_ms"]["count"]
     for col, key, q in (("50%", "p50", 0.5), ("90%", "p90", 0.9)):
         assert _at_rank(float(row[col]), exact, q, 0.006), (col, row[col], exact[-5:])
         assert _at_rank(data["rtt_ms"][key], exact, q, 0.002), (key, data["rtt_ms"])
