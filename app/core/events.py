@@ -23,9 +23,13 @@ Outcome = Literal["received", "errored", "dropped", "timed_out"]
 State = Literal["connecting", "connected", "closed", "failed", "reconnecting"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Sample:
-    """One message's fate. For SSE one message is one streaming request."""
+    """One message's fate. For SSE one message is one streaming request.
+
+    Immutable by convention, like every event here, but not `frozen`: one is made per
+    message, and a frozen dataclass's `__init__` sets each of its 15 fields through
+    `object.__setattr__` (2.1 µs against 0.7 µs measured, in the path of every reply)."""
 
     session: int
     seq: int

@@ -163,31 +163,41 @@ class Aggregator:
             add_feedback(self.feedback, values)
 
     def _sample(self, s: Sample) -> None:
-        totals = self._session(s.session)
+        # the per-message path: attributes read once, no property or helper calls
+        totals = self.sessions.get(s.session) or self._session(s.session)
         if s.warmup:
             totals.warmup += 1
             return
         totals.sent += 1
-        totals.add(s.outcome)
+        outcome, intended, done = s.outcome, s.intended_ns, s.done_ns
+        if outcome == "received":
+            totals.received += 1
+        else:
+            totals.add(outcome)
         self.bytes_out += s.bytes_out
         self.bytes_in += s.bytes_in
         self.events_in += s.events
-        self.first_ns = (
-            s.intended_ns if self.first_ns is None else min(self.first_ns, s.intended_ns)
-        )
-        self.last_ns = s.done_ns if self.last_ns is None else max(self.last_ns, s.done_ns)
-        self.send_lag.record_ns(max(0, s.sent_ns - s.intended_ns))
-        if s.outcome != "received":
+        if self.first_ns is None or intended < self.first_ns:
+            self.first_ns = intended
+        if self.last_ns is None or done > self.last_ns:
+            self.last_ns = done
+        lag = s.sent_ns - intended
+        self.send_lag.record_ns(lag if lag > 0 else 0)
+        if outcome != "received":
             return
-        self.rtt.record_ns(s.rtt_ns)
-        if s.server_ns is not None:
-            self.server.record_ns(s.server_ns)
-            self.network.record_ns(max(0, s.done_ns - s.sent_ns - s.server_ns))
+        self.rtt.record_ns(done - intended)  # Sample.rtt_ns
+        server = s.server_ns
+        if server is not None:
+            self.server.record_ns(server)
+            net = done - s.sent_ns - server
+            self.network.record_ns(net if net > 0 else 0)
         if s.first_ns is not None:
-            self.first_event.record_ns(s.first_ns - s.intended_ns)
-        for gap in s.gaps_ns:
-            self.event_gap.record_ns(gap)
-        self.backlogged += s.backlogged
+            self.first_event.record_ns(s.first_ns - intended)
+        if s.gaps_ns:
+            for gap in s.gaps_ns:
+                self.event_gap.record_ns(gap)
+        if s.backlogged:
+            self.backlogged += 1
 
     def _frame(self, f: FrameSample) -> None:
         if f.direction == "out":

@@ -31,7 +31,7 @@ class Counting(precise_loop.PreciseSelector):
 def counting_loop() -> tuple[asyncio.AbstractEventLoop, Counting]:
     selector = Counting()
     loop = asyncio.SelectorEventLoop(selector)
-    precise_loop._precise_loops.add(loop)
+    setattr(loop, precise_loop.PRECISE_MARK, True)
     return loop, selector
 
 

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.core.metrics import LatencyHistogram, Ring
-from app.core.metrics.histogram import MAX_TRACKABLE_US
+from app.core.metrics.histogram import MAX_TRACKABLE_US, counts_index
 
 
 def test_percentiles_match_exact_values_within_precision() -> None:
@@ -121,3 +121,18 @@ def test_a_pickled_histogram_keeps_recording_into_the_counts_it_reads() -> None:
     other = LatencyHistogram()
     other.merge(copy)
     assert other.summary() == copy.summary()
+
+
+def test_record_ns_files_every_value_in_the_counter_counts_index_names() -> None:
+    """`record_ns` inlines `counts_index` (the per-message path): both must agree for
+    every bucket's edges, from 1 µs to the hour, or percentiles would shift silently."""
+    values = {1, 2, 1023, 1024, 2047, 2048, 2049, 4095, 4096, MAX_TRACKABLE_US}
+    for shift in range(0, MAX_TRACKABLE_US.bit_length()):
+        edge = 1 << shift
+        values |= {edge - 1, edge, edge + 1, edge + edge // 3}
+    for us in sorted(v for v in values if 1 <= v <= MAX_TRACKABLE_US):
+        h = LatencyHistogram()
+        h.record_ns(us * 1000)
+        _, counts = h.buckets()
+        assert counts.tolist() == [1], us
+        assert np.nonzero(h._counts)[0].tolist() == [counts_index(us)], us
