@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from app.core.config import RunConfig
 from app.core.engine.gc_tuning import quiet_gc
+from app.core.engine.sample_backlog import SampleBacklog
 from app.core.errors import ClosedError, ProbeError, TargetError
 from app.core.events import Event, FinishReason, RunFinished, now_ns
 from app.core.health.monitor import HealthMonitor
@@ -84,7 +85,7 @@ async def run(
         control = RunControl(control)
     redactor = control.redactor = Redactor.for_run(config.credentials.key, config.headers)
     with active(redactor):
-        control.emit = redactor.emit(emit)
+        control.emit = SampleBacklog(redactor.emit(emit)).emit
         await _run(config, control.emit, control, redactor)
 
 
