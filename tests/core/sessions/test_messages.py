@@ -401,3 +401,20 @@ def test_sessions_of_an_open_loop_run_are_spread_over_each_interval() -> None:
         3, config(count=4, concurrency=4), lambda e: None, asyncio.Event(), never
     )
     assert closed._phase_ns() == 0  # closed loop: no schedule to spread
+
+
+def test_sessions_that_connect_at_different_times_still_send_on_one_even_grid() -> None:
+    """The first send is the first slot of the session's phase at or after its
+    connection, on a grid shared by all sessions: whenever each connected, session k's
+    sends stay k/C of an interval after session 0's, none before its connection."""
+    cfg = config(count=40, rate=4000, concurrency=4)  # a 1 ms interval, 250 µs apart
+
+    async def never() -> Any:
+        raise AssertionError("not connected in this test")
+
+    sessions = [MessageSession(k, cfg, lambda e: None, asyncio.Event(), never) for k in range(4)]
+    connected = [10_000_123_456, 10_000_987_001, 10_003_000_000, 10_001_250_000]
+    firsts = [s._first_send_ns(c) for s, c in zip(sessions, connected, strict=True)]
+    for k, (first, c) in enumerate(zip(firsts, connected, strict=True)):
+        assert c <= first < c + 1_000_000  # not before it connected, within an interval
+        assert first % 1_000_000 == 250_000 * k  # its phase on the shared grid
