@@ -164,7 +164,7 @@ class Aggregator:
 
     def _sample(self, s: Sample) -> None:
         # the per-message path: attributes read once, no property or helper calls
-        totals = self.sessions.get(s.session) or self._session(s.session)
+        totals = self._session(s.session)
         if s.warmup:
             totals.warmup += 1
             return
@@ -193,11 +193,9 @@ class Aggregator:
             self.network.record_ns(net if net > 0 else 0)
         if s.first_ns is not None:
             self.first_event.record_ns(s.first_ns - intended)
-        if s.gaps_ns:
-            for gap in s.gaps_ns:
-                self.event_gap.record_ns(gap)
-        if s.backlogged:
-            self.backlogged += 1
+        for gap in s.gaps_ns:
+            self.event_gap.record_ns(gap)
+        self.backlogged += s.backlogged
 
     def _frame(self, f: FrameSample) -> None:
         if f.direction == "out":

@@ -11,7 +11,8 @@ sends woken meanwhile.
 Order is kept: any other event hands the queued Samples on first (`emit`), and the
 engine's RunFinished is such an event, so a run's events leave in the order they
 happened, each within a pass of the loop. A sink that raises in the loop's callback
-raises again in the next `emit` (a loop callback's error would only be logged).
+raises again at the end of the next `emit` (a loop callback's error would only be
+logged), after that call's event was handed on: no event is lost to it.
 """
 
 from __future__ import annotations
@@ -35,16 +36,16 @@ class SampleBacklog:
             raise failed
 
     def add(self, sample: Sample) -> None:
-        self._raise_failed()
         self._queued.append(sample)
         if not self._scheduled:
             try:
                 loop = asyncio.get_running_loop()
             except RuntimeError:  # no loop to wait for (a caller outside the engine's)
                 self.flush()
-                return
-            self._scheduled = True
-            loop.call_soon(self._due)
+            else:
+                self._scheduled = True
+                loop.call_soon(self._due)
+        self._raise_failed()
 
     def _due(self) -> None:
         self._scheduled = False
@@ -55,7 +56,6 @@ class SampleBacklog:
 
     def flush(self) -> None:
         """Hand on every queued Sample now (one sink raising leaves the rest queued)."""
-        self._raise_failed()
         while self._queued:
             queued, self._queued = self._queued, []
             for i, sample in enumerate(queued):
@@ -71,10 +71,10 @@ class SampleBacklog:
         if type(event) is Sample:
             self.add(event)
             return
-        self._raise_failed()
         if self._queued:
             self.flush()
         self._emit(event)
+        self._raise_failed()
 
     def __len__(self) -> int:
         return len(self._queued)

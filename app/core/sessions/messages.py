@@ -339,10 +339,8 @@ class MessageSession:
         # session k of C ticks at (k + 1/2)/C of the tick: the sessions connect together,
         # and 50 ticks at once held the loop ~0.3 ms every 0.25 s, in front of the sends
         # due then (the same few sessions' sends each time: their send lag p99 tripled)
-        share = (self.index % max(1, self.config.concurrency) + 0.5) / max(
-            1, self.config.concurrency
-        )
-        await asyncio.sleep(tick * share)
+        sessions = max(1, self.config.concurrency)
+        await asyncio.sleep(tick * (self.index % sessions + 0.5) / sessions)
         while True:
             await asyncio.sleep(tick)
             expired = self.matcher.expire(now_ns(), self.timeout_ns)
