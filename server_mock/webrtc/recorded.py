@@ -1,0 +1,267 @@
+"""A recorded WebRTC session played to a new client (`rtprobe mock --from`): the
+signaling machinery of the mock's own apps answers the new offer, and the video track
+sends the recorded received frames at their recorded times (divided by the speed),
+each at its recorded size with its recorded marker value, so the client times every
+frame as it does against the mock's apps.
+
+The pictures are the recording's own when it kept them (`--record-pixels`: a JPEG or
+PNG, scaled back to the recorded size, the marker stamped again since a downscaled
+picture cannot carry it), else the world scene (`WorldScene`) of that size. A recorded
+frame whose marker was unreadable goes out with its marker area grey (unreadable
+again). v2v frames are timed from the new client's first frame (as the recording was
+from its first sent frame), generated frames from the first one sent. After the last
+recorded frame the track stays open and sends nothing more.
+
+The recorded replies to the client's other messages (`action`, `pause`…) go out with
+their recorded delays, in order; a message the recording never saw gets a non-fatal
+`bad_message` error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any
+
+import av
+import numpy as np
+from aiortc import MediaStreamTrack, RTCPeerConnection
+from aiortc.mediastreams import MediaStreamError
+
+from app.core.codecs import webrtc_marker as marker
+from server_mock.faults import Faults
+from server_mock.recorded_media import MediaSession, VideoFrame
+from server_mock.webrtc.signaling import SignalingChannel, SignalingSession
+from server_mock.webrtc.world import WorldScene
+
+log = logging.getLogger("server_mock")
+
+CLIENT_WAIT_S = 3.0  # v2v: frames start this long after the answer if no client frame came
+MAX_SCENES = 4  # sizes a session keeps a scene for
+MAX_QUEUED = 4096  # replies waiting to go out; past this an input's replies are dropped
+CLOCK = 90_000  # RTP video clock
+
+
+def picture(data: bytes, width: int, height: int) -> np.ndarray | None:
+    """A recorded JPEG/PNG as (height, width, 3) RGB; None when it does not decode."""
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            for frame in container.decode(video=0):
+                out = frame.reformat(width=width, height=height, format="rgb24")
+                return out.to_ndarray()
+    except Exception as exc:
+        log.info("recorded: a frame's picture did not decode (%s)", type(exc).__name__)
+    return None
+
+
+def _marker_of(frame: Any) -> int | None:
+    """The marker value of a client frame (its luma plane), or None."""
+    try:
+        if frame.format.name == "yuv420p":
+            return marker.read(frame.to_ndarray()[: frame.height])
+        return marker.read(frame.to_ndarray(format="gray"))
+    except Exception:
+        return None
+
+
+class RecordedTrack(MediaStreamTrack):
+    """The recorded received frames, at their recorded times."""
+
+    kind = "video"
+
+    def __init__(self, session: RecordedSession) -> None:
+        super().__init__()
+        self.session = session
+        self.frames = session.media.frames
+        self.sent = 0
+        self._anchor: float | None = None
+        self._scenes: dict[tuple[int, int], WorldScene] = {}
+        self._last_pts = -1
+        self._stopped = asyncio.Event()
+
+    def stop(self) -> None:
+        super().stop()
+        self._stopped.set()
+
+    async def recv(self) -> av.VideoFrame:
+        if self.sent >= len(self.frames):
+            await self._stopped.wait()  # the recording is over: the track stays quiet
+            raise MediaStreamError("the recording has no more frames")
+        loop = asyncio.get_running_loop()
+        if self._anchor is None:
+            self._anchor = await self.session.anchor()
+        spec = self.frames[self.sent]
+        self.sent += 1
+        self._anchor = min(self._anchor, self.session.client_anchor or self._anchor)
+        at = spec.at / self.session.speed
+        wait = self._anchor + at - loop.time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        frame = av.VideoFrame.from_ndarray(self.image(spec), format="rgb24")
+        self._last_pts = max(self._last_pts + 1, round(at * CLOCK))
+        frame.pts, frame.time_base = self._last_pts, Fraction(1, CLOCK)
+        return frame
+
+    def image(self, spec: VideoFrame) -> np.ndarray:
+        """The frame's picture at its size, its recorded marker stamped."""
+        img = None
+        if spec.picture is not None:
+            img = picture(spec.picture, spec.width, spec.height)
+        if img is None:
+            size = (spec.width, spec.height)
+            scene = self._scenes.get(size)
+            if scene is None:
+                if len(self._scenes) >= MAX_SCENES:
+                    self._scenes.clear()
+                scene = self._scenes[size] = WorldScene(*size)
+            scene.step()
+            img = scene.render()
+        value = spec.value
+        if value is None:
+            _, _, w, h = marker.marker_region(spec.width, spec.height)
+            img[:h, :w] = 128  # unreadable, as it was recorded
+            return img
+        if not self.session.media.anchored_on_client:  # generated: the new client's actions
+            value = marker.pack_world(self.session.applied, marker.unpack_world(value)[1])
+        marker.stamp(img, value)
+        return img
+
+
+class RecordedSession(SignalingSession):
+    """The mock's signaling session whose media and replies are a recording's."""
+
+    name = "recorded"
+
+    def __init__(
+        self,
+        channel: SignalingChannel,
+        faults: Faults,
+        media: MediaSession,
+        speed: float | None,
+        input_key: Callable[[Any], str],
+        unknown: str,
+    ) -> None:
+        super().__init__(channel, faults)
+        self.media = media
+        self.speed = speed or 1.0  # video has no "at once": `max` keeps the recorded pace
+        self.reply_speed = speed
+        self.input_key = input_key
+        self.unknown = unknown
+        self.track = RecordedTrack(self)
+        self._tracks.append(self.track)
+        self._client_frame = asyncio.Event()
+        self.client_anchor: float | None = None  # v2v: as read from the client's markers
+        self._watching = False
+        self._turns: dict[str, int] = {}
+        self.actions = 0  # `action` messages received
+        self.applied = 0  # of them, shown in the frames (after their recorded latency)
+        self._queue: asyncio.Queue[tuple[float, dict[str, Any]]] = asyncio.Queue()
+        self._sender: asyncio.Task[None] | None = None
+        self._last_due = 0.0
+
+    def greetings(self) -> list[dict[str, Any]]:
+        return list(self.media.greetings)
+
+    def prepare(self, pc: RTCPeerConnection) -> None:
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            if track.kind == "video" and not self._watching:
+                self._watching = True
+                self._watch(track)
+            else:
+                self.drain(track)
+
+    def attach(self, pc: RTCPeerConnection) -> None:
+        if not any(t.kind == "video" for t in pc.getTransceivers()):
+            raise ValueError("the offer has no video to receive the recording on")
+        pc.addTrack(self.track)
+
+    def _watch(self, track: MediaStreamTrack) -> None:
+        """Consume the client's video (unread, its queue would grow). v2v: each frame
+        whose marker names a recorded sent frame moves the anchor to the earliest time
+        the client's first frame can have been sent, on the recorded spacing."""
+        sent_at = self.media.sent_at
+        loop = asyncio.get_running_loop()
+
+        async def consume() -> None:
+            with contextlib.suppress(MediaStreamError):
+                while True:
+                    frame = await track.recv()
+                    now = loop.time()
+                    value = _marker_of(frame) if sent_at else None
+                    offset = None if value is None else sent_at.get(value)
+                    if offset is not None:
+                        start = now - offset / self.speed
+                        self.client_anchor = min(self.client_anchor or start, start)
+                    self._client_frame.set()
+
+        self._drains.append(asyncio.ensure_future(consume()))
+
+    async def anchor(self) -> float:
+        """When frame times start: the client's first frame (v2v), else now."""
+        if self.media.anchored_on_client:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._client_frame.wait(), CLIENT_WAIT_S)
+        return self.client_anchor or asyncio.get_running_loop().time()
+
+    async def handle(self, kind: object, message: dict[str, Any]) -> bool:
+        if kind == "action" and not self.media.anchored_on_client:
+            self._apply_later()
+        key = self.input_key(message)
+        answers = self.media.replies.get(key)
+        if not answers:
+            await self.report(self.unknown, "LookupError")
+            return True
+        turn = self._turns.get(key, 0)
+        self._turns[key] = turn + 1
+        self._schedule(answers[turn % len(answers)])
+        return True
+
+    def _apply_later(self) -> None:
+        """The n-th action shows in the frames after the recorded n-th action's latency."""
+        delays = self.media.action_delays
+        delay = delays[min(self.actions, len(delays) - 1)] if delays else 0.0
+        self.actions += 1
+
+        def apply() -> None:
+            self.applied = (self.applied + 1) & ((1 << marker.WORLD_ACTION_BITS) - 1)
+
+        asyncio.get_running_loop().call_later(delay / self.speed, apply)
+
+    def _schedule(self, replies: list[tuple[float, dict[str, Any]]]) -> None:
+        if self._queue.qsize() + len(replies) > MAX_QUEUED:
+            log.warning("%s: %d replies waiting: these are dropped", self.name, MAX_QUEUED)
+            return
+        now = asyncio.get_running_loop().time()
+        for delay, message in replies:
+            scaled = 0.0 if self.reply_speed is None else delay / self.reply_speed
+            self._last_due = max(self._last_due, now + scaled)  # in order, as recorded
+            self._queue.put_nowait((self._last_due, message))
+        if self._sender is None:
+            self._sender = asyncio.ensure_future(self._send_replies())
+            self._drains.append(self._sender)
+
+    async def _send_replies(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due, message = await self._queue.get()
+            wait = due - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self.channel.send(message)
+
+
+async def serve_recorded(
+    channel: SignalingChannel,
+    faults: Faults,
+    media: MediaSession,
+    speed: float | None,
+    input_key: Callable[[Any], str],
+    unknown: str,
+) -> None:
+    """One recorded session played to the client on `channel` (never raises)."""
+    await RecordedSession(channel, faults, media, speed, input_key, unknown).run()
