@@ -6,7 +6,8 @@ frame as it does against the mock's apps.
 
 The pictures are the recording's own when it kept them (`--record-pixels`: a JPEG or
 PNG, scaled back to the recorded size, the marker stamped again since a downscaled
-picture cannot carry it), else the world scene (`WorldScene`) of that size. A recorded
+picture cannot carry it; past the last recorded picture, that one again), else the
+world scene (`WorldScene`) of that size. A recorded
 frame whose marker was unreadable goes out with its marker area grey (unreadable
 again). v2v frames are timed from the new client's first frame (as the recording was
 from its first sent frame), generated frames from the first one sent. After the last
@@ -58,6 +59,11 @@ def picture(data: bytes, width: int, height: int) -> np.ndarray | None:
     return None
 
 
+def _resized(img: np.ndarray, width: int, height: int) -> np.ndarray:
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
+    return frame.reformat(width=width, height=height, format="rgb24").to_ndarray()
+
+
 def _marker_of(frame: Any) -> int | None:
     """The marker value of a client frame (its luma plane), or None."""
     try:
@@ -81,6 +87,7 @@ class RecordedTrack(MediaStreamTrack):
         self._anchor: float | None = None
         self._scenes: dict[tuple[int, int], WorldScene] = {}
         self._last_pts = -1
+        self._last_picture: np.ndarray | None = None
         self._stopped = asyncio.Event()
 
     def stop(self) -> None:
@@ -111,6 +118,13 @@ class RecordedTrack(MediaStreamTrack):
         img = None
         if spec.picture is not None:
             img = picture(spec.picture, spec.width, spec.height)
+            if img is not None:
+                self._last_picture = img
+        elif self._last_picture is not None:  # past the recorded pictures: the last one
+            img = self._last_picture
+            if img.shape[:2] != (spec.height, spec.width):
+                img = _resized(img, spec.width, spec.height)
+            img = img.copy()
         if img is None:
             size = (spec.width, spec.height)
             scene = self._scenes.get(size)

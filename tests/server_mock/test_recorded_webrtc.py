@@ -6,6 +6,8 @@ client's other messages; garbage, huge or unservable recordings are one line."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import json
 import subprocess
 import sys
@@ -13,9 +15,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import av
+import numpy as np
 import pytest
 import websockets
 
+from app.core.codecs import webrtc_marker as marker
 from app.core.record import har
 from server_mock import MockConfig, MockServer
 from server_mock.recorded import RecordingError, input_key, load, tabulate
@@ -96,6 +101,43 @@ def test_a_recorded_webrtc_session_is_served_with_its_frames(
         assert served["frame_latency_ms"]["count"] >= 0.7 * recorded["frame_latency_ms"]["count"]
     else:  # generated: the new client's actions show in the frames, timed
         assert served["received"] >= 1 and served["errors"] == 0
+
+
+def _pictures(path: Path) -> dict[int, np.ndarray]:
+    """The recorded pictures of received frames, by marker value."""
+    (e,) = har.parse(path.read_bytes())
+    out = {}
+    for f in e.private["_rtprobeFrames"]:
+        if f["direction"] == "in" and "pixels" in f and isinstance(f.get("frameId"), int):
+            data = base64.b64decode(f["pixels"])
+            with av.open(io.BytesIO(data), mode="r") as container:
+                frame = next(container.decode(video=0))
+            out[f["frameId"]] = frame.to_ndarray(format="rgb24").astype(np.int16)
+    return out
+
+
+def test_recorded_pixels_are_served_instead_of_synthetic_ones(ws_base: str, tmp_path: Path) -> None:
+    flags = ["--size", "320x240", "--fps", "15", "--duration", "2", "--no-history"]
+    first, second = tmp_path / "first.har", tmp_path / "second.har"
+    target = f"{ws_base}/mock/yolo/webrtc"
+    done = rtprobe("run", "webrtc", target, *flags, "--record", str(first), "--record-pixels")
+    assert done.returncode == 0, done.stderr
+    recorded = _pictures(first)
+    assert recorded
+    with MockServer.in_thread(MockConfig(recording=str(first))) as base:
+        url = base.replace("http://", "ws://") + "/mock/yolo/webrtc"
+        done = rtprobe("run", "webrtc", url, *flags, "--record", str(second), "--record-pixels")
+        assert done.returncode == 0, done.stderr
+    served = _pictures(second)
+    same = sorted(set(recorded) & set(served))
+    assert len(same) >= 0.7 * len(recorded)
+    # the served picture of frame k is the recorded one (the world scene would differ
+    # everywhere), but for the marker, re-encoding and scaling
+    _, _, mw, mh = marker.marker_region(160, 120)
+    for k in same:
+        a, b = recorded[k], served[k]
+        a[:mh, :mw] = b[:mh, :mw] = 0
+        assert np.abs(a - b).mean() < 12, k
 
 
 async def _signal(url: str, *messages: dict[str, Any], want: int) -> list[dict[str, Any]]:
@@ -205,3 +247,10 @@ def test_webrtc_sessions_beside_other_paths_are_tabulated_per_connection() -> No
     table = tabulate([entry(frames), entry(frames), entry([])])
     (route,) = table.values()
     assert route.kind == "webrtc" and route.flavour == "json" and len(route.media) == 2
+
+
+def test_a_recorded_picture_that_does_not_decode_is_none() -> None:
+    from server_mock.webrtc.recorded import picture
+
+    assert picture(b"\xff\xd8 not a jpeg", 64, 48) is None
+    assert picture(b"", 64, 48) is None

@@ -45,8 +45,9 @@ from app.core.events import (
     Sample,
     StateChange,
     StatsSnapshot,
+    VideoFrame,
 )
-from app.core.record import har
+from app.core.record import har, pixels
 from app.core.redact import Redactor, is_secret_header
 from app.core.sessions import registry
 
@@ -98,6 +99,8 @@ class Recorder:
         self.kept_bytes = 0
         self.dropped_frames = 0  # over MAX_RECORD_BYTES: counted, not kept
         self.signaling_binary = config.webrtc.signaling == "msgpack"
+        # WebRTC: each session's last frames in, for their pictures (`--record-pixels`)
+        self._recent_in: dict[int, deque[dict[str, Any]]] = {}
 
     def epoch(self, t_ns: int) -> float:
         return round(self._epoch_at_zero + t_ns / 1e9, 6)
@@ -185,6 +188,9 @@ class Recorder:
                 self._action_done(event)
         elif isinstance(event, FrameSample):
             self._video_frame(event)
+        elif isinstance(event, VideoFrame):
+            if self.config.webrtc.record_pixels and event.direction == "in":
+                self._pixels(event)
         elif isinstance(event, StatsSnapshot):
             entry = self._open.get(event.session)
             if entry is not None and "_rtprobeConnection" not in entry.private:
@@ -328,6 +334,25 @@ class Recorder:
         if f.width:
             item["size"] = f"{f.width}x{f.height}"
         frames.append(item)
+        if f.direction == "in":
+            self._recent_in.setdefault(f.session, deque(maxlen=32)).append(item)
+
+    def _pixels(self, v: VideoFrame) -> None:
+        """`--record-pixels`: the thumbnail of a frame just received, as a JPEG in its
+        `_rtprobeFrames` item (the tap sends it after the frame's own FrameSample)."""
+        recent = self._recent_in.get(v.session, ())
+        item = next(
+            (x for x in recent if x.get("frameId") == v.frame_id and "pixels" not in x), None
+        )
+        if item is None:
+            return
+        try:
+            data = pixels.jpeg_base64(v.width, v.height, v.rgb)
+        except Exception:
+            self.dropped_frames += 1
+            return
+        if self._keep(len(data)):
+            item["pixels"] = data
 
     def _action_done(self, s: Sample) -> None:
         """A WebRTC action's outcome: when it was sent, and its action → frame latency."""
