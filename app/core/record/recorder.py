@@ -12,8 +12,9 @@ exists: a run without `--record` pays nothing for it.
   hold the signaling messages and, in `_rtprobeFrames`, every video frame's time,
   marker id and latency (no pixels, unless `record_pixels`: a small JPEG of each of a
   session's first received frames, `app.core.record.pixels`), in `_rtprobeSettings`
-  what the session was run with (size, fps, mode, signaling, duration…) and in `_rtprobeActions` each action's
-  outcome and latency, so `rtprobe replay` can run the session again and compare;
+  what the session was run with (size, fps, mode, signaling, duration…) and in
+  `_rtprobeActions` each action's outcome and latency, so `rtprobe replay` can run
+  the session again and compare;
 - SSE: one entry per request, its body as postData, its events with their arrival
   times and every field (`event`, `id`, `retry`, data), its outcome. Events carry no
   request id, so an event goes to the oldest request of its session still streaming:
