@@ -21,8 +21,9 @@ the recorded replies answer the recorded inputs, with the recorded delays (divid
 Paths the recording does not hold are the ordinary mock's (its `/health`, `/tokens/`,
 `mock/...` apps), and `--key` guards recorded paths too. A recorded WebRTC path is
 served by `server_mock.recorded_media` (a new offer answered by the mock's own peer,
-the recorded frames sent at their recorded times); a WebRTC connection that cannot be
-(no received frame, fal's wma flavour) is left out with a log line, and a recording
+the recorded frames sent at their recorded times; fal's wma flavour at
+`…/start-session`); a WebRTC connection that cannot be (no received frame, the wma REST
+bridge) is left out with a log line, and a recording
 with nothing else is refused in one line. Reads the file with the pure HAR parser of
 app.core; never the engine.
 """
@@ -53,7 +54,7 @@ from app.core.record.diff import decode_frame
 from app.core.record.plan import transport_of
 from app.core.sessions import registry
 from app.core.transports.base import DEFAULT_SEQ_FIELD
-from server_mock import recorded_media
+from server_mock import openapi, recorded_media
 from server_mock.auth import TokenStore
 from server_mock.config import MockConfig
 
@@ -375,6 +376,9 @@ def recorded_openapi(table: dict[str, RecordedPath]) -> dict[str, dict[str, Any]
             post["responses"] = {"200": {"content": {har.SSE_MIME: {"schema": {}}}}}
             doc["paths"][sub] = {"post": post}
             continue
+        if route.flavour == "wma":  # fal's start-session, as mock/wma publishes it
+            doc["paths"][recorded_media.start_path(sub)] = openapi.wma_path()
+            continue
         realtime = route.kind == "realtime" or route.flavour == "msgpack"
         if route.media:  # WebRTC: a signaling input schema tells `describe` so
             schema = recorded_media.SIGNALING_INPUT
@@ -408,9 +412,15 @@ def create_recorded_app(config: MockConfig, table: dict[str, RecordedPath]) -> S
     routes: list[Any] = []
     for root, doc in recorded_openapi(table).items():
         routes.append(Route(f"{root}/openapi.json", _document(doc), methods=["GET"]))
+        if any(route.flavour == "wma" for route in table.values()):
+            contract = openapi.asyncapi("wma") or {}  # the wma session's control messages
+            routes.append(Route(f"{root}/asyncapi.json", _document(contract), methods=["GET"]))
     for path, route in sorted(table.items()):
         if route.kind == "sse":
             routes.append(Route(path, _sse_route(route, speed), methods=["POST", "GET"]))
+        elif route.flavour == "wma":
+            serve = recorded_media.wma_route(route.media, config, tokens)
+            routes.append(Route(recorded_media.start_path(path), serve, methods=["POST"]))
         elif route.media:
             serve = recorded_media.route(route.media, route.flavour, config, tokens, input_key)
             routes.append(WebSocketRoute(path, serve))
@@ -422,4 +432,5 @@ def create_recorded_app(config: MockConfig, table: dict[str, RecordedPath]) -> S
     app.state.tokens = tokens
     app.state.toxics = fallback.state.toxics  # the byte-stream toxics apply to recorded paths too
     app.state.connections = fallback.state.connections
+    app.state.sessions = 0  # the recorded wma streams count theirs here
     return app

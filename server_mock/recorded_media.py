@@ -5,8 +5,9 @@ Per recorded connection (`_rtprobeTransport: webrtc`):
 
 - the signaling flavour it ran with (`_rtprobeSettings.flavour`/`signaling`, else the
   negotiated `_rtprobeConnection.signaling`, else its frames' opcode): JSON text on a
-  raw WebSocket (4a) or msgpack maps over a realtime session (4b). fal's `wma` session
-  (4c) cannot be served: its answer comes over HTTP, not on a signaling socket;
+  raw WebSocket (4a), msgpack maps over a realtime session (4b), or fal's wma session
+  (4c: `POST …/start-session`, the answer as an SSE event, control messages on a data
+  channel; its deprecated REST bridge, `wma-rest`, is not served);
 - the greetings the server sent before the offer (`ready`, `iceservers`);
 - the server's replies to each non-signaling input (`action`, `pause`…), with their
   delays, looked up as the other transports' are (`input_key`);
@@ -33,9 +34,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.websockets import WebSocket
 
 from app.core.codecs import webrtc_marker as marker
+from app.core.codecs import wma as wma_codec
 from app.core.codecs.fal_frames import is_fal_frame
 from app.core.record import har
 from app.core.record.diff import decode_frame
@@ -55,6 +59,7 @@ DEFAULT_SIZE = (640, 480)
 SIGNALING_TYPES = ("offer", "answer", "icecandidate")
 FLAVOURS = {"ws": "json", "json": "json", "realtime": "msgpack", "msgpack": "msgpack"}
 WMA = ("wma", "wma-rest")
+SERVED = ("json", "msgpack", "wma")  # 4a, 4b and 4c's start-session
 SIGNALING_INPUT = schemas.signaling_input(actions=True)
 UNKNOWN = "rtprobe mock --from: the recording has no reply for this message"
 
@@ -120,9 +125,9 @@ def flavour_of(entry: har.Entry) -> str:
             return FLAVOURS[value]
     connection = entry.private.get("_rtprobeConnection")
     negotiated = connection.get("signaling") if isinstance(connection, dict) else None
-    if isinstance(negotiated, str):
-        for tail in ("json", "msgpack", "wma"):
-            if negotiated.endswith(tail):
+    if isinstance(negotiated, str):  # "4a-json", "4b-msgpack", "4c-wma", "4c-wma-rest"
+        for tail in ("json", "msgpack", *WMA):
+            if negotiated.endswith("-" + tail):
                 return tail
     binary = any(f.opcode == har.BINARY for f in entry.frames)
     return "msgpack" if binary else "json"
@@ -219,10 +224,10 @@ def _signaling(entry: har.Entry, session: MediaSession, input_key: Any) -> None:
 def media_session(entry: har.Entry, input_key: Any) -> MediaSession:
     """One recorded WebRTC connection as a session to serve (MediaError if it cannot be)."""
     flavour = flavour_of(entry)
-    if flavour not in FLAVOURS.values():
+    if flavour not in SERVED:
         raise MediaError(
-            f"a WebRTC session of the {flavour} flavour cannot be served (its answer comes"
-            " over HTTP, not a signaling socket)"
+            f"a WebRTC session of the {flavour} flavour cannot be served (fal's deprecated"
+            " REST bridge: only its start-session flavour, wma, is)"
         )
     session = MediaSession()
     _frames(entry, session)
@@ -295,5 +300,45 @@ def route(
 
         await session.start()
         await run_route(RealtimeRoute(mode="bidi", handler=handler), session, None)
+
+    return serve
+
+
+def start_path(path: str) -> str:
+    """The wma start-session path of a recorded route (`…/webrtc` -> `…/start-session`)."""
+    return wma_codec.session_urls(path, "wma")["start"]
+
+
+def wma_route(sessions: list[MediaSession], config: MockConfig, tokens: TokenStore) -> Any:
+    """`POST …/start-session` of a recorded wma path: the mock's wma session (answer
+    event, keepalives, connection reports), the next recorded session's video."""
+    turn = 0
+
+    async def serve(request: Request) -> Response:
+        nonlocal turn
+        from server_mock import wma_routes
+        from server_mock.webrtc.recorded import RecordedWmaPeer
+
+        if not tokens.allows(request.headers, request.query_params):
+            return JSONResponse({"detail": "missing, invalid or expired credentials"}, 401)
+        try:
+            body = await wma_routes._body(request)
+            sdp, _ = wma_codec.parse_offer(body)
+        except wma_codec.WmaError as exc:
+            return JSONResponse({"detail": str(exc)}, 422)
+        media = sessions[turn % len(sessions)]
+        turn += 1
+        faults = Faults.for_session(lambda: config.faults, {})
+        peer = RecordedWmaPeer(faults, media, config.recording_speed)
+        try:
+            answer = await peer.answer(sdp)
+        except Exception as exc:
+            await peer.close()
+            detail = f"the offer was refused: {type(exc).__name__}: {exc}"
+            return JSONResponse({"detail": detail}, 422)
+        reply = {"type": "answer", "sdp": answer, "session_id": peer.session_id}
+        stream = wma_routes._stream(peer, reply, config.wma_keepalive_s, "", request.app.state)
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
 
     return serve

@@ -26,7 +26,7 @@ import io
 import logging
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 
 import av
 import numpy as np
@@ -37,6 +37,7 @@ from app.core.codecs import webrtc_marker as marker
 from server_mock.faults import Faults
 from server_mock.recorded_media import MediaSession, VideoFrame
 from server_mock.webrtc.signaling import SignalingChannel, SignalingSession
+from server_mock.webrtc.wma import WmaPeer
 from server_mock.webrtc.world import WorldScene
 
 log = logging.getLogger("server_mock")
@@ -74,12 +75,28 @@ def _marker_of(frame: Any) -> int | None:
         return None
 
 
+class Shows(Protocol):
+    shown: int
+
+
+def show_later(session: Shows, delays: list[float], n: int, speed: float) -> int:
+    """The n-th action (0-based) shows in the frames (`session.shown` + 1) after the
+    recorded n-th action's latency; returns n + 1."""
+    delay = delays[min(n, len(delays) - 1)] if delays else 0.0
+
+    def show() -> None:
+        session.shown = (session.shown + 1) & ((1 << marker.WORLD_ACTION_BITS) - 1)
+
+    asyncio.get_running_loop().call_later(delay / speed, show)
+    return n + 1
+
+
 class RecordedTrack(MediaStreamTrack):
     """The recorded received frames, at their recorded times."""
 
     kind = "video"
 
-    def __init__(self, session: RecordedSession) -> None:
+    def __init__(self, session: RecordedSession | RecordedWmaPeer) -> None:
         super().__init__()
         self.session = session
         self.frames = session.media.frames
@@ -140,7 +157,7 @@ class RecordedTrack(MediaStreamTrack):
             img[:h, :w] = 128  # unreadable, as it was recorded
             return img
         if not self.session.media.anchored_on_client:  # generated: the new client's actions
-            value = marker.pack_world(self.session.applied, marker.unpack_world(value)[1])
+            value = marker.pack_world(self.session.shown, marker.unpack_world(value)[1])
         marker.stamp(img, value)
         return img
 
@@ -172,7 +189,7 @@ class RecordedSession(SignalingSession):
         self._watching = False
         self._turns: dict[str, int] = {}
         self.actions = 0  # `action` messages received
-        self.applied = 0  # of them, shown in the frames (after their recorded latency)
+        self.shown = 0  # of them, shown in the frames (after their recorded latency)
         self._queue: asyncio.Queue[tuple[float, dict[str, Any]]] = asyncio.Queue()
         self._sender: asyncio.Task[None] | None = None
         self._last_due = 0.0
@@ -236,15 +253,7 @@ class RecordedSession(SignalingSession):
         return True
 
     def _apply_later(self) -> None:
-        """The n-th action shows in the frames after the recorded n-th action's latency."""
-        delays = self.media.action_delays
-        delay = delays[min(self.actions, len(delays) - 1)] if delays else 0.0
-        self.actions += 1
-
-        def apply() -> None:
-            self.applied = (self.applied + 1) & ((1 << marker.WORLD_ACTION_BITS) - 1)
-
-        asyncio.get_running_loop().call_later(delay / self.speed, apply)
+        self.actions = show_later(self, self.media.action_delays, self.actions, self.speed)
 
     def _schedule(self, replies: list[tuple[float, dict[str, Any]]]) -> None:
         if self._queue.qsize() + len(replies) > MAX_QUEUED:
@@ -279,3 +288,28 @@ async def serve_recorded(
 ) -> None:
     """One recorded session played to the client on `channel` (never raises)."""
     await RecordedSession(channel, faults, media, speed, input_key, unknown).run()
+
+
+class RecordedWmaPeer(WmaPeer):
+    """fal's wma session (4c) of the mock (`WmaPeer`: the answer, the `control` data
+    channel, `pong`s made fresh), its video the recording's: the recorded frames at
+    their recorded times, each applied control message shown in them after the recorded
+    action's latency."""
+
+    def __init__(self, faults: Faults, media: MediaSession, speed: float | None) -> None:
+        super().__init__(faults)
+        self.media = media
+        self.speed = speed or 1.0
+        self.client_anchor: float | None = None
+        self.shown = 0
+        self.actions = 0
+        self.track = RecordedTrack(self)
+
+    async def anchor(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def _on_message(self, raw: str | bytes) -> None:
+        before = self.applied
+        super()._on_message(raw)
+        if self.applied > before:
+            self.actions = show_later(self, self.media.action_delays, self.actions, self.speed)

@@ -61,9 +61,14 @@ def write(tmp_path: Path, *entries: har.Entry) -> Path:
 
 
 SESSIONS = {
-    # app, extra flags of the recorded run (and the run against the double)
-    "yolo-json-v2v": ("yolo", ["--size", "320x240", "--fps", "15"]),
-    "world-msgpack-generated": ("world", ["--actions-every", "0.5"]),
+    # app, flags of the recorded run and of the run against the double, the double's route
+    "yolo-json-v2v": ("yolo", ["--size", "320x240", "--fps", "15"], "webrtc"),
+    "world-msgpack-generated": ("world", ["--actions-every", "0.5"], "webrtc"),
+    "wma-start-session": (
+        "wma",
+        ["--webrtc-flavour", "wma", "--actions-every", "0.5"],
+        "start-session",
+    ),
 }
 
 
@@ -71,7 +76,7 @@ SESSIONS = {
 def test_a_recorded_webrtc_session_is_served_with_its_frames(
     ws_base: str, tmp_path: Path, name: str
 ) -> None:
-    app, flags = SESSIONS[name]
+    app, flags, route = SESSIONS[name]
     recording, recorded_json = tmp_path / "r.har", tmp_path / "r.json"
     target = f"{ws_base}/mock/{app}/webrtc"
     done = rtprobe(
@@ -81,7 +86,8 @@ def test_a_recorded_webrtc_session_is_served_with_its_frames(
     assert done.returncode == 0, done.stderr
     recorded = summary_of(recorded_json)
     with MockServer.in_thread(MockConfig(recording=str(recording))) as base:
-        url = base.replace("http://", "ws://") + f"/mock/{app}/webrtc"
+        url = f"{base}/mock/{app}/{route}"
+        url = url if route == "start-session" else url.replace("http://", "ws://")
         described = rtprobe("describe", f"{base}/mock/{app}")
         assert described.returncode == 0, described.stderr
         assert f"rtprobe run webrtc {url}" in described.stdout
@@ -231,15 +237,17 @@ def test_a_recording_with_100k_frame_items_is_bounded(tmp_path: Path) -> None:
     assert time.monotonic() - started < 60  # bounded, not a performance figure
 
 
-def test_a_wma_session_cannot_be_served_and_says_so_in_one_line(tmp_path: Path) -> None:
+def test_a_wma_rest_session_cannot_be_served_and_says_so_in_one_line(tmp_path: Path) -> None:
     frames = [{"time": 1_800_000_000.5, "direction": "in", "frameId": 1}]
-    path = write(tmp_path, entry(frames, _rtprobeConnection={"signaling": "4c-wma"}))
+    path = write(tmp_path, entry(frames, _rtprobeSettings={"flavour": "wma-rest"}))
     done = rtprobe("mock", "--port", "0", "--from", str(path))
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1, done.stderr
-    assert "wma flavour cannot be served" in lines[0] and "rtprobe replay" in lines[0]
+    assert "wma-rest flavour cannot be served" in lines[0] and "rtprobe replay" in lines[0]
+    wma = media_session(entry(frames, _rtprobeConnection={"signaling": "4c-wma"}), input_key)
+    assert len(wma.frames) == 1  # the start-session flavour is served
     with pytest.raises(MediaError):
-        media_session(entry(frames, _rtprobeSettings={"flavour": "wma-rest"}), input_key)
+        media_session(entry(frames, _rtprobeConnection={"signaling": "4c-wma-rest"}), input_key)
 
 
 def test_webrtc_sessions_beside_other_paths_are_tabulated_per_connection() -> None:
