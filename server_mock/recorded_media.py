@@ -15,6 +15,8 @@ Per recorded connection (`_rtprobeTransport: webrtc`):
   the anchor (v2v: the first frame sent, so the new client's frame k comes back as late
   after its sending as the recorded one did; generated: the first frame received), its
   size, its marker value and, when recorded with `--record-pixels`, its picture;
+- the server's data channel messages (`_rtprobeDataChannel`, e.g. yolo's boxes), each
+  at its time after the same anchor;
 - generated video: each recorded action's action -> frame latency (`_rtprobeActions`),
   so a new client's n-th action shows in the frames that long after it arrives.
 
@@ -90,6 +92,7 @@ class MediaSession:
     anchored_on_client: bool = False  # v2v: timed from the client's frames
     sent_at: dict[int, float] = field(default_factory=dict)  # v2v: frame id -> when sent
     action_delays: list[float] = field(default_factory=list)  # generated: action -> frame, s
+    data: list[tuple[float, str | bytes]] = field(default_factory=list)  # data channel, timed
     dropped: int = 0  # frames left out (garbage, or past MAX_FRAMES / MAX_SPAN_S)
 
 
@@ -160,6 +163,7 @@ def _frames(entry: har.Entry, session: MediaSession) -> None:
         return
     session.anchored_on_client = bool(sent)
     anchor = sent[0] if sent else received[0][0]
+    _data(entry, session, anchor)
     for t, _, x in timed:
         value = x.get("frameId")
         if (
@@ -182,6 +186,25 @@ def _frames(entry: har.Entry, session: MediaSession) -> None:
         ):
             value = None
         session.frames.append(VideoFrame(max(0.0, at), *size, value, _picture(item)))
+
+
+def _data(entry: har.Entry, session: MediaSession, anchor: float) -> None:
+    """The server's data channel messages (`_rtprobeDataChannel`), timed as the frames."""
+    raw = entry.private.get("_rtprobeDataChannel")
+    items = [x for x in raw if isinstance(x, dict)] if isinstance(raw, list) else []
+    timed = []
+    for i, item in enumerate(items):
+        t, data = _num(item.get("time")), item.get("data")
+        if t is None or not isinstance(data, str) or not 0 <= t - anchor <= MAX_SPAN_S:
+            continue
+        if item.get("encoding") == "base64":
+            try:
+                data = base64.b64decode(data, validate=True)
+            except (binascii.Error, ValueError):
+                continue
+        timed.append((t - anchor, i, data))
+    timed.sort(key=lambda x: (x[0], x[1]))
+    session.data = [(at, data) for at, _, data in timed[:MAX_FRAMES]]
 
 
 def _actions(entry: har.Entry, session: MediaSession) -> None:

@@ -13,7 +13,9 @@ again). v2v frames are timed from the new client's first frame (as the recording
 from its first sent frame), generated frames from the first one sent. After the last
 recorded frame the track stays open and sends nothing more.
 
-The recorded replies to the client's other messages (`action`, `pause`…) go out with
+The recorded data channel messages (yolo's boxes) go out on the client's data channel
+at their recorded times, each with the frame due then. The recorded replies to the
+client's other messages (`action`, `pause`…) go out with
 their recorded delays, in order; a message the recording never saw gets a non-fatal
 `bad_message` error.
 """
@@ -30,7 +32,7 @@ from typing import Any, Protocol
 
 import av
 import numpy as np
-from aiortc import MediaStreamTrack, RTCPeerConnection
+from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection
 from aiortc.mediastreams import MediaStreamError
 
 from app.core.codecs import webrtc_marker as marker
@@ -39,6 +41,7 @@ from server_mock.recorded_media import MediaSession, VideoFrame
 from server_mock.webrtc.signaling import SignalingChannel, SignalingSession
 from server_mock.webrtc.wma import WmaPeer
 from server_mock.webrtc.world import WorldScene
+from server_mock.webrtc.yolo import MAX_DATACHANNEL_BUFFER
 
 log = logging.getLogger("server_mock")
 
@@ -125,6 +128,7 @@ class RecordedTrack(MediaStreamTrack):
         wait = self._anchor + at - loop.time()
         if wait > 0:
             await asyncio.sleep(wait)
+        self.session.data_until(spec.at)
         frame = av.VideoFrame.from_ndarray(self.image(spec), format="rgb24")
         self._last_pts = max(self._last_pts + 1, round(at * CLOCK))
         frame.pts, frame.time_base = self._last_pts, Fraction(1, CLOCK)
@@ -185,6 +189,8 @@ class RecordedSession(SignalingSession):
         self.track = RecordedTrack(self)
         self._tracks.append(self.track)
         self._client_frame = asyncio.Event()
+        self.datachannel: RTCDataChannel | None = None
+        self._data_sent = 0
         self.client_anchor: float | None = None  # v2v: as read from the client's markers
         self._watching = False
         self._turns: dict[str, int] = {}
@@ -205,6 +211,21 @@ class RecordedSession(SignalingSession):
                 self._watch(track)
             else:
                 self.drain(track)
+
+        @pc.on("datachannel")
+        def on_datachannel(channel: RTCDataChannel) -> None:
+            self.datachannel = self.datachannel or channel
+
+    def data_until(self, at: float) -> None:
+        """Send the recorded data channel messages due by `at` (a frame's time), while
+        the client reads them."""
+        data, ch = self.media.data, self.datachannel
+        while self._data_sent < len(data) and data[self._data_sent][0] <= at:
+            message = data[self._data_sent][1]
+            self._data_sent += 1
+            open_ = ch is not None and ch.readyState == "open"
+            if open_ and ch is not None and ch.bufferedAmount <= MAX_DATACHANNEL_BUFFER:
+                ch.send(message)
 
     def attach(self, pc: RTCPeerConnection) -> None:
         if not any(t.kind == "video" for t in pc.getTransceivers()):
@@ -307,6 +328,9 @@ class RecordedWmaPeer(WmaPeer):
 
     async def anchor(self) -> float:
         return asyncio.get_running_loop().time()
+
+    def data_until(self, at: float) -> None:
+        """The wma session's data channel is its control channel: the mock's own."""
 
     def _on_message(self, raw: str | bytes) -> None:
         before = self.applied

@@ -62,7 +62,7 @@ def write(tmp_path: Path, *entries: har.Entry) -> Path:
 
 SESSIONS = {
     # app, flags of the recorded run and of the run against the double, the double's route
-    "yolo-json-v2v": ("yolo", ["--size", "320x240", "--fps", "15"], "webrtc"),
+    "yolo-json-v2v": ("yolo", ["--size", "320x240", "--fps", "15", "--data-channel"], "webrtc"),
     "world-msgpack-generated": ("world", ["--actions-every", "0.5"], "webrtc"),
     "wma-start-session": (
         "wma",
@@ -91,10 +91,11 @@ def test_a_recorded_webrtc_session_is_served_with_its_frames(
         described = rtprobe("describe", f"{base}/mock/{app}")
         assert described.returncode == 0, described.stderr
         assert f"rtprobe run webrtc {url}" in described.stdout
-        out = tmp_path / "served.json"
+        out, again = tmp_path / "served.json", tmp_path / "served.har"
         done = rtprobe(
-            "run", "webrtc", url, "--duration", "2", *flags, "--json", str(out), "--no-history"
-        )
+            "run", "webrtc", url, "--duration", "2", *flags, "--json", str(out),
+            "--record", str(again), "--no-history",
+        )  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
     served = summary_of(out)
     assert served["frames_in"] >= 0.7 * recorded["frames_in"], (served, recorded)
@@ -105,6 +106,11 @@ def test_a_recorded_webrtc_session_is_served_with_its_frames(
     assert served["connection"]["signaling"] == recorded["connection"]["signaling"]
     if app == "yolo":  # v2v: the client's own frame ids come back, timed
         assert served["frame_latency_ms"]["count"] >= 0.7 * recorded["frame_latency_ms"]["count"]
+        # and the recorded boxes on the data channel, in order
+        (first,), (second,) = har.parse(recording.read_bytes()), har.parse(again.read_bytes())
+        boxes = [m["data"] for m in first.private["_rtprobeDataChannel"]]
+        got = [m["data"] for m in second.private["_rtprobeDataChannel"]]
+        assert boxes and len(got) >= 0.7 * len(boxes) and got == boxes[: len(got)]
     else:  # generated: the new client's actions show in the frames, timed
         assert served["received"] >= 1 and served["errors"] == 0
 
@@ -215,7 +221,17 @@ def test_garbage_frame_items_are_left_out_and_the_rest_served() -> None:
         {"time": t0 + 3, "direction": "sideways", "frameId": 4},
         {"time": t0 + 4, "direction": "in", "frameId": 7, "size": "161x121", "pixels": "!!"},
     ]
-    session = media_session(entry(frames), input_key)
+    data = [
+        1,
+        {"time": "x", "data": "a"},
+        {"time": t0 + 1, "data": 5},
+        {"time": t0 + 1.5, "data": "ok"},
+        {"time": t0 + 2, "data": "!!", "encoding": "base64"},
+        {"time": t0 + 1e9, "data": "far"},
+        {"time": t0 + 1.2, "data": "AAE=", "encoding": "base64"},
+    ]
+    session = media_session(entry(frames, _rtprobeDataChannel=data), input_key)
+    assert session.data == [(pytest.approx(0.7), b"\x00\x01"), (1.0, "ok")]
     got = [(f.at, f.width, f.height, f.value, f.picture) for f in session.frames]
     assert got == [
         (0.0, 320, 240, None, None),  # in time order; a bool is no marker

@@ -27,6 +27,7 @@ the end the whole file passes the run's redactor once more, binary frames includ
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import os
@@ -211,8 +212,9 @@ class Recorder:
         if self.over_http:
             self._sse_message(m)
             return
-        if m.kind == "datachannel":
-            return  # WebRTC data channel payloads are not signaling
+        if m.kind == "datachannel":  # not signaling: beside the frames, with their times
+            self._data_message(m)
+            return
         entry = self._open.get(m.session) or self._new_ws_entry(m.session, m.t_ns)
         if self._keep(m.size):
             self._frames.setdefault(id(entry), []).append(m)
@@ -355,6 +357,23 @@ class Recorder:
             return
         if self._keep(len(data)):
             item["pixels"] = data
+
+    def _data_message(self, m: Message) -> None:
+        """A message the server sent on the WebRTC data channel, in `_rtprobeDataChannel`."""
+        entry = self._open.get(m.session)
+        if entry is None:
+            return
+        messages = entry.private.setdefault("_rtprobeDataChannel", [])
+        if len(messages) >= MAX_VIDEO_FRAMES or not self._keep(m.size):
+            self.dropped_frames += 1
+            return
+        _, data = self.frame_of(m)
+        item: dict[str, Any] = {"time": self.epoch(m.t_ns), "direction": "receive"}
+        if isinstance(data, bytes):
+            item |= {"data": base64.b64encode(data).decode("ascii"), "encoding": "base64"}
+        else:
+            item["data"] = data
+        messages.append(item)
 
     def _action_done(self, s: Sample) -> None:
         """A WebRTC action's outcome: when it was sent, and its action → frame latency."""
