@@ -49,13 +49,18 @@ CLIENT_WAIT_S = 3.0  # v2v: frames start this long after the answer if no client
 MAX_SCENES = 4  # sizes a session keeps a scene for
 MAX_QUEUED = 4096  # replies waiting to go out; past this an input's replies are dropped
 CLOCK = 90_000  # RTP video clock
+MAX_PICTURE_SIDE = 4096  # a recorded picture larger than this is not decoded
 
 
 def picture(data: bytes, width: int, height: int) -> np.ndarray | None:
     """A recorded JPEG/PNG as (height, width, 3) RGB; None when it does not decode."""
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
-            for frame in container.decode(video=0):
+            stream = container.streams.video[0]
+            side = max(stream.codec_context.width, stream.codec_context.height)
+            if not 0 < side <= MAX_PICTURE_SIDE:  # never decode a hostile giant
+                raise ValueError(f"a picture {side} px wide or high")
+            for frame in container.decode(stream):
                 out = frame.reformat(width=width, height=height, format="rgb24")
                 return out.to_ndarray()
     except Exception as exc:

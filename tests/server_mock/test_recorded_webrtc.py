@@ -274,7 +274,31 @@ def test_webrtc_sessions_beside_other_paths_are_tabulated_per_connection() -> No
 
 
 def test_a_recorded_picture_that_does_not_decode_is_none() -> None:
+    from app.core.record.pixels import jpeg
     from server_mock.webrtc.recorded import picture
 
     assert picture(b"\xff\xd8 not a jpeg", 64, 48) is None
     assert picture(b"", 64, 48) is None
+    good = jpeg(160, 120, bytes(160 * 120 * 3))
+    assert picture(good, 320, 240).shape == (240, 320, 3)  # type: ignore[union-attr]
+    giant = bytearray(good)  # a header claiming 60000x60000: never decoded
+    at = giant.find(b"\xff\xc0") + 5
+    giant[at : at + 4] = (60000).to_bytes(2, "big") * 2
+    assert picture(bytes(giant), 320, 240) is None
+
+
+def test_a_webrtc_recording_replayed_against_its_double_gets_its_video(
+    ws_base: str, tmp_path: Path
+) -> None:
+    recording = tmp_path / "w.har"
+    target = f"{ws_base}/mock/world/webrtc"
+    done = rtprobe(
+        "run", "webrtc", target, "--duration", "2", "--actions-every", "0.5",
+        "--record", str(recording), "--no-history",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with MockServer.in_thread(MockConfig(recording=str(recording))) as base:
+        done = rtprobe("replay", str(recording), "--target", base, "--no-history")
+    assert done.returncode == 0, done.stdout + done.stderr
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("webrtc entry 0:")]
+    assert "frames in" in line and "action → frame" in line and "(no video)" not in line
