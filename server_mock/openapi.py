@@ -145,7 +145,7 @@ def openapi(alias: str, app: MockApp, *, version: str, session_timeout_s: float)
     for path in app.raw_ws:
         paths[f"/{path}"] = {"x-fal-protocol": _protocol(None, path, session_timeout_s)}
     if alias in WMA_ROUTES:
-        paths[f"/{WMA_ROUTES[alias]}"] = _wma_path()
+        paths[f"/{WMA_ROUTES[alias]}"] = wma_path()
     doc: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {"title": f"mock/{alias}", "version": version, "description": app.description},
@@ -156,7 +156,7 @@ def openapi(alias: str, app: MockApp, *, version: str, session_timeout_s: float)
     return doc
 
 
-def _wma_path() -> dict[str, Any]:
+def wma_path() -> dict[str, Any]:
     start = {
         "type": "object",
         "title": "StartSessionRequest",

@@ -19,9 +19,13 @@ the recorded replies answer the recorded inputs, with the recorded delays (divid
   same frame without the close on a raw WebSocket, HTTP 422 with a `detail` for SSE.
 
 Paths the recording does not hold are the ordinary mock's (its `/health`, `/tokens/`,
-`mock/...` apps), and `--key` guards recorded paths too. WebRTC recordings cannot be
-served (their media was not recorded) and are left out with a log line. Reads the file
-with the pure HAR parser of app.core; never the engine.
+`mock/...` apps), and `--key` guards recorded paths too. A recorded WebRTC path is
+served by `server_mock.recorded_media` (a new offer answered by the mock's own peer,
+the recorded frames sent at their recorded times; fal's wma flavour at
+`…/start-session`); a WebRTC connection that cannot be (no received frame, the wma REST
+bridge) is left out with a log line, and a recording
+with nothing else is refused in one line. Reads the file with the pure HAR parser of
+app.core; never the engine.
 """
 
 from __future__ import annotations
@@ -48,7 +52,9 @@ from app.core.codecs import fal_frames
 from app.core.record import har
 from app.core.record.diff import decode_frame
 from app.core.record.plan import transport_of
+from app.core.sessions import registry
 from app.core.transports.base import DEFAULT_SEQ_FIELD
+from server_mock import openapi, recorded_media
 from server_mock.auth import TokenStore
 from server_mock.config import MockConfig
 
@@ -74,11 +80,13 @@ class Answer:
 
 @dataclass
 class RecordedPath:
-    kind: str  # realtime | ws | sse
+    kind: str  # realtime | ws | sse | webrtc
     greeting: list[tuple[float, Frame]] = field(default_factory=list)
     answers: dict[str, list[Answer]] = field(default_factory=dict)
     entries: int = 0
     example: Any = None  # the first recorded input (sequence field left out), for describe
+    media: list[recorded_media.MediaSession] = field(default_factory=list)  # WebRTC
+    flavour: str = ""  # WebRTC: its signaling, json (4a) or msgpack (4b)
 
 
 def _without_seq(value: Any) -> Any:
@@ -108,24 +116,26 @@ def load(path: str | Path) -> dict[str, RecordedPath]:
         entries = har.parse(data)
     except har.HarError as exc:
         raise RecordingError(f"{str(path)!r}: {exc}") from None
-    table = tabulate(entries)
+    refused: list[str] = []
+    table = tabulate(entries, refused)
     if not table:
-        if any(transport_of(e) == "webrtc" for e in entries):
+        if refused:
             raise RecordingError(
-                f"{str(path)!r} holds only WebRTC sessions, which cannot be served (no media"
-                " was recorded): run them again with `rtprobe replay FILE --target URL`"
+                f"{str(path)!r}: {refused[0]}: run it again with `rtprobe replay FILE --target URL`"
             )
-        raise RecordingError(f"{str(path)!r} holds no WebSocket or SSE exchange to serve")
+        raise RecordingError(f"{str(path)!r} holds no WebSocket, SSE or WebRTC exchange to serve")
     return table
 
 
-def tabulate(entries: list[har.Entry]) -> dict[str, RecordedPath]:
+def tabulate(entries: list[har.Entry], refused: list[str] | None = None) -> dict[str, RecordedPath]:
+    """The entries as served paths; why a WebRTC connection cannot be served goes in
+    `refused` (one line each), and it is left out."""
     table: dict[str, RecordedPath] = {}
-    webrtc = 0
+    refused = [] if refused is None else refused
     for e in entries:
         kind = transport_of(e)
-        if kind == "webrtc":
-            webrtc += 1
+        if registry.fact(kind, "measures_frames"):
+            _media_entry(table, e, kind, refused)
             continue
         if e.kind == "http":
             continue
@@ -157,13 +167,28 @@ def tabulate(entries: list[har.Entry]) -> dict[str, RecordedPath]:
                 owner[0].frames.append((max(0.0, f.time - owner[1]), f.data))
             elif route.entries == 1:
                 route.greeting.append((max(0.0, f.time - e.started), f.data))
-    if webrtc and table:  # a recording of WebRTC only is refused, in one line, by `load`
-        log.warning(
-            "recording: %d WebRTC connection(s) left out (no media was recorded to serve;"
-            " `rtprobe replay` runs them again against a server)",
-            webrtc,
-        )
+    if refused and table:  # a recording with nothing to serve is refused, by `load`
+        log.warning("recording: %d WebRTC connection(s) left out: %s", len(refused), refused[0])
     return table
+
+
+def _media_entry(
+    table: dict[str, RecordedPath], e: har.Entry, kind: str, refused: list[str]
+) -> None:
+    """One recorded WebRTC connection added to its path, or its refusal to `refused`."""
+    path = urlsplit(e.url).path or "/"
+    try:
+        session = recorded_media.media_session(e, input_key)
+    except recorded_media.MediaError as exc:
+        refused.append(str(exc))
+        return
+    flavour = recorded_media.flavour_of(e)
+    route = table.setdefault(path, RecordedPath(kind, flavour=flavour))
+    if route.kind != kind or route.flavour != flavour:
+        refused.append(f"{path} was recorded with more than one kind of session")
+        return
+    route.entries += 1
+    route.media.append(session)
 
 
 def _seq_of(value: Any) -> Any:
@@ -351,13 +376,21 @@ def recorded_openapi(table: dict[str, RecordedPath]) -> dict[str, dict[str, Any]
             post["responses"] = {"200": {"content": {har.SSE_MIME: {"schema": {}}}}}
             doc["paths"][sub] = {"post": post}
             continue
+        if route.flavour == "wma":  # fal's start-session, as mock/wma publishes it
+            doc["paths"][recorded_media.start_path(sub)] = openapi.wma_path()
+            continue
+        realtime = route.kind == "realtime" or route.flavour == "msgpack"
+        if route.media:  # WebRTC: a signaling input schema tells `describe` so
+            schema = recorded_media.SIGNALING_INPUT
+            post["requestBody"] = {"content": {"application/json": {"schema": schema}}}
         protocol: dict[str, Any] = {
-            "type": "realtime" if route.kind == "realtime" else "websocket",
+            "type": "realtime" if realtime else "websocket",
             "operationId": post["operationId"],
             "config": {"buffering": None, "sessionTimeout": None, "maxBatchSize": 1},
         }
-        if route.kind == "realtime":
-            protocol |= {"contentType": "application/msgpack", "realtimeMode": "unary"}
+        if realtime:
+            mode = "bidi" if route.media else "unary"
+            protocol |= {"contentType": "application/msgpack", "realtimeMode": mode}
         doc["paths"][sub] = {"x-fal-protocol": protocol, "post": post}
     return docs
 
@@ -379,9 +412,18 @@ def create_recorded_app(config: MockConfig, table: dict[str, RecordedPath]) -> S
     routes: list[Any] = []
     for root, doc in recorded_openapi(table).items():
         routes.append(Route(f"{root}/openapi.json", _document(doc), methods=["GET"]))
+        if any(route.flavour == "wma" for route in table.values()):
+            contract = openapi.asyncapi("wma") or {}  # the wma session's control messages
+            routes.append(Route(f"{root}/asyncapi.json", _document(contract), methods=["GET"]))
     for path, route in sorted(table.items()):
         if route.kind == "sse":
             routes.append(Route(path, _sse_route(route, speed), methods=["POST", "GET"]))
+        elif route.flavour == "wma":
+            serve = recorded_media.wma_route(route.media, config, tokens)
+            routes.append(Route(recorded_media.start_path(path), serve, methods=["POST"]))
+        elif route.media:
+            serve = recorded_media.route(route.media, route.flavour, config, tokens, input_key)
+            routes.append(WebSocketRoute(path, serve))
         else:
             routes.append(WebSocketRoute(path, _ws_route(route, tokens, speed)))
         log.info("recording: serving %s %s (%d entries)", route.kind, path, route.entries)
@@ -390,4 +432,5 @@ def create_recorded_app(config: MockConfig, table: dict[str, RecordedPath]) -> S
     app.state.tokens = tokens
     app.state.toxics = fallback.state.toxics  # the byte-stream toxics apply to recorded paths too
     app.state.connections = fallback.state.connections
+    app.state.sessions = 0  # the recorded wma streams count theirs here
     return app

@@ -28,6 +28,7 @@ FLAGS: dict[str, str] = {
     "webrtc_flavour": "--webrtc-flavour",
     "actions_every_s": "--actions-every",
     "record": "--record",
+    "record_pixels": "--record-pixels",
     "network": "--network",
     "network_at": "--network-at",
 }

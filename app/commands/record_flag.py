@@ -14,6 +14,7 @@ from app.commands import outputs
 from app.commands.flags import FLAGS
 from app.core.config import RunConfig
 from app.core.engine.build import key_from_env
+from app.core.errors import TargetError
 from app.core.record.recorder import Recorder
 from app.core.redact import Redactor
 
@@ -26,12 +27,20 @@ def add_argument(p: Any) -> None:
         "format; secrets masked); replay it with `rtprobe replay`, serve it with "
         "`rtprobe mock --from`",
     )
+    p.add_argument(
+        FLAGS["record_pixels"],
+        action="store_true",
+        help="with --record, WebRTC: keep each session's first 900 received frames as "
+        "160-px-wide JPEGs too (served by `rtprobe mock --from`; none by default)",
+    )
 
 
 def check(args: argparse.Namespace) -> None:
     """The recording's path is writable, before anything is sent (TargetError if not)."""
     if getattr(args, "record", None):
         outputs.check(FLAGS["record"], args.record)
+    elif getattr(args, "record_pixels", False):
+        raise TargetError(f"{FLAGS['record_pixels']} needs {FLAGS['record']} FILE")
 
 
 def recording(args: argparse.Namespace, config: RunConfig) -> tuple[RunConfig, Recorder | None]:
@@ -39,6 +48,9 @@ def recording(args: argparse.Namespace, config: RunConfig) -> tuple[RunConfig, R
     if not getattr(args, "record", None):
         return config, None
     config = dataclasses.replace(config, record_messages=True)
+    if getattr(args, "record_pixels", False):
+        webrtc = dataclasses.replace(config.webrtc, record_pixels=True)
+        config = dataclasses.replace(config, webrtc=webrtc)
     return config, Recorder(config, __version__)
 
 

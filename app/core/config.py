@@ -28,6 +28,7 @@ class WebRtcParams:
     data_channel: bool = False
     action_every_s: float | None = None  # generated video: cycle actions this often
     video_preview: bool = False  # emit VideoFrame thumbnails (the GUI's video pane)
+    record_pixels: bool = False  # emit a thumbnail of each received frame (`--record-pixels`)
     jitter_release: str = "marker"  # marker | next-frame (aiortc's own: +1 frame interval)
     network: str = ""  # impair RTP/RTCP in the client: a preset or profile (network/profile.py)
     network_at: tuple[str, ...] = ()  # scheduled changes "5s:3g", "12s:mock:none" (changes.py)

@@ -72,6 +72,7 @@ class ConnectionSpec:
     video_size: str = "640x480"
     video_fps: float = 30.0
     data_channel: bool = False
+    record_pixels: bool = False  # with a recording: small JPEGs of the received frames
     jitter_release: str = "marker"  # marker | next-frame (aiortc's own)
     network: str = ""  # a network preset or profile (app/core/network/profile.py); "": clean
     # WebRTC: changes at set times, as `--network-at` takes them ("5s:3g", "12s:mock:none")
@@ -132,6 +133,7 @@ def _connection_dict(c: ConnectionSpec) -> dict[str, Any]:
         "video_size": c.video_size,
         "video_fps": c.video_fps,
         "data_channel": c.data_channel,
+        "record_pixels": c.record_pixels,
         "jitter_release": c.jitter_release,
         "network": c.network,
         "network_at": list(c.network_at),
@@ -296,6 +298,7 @@ def _connection(r: _Reader) -> ConnectionSpec:
         video_size=r.string("video_size", d.video_size),
         video_fps=r.number("video_fps", d.video_fps),
         data_channel=r.boolean("data_channel", d.data_channel),
+        record_pixels=r.boolean("record_pixels", d.record_pixels),
         jitter_release=r.string("jitter_release", d.jitter_release, RELEASES),
         network=_network(r),
         network_at=_network_at(r),

@@ -182,12 +182,18 @@ class ConnectionForm(QWidget):
         self.data_channel.setProperty(
             "tip", "Open a data channel (yolo-style detections come back on it)"
         )
+        self.record_pixels = QCheckBox("pixels")
+        self.record_pixels.setToolTip(
+            "With Record: keep pictures of each session's first 900 received frames too "
+            "(160 px wide JPEGs), which `rtprobe mock --from` sends again"
+        )
         row = QHBoxLayout()
         row.addWidget(self.video_source, 1)
         row.addWidget(QLabel("size"))
         row.addWidget(self.video_size)
         row.addWidget(self.video_fps)
         row.addWidget(self.data_channel)
+        row.addWidget(self.record_pixels)
         form.addRow("video", row)
         self.video_row = row
         self.jitter_release = QComboBox()
@@ -255,6 +261,7 @@ class ConnectionForm(QWidget):
             video_size=self.video_size.currentText(),
             video_fps=self.video_fps.value(),
             data_channel=self.data_channel.isChecked(),
+            record_pixels=self.record_pixels.isChecked(),
             jitter_release=self.jitter_release.currentData() or "marker",
             network=network_of(self.network.currentText()),
             network_at=schedule_of(self.network_at.text()),
@@ -273,6 +280,7 @@ class ConnectionForm(QWidget):
         self.video_size.setCurrentText(s.video_size)
         self.video_fps.setValue(s.video_fps)
         self.data_channel.setChecked(s.data_channel)
+        self.record_pixels.setChecked(s.record_pixels)
         self.jitter_release.setCurrentIndex(max(0, self.jitter_release.findData(s.jitter_release)))
         self.network.setCurrentText(s.network.strip() or "none")
         self.network_at.setText(schedule_text(s.network_at))

@@ -295,6 +295,7 @@ class ConnectionPanel(QFrame):
                 key=self.key_provider(),
                 count=count,
                 duration_s=None if count else duration_s,
+                recording=bool(self.record.path),
             )
         except ProbeError as exc:
             self.show_error(str(exc))

@@ -55,6 +55,7 @@ class ConnectionSettings:
     video_size: str = "640x480"
     video_fps: float = 30.0
     data_channel: bool = False
+    record_pixels: bool = False  # when Record is on: pictures of the received frames too
     jitter_release: str = "marker"  # marker | next-frame (aiortc's own)
     network: str = ""  # a network preset or profile at the start; the faults dock changes it live
     network_at: tuple[str, ...] = ()  # WebRTC: changes at set times ("5s:3g", "12s:mock:none")
@@ -86,6 +87,7 @@ def to_spec(s: ConnectionSettings) -> ConnectionSpec:
         video_size=s.video_size,
         video_fps=s.video_fps,
         data_channel=s.data_channel,
+        record_pixels=s.record_pixels,
         jitter_release=s.jitter_release,
         network=s.network,
         network_at=list(s.network_at),
@@ -110,6 +112,7 @@ def from_spec(spec: ConnectionSpec) -> ConnectionSettings:
         video_size=spec.video_size,
         video_fps=spec.video_fps,
         data_channel=spec.data_channel,
+        record_pixels=spec.record_pixels,
         jitter_release=spec.jitter_release,
         network=spec.network,
         network_at=tuple(spec.network_at),
@@ -130,6 +133,7 @@ def run_settings(
     count: int | None,
     duration_s: float | None,
     record: bool = True,
+    recording: bool = False,
 ) -> RunSettings:
     """The form in the builder's terms. `mock/…` app ids go to the embedded mock."""
     is_mock = s.target.strip().startswith(MOCK_PREFIX)
@@ -159,6 +163,7 @@ def run_settings(
         network=s.network,
         network_at=s.network_at,
         video_preview=True,  # the Video tab shows them
+        record_pixels=s.record_pixels and recording,  # only when Record writes a file
     )
 
 
@@ -170,10 +175,18 @@ def build_config(
     count: int | None,
     duration_s: float | None,
     record: bool = True,
+    recording: bool = False,
 ) -> RunConfig:
-    """The run a form asks for, checked and built as `rtprobe run` builds its own."""
+    """The run a form asks for, checked and built as `rtprobe run` builds its own
+    (`recording`: the Record toggle will write it to a file)."""
     settings = run_settings(
-        s, mock_base=mock_base, key=key, count=count, duration_s=duration_s, record=record
+        s,
+        mock_base=mock_base,
+        key=key,
+        count=count,
+        duration_s=duration_s,
+        record=record,
+        recording=recording,
     )
     return build.build_config(settings, LABELS)
 

@@ -22,7 +22,7 @@ import uuid
 import zlib
 from typing import Any
 
-from aiortc import RTCDataChannel, RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCDataChannel, RTCPeerConnection, RTCSessionDescription
 
 from app.core.codecs import wma as codec
 from app.core.transports.loopback import (
@@ -111,7 +111,7 @@ class WmaPeer:
         self.faults = faults
         self.hostile = hostile
         self.scene = WmaScene()
-        self.track = ExhaustingTrack(self.scene, faults, self, frames)
+        self.track: MediaStreamTrack = ExhaustingTrack(self.scene, faults, self, frames)
         self.pc = RTCPeerConnection(rtc_configuration())
         self.channel: RTCDataChannel | None = None
         self.ended = asyncio.Event()

@@ -81,3 +81,15 @@ def test_a_signal_mid_recording_leaves_a_valid_har(
     (entry,) = har.parse(path.read_text())
     assert len(entry.sends()) > 20 and len(entry.receives()) > 0
     assert not list(tmp_path.glob(".*.tmp"))  # the temporary file was renamed, not left
+
+
+def test_record_pixels_without_record_is_one_line() -> None:
+    done = subprocess.run(
+        [*RTPROBE, "run", "webrtc", "ws://127.0.0.1:9/x/webrtc", "--record-pixels"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == "rtprobe run: --record-pixels needs --record FILE"

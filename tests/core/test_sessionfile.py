@@ -305,6 +305,21 @@ def test_jitter_release_is_a_connection_key_checked_against_its_choices(tmp_path
     assert "jitter_release" in str(info.value) and "marker, next-frame" in str(info.value)
 
 
+def test_record_pixels_round_trips_and_older_files_have_none(tmp_path: Path) -> None:
+    spec = ConnectionSpec(name="v", transport="webrtc", target="mock/yolo", record_pixels=True)
+    path = tmp_path / "p.rtprobe.json"
+    save(path, Session(connections=[spec]))
+    assert load(path).connections[0].record_pixels is True
+    doc = json.loads(path.read_text())
+    del doc["connections"][0]["record_pixels"]
+    path.write_text(json.dumps(doc))
+    assert load(path).connections[0].record_pixels is False
+    doc["connections"][0]["record_pixels"] = "yes"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(SessionFileError, match="record_pixels"):
+        load(path)
+
+
 def test_network_and_its_schedule_round_trip(tmp_path: Path) -> None:
     session = Session(
         connections=[

@@ -148,7 +148,7 @@ async def test_a_chrome_export_is_served_and_replays_clean(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     ("content", "says"),
-    [(b"garbage", "invalid JSON"), (b'{"log": {"entries": []}}', "no WebSocket or SSE")],
+    [(b"garbage", "invalid JSON"), (b'{"log": {"entries": []}}', "no WebSocket, SSE or WebRTC")],
 )
 def test_a_bad_recording_is_one_line(tmp_path: Path, content: bytes, says: str) -> None:
     path = tmp_path / "bad.har"
@@ -356,16 +356,3 @@ def test_a_garbage_or_endless_event_stream_is_one_line(
         assert done.returncode == 2, done.stderr
         assert len(lines) == 1 and says in lines[0] and "Traceback" not in done.stderr
     assert time.monotonic() - started < 90  # refused, not served or replayed for ever
-
-
-def test_a_webrtc_recording_cannot_be_served_and_says_so_in_one_line(
-    mock_base: str, tmp_path: Path
-) -> None:
-    target = f"{mock_base.replace('http://', 'ws://')}/mock/yolo/webrtc"
-    path = record(mock_base, tmp_path, "webrtc", target, "--duration", "1", "--size", "160x120")
-    with pytest.raises(RecordingError, match="holds only WebRTC sessions"):
-        load(path)
-    done = rtprobe("mock", "--port", "0", "--from", str(path))
-    lines = done.stderr.strip().splitlines()
-    assert done.returncode == 2 and len(lines) == 1, done.stderr
-    assert "cannot be served (no media was recorded)" in lines[0] and "rtprobe replay" in lines[0]

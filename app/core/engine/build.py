@@ -83,6 +83,7 @@ class RunSettings:
     data_channel: bool = False
     actions_every_s: float | None = None
     video_preview: bool = False
+    record_pixels: bool = False  # WebRTC, with record_messages: thumbnails of received frames
     jitter_release: str = "marker"  # marker | next-frame
     network: str = ""  # a preset or profile (app/core/network/profile.py); "": clean
     network_at: tuple[str, ...] = ()  # WebRTC: "5s:3g", "12s:mock:none" (network/changes.py)
@@ -186,6 +187,7 @@ def webrtc_params(s: RunSettings, labels: Mapping[str, str] | None = None) -> We
         data_channel=s.data_channel,
         action_every_s=s.actions_every_s,
         video_preview=s.video_preview,
+        record_pixels=s.record_pixels,
         jitter_release=s.jitter_release,
         network=s.network if not checked_profile(s.network, name("network")).clean else "",
         network_at=checked_schedule(s.network_at, name("network_at")),

@@ -8,7 +8,7 @@ them) out. No I/O; `app.core.record.replay` runs a plan.
   rtprobe's `_rtprobeTransport`, else `realtime` for a path ending in `/realtime`, else
   `ws` (a browser's recording).
 - A WebRTC session (its entries: one per connection) cannot be replayed frame for frame
-  (an SDP offer is good once, and no media was recorded), so it is run again: a
+  (an SDP offer is good once, and the media is the server's to make), so it is run again: a
   `MediaRun` with the recorded settings (`_rtprobeSettings`: size, fps, mode,
   signaling, duration…; guessed from the frames for a file without them) and the
   recorded actions at their times after the first received frame, whose per-frame

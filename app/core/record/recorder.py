@@ -10,9 +10,11 @@ exists: a run without `--record` pays nothing for it.
   (it opens at the session's `connecting`, closes at the next state change that ends a
   connection), each frame with its time, direction, opcode and bytes; WebRTC's entries
   hold the signaling messages and, in `_rtprobeFrames`, every video frame's time,
-  marker id and latency (no pixels), in `_rtprobeSettings` what the session was run
-  with (size, fps, mode, signaling, duration…) and in `_rtprobeActions` each action's
-  outcome and latency, so `rtprobe replay` can run the session again and compare;
+  marker id and latency (no pixels, unless `record_pixels`: a small JPEG of each of a
+  session's first received frames, `app.core.record.pixels`), in `_rtprobeSettings`
+  what the session was run with (size, fps, mode, signaling, duration…) and in
+  `_rtprobeActions` each action's outcome and latency, so `rtprobe replay` can run
+  the session again and compare;
 - SSE: one entry per request, its body as postData, its events with their arrival
   times and every field (`event`, `id`, `retry`, data), its outcome. Events carry no
   request id, so an event goes to the oldest request of its session still streaming:
@@ -25,6 +27,7 @@ the end the whole file passes the run's redactor once more, binary frames includ
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import os
@@ -45,8 +48,9 @@ from app.core.events import (
     Sample,
     StateChange,
     StatsSnapshot,
+    VideoFrame,
 )
-from app.core.record import har
+from app.core.record import har, pixels
 from app.core.redact import Redactor, is_secret_header
 from app.core.sessions import registry
 
@@ -98,6 +102,8 @@ class Recorder:
         self.kept_bytes = 0
         self.dropped_frames = 0  # over MAX_RECORD_BYTES: counted, not kept
         self.signaling_binary = config.webrtc.signaling == "msgpack"
+        # WebRTC: each session's last frames in, for their pictures (`--record-pixels`)
+        self._recent_in: dict[int, deque[dict[str, Any]]] = {}
 
     def epoch(self, t_ns: int) -> float:
         return round(self._epoch_at_zero + t_ns / 1e9, 6)
@@ -185,6 +191,9 @@ class Recorder:
                 self._action_done(event)
         elif isinstance(event, FrameSample):
             self._video_frame(event)
+        elif isinstance(event, VideoFrame):
+            if self.config.webrtc.record_pixels and event.direction == "in":
+                self._pixels(event)
         elif isinstance(event, StatsSnapshot):
             entry = self._open.get(event.session)
             if entry is not None and "_rtprobeConnection" not in entry.private:
@@ -203,8 +212,9 @@ class Recorder:
         if self.over_http:
             self._sse_message(m)
             return
-        if m.kind == "datachannel":
-            return  # WebRTC data channel payloads are not signaling
+        if m.kind == "datachannel":  # not signaling: beside the frames, with their times
+            self._data_message(m)
+            return
         entry = self._open.get(m.session) or self._new_ws_entry(m.session, m.t_ns)
         if self._keep(m.size):
             self._frames.setdefault(id(entry), []).append(m)
@@ -328,6 +338,42 @@ class Recorder:
         if f.width:
             item["size"] = f"{f.width}x{f.height}"
         frames.append(item)
+        if f.direction == "in":
+            self._recent_in.setdefault(f.session, deque(maxlen=32)).append(item)
+
+    def _pixels(self, v: VideoFrame) -> None:
+        """`--record-pixels`: the thumbnail of a frame just received, as a JPEG in its
+        `_rtprobeFrames` item (the tap sends it after the frame's own FrameSample)."""
+        recent = self._recent_in.get(v.session, ())
+        item = next(
+            (x for x in recent if x.get("frameId") == v.frame_id and "pixels" not in x), None
+        )
+        if item is None:
+            return
+        try:
+            data = pixels.jpeg_base64(v.width, v.height, v.rgb)
+        except Exception:
+            self.dropped_frames += 1
+            return
+        if self._keep(len(data)):
+            item["pixels"] = data
+
+    def _data_message(self, m: Message) -> None:
+        """A message the server sent on the WebRTC data channel, in `_rtprobeDataChannel`."""
+        entry = self._open.get(m.session)
+        if entry is None:
+            return
+        messages = entry.private.setdefault("_rtprobeDataChannel", [])
+        if len(messages) >= MAX_VIDEO_FRAMES or not self._keep(m.size):
+            self.dropped_frames += 1
+            return
+        _, data = self.frame_of(m)
+        item: dict[str, Any] = {"time": self.epoch(m.t_ns), "direction": "receive"}
+        if isinstance(data, bytes):
+            item |= {"data": base64.b64encode(data).decode("ascii"), "encoding": "base64"}
+        else:
+            item["data"] = data
+        messages.append(item)
 
     def _action_done(self, s: Sample) -> None:
         """A WebRTC action's outcome: when it was sent, and its action → frame latency."""

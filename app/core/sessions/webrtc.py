@@ -66,7 +66,7 @@ from app.core.network.profile import parse_profile
 from app.core.sessions import network_control as net
 from app.core.sessions import webrtc_flavour
 from app.core.sessions.base import Emit, Reconnect, deadline_of
-from app.core.sessions.webrtc_preview import PREVIEW_HZ, PreviewTap, thumbnail
+from app.core.sessions.webrtc_preview import PREVIEW_HZ, PixelTap, PreviewTap, thumbnail
 from app.core.transports.jitter_release import RELEASES, Release
 from app.core.transports.webrtc import (
     ActionResult,
@@ -158,6 +158,7 @@ class WebRtcSession:
         self._enough = asyncio.Event()
         self._frames_in = 0
         self.previews = PreviewTap(index, emit, config.webrtc.video_preview and index == 0)
+        self.pixels = PixelTap(index, emit, config.webrtc.record_pixels)
         self.tokens = token_source(config.target, config.websocket_options())
         self.probe = False  # ask the app's openapi.json for its flavour before connecting
         self._last_in_value: int | None = None
@@ -366,6 +367,7 @@ class WebRtcSession:
         if source is not None:
             source.on_frame = self._on_frame_out
         self.previews.install(client, source, lambda: self._last_in_value)
+        self.pixels.install(client, lambda: self._last_in_value)
         try:
             await client.connect()
         except ProbeError as exc:

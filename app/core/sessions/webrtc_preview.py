@@ -21,6 +21,8 @@ from app.core.transports.webrtc import WebRtcClient
 
 PREVIEW_HZ = 15.0  # VideoFrame thumbnails per second and direction, at most
 PREVIEW_MAX_WIDTH = 320
+PIXELS_MAX_WIDTH = 160  # `--record-pixels`: received frames kept at most this wide ...
+PIXELS_MAX_FRAMES = 900  # ... the first this many of each session (30 s at 30 fps)
 
 Direction = Literal["out", "in"]
 
@@ -99,4 +101,45 @@ class PreviewTap:
             VideoFrame(
                 self.session, direction, now_ns(), w, h, rgb, frame_id, frame.width, frame.height
             )
+        )
+
+
+class PixelTap:
+    """`--record-pixels`: a thumbnail (at most `PIXELS_MAX_WIDTH` wide) of each of the
+    first `PIXELS_MAX_FRAMES` received frames of a session, as `VideoFrame` events for
+    the recorder, taken as the preview's are (after the frame is timed, in a callback of
+    its own); off for good after the first failure."""
+
+    def __init__(self, session: int, emit: Callable[[Event], None], enabled: bool) -> None:
+        self.session = session
+        self.emit = emit
+        self.enabled = enabled
+        self.taken = 0
+
+    def install(self, client: WebRtcClient, last_in_value: Callable[[], int | None]) -> None:
+        on_frame = getattr(client, "_on_frame", None)
+        if not self.enabled or on_frame is None:
+            return
+        loop = asyncio.get_running_loop()
+
+        def on_frame_with_pixels(frame: Any, t: int) -> None:
+            on_frame(frame, t)
+            if self.enabled and self.taken < PIXELS_MAX_FRAMES:
+                self.taken += 1
+                loop.call_soon(self._emit, frame, last_in_value())
+
+        # the preview's tap on the client's per-frame handler, after the frame is timed
+        client._on_frame = on_frame_with_pixels  # type: ignore[method-assign]
+
+    def _emit(self, frame: Any, frame_id: int | None) -> None:
+        try:
+            w, h, rgb = thumbnail(frame, PIXELS_MAX_WIDTH)
+        except Exception as exc:  # recording pixels must never end the measurement
+            self.enabled = False
+            self.emit(
+                ErrorEvent(self.session, now_ns(), "PixelsError", f"--record-pixels off: {exc}")
+            )
+            return
+        self.emit(
+            VideoFrame(self.session, "in", now_ns(), w, h, rgb, frame_id, frame.width, frame.height)
         )

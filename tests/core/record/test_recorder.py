@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import io
 import json
 import re
 from collections.abc import AsyncIterator
@@ -149,6 +150,36 @@ async def test_webrtc_signaling_and_per_frame_timing_no_pixels(
     settings = entry["_rtprobeSettings"]  # what a replay runs it again with
     assert settings["size"] == "320x240" and settings["durationS"] == 2.0
     assert settings["source"] == "synthetic" and "_rtprobeActions" not in entry
+
+
+async def test_record_pixels_keeps_each_received_frame_as_a_small_jpeg(
+    start_mock, tmp_path: Path
+) -> None:
+    import av
+
+    from app.core.sessions.webrtc_preview import PIXELS_MAX_WIDTH
+
+    with start_mock(key=KEY) as base:
+        settings = RunSettings(
+            transport="webrtc",
+            target="mock/yolo",
+            base_url=base,
+            duration_s=1.5,
+            video_size="320x240",
+            key=KEY,
+            record_pixels=True,
+        )
+        _, doc = await record(settings, tmp_path / "p.har")
+    assert_no_secret(tmp_path / "p.har")  # redaction is unaffected
+    (entry,) = doc["log"]["entries"]
+    received = [f for f in entry["_rtprobeFrames"] if f["direction"] == "in"]
+    assert received and all("pixels" in f for f in received)
+    assert not any("pixels" in f for f in entry["_rtprobeFrames"] if f["direction"] == "out")
+    jpeg = base64.b64decode(received[-1]["pixels"], validate=True)
+    assert jpeg[:2] == b"\xff\xd8"
+    with av.open(io.BytesIO(jpeg), mode="r") as container:
+        picture = next(container.decode(video=0))
+    assert (picture.width, picture.height) == (PIXELS_MAX_WIDTH, 120)  # downscaled
 
 
 async def test_webrtc_actions_are_recorded_with_their_outcome_and_latency(
