@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import socket
 import ssl
@@ -16,6 +17,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 import websockets
 from websockets.asyncio.client import ClientConnection
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 
 from app.core import redact as redaction
 from app.core.errors import (
@@ -32,28 +35,144 @@ from app.core.errors import (
 from app.core.events import now_ns
 from app.core.targets import Target
 from app.core.text import redact
+from app.core.transports import ws_framing
 from app.core.transports.tokens import TokenSource
 
 TOKEN_EXPIRATION_S = 120
+_HANDSHAKE, _FRAMING, _PASSTHROUGH = "handshake", "framing", "passthrough"
+_TEXT, _BINARY = Opcode.TEXT, Opcode.BINARY
 CLOSE_TIMEOUT_S = 2.0  # a closing handshake is one round trip; a hostile peer gets no more
 
 
 class _Connection(ClientConnection):
-    """websockets' client connection, with its close timeout enforced on the read side too.
+    """websockets' client connection, with its close timeout enforced on the read side
+    too, and the common frames framed here (`ws_framing`) instead of by websockets.
 
     When websockets fails a connection while reading (a frame over `max_size`, a protocol
     error) it sends a close frame and waits for the server to close TCP, but it enforces
     `close_timeout` only inside send()/close(): a server that keeps streaming, or holds
     the socket open, would leave `recv()` waiting forever. Here the socket is aborted at
     that deadline, so `recv()` raises within `close_timeout`.
+
+    Incoming bytes: websockets reads the handshake response (and not a byte past it);
+    then whole unfragmented data frames go straight to websockets' message queue, and
+    every other frame (control, fragments, anything malformed or over `max_size`) is
+    handed to websockets whole, so its parser always starts at a frame boundary and
+    keeps its checks and close handshake. With an extension (compression), or once the
+    connection is no longer open, websockets reads everything itself.
     """
 
     _abort_at: asyncio.TimerHandle | None = None
+    _mode = _HANDSHAKE
+    _head = b""  # the handshake response's last bytes seen, to find its end
+    _carry = b""  # the start of a frame header that is not whole yet
+    _owed = 0  # bytes of a frame websockets has begun and not yet been given
+    _keys = b""  # mask keys: 4 bytes each, from os.urandom 256 at a time
+    _key_at = 0
+
+    async def send_now(self, frame: bytes | str) -> None:
+        """Send one whole message as websockets' own `broadcast()` does, framed here:
+        straight to the transport while the socket is open, uncompressed and its writes
+        not paused. `send()` wraps every message in an async context manager, a drain
+        and a `Frame` with a BytesIO: on the open-loop hot path, ~40 % of the send.
+        Anything else (closing, write buffer over its limit, an extension) takes
+        `send()`, with its flow control and its ConnectionClosed."""
+        protocol = self.protocol
+        if (
+            protocol.state is not State.OPEN
+            or self.paused
+            or self.send_in_progress is not None
+            or protocol.extensions
+            or self.transport.is_closing()
+        ):
+            await self.send(frame)
+            return
+        at = self._key_at
+        if at >= len(self._keys):
+            self._keys, at = os.urandom(1024), 0
+        self._key_at = at + 4
+        key = self._keys[at : at + 4]
+        if isinstance(frame, str):
+            data = ws_framing.client_frame(ws_framing.TEXT, frame.encode(), key)
+        else:
+            data = ws_framing.client_frame(ws_framing.BINARY, frame, key)
+        try:
+            self.transport.write(data)
+        except Exception as exc:  # as send(): the connection is lost, and says why
+            self.set_connection_exc(exc)
+            self.transport.abort()
+            await asyncio.shield(self.connection_lost_waiter)
+            raise self.close_exc from None
 
     def data_received(self, data: bytes) -> None:
+        if self._mode is _FRAMING and self.protocol.state is State.OPEN:
+            self._frames_in(data)
+        elif self._mode is _HANDSHAKE:
+            self._handshake_in(data)
+        else:
+            self._to_websockets(data)
+
+    def _to_websockets(self, data: bytes) -> None:
         super().data_received(data)
         if self.close_deadline is not None and self._abort_at is None:
             self._abort_at = self.loop.call_at(self.close_deadline, self.transport.abort)
+
+    def _handshake_in(self, data: bytes) -> None:
+        """websockets gets the response up to its blank line; what follows is frames."""
+        seen = self._head + data
+        end = seen.find(b"\r\n\r\n")
+        if end < 0:
+            self._head = seen[-3:]
+            self._to_websockets(data)
+            return
+        cut = end + 4 - len(self._head)
+        self._head = b""
+        self._to_websockets(data[:cut])
+        opened = self.protocol.state is State.OPEN and not self.protocol.extensions
+        self._mode = _FRAMING if opened else _PASSTHROUGH
+        if cut < len(data):
+            self.data_received(data[cut:])
+
+    def _frames_in(self, data: bytes) -> None:
+        protocol = self.protocol
+        if self._carry:
+            data, self._carry = self._carry + data, b""
+        limit = protocol.max_message_size
+        if protocol.max_fragment_size is not None:
+            limit = min(limit or protocol.max_fragment_size, protocol.max_fragment_size)
+        n, at = len(data), 0
+        while at < n:
+            if self._owed:  # the rest of a frame websockets has begun
+                take = min(self._owed, n - at)
+                self._owed -= take
+                self._to_websockets(data[at : at + take])
+                at += take
+            else:
+                if protocol.current_size is None:  # not inside a fragmented message
+                    frames, at = ws_framing.split_frames(data, at, limit)
+                    put = self.recv_messages.put
+                    for opcode, payload in frames:
+                        put(Frame(_TEXT if opcode == ws_framing.TEXT else _BINARY, payload))
+                    if at >= n:
+                        return
+                extent = ws_framing.frame_extent(data, at)
+                if extent is None:
+                    self._carry = data[at:]
+                    return
+                size, length = extent
+                if limit is not None and length > limit:  # websockets closes with 1009
+                    self._mode = _PASSTHROUGH
+                    self._to_websockets(data[at:])
+                    return
+                take = min(size, n - at)
+                self._owed = size - take
+                self._to_websockets(data[at : at + take])
+                at += take
+            if protocol.state is not State.OPEN:
+                self._mode = _PASSTHROUGH
+                if at < n:
+                    self._to_websockets(data[at:])
+                return
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._abort_at is not None:
@@ -238,6 +357,12 @@ def closed_error(exc: websockets.ConnectionClosed) -> ClosedError:
     sent, rcvd = exc.sent, exc.rcvd
     if sent is not None and sent.code == 1009 and exc.rcvd_then_sent is not True:
         return _too_large(sent.reason)
+    if sent is not None and sent.code in (1002, 1007) and exc.rcvd_then_sent is not True:
+        what = "invalid UTF-8 in a text frame" if sent.code == 1007 else "a protocol error"
+        reason = f": {sent.reason}" if sent.reason else ""
+        return ClosedError(
+            f"closed by rtprobe with code {sent.code}: the server sent {what}{reason}", sent.code
+        )
     if rcvd is None:
         return ClosedError("connection closed abruptly (no close frame, 1006)", 1006)
     reason = f": {rcvd.reason}" if rcvd.reason else ""
@@ -265,7 +390,10 @@ def describe(ws: ClientConnection) -> dict[str, Any]:
 async def send_frame(ws: ClientConnection, frame: bytes | str) -> None:
     """Send one frame; a closed connection becomes a ClosedError."""
     try:
-        await ws.send(frame)
+        if isinstance(ws, _Connection):
+            await ws.send_now(frame)
+        else:
+            await ws.send(frame)
     except websockets.ConnectionClosed as exc:
         raise closed_error(exc) from None
 
