@@ -25,6 +25,7 @@ from starlette.websockets import WebSocket
 from app.core.codecs.fal_frames import error_frame, timings_frame
 from app.core.codecs.realtime import InputError, decode_input, encode_output
 from server_mock.faults import INJECTED_ERROR, Faults
+from server_mock.lean_queue import LeanQueue
 from server_mock.outbox import Outbox
 
 log = logging.getLogger("server_mock")
@@ -303,13 +304,13 @@ async def _run_unary(
     timeout is one watchdog per session, not a timer and a task per receive.
     """
     gateway: deque[dict[str, Any]] = deque(maxlen=buffering)
-    app_queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=APP_QUEUE_DEPTH)
+    app_queue: LeanQueue[dict[str, Any]] = LeanQueue()  # at most APP_QUEUE_DEPTH
     busy = False
     dropped = 0
     last_input = time.monotonic()
 
     def forward() -> None:
-        while gateway and not app_queue.full():
+        while gateway and len(app_queue) < APP_QUEUE_DEPTH:
             app_queue.put_nowait(gateway.popleft())
 
     async def work() -> None:

@@ -31,12 +31,14 @@ import ctypes
 import ctypes.util
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.exceptions import PayloadTooBig
 from websockets.frames import Frame, Opcode
 
 from app.core.codecs.fal_frames import error_frame
+from server_mock.lean_queue import LeanQueue
 
 log = logging.getLogger("server_mock")
 
@@ -68,7 +70,12 @@ def oversized_reason(exc: PayloadTooBig) -> str:
 
 
 class CappedWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's WebSocket protocol; an oversized input gets x-fal-error, then close 1009."""
+    """uvicorn's WebSocket protocol; an oversized input gets x-fal-error, then close 1009.
+    Its receive queue is a `LeanQueue` (uvicorn's ASGI receive is its one consumer)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.queue = LeanQueue()  # type: ignore[assignment]
 
     def send_receive_event_to_app(self) -> None:
         paused = self.read_paused

@@ -263,11 +263,9 @@ class Chain:
         self.rng = rng or random.Random()
         self.stages: list[Stage] = []
         self.ended = False
-
-    @property
-    def idle(self) -> bool:
-        """No toxic applies: bytes may go straight through."""
-        return all(type(s) is Stage for s in self.stages)
+        # no toxic applies: bytes may go straight through (kept with `stages`: it is read
+        # for every chunk both ways, and stages only change in `update`)
+        self.idle = True
 
     def update(self, toxics: Iterable[Toxic], now: float) -> list[Item]:
         """Follow a new list of toxics for this direction: unchanged toxics keep their
@@ -286,6 +284,7 @@ class Chain:
         for gone in old.values():
             out += gone.removed(now)
         self.stages = stages
+        self.idle = all(type(s) is Stage for s in stages)
         return self._note(out)
 
     def feed(self, data: bytes, now: float) -> list[Item]:
