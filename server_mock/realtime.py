@@ -27,6 +27,7 @@ from app.core.codecs.realtime import InputError, decode_input, encode_output
 from server_mock.faults import INJECTED_ERROR, Faults
 from server_mock.lean_queue import LeanQueue
 from server_mock.outbox import Outbox
+from server_mock.wsprotocol import DIRECT_LANE, CappedWebSocketProtocol
 
 log = logging.getLogger("server_mock")
 
@@ -97,6 +98,10 @@ class RealtimeSession:
             faults, self._write, label=label, on_disconnect=self._disconnected
         )
         self._ticker: asyncio.Task[None] | None = None
+        # uvicorn's protocol when it offers the direct lane (server_mock.wsprotocol)
+        self.lane: CappedWebSocketProtocol | None = (ws.scope.get("extensions") or {}).get(
+            DIRECT_LANE
+        )
 
     # -- lifecycle -------------------------------------------------------------
     async def start(self) -> None:
@@ -191,11 +196,24 @@ class RealtimeSession:
         self.aborted = True
         self.closed = True
 
+    def take_input(self, data: bytes) -> dict[str, Any] | None:
+        """A binary input taken on the direct lane, decoded as `receive` would; None when
+        it must take the ASGI way instead (too large, undecodable: `receive` raises)."""
+        if len(data) > self.max_message_bytes:
+            return None
+        try:
+            return decode_input(data)
+        except InputError:
+            return None
+
     async def _raw_send(self, data: str | bytes) -> None:
         if self.closed:
             return
         try:
             if isinstance(data, bytes):
+                lane = self.lane
+                if lane is not None and lane.send_direct(data):
+                    return
                 await self.ws.send({"type": "websocket.send", "bytes": data})
             else:
                 await self.ws.send({"type": "websocket.send", "text": data})
@@ -353,9 +371,25 @@ async def _run_unary(
             else:
                 raise SessionIdle
 
-    reader = asyncio.create_task(read())
+    def take(data: bytes) -> bool:
+        """The direct lane's taker: what `read` does with an input, without its wake."""
+        nonlocal dropped, last_input
+        item = session.take_input(data)
+        if item is None:
+            return False
+        last_input = time.monotonic()
+        if buffering is not None and len(gateway) == buffering:
+            dropped += 1
+        gateway.append(item)
+        forward()
+        return True
+
+    reader = asyncio.create_task(read())  # with the lane: what it declines, and the end
     worker = asyncio.create_task(work())
     watchdog = asyncio.create_task(watch())
+    lane = session.lane
+    if lane is not None:
+        lane.direct_input = take
     try:
         done, _ = await asyncio.wait(
             {reader, worker, watchdog}, return_when=asyncio.FIRST_COMPLETED
@@ -365,6 +399,8 @@ async def _run_unary(
                 task.result()  # re-raises AppError, SessionIdle, BadInput, ...
         return None
     finally:
+        if lane is not None:
+            lane.direct_input = None
         for task in (reader, worker, watchdog):
             task.cancel()
         await asyncio.gather(reader, worker, watchdog, return_exceptions=True)

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.exceptions import PayloadTooBig
+from websockets.exceptions import InvalidState, PayloadTooBig
 from websockets.frames import Frame, Opcode
 
 from app.core.codecs.fal_frames import error_frame
@@ -59,6 +59,7 @@ def _malloc_trim() -> Callable[[], None] | None:
 
 
 RELEASE_MEMORY = _malloc_trim()
+DIRECT_LANE = "rtprobe.direct_lane"  # the scope extension naming the protocol
 READ_QUEUE_MESSAGES = 8  # inputs waiting for the app before the socket is paused
 READ_PAUSE_BYTES = 64 * 1024  # an input this large pauses at once (as uvicorn always does)
 
@@ -73,11 +74,52 @@ class CappedWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's WebSocket protocol; an oversized input gets x-fal-error, then close 1009.
     Its receive queue is a `LeanQueue` (uvicorn's ASGI receive is its one consumer)."""
 
+    # a session's own taker of whole binary inputs (the direct lane, below), or None
+    direct_input: Callable[[bytes], bool] | None = None
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.queue = LeanQueue()  # type: ignore[assignment]
 
+    # -- the direct lane -----------------------------------------------------------
+    # A realtime session's inputs and outputs cross uvicorn's receive queue, starlette's
+    # WebSocket, an ASGI message dict and a task wake each way; the bare websockets echo
+    # does none of that. The protocol offers itself in the scope (`DIRECT_LANE`): a
+    # session may set `direct_input` to take whole binary inputs as they are parsed
+    # (returning False declines one, and then every later input takes the ASGI way, so
+    # order holds), and `send_direct` writes a binary output at once when uvicorn's own
+    # send would (open, handshake done, not closing, not paused for writing).
+    def handle_connect(self, event: Any) -> None:
+        super().handle_connect(event)
+        scope = getattr(self, "scope", None)
+        if scope is not None:
+            scope["extensions"][DIRECT_LANE] = self
+
+    def send_direct(self, data: bytes) -> bool:
+        if (
+            self.disconnected
+            or self.close_sent
+            or not self.handshake_complete
+            or self.initial_response is not None
+            or not self.writable.is_set()
+            or self.transport.is_closing()
+        ):
+            return False
+        try:
+            self.conn.send_binary(data)
+        except InvalidState:
+            return False
+        self.transport.write(b"".join(self.conn.data_to_send()))
+        return True
+
     def send_receive_event_to_app(self) -> None:
+        taker = self.direct_input
+        if taker is not None and not self.close_sent:
+            frames = self.frames
+            if self.curr_msg_data_type == "bytes" and len(frames) == 1 and taker(frames[0]):
+                self.frames = []
+                return
+            self.direct_input = None  # declined: this input and all after go to the app
         paused = self.read_paused
         large = sum(len(f) for f in self.frames) >= READ_PAUSE_BYTES
         self.read_paused = True  # uvicorn pauses unless it believes it already has

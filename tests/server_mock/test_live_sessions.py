@@ -156,7 +156,11 @@ async def test_realtime_and_sse_sessions_are_listed_with_their_id(start_mock: An
             assert shaped.json()["network"]["name"] == "3g"
         async with (
             httpx.AsyncClient(base_url=base, timeout=10) as http,
-            http.stream("POST", "/mock/echo/stream", json={"count": 2}) as response,
+            # the second event 3 s after the first: the stream is surely open when listed
+            # (at the default 10 ms a loaded machine listed it after it had ended)
+            http.stream(
+                "POST", "/mock/echo/stream", json={"count": 2, "interval_ms": 3000}
+            ) as response,
         ):
             sse_id = session_id(response.headers)
             assert sse_id and sse_id != rt_id
