@@ -449,7 +449,7 @@ def _variant_figures(
     ]
     fps = [f for r in guis for f in r.fps]
     paint_fps = [f for r in guis for f in r.paint_fps]
-    tails = [r.tail for r in guis if r.tail]
+    tails = [r.tail for r in guis if r.tail.get("samples", 0) >= 100]
     tail_keys = sorted({k for t in tails for k in t})
     return {
         "gui_ms": gs.as_dict(),

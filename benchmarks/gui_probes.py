@@ -134,13 +134,13 @@ def coincidence(
     window the GUI thread was awake / painting. `samples`: (send time s, rtt ms) per
     connection, on perf_counter's clock."""
     if not samples:
-        return {}
+        return {"samples": 0.0}
     t = np.concatenate([s[0] for s in samples])
     ms = np.concatenate([s[1] for s in samples])
     keep = (t >= window[0]) & (t <= window[1])
     t, ms = t[keep], ms[keep]
-    if len(t) < 100:
-        return {}
+    if len(t) < 100:  # a slowest 1 % of fewer than one sample says nothing
+        return {"samples": float(len(t))}
     end = t + ms / 1e3
     p99, p50 = float(np.percentile(ms, 99)), float(np.percentile(ms, 50))
     tail, slow = ms >= p99, ms >= 2 * p50

@@ -83,7 +83,8 @@ def test_a_tiny_run_measures_in_every_round(tmp_path: Path) -> None:
     assert data["visible_panels"]["median"] == 4  # 2 x 2: every panel at least in part
     assert len(gui["visible_share"]) == 4 and min(gui["visible_share"]) > 0
     assert {"engine", "self"} <= set(gui["wait_ms_per_s"])
-    assert "all_overlap_paint" in gui["tail"] and "gc2_per_s" in gui["tail"]
+    tail = gui["tail"]  # a loaded machine may leave under 100 samples in 3 s: no tail then
+    assert tail["samples"] < 100 or ("all_overlap_paint" in tail and "gc2_per_s" in tail)
     shown = [n for n, v in zip(gui["redraws"], gui["visible"], strict=True) if v]
     assert shown and min(shown) > 0
     assert data["p99_ratio"] is not None and data["redraw_fps_per_visible_panel"]["min"] > 0

@@ -30,7 +30,8 @@ def test_coincidence_compares_the_slowest_samples_with_all() -> None:
     assert got["tail_overlap_paint"] == 1.0
     assert got["all_overlap_paint"] == pytest.approx(0.01, abs=0.005)
     assert got["paint_share_of_time"] == pytest.approx(0.002, rel=0.01)
-    assert coincidence([], busy, (0.0, 1.0)) == {}
+    assert coincidence([], busy, (0.0, 1.0)) == {"samples": 0.0}
+    assert coincidence([(t[:50], ms[:50])], busy, (0.0, 10.0)) == {"samples": 50.0}
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
