@@ -98,6 +98,16 @@ class Outbox(Generic[F]):
         self._put(self._due(), True, frame)
         return "queued"
 
+    def quiet(self) -> bool:
+        """Nothing queued or being written, no fault on, not stopped: an output written
+        at once now goes exactly where `deliver` would have put it."""
+        return not (self._pending or self.stopped or self._wire.locked() or self.faults.active)
+
+    def count_written(self) -> None:
+        """Count an output its session wrote at once (`quiet()` held: no fault is on, so
+        no `disconnect_after` can fire)."""
+        self.faults.count_output()
+
     async def deliver(self, frame: F) -> Fate:
         """As `send()`, but with no fault on and nothing queued, write it now (the fast
         path); otherwise it is queued like any other output."""

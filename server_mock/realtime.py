@@ -196,6 +196,24 @@ class RealtimeSession:
         self.aborted = True
         self.closed = True
 
+    def can_write_now(self) -> bool:
+        """Whether an output written at once now keeps order and faults: the lane is
+        writable, nothing is queued or being written, no fault is on, no timings."""
+        lane = self.lane
+        return (
+            lane is not None
+            and not self.closed
+            and not self.timings
+            and self.outbox.quiet()
+            and lane.can_send_direct()
+        )
+
+    def write_now(self, output: dict[str, Any]) -> None:
+        """Write `output` at once; only right after `can_write_now()` said so."""
+        assert self.lane is not None
+        self.lane.send_direct(encode_output(output))
+        self.outbox.count_written()
+
     def take_input(self, data: bytes) -> dict[str, Any] | None:
         """A binary input taken on the direct lane, decoded as `receive` would; None when
         it must take the ASGI way instead (too large, undecodable: `receive` raises)."""
@@ -258,6 +276,10 @@ class RealtimeRoute:
     # one of UnaryHandler, StreamHandler or BidiHandler, as `mode` says; typed loosely
     # because the mode, not the type checker, decides which one it is
     handler: Callable[..., Any]
+    # a unary app's synchronous answer for an input that needs no waiting (None: this
+    # one needs `handler`); with it, an input that finds the app idle is answered as it
+    # is parsed, with no task woken (the bare websockets echo's cost, not two wakes)
+    at_once: Callable[[list[dict[str, Any]]], dict[str, Any] | None] | None = None
     buffering: int | None = None  # the app's own default when the client gives none
     max_batch_size: int = 1
     session_timeout_s: float | None = None  # None: the server's default
@@ -336,15 +358,15 @@ async def _run_unary(
         handler: UnaryHandler = route.handler
         while True:
             batch = [await app_queue.get()]
-            busy = True
+            busy = True  # until its output is delivered: an answer at once must wait
             while len(batch) < route.max_batch_size and not app_queue.empty():
                 batch.append(app_queue.get_nowait())
             forward()
             output = await handler(batch)
-            busy = False
             if session.closed:
                 return
             await session.deliver_output(output)
+            busy = False
             if session.closed:
                 return
 
@@ -378,12 +400,18 @@ async def _run_unary(
         if item is None:
             return False
         last_input = time.monotonic()
+        if at_once is not None and not (busy or gateway or app_queue) and session.can_write_now():
+            output = at_once([item])
+            if output is not None:
+                session.write_now(output)
+                return True
         if buffering is not None and len(gateway) == buffering:
             dropped += 1
         gateway.append(item)
         forward()
         return True
 
+    at_once = route.at_once if route.max_batch_size == 1 else None
     reader = asyncio.create_task(read())  # with the lane: what it declines, and the end
     worker = asyncio.create_task(work())
     watchdog = asyncio.create_task(watch())

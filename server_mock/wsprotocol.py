@@ -95,15 +95,18 @@ class CappedWebSocketProtocol(WebSocketsSansIOProtocol):
         if scope is not None:
             scope["extensions"][DIRECT_LANE] = self
 
-    def send_direct(self, data: bytes) -> bool:
-        if (
+    def can_send_direct(self) -> bool:
+        return not (
             self.disconnected
             or self.close_sent
             or not self.handshake_complete
             or self.initial_response is not None
             or not self.writable.is_set()
             or self.transport.is_closing()
-        ):
+        )
+
+    def send_direct(self, data: bytes) -> bool:
+        if not self.can_send_direct():
             return False
         try:
             self.conn.send_binary(data)

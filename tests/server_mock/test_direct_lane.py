@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ import msgpack
 import pytest
 import websockets
 
+from server_mock import FaultConfig
 from server_mock.realtime import RealtimeSession
 from server_mock.wsprotocol import CappedWebSocketProtocol
 
@@ -97,3 +99,48 @@ async def test_a_client_that_stops_reading_gets_every_reply_in_order(
             got = [msgpack.unpackb(await ws.recv())["rtprobe_seq"] for _ in range(300)]
     assert got == list(range(300))
     assert False in written  # the socket was full: those replies waited on uvicorn's send
+
+
+# -- answers at once (RealtimeRoute.at_once) -------------------------------------------
+async def test_inputs_answered_at_once_and_by_the_app_keep_their_order(
+    start_mock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inputs that ask for compute time go to the app's task; those behind them wait for
+    it, and the ones after answer at once again: replies in input order, both ways used."""
+    at_once = counting(monkeypatch, RealtimeSession, "write_now")
+    inputs = [
+        {"rtprobe_seq": seq, **({"sleep_ms": 30} if seq % 10 == 5 else {})} for seq in range(60)
+    ]
+    with start_mock() as base:
+        url = base.replace("http://", "ws://") + "/mock/echo/realtime"
+        async with websockets.connect(url, compression=None) as ws:
+            for item in inputs:
+                await ws.send(msgpack.packb(item))
+            got = [msgpack.unpackb(await ws.recv()) for _ in inputs]
+            for seq in range(100, 110):  # one at a time: the app idle each time
+                await ws.send(msgpack.packb({"rtprobe_seq": seq}))
+                got.append(msgpack.unpackb(await ws.recv()))
+    assert [g["rtprobe_seq"] for g in got] == [*range(60), *range(100, 110)]
+    assert all(g["server_send_ns"] >= g["server_recv_ns"] for g in got)
+    assert len(at_once) >= 10  # the one-at-a-time inputs at least
+
+
+async def test_a_fault_or_a_field_to_check_takes_the_app_way(
+    start_mock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at_once = counting(monkeypatch, RealtimeSession, "write_now")
+    with start_mock(faults=FaultConfig(latency_ms=40)) as base:
+        url = base.replace("http://", "ws://") + "/mock/echo/realtime"
+        async with websockets.connect(url, compression=None) as ws:
+            sent = time.monotonic()
+            await ws.send(msgpack.packb({"rtprobe_seq": 1}))
+            assert msgpack.unpackb(await ws.recv())["rtprobe_seq"] == 1
+            assert time.monotonic() - sent >= 0.04  # the injected latency applied
+    assert at_once == []
+    with start_mock() as base:
+        url = base.replace("http://", "ws://") + "/mock/echo/realtime"
+        async with websockets.connect(url, compression=None) as ws:
+            await ws.send(msgpack.packb({"rtprobe_seq": 1, "sleep_ms": "soon"}))
+            frames = [frame async for frame in ws]
+    assert at_once == []
+    assert len(frames) == 1 and "x-fal-error" in frames[0] and "sleep_ms" in frames[0]

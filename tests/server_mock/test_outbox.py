@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import threading
 import time
 from typing import Any
 
@@ -48,8 +49,13 @@ async def test_no_faults_writes_everything_in_order_without_timers(monkeypatch) 
     sleeps: list[float] = []
     real_sleep = asyncio.sleep
 
+    here = threading.get_ident()
+
     async def counting_sleep(delay: float, *args: object) -> None:
-        sleeps.append(delay)
+        # asyncio.sleep is patched for the process: a mock serving other tests from its
+        # own thread meanwhile (the session's) is not this outbox
+        if threading.get_ident() == here:
+            sleeps.append(delay)
         await real_sleep(delay)
 
     monkeypatch.setattr(outbox_module.asyncio, "sleep", counting_sleep)
