@@ -345,7 +345,8 @@ async def _run_unary(
     """
     gateway: deque[dict[str, Any]] = deque(maxlen=buffering)
     app_queue: LeanQueue[dict[str, Any]] = LeanQueue()  # at most APP_QUEUE_DEPTH
-    busy = False
+    busy = False  # the app is computing an output
+    in_hand = False  # an input was taken and its output is not yet delivered
     dropped = 0
     last_input = time.monotonic()
 
@@ -354,19 +355,20 @@ async def _run_unary(
             app_queue.put_nowait(gateway.popleft())
 
     async def work() -> None:
-        nonlocal busy
+        nonlocal busy, in_hand
         handler: UnaryHandler = route.handler
         while True:
             batch = [await app_queue.get()]
-            busy = True  # until its output is delivered: an answer at once must wait
+            busy = in_hand = True
             while len(batch) < route.max_batch_size and not app_queue.empty():
                 batch.append(app_queue.get_nowait())
             forward()
             output = await handler(batch)
+            busy = False  # the app is idle (the watchdog's view) while its output waits
             if session.closed:
                 return
             await session.deliver_output(output)
-            busy = False
+            in_hand = False  # delivered: an answer at once can no longer overtake it
             if session.closed:
                 return
 
@@ -400,7 +402,11 @@ async def _run_unary(
         if item is None:
             return False
         last_input = time.monotonic()
-        if at_once is not None and not (busy or gateway or app_queue) and session.can_write_now():
+        if (
+            at_once is not None
+            and not (in_hand or gateway or app_queue)
+            and session.can_write_now()
+        ):
             output = at_once([item])
             if output is not None:
                 session.write_now(output)

@@ -105,8 +105,16 @@ class _Connection(ClientConnection):
             raise self.close_exc from None
 
     def data_received(self, data: bytes) -> None:
-        if self._mode is _FRAMING and self.protocol.state is State.OPEN:
-            self._frames_in(data)
+        if self._mode is _FRAMING:
+            if self.protocol.state is State.OPEN:
+                self._frames_in(data)
+                return
+            # closed on our side meanwhile (close(), a 1007 from recv(), ...): websockets
+            # reads on from here, and first the header bytes held back for a whole one
+            self._mode = _PASSTHROUGH
+            if self._carry:
+                data, self._carry = self._carry + data, b""
+            self._to_websockets(data)
         elif self._mode is _HANDSHAKE:
             self._handshake_in(data)
         else:

@@ -197,3 +197,25 @@ async def test_what_websockets_must_judge_it_still_judges(frame: bytes, expect: 
         with pytest.raises((ClosedError, TooLargeError)) as err:
             await asyncio.wait_for(recv_frame(ws), 10)
         assert expect in str(err.value) and "\n" not in str(err.value)
+
+
+async def test_a_header_held_back_when_rtprobe_closes_goes_to_websockets_first() -> None:
+    """Half a header is held until the rest comes; if rtprobe closes meanwhile, websockets
+    reads on from there and must get those bytes first (else a clean close was a 1006)."""
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, response: bytes):
+        writer.write(response + b"\x82")  # a binary frame's first header byte, alone
+        await writer.drain()
+        await asyncio.wait_for(reader.read(100), 10)  # the client's close frame
+        writer.write(b"\x05hello" + server_frame(Opcode.CLOSE, b"\x03\xe8"))
+        await writer.drain()
+        await asyncio.sleep(1)  # the client closes TCP first, as a client should
+
+    async with raw_ws_server(serve) as url:
+        ws = await open_websocket(resolve("ws", url), WsOptions())
+        assert isinstance(ws, _Connection)
+        async with asyncio.timeout(10):
+            while ws._carry != b"\x82":
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(ws.close(), 10)
+        assert ws.close_code == 1000 and ws.protocol.parser_exc is None
