@@ -148,12 +148,17 @@ class RealtimeSession:
             self.closed = True
             return None
         size = len(message.get("bytes") or b"") or len((message.get("text") or "").encode())
+        return self._input_of(message.get("bytes"), size)
+
+    def _input_of(self, data: bytes | None, size: int) -> dict[str, Any]:
+        """The input map of a frame of `size` bytes (`data`: None for a text frame);
+        BadInput when it is over the limit or not a msgpack map."""
         if size > self.max_message_bytes:
             raise BadInput(
                 f"input of {size} bytes exceeds the limit of {self.max_message_bytes} bytes"
             )
         try:
-            return decode_input(message.get("bytes"))
+            return decode_input(data)
         except InputError as exc:
             raise BadInput(str(exc)) from None
 
@@ -217,11 +222,9 @@ class RealtimeSession:
     def take_input(self, data: bytes) -> dict[str, Any] | None:
         """A binary input taken on the direct lane, decoded as `receive` would; None when
         it must take the ASGI way instead (too large, undecodable: `receive` raises)."""
-        if len(data) > self.max_message_bytes:
-            return None
         try:
-            return decode_input(data)
-        except InputError:
+            return self._input_of(data, len(data))
+        except BadInput:
             return None
 
     async def _raw_send(self, data: str | bytes) -> None:
@@ -372,14 +375,19 @@ async def _run_unary(
             if session.closed:
                 return
 
+    def queue_input(item: dict[str, Any]) -> None:
+        """Into the gateway (drop-oldest at `buffering`) and on to the app queue."""
+        nonlocal dropped
+        if buffering is not None and len(gateway) == buffering:
+            dropped += 1
+        gateway.append(item)
+        forward()
+
     async def read() -> None:
-        nonlocal dropped, last_input
+        nonlocal last_input
         while (item := await session.receive()) is not None:
             last_input = time.monotonic()
-            if buffering is not None and len(gateway) == buffering:
-                dropped += 1
-            gateway.append(item)
-            forward()
+            queue_input(item)
 
     async def watch() -> None:
         """Ends (SessionIdle) once no input came for `timeout` s while nothing was in
@@ -397,7 +405,7 @@ async def _run_unary(
 
     def take(data: bytes) -> bool:
         """The direct lane's taker: what `read` does with an input, without its wake."""
-        nonlocal dropped, last_input
+        nonlocal last_input
         item = session.take_input(data)
         if item is None:
             return False
@@ -411,10 +419,7 @@ async def _run_unary(
             if output is not None:
                 session.write_now(output)
                 return True
-        if buffering is not None and len(gateway) == buffering:
-            dropped += 1
-        gateway.append(item)
-        forward()
+        queue_input(item)
         return True
 
     at_once = route.at_once if route.max_batch_size == 1 else None
